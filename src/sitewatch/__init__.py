@@ -1,0 +1,34 @@
+"""sitewatch: watch places on Earth with Sentinel-2 and say, with evidence, what changed and when."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sitewatch")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+from sitewatch.aoi import list_aois, list_places, load_aoi, load_gazetteer
+from sitewatch.errors import SitewatchError, SitewatchWarning
+from sitewatch.providers.base import get_provider
+from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
+from sitewatch.types import AOI, Place, Scene
+
+__all__ = [
+    "AOI",
+    "Place",
+    "Scene",
+    "SitewatchError",
+    "SitewatchWarning",
+    "__version__",
+    "find_scenes",
+    "get_provider",
+    "list_aois",
+    "list_places",
+    "load_aoi",
+    "load_gazetteer",
+    "load_scenes",
+    "open_scene",
+    "open_series",
+]

@@ -1,0 +1,76 @@
+"""The ``sitewatch`` click group: logging, versions, and one-line errors."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+import warnings
+from typing import Any
+
+import click
+
+import sitewatch
+from sitewatch.errors import SitewatchError
+
+__all__ = ["cli", "main"]
+
+_NOT_COMMANDS = {"main", "options"}
+
+
+class SitewatchGroup(click.Group):
+    """A click group that turns every :class:`SitewatchError` into one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SitewatchError as exc:
+            click.echo(f"sitewatch: error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("sitewatch: interrupted", err=True)
+            ctx.exit(130)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    click.echo(f"sitewatch: warning: {message}", err=True)
+
+
+@click.group(cls=SitewatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(sitewatch.__version__, "--version", prog_name="sitewatch")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress or warnings.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """sitewatch: watch places on Earth with Sentinel-2 and say what changed, with evidence."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("sitewatch").setLevel(level)
+    warnings.showwarning = _show_warning
+    if quiet:
+        warnings.simplefilter("ignore")
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    ctx.obj["verbose"] = verbose
+
+
+def _register_commands() -> None:
+    import sitewatch.cli as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name in _NOT_COMMANDS or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        command = getattr(module, "cli", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the ``sitewatch`` console script."""
+    cli(obj={})

@@ -1,0 +1,1 @@
+"""From change rasters to measured, typed objects (pure, no I/O)."""

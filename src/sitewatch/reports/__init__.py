@@ -1,0 +1,1 @@
+"""Open-source text reports: read, extract claims, link them to detections."""

@@ -1,0 +1,264 @@
+"""Frozen dataclasses shared across sitewatch: areas of interest, places and scenes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+__all__ = ["AOI", "LocationCertainty", "Place", "Scene", "ProcessingLevel"]
+
+LocationCertainty = Literal["exact", "approximate", "unknown"]
+ProcessingLevel = Literal["L1C", "L2A"]
+
+WGS84 = "EPSG:4326"
+
+
+def utm_crs_for(lon: float, lat: float) -> str:
+    """Return the WGS 84 / UTM CRS (``"EPSG:326xx"`` or ``"EPSG:327xx"``) holding a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Longitude and latitude in degrees (WGS84).
+
+    Returns
+    -------
+    str
+        An ``"EPSG:<code>"`` string.
+
+    Examples
+    --------
+    >>> utm_crs_for(40.51, 36.70)
+    'EPSG:32637'
+    """
+    infos = pyproj.database.query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=pyproj.aoi.AreaOfInterest(lon, lat, lon, lat),
+    )
+    # pyproj can list more than one zone on a boundary; the one whose code is
+    # 326xx/327xx and whose central meridian is nearest is the conventional pick.
+    wgs84_zones = [i for i in infos if i.code[:3] in {"326", "327"}]
+    if not wgs84_zones:
+        raise ValueError(f"no UTM zone found for lon={lon}, lat={lat}")
+
+    def meridian_distance(info: pyproj.database.CRSInfo) -> float:
+        zone = int(info.code[3:])
+        return abs(((lon + 180.0) % 360.0) - ((zone - 1) * 6 + 3))
+
+    best = min(wgs84_zones, key=meridian_distance)
+    return f"EPSG:{best.code}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named place that reports may mention: a watched site or a gazetteer entry.
+
+    Parameters
+    ----------
+    name : str
+        Machine name (lower case, ``[a-z0-9_-]``), safe to use as a file name.
+    display_name : str
+        Name for people.
+    aliases : tuple of str
+        Other spellings and names seen in reports.
+    point : tuple of float or None
+        ``(lon, lat)`` in WGS84, or None where no location is established.
+    location_certainty : {"exact", "approximate", "unknown"}
+        How sure the point is.
+    kind : {"site", "place"}
+        ``"site"`` for a watched AOI, ``"place"`` for a gazetteer entry.
+    notes : str
+        What is known, in words.
+    sources : tuple of str
+        Where the facts come from.
+    """
+
+    name: str
+    display_name: str
+    aliases: tuple[str, ...] = ()
+    point: tuple[float, float] | None = None
+    location_certainty: LocationCertainty = "unknown"
+    kind: Literal["site", "place"] = "place"
+    notes: str = ""
+    sources: tuple[str, ...] = ()
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """Display name, machine name and aliases, without duplicates, in that order."""
+        seen: dict[str, None] = {}
+        for n in (self.display_name, self.name, *self.aliases):
+            seen.setdefault(n, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class AOI:
+    """An area of interest: a watched site with the area to scan around it.
+
+    Parameters
+    ----------
+    name : str
+        Machine name, safe as a file name (``qasrak``).
+    display_name : str
+        Name for people (``Qasrak base``).
+    geometry : shapely geometry
+        The area to watch, a Polygon or MultiPolygon in WGS84 (lon, lat).
+    point : tuple of float or None
+        The reference point ``(lon, lat)`` in WGS84, where one is known.
+    aliases : tuple of str
+        Other spellings seen in reports.
+    location_certainty : {"exact", "approximate", "unknown"}
+        How sure the location is. Where it is not ``"exact"``, ``search_radius_m``
+        says how far from the point the facility may lie, and ``geometry`` covers it.
+    search_radius_m : float or None
+        Uncertainty radius around ``point`` in metres, where the location is not exact.
+    radius_m : float or None
+        Radius of the watched circle in metres, where the AOI was given as point + radius.
+    sources : tuple of str
+        Where the facts come from.
+    reported : tuple of mapping
+        Reported facts as structured records (``what``, ``value``, ``unit``, ``when``, ``source``).
+    notes : str
+        Free text: why the area is drawn as it is.
+    path : str or None
+        The GeoJSON file the AOI was read from.
+    """
+
+    name: str
+    display_name: str
+    geometry: BaseGeometry
+    point: tuple[float, float] | None = None
+    aliases: tuple[str, ...] = ()
+    location_certainty: LocationCertainty = "exact"
+    search_radius_m: float | None = None
+    radius_m: float | None = None
+    sources: tuple[str, ...] = ()
+    reported: tuple[Mapping[str, Any], ...] = ()
+    notes: str = ""
+    path: str | None = field(default=None, compare=False)
+
+    @cached_property
+    def centroid(self) -> tuple[float, float]:
+        """``(lon, lat)`` of the reference point, or of the area's centroid when there is none."""
+        if self.point is not None:
+            return self.point
+        c = self.geometry.centroid
+        return (c.x, c.y)
+
+    @cached_property
+    def utm_crs(self) -> str:
+        """The WGS 84 / UTM CRS of the AOI, as ``"EPSG:326xx"`` (north) or ``"EPSG:327xx"``."""
+        return utm_crs_for(*self.centroid)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` in WGS84 degrees."""
+        return tuple(self.geometry.bounds)  # type: ignore[return-value]
+
+    def geometry_in(self, crs: str | pyproj.CRS) -> BaseGeometry:
+        """Return the AOI geometry transformed to another CRS.
+
+        Parameters
+        ----------
+        crs : str or pyproj.CRS
+            Target CRS, e.g. ``aoi.utm_crs``.
+
+        Returns
+        -------
+        shapely geometry
+        """
+        tr = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+        return shapely.transform(self.geometry, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+    @property
+    def area_m2(self) -> float:
+        """Area of the watched geometry in square metres (in the AOI's UTM CRS)."""
+        return float(self.geometry_in(self.utm_crs).area)
+
+    def as_place(self) -> Place:
+        """Return the AOI as a :class:`Place` of kind ``"site"``."""
+        return Place(
+            name=self.name,
+            display_name=self.display_name,
+            aliases=self.aliases,
+            point=self.point,
+            location_certainty=self.location_certainty,
+            kind="site",
+            notes=self.notes,
+            sources=self.sources,
+        )
+
+
+def _stack(xy: tuple[Any, Any]) -> Any:
+    import numpy as np
+
+    return np.column_stack(xy)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One acquisition that a provider found: metadata only, no pixels.
+
+    Parameters
+    ----------
+    id : str
+        Identifier, unique within the provider (a file stem, a STAC item id...).
+    datetime : datetime.datetime
+        Acquisition time (UTC, timezone-aware).
+    bands : tuple of str
+        Band names available (``"B02"``, ``"B8A"``, ``"SCL"``...).
+    provider : str
+        Name of the provider that found it (``"local"``, ``"stac"``...).
+    location : str
+        Where the pixels are: a path or a URL.
+    processing_level : {"L1C", "L2A"} or None
+        Processing level where known.
+    cloud_fraction : float or None
+        Scene-level cloud fraction 0..1 from metadata, where known.
+    crs : str or None
+        Native CRS of the finest band, e.g. ``"EPSG:32637"`` (WKT where it has no code).
+    bounds : tuple of float or None
+        ``(left, bottom, right, top)`` of the finest band, in ``crs``.
+    shape : tuple of int or None
+        ``(height, width)`` of the finest band in pixels.
+    assets : mapping
+        Band name to file path or URL (provider-specific).
+    properties : mapping
+        Other provider metadata (tile id, processing baseline, offsets...).
+    """
+
+    id: str
+    datetime: dt.datetime
+    bands: tuple[str, ...]
+    provider: str
+    location: str
+    processing_level: ProcessingLevel | None = None
+    cloud_fraction: float | None = None
+    crs: str | None = None
+    bounds: tuple[float, float, float, float] | None = None
+    shape: tuple[int, int] | None = None
+    assets: Mapping[str, str] = field(default_factory=dict)
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def date(self) -> dt.date:
+        """Acquisition date (UTC)."""
+        return self.datetime.date()
+
+    def footprint(self) -> BaseGeometry | None:
+        """Footprint of the finest band as a WGS84 polygon, or None when unknown."""
+        if self.bounds is None or self.crs is None:
+            return None
+        poly = shapely.box(*self.bounds)
+        if pyproj.CRS.from_user_input(self.crs) == pyproj.CRS.from_user_input(WGS84):
+            return poly
+        tr = pyproj.Transformer.from_crs(self.crs, WGS84, always_xy=True)
+        dense = shapely.segmentize(poly, max_segment_length=max(poly.length / 64, 1e-9))
+        return shapely.transform(dense, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
