@@ -1,0 +1,7 @@
+"""Pipelines: the one place where providers (I/O) meet the pure core.
+
+``compare()`` answers "what changed between these two images?"; ``scan()`` watches an
+AOI through a time series. Each lives in its own module and is re-exported here.
+"""
+
+__all__: list[str] = []
