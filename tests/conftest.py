@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from affine import Affine
 from odc.geo.geobox import GeoBox
 
 from sitewatch.providers.local import stack_to_dataarray, write_scene
@@ -60,12 +61,17 @@ def make_stack(
     """A ``(time, band, y, x)`` stack in sitewatch conventions from a plain array."""
     if data.ndim == 3:
         data = data[np.newaxis]
-    t, b, h, w = data.shape
+    h, w = data.shape[-2:]
     x0, y0 = origin
-    gbox = GeoBox.from_bbox((x0, y0 - h * resolution, x0 + w * resolution, y0), crs, resolution=resolution)
+    gbox = GeoBox((h, w), Affine(resolution, 0.0, x0, 0.0, -resolution, y0), crs)
     scenes = [
-        Scene(id=f"synthetic_{d}", datetime=dt.datetime.fromisoformat(d).replace(tzinfo=dt.timezone.utc),
-              bands=tuple(bands), provider="synthetic", location="memory")
+        Scene(
+            id=f"synthetic_{d}",
+            datetime=dt.datetime.fromisoformat(d).replace(tzinfo=dt.timezone.utc),
+            bands=tuple(bands),
+            provider="synthetic",
+            location="memory",
+        )
         for d in dates
     ]
     return stack_to_dataarray(data.astype(np.float32), gbox, scenes, list(bands), provider="synthetic")
@@ -75,7 +81,9 @@ def make_stack(
 def scene_writer(tmp_path: Path) -> Callable[..., Path]:
     """Write a synthetic multi-band scene (see :func:`make_stack`) into ``tmp_path`` and return its path."""
 
-    def write(data: np.ndarray, *, directory: Path | None = None, name: str | None = None, **kwargs: object) -> Path:
+    def write(
+        data: np.ndarray, *, directory: Path | None = None, name: str | None = None, **kwargs: object
+    ) -> Path:
         stack = make_stack(data, **kwargs)  # type: ignore[arg-type]
         return write_scene(stack, directory or tmp_path, name=name)
 

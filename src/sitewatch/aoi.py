@@ -156,7 +156,9 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def aoi_from_feature(feature: Mapping[str, Any], *, path: Path | None = None, default_name: str | None = None) -> AOI:
+def aoi_from_feature(
+    feature: Mapping[str, Any], *, path: Path | None = None, default_name: str | None = None
+) -> AOI:
     """Build an :class:`~sitewatch.types.AOI` from a GeoJSON Feature mapping.
 
     Parameters
@@ -202,15 +204,13 @@ def aoi_from_feature(feature: Mapping[str, Any], *, path: Path | None = None, de
     name = props.get("name") or default_name
     if name is None:
         raise AOIError(f"{where}: the feature has no 'name' property")
-    check_name(str(name))
+    check_name(str(name), what=f"{where}: AOI name")
 
     point: tuple[float, float] | None = None
     radius = props.get("radius_m")
     if geom.geom_type == "Point":
         if radius is None:
-            raise AOIError(
-                f"{where}: a Point AOI needs properties.radius_m (the radius to watch, in metres)"
-            )
+            raise AOIError(f"{where}: a Point AOI needs properties.radius_m (the radius to watch, in metres)")
         point = (geom.x, geom.y)
     elif geom.geom_type not in {"Polygon", "MultiPolygon"}:
         raise AOIError(f"{where}: geometry type {geom.geom_type} cannot be an AOI")
@@ -307,8 +307,7 @@ def load_aoi(name_or_path: str | os.PathLike[str]) -> AOI:
     close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise AOIError(
-        f"unknown AOI {text!r}{hint} (known: {', '.join(sorted(registry)) or 'none'}; "
-        f"registry: {aoi_dir()})"
+        f"unknown AOI {text!r}{hint} (known: {', '.join(sorted(registry)) or 'none'}; registry: {aoi_dir()})"
     )
 
 

@@ -44,9 +44,7 @@ def list_command(as_json: bool) -> None:
     for row in rows:
         if row["lat"] is None:
             row["lat"], row["lon"] = "-", "-"
-        row["uncertainty"] = (
-            f"+/-{row['search_radius_m']:.0f} m" if row["search_radius_m"] else ""
-        )
+        row["uncertainty"] = f"+/-{row['search_radius_m']:.0f} m" if row["search_radius_m"] else ""
     echo_table(rows, ["name", "display_name", "lat", "lon", "location_certainty", "uncertainty", "area_km2"])
 
 
@@ -74,7 +72,9 @@ def show_command(name: str, as_json: bool) -> None:
             for fact in value:
                 when = fact.get("when") or {}
                 span = f" [{when.get('start')}..{when.get('end')}]" if when else ""
-                click.echo(f"  - {fact.get('what')}: {fact.get('value')} {fact.get('unit') or ''}{span}".rstrip())
+                click.echo(
+                    f"  - {fact.get('what')}: {fact.get('value')} {fact.get('unit') or ''}{span}".rstrip()
+                )
         elif isinstance(value, list):
             click.echo(f"{key}: {', '.join(str(v) for v in value)}")
         else:

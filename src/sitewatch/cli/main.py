@@ -33,8 +33,14 @@ class SitewatchGroup(click.Group):
             ctx.exit(130)
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: Any = None, line: str | None = None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
     click.echo(f"sitewatch: warning: {message}", err=True)
 
 

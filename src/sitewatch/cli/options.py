@@ -29,7 +29,10 @@ date_type = DateType()
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 aoi_option = click.option(
-    "--aoi", "aoi_name", metavar="NAME|FILE", help="A watched site (see `sitewatch aoi list`) or a GeoJSON file."
+    "--aoi",
+    "aoi_name",
+    metavar="NAME|FILE",
+    help="A watched site (see `sitewatch aoi list`) or a GeoJSON file.",
 )
 
 
@@ -42,6 +45,6 @@ def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     """Print rows as a plain aligned text table."""
     cells = [[str(r.get(c, "")) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

@@ -110,6 +110,48 @@ def date_from_name(text: str) -> dt.datetime | None:
     return None
 
 
+_OPER_TILE_RE = re.compile(r"^S2A_OPER_MSI_L1C_TL_\w{4}_\d{8}T\d{6}_A(\d{6})_T\d{2}[A-Z]{3}")
+# Sentinel-2A: launched 2015-06-23 01:52 UTC; 143 orbits every 10 days; descending node at 10:30
+# local solar time. Old "OPER" tile names (before December 2016) hold the *processing* time and the
+# absolute orbit, not the sensing time; orbit + local solar time give the sensing date exactly.
+_S2A_EPOCH = dt.datetime(2015, 6, 23, 1, 52, tzinfo=dt.timezone.utc)
+_S2_ORBIT_PERIOD = dt.timedelta(days=10) / 143
+_S2_LOCAL_SOLAR_HOUR = 10.5
+
+
+def sensing_time_from_orbit(absolute_orbit: int, lon: float) -> dt.datetime:
+    """Sentinel-2A sensing time from its absolute orbit number and the scene longitude.
+
+    The orbit number pins the time to within one orbit (about 100 minutes); the
+    10:30 local solar time of the descending node then fixes the day and hour.
+
+    Parameters
+    ----------
+    absolute_orbit : int
+        The ``A0xxxxx`` number of an S2A product or tile name.
+    lon : float
+        Longitude of the scene centre, degrees.
+
+    Returns
+    -------
+    datetime.datetime
+        Approximate sensing time (UTC); the date is exact.
+
+    Examples
+    --------
+    >>> sensing_time_from_orbit(1254, -122.0).date()  # OSCD Cupertino, sensed 2015-09-18
+    datetime.date(2015, 9, 18)
+    """
+    estimate = _S2A_EPOCH + (absolute_orbit - 0.5) * _S2_ORBIT_PERIOD
+    utc_hour = (_S2_LOCAL_SOLAR_HOUR - lon / 15.0) % 24
+    candidates = [
+        dt.datetime.combine(estimate.date() + dt.timedelta(days=k), dt.time(), dt.timezone.utc)
+        + dt.timedelta(hours=utc_hour)
+        for k in (-1, 0, 1)
+    ]
+    return min(candidates, key=lambda c: abs(c - estimate))
+
+
 def _date_from_tags(tags: Mapping[str, str]) -> dt.datetime | None:
     value = tags.get("TIFFTAG_DATETIME")
     if not value:
@@ -136,7 +178,9 @@ def _crs_text(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
-def _grid_info(path: Path, what: str) -> tuple[str, tuple[float, float, float, float], tuple[int, int], dict[str, str]]:
+def _grid_info(
+    path: Path, what: str
+) -> tuple[str, tuple[float, float, float, float], tuple[int, int], dict[str, str]]:
     with _open(path) as src:
         if src.crs is None:
             raise DataError(
@@ -182,6 +226,14 @@ def _offset_from(tags: Mapping[str, str], level: str | None, baseline: float | N
     if level is not None and baseline is not None and baseline >= _BASELINE_WITH_OFFSET:
         return _PB04_OFFSET
     return 0.0
+
+
+def _centre_lon(crs: str, bounds: Sequence[float]) -> float:
+    x, y = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    if pyproj.CRS.from_user_input(crs).is_geographic:
+        return float(x)
+    lon, _ = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True).transform(x, y)
+    return float(lon)
 
 
 def _finest_band(bands: Sequence[str]) -> str:
@@ -234,6 +286,12 @@ def _band_folder_scene(stem: str, files: Mapping[str, Path], folder: Path) -> Sc
     ref = files[_finest_band(bands)]
     crs, bounds, shape, tags = _grid_info(ref, f"scene {stem or folder.name}")
     when = date_from_name(stem) or date_from_name(folder.name) or _date_from_tags(tags)
+    oper = _OPER_TILE_RE.match(stem)
+    date_source = "name"
+    if oper:
+        lon = _centre_lon(crs, bounds)
+        when = sensing_time_from_orbit(int(oper.group(1)), lon)
+        date_source = "orbit"
     if when is None:
         raise DataError(
             f"cannot tell the acquisition date of the scene in {folder} ({ref.name}): put YYYYMMDD "
@@ -258,6 +316,7 @@ def _band_folder_scene(stem: str, files: Mapping[str, Path], folder: Path) -> Sc
             "offsets": {b: (0.0 if b in CATEGORICAL_BANDS else offset) for b in bands},
             "processing_baseline": baseline,
             "layout": "band-files",
+            "date_source": date_source,
         },
     )
 
@@ -365,7 +424,8 @@ def _wgs84_bounds(bounds: Sequence[float], crs: Any) -> tuple[float, ...]:
     if pyproj.CRS.from_user_input(crs) == pyproj.CRS.from_user_input(WGS84):
         return tuple(round(v, 6) for v in bounds)
     tr = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
-    return tuple(round(v, 6) for v in tr.transform_bounds(*bounds))
+    left, bottom, right, top = bounds
+    return tuple(round(v, 6) for v in tr.transform_bounds(left, bottom, right, top))
 
 
 def target_geobox(
@@ -444,9 +504,7 @@ def _check_overlap(scenes: Sequence[Scene], aoi: AOI) -> None:
     footprints = [s.footprint() for s in scenes]
     if any(f is not None and f.intersects(aoi.geometry) for f in footprints):
         return
-    extents = "; ".join(
-        f"{s.id} {_wgs84_bounds(s.bounds, s.crs)}" for s in scenes[:3] if s.bounds and s.crs
-    )
+    extents = "; ".join(f"{s.id} {_wgs84_bounds(s.bounds, s.crs)}" for s in scenes[:3] if s.bounds and s.crs)
     raise NoOverlapError(
         f"AOI {aoi.name} {tuple(round(v, 6) for v in aoi.bounds)} does not overlap the data: {extents}"
         f"{' ...' if len(scenes) > 3 else ''} (WGS84 west, south, east, north); check the AOI or the folder"
@@ -523,7 +581,7 @@ def read_band(scene: Scene, band: str, gbox: GeoBox) -> np.ndarray:
         try:
             with WarpedVRT(
                 src,
-                crs=gbox.crs.to_wkt(),
+                crs=str(gbox.crs.to_wkt()) if gbox.crs is not None else src.crs,
                 transform=gbox.affine,
                 width=width,
                 height=height,
@@ -578,7 +636,9 @@ def load_scenes(
     BandMissingError, NoOverlapError, DataError
     """
     scenes = sorted(scenes, key=lambda s: (s.datetime, s.id))
-    gbox = geobox if geobox is not None else target_geobox(scenes, aoi=aoi, crs=crs, resolution_m=resolution_m)
+    gbox = (
+        geobox if geobox is not None else target_geobox(scenes, aoi=aoi, crs=crs, resolution_m=resolution_m)
+    )
     names = _choose_bands(scenes, bands)
     data = np.full((len(scenes), len(names), *gbox.shape), np.nan, dtype=np.float32)
     for t, scene in enumerate(scenes):
@@ -617,8 +677,14 @@ def stack_to_dataarray(
     # odc-geo names geographic axes latitude/longitude; sitewatch stacks always use y/x.
     for key, coord in xr_coords(gbox, crs_coord_name="spatial_ref").items():
         name = {"latitude": "y", "longitude": "x"}.get(str(key), str(key))
-        coords[name] = coord.rename({d: {"latitude": "y", "longitude": "x"}.get(str(d), d) for d in coord.dims}) if coord.dims else coord
-    times = np.array([s.datetime.astimezone(dt.timezone.utc).replace(tzinfo=None) for s in scenes], dtype="datetime64[ns]")
+        coords[name] = (
+            coord.rename({d: {"latitude": "y", "longitude": "x"}.get(str(d), d) for d in coord.dims})
+            if coord.dims
+            else coord
+        )
+    times = np.array(
+        [s.datetime.astimezone(dt.timezone.utc).replace(tzinfo=None) for s in scenes], dtype="datetime64[ns]"
+    )
     coords["time"] = ("time", times)
     coords["band"] = ("band", list(bands))
     coords["scene_id"] = ("time", [s.id for s in scenes])
@@ -694,7 +760,9 @@ def open_series(
     provider = LocalProvider(str(path))
     scenes = list(provider.search(aoi, start, end))
     if not scenes:
-        raise NoScenesError(f"no scenes in {path} between {start or 'the first'} and {end or 'the last'} date")
+        raise NoScenesError(
+            f"no scenes in {path} between {start or 'the first'} and {end or 'the last'} date"
+        )
     return provider.load(scenes, aoi=aoi, bands=bands, crs=crs, resolution_m=resolution_m)
 
 
@@ -735,9 +803,9 @@ class LocalProvider:
                 footprint = scene.footprint()
                 if footprint is not None and not footprint.intersects(aoi.geometry):
                     continue
-            if max_cloud_fraction is not None and scene.cloud_fraction is not None:
-                if scene.cloud_fraction > max_cloud_fraction:
-                    continue
+            cloud = scene.cloud_fraction
+            if max_cloud_fraction is not None and cloud is not None and cloud > max_cloud_fraction:
+                continue
             yield scene
 
     def load(
@@ -828,7 +896,9 @@ def write_scene(
     if processing_level:
         all_tags["PROCESSING_LEVEL"] = processing_level
     if stamp:
-        all_tags["TIFFTAG_DATETIME"] = np.datetime_as_string(np.datetime64(when, "s")).replace("-", ":").replace("T", " ")
+        all_tags["TIFFTAG_DATETIME"] = (
+            np.datetime_as_string(np.datetime64(when, "s")).replace("-", ":").replace("T", " ")
+        )
     try:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data)
