@@ -107,6 +107,11 @@ ProviderFactory = Callable[..., Provider]
 # Built-in providers are imported only when asked for: their dependencies can be heavy.
 _BUILTIN: dict[str, str] = {
     "local": "sitewatch.providers.local:LocalProvider",
+    "stac": "sitewatch.providers.stac:stac_factory",
+    "earth-search": "sitewatch.providers.stac:earth_search_factory",
+    "cdse-stac": "sitewatch.providers.stac:cdse_stac_factory",
+    "sentinelhub": "sitewatch.providers.sentinelhub:sentinelhub_factory",
+    "cdse": "sitewatch.providers.sentinelhub:cdse_factory",
 }
 _REGISTERED: dict[str, ProviderFactory] = {}
 
