@@ -22,6 +22,8 @@ __all__ = [
     "RateLimitError",
     "RegistrationError",
     "ReportError",
+    "RunError",
+    "RunLockedError",
     "SitewatchError",
     "SitewatchWarning",
     "DataWarning",
@@ -83,6 +85,14 @@ class RateLimitError(ProviderError):
 
 class CacheError(SitewatchError, OSError):
     """The on-disk imagery cache cannot be read or written."""
+
+
+class RunError(SitewatchError, OSError):
+    """A run directory cannot be created, locked or written (disk full, permissions...)."""
+
+
+class RunLockedError(RunError):
+    """Another run holds the lock on the same run directory."""
 
 
 class SitewatchWarning(UserWarning):
