@@ -178,6 +178,7 @@ class LoopbackServer:
         self.log: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
         self.bytes_served = 0
+        self.errors: list[str] = []
         self.lock = threading.Lock()
         server = self
 
@@ -264,6 +265,9 @@ class LoopbackServer:
         try:
             self.handle(h, method, path, body)
         except Exception as exc:  # a bug in the test server: answer 500 with the reason
+            import traceback
+
+            self.errors.append(traceback.format_exc())
             self.send(h, 500, json.dumps({"error": repr(exc)}).encode(), {"Content-Type": "application/json"})
 
     def send(self, h: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict[str, str] | None = None, *, head: bool = False) -> None:
@@ -696,10 +700,10 @@ class SentinelHubServer(LoopbackServer):
             if kind != "image/tiff":
                 self.json(h, {"error": {"status": 400, "message": f"format {kind} not supported here"}}, 400)
                 return
-            # The evalscript's output with this id lists its bands in evaluatePixel; this server
-            # reads them from a marker comment the provider writes: // output <id>: B02,B03,...
-            m = re.search(rf"//\s*output\s+{re.escape(ident)}\s*:\s*([A-Za-z0-9_,]+)", evalscript)
-            names = m.group(1).split(",") if m else []
+            # What evaluatePixel returns for this output id: `<id>: [sample.B02, sample.B03]`.
+            body_js = evalscript[evalscript.index("function evaluatePixel") :]
+            m = re.search(rf"{re.escape(ident)}\s*:\s*\[([^\]]*)\]", body_js)
+            names = [n.strip().split(".")[-1] for n in m.group(1).split(",")] if m else []
             arrays = []
             for name in names:
                 if name == "dataMask":
