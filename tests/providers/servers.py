@@ -14,7 +14,7 @@ import re
 import tarfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pyproj
+import pytest
 import rasterio
 import shapely
 from odc.geo.geobox import GeoBox
@@ -48,7 +49,7 @@ EARTH_SEARCH_NAMES = {
 
 
 @dataclass
-class TestScene:
+class SyntheticScene:
     """One synthetic Sentinel-2 L2A acquisition written as per-band COGs."""
 
     id: str
@@ -106,7 +107,7 @@ def make_scene(
     platform: str = "S2B",
     baseline: str = "05.10",
     nodata_corner: bool = False,
-) -> TestScene:
+) -> SyntheticScene:
     """Write a synthetic L2A scene: 10 m bands at 10 m, 20 m bands and SCL at 20 m, +1000 offset."""
     moment = dt.datetime.fromisoformat(when).replace(tzinfo=dt.timezone.utc)
     stamp = moment.strftime("%Y%m%d")
@@ -143,7 +144,7 @@ def make_scene(
         path = target / f"{scene_id}_{band}.tif"
         write_cog(path, data, crs=crs, transform=t20, tags=btags)
         files[band] = path
-    return TestScene(
+    return SyntheticScene(
         id=scene_id,
         datetime=moment.replace(hour=8, minute=3, second=11),
         folder=target,
@@ -308,7 +309,7 @@ class StacServer(LoopbackServer):
 
     # -- content
 
-    def add_scene(self, scene: TestScene, *, names: dict[str, str] | None = None, raster_offsets: bool = True, alias: str | None = None) -> dict[str, Any]:
+    def add_scene(self, scene: SyntheticScene, *, names: dict[str, str] | None = None, raster_offsets: bool = True, alias: str | None = None) -> dict[str, Any]:
         """Publish a test scene as a STAC item (Earth Search v1 asset names by default)."""
         names = names or EARTH_SEARCH_NAMES
         item_id = alias or scene.id
@@ -578,14 +579,18 @@ class SentinelHubServer(LoopbackServer):
         self.client_id = client_id
         self.client_secret = client_secret
         self.tokens: set[str] = set()
-        self.scenes: list[TestScene] = []
+        self.scenes: list[SyntheticScene] = []
         self.process_calls: list[dict[str, Any]] = []
 
-    def add_scene(self, scene: TestScene) -> None:
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/auth/realms/main/protocol/openid-connect/token"
+
+    def add_scene(self, scene: SyntheticScene) -> None:
         self.scenes.append(scene)
         self.scenes.sort(key=lambda s: s.datetime)
 
-    def feature(self, scene: TestScene) -> dict[str, Any]:
+    def feature(self, scene: SyntheticScene) -> dict[str, Any]:
         foot = scene.footprint_wgs84()
         epsg = int(scene.crs.split(":")[1])
         return {
@@ -744,7 +749,7 @@ def running(server_cls: Callable[..., LoopbackServer], **kwargs: Any) -> Loopbac
     return server_cls(**kwargs).start()
 
 
-def aoi_over(scene: TestScene, *, inset_m: float = 1000.0, size_m: float = 2000.0, name: str = "testsite") -> Any:
+def aoi_over(scene: SyntheticScene, *, inset_m: float = 1000.0, size_m: float = 2000.0, name: str = "testsite") -> Any:
     """An AOI (WGS84 box) inside a test scene, ``size_m`` across, ``inset_m`` from its top-left corner."""
     from sitewatch.types import AOI
 
@@ -769,16 +774,68 @@ def write_aoi_file(directory: Path, aoi: Any) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------- pytest fixtures
+
+SERIES_DATES = ("2024-05-01", "2024-05-06", "2024-05-11", "2024-05-16")
+SERIES_CLOUDS = (3.0, 12.0, 85.0, 20.0)
+
+
+@pytest.fixture(scope="session")
+def s2_series(tmp_path_factory: pytest.TempPathFactory) -> list[SyntheticScene]:
+    """Four synthetic L2A acquisitions (the third 85 % cloudy), written once per session."""
+    root = tmp_path_factory.mktemp("s2_series")
+    return [
+        make_scene(root, when, seed=i, cloud_cover=cloud, nodata_corner=(i == 1))
+        for i, (when, cloud) in enumerate(zip(SERIES_DATES, SERIES_CLOUDS))
+    ]
+
+
+@pytest.fixture
+def site_aoi(s2_series: list[SyntheticScene]) -> Any:
+    return aoi_over(s2_series[0])
+
+
+@pytest.fixture
+def stac_server(s2_series: list[SyntheticScene]) -> Iterator[StacServer]:
+    server = StacServer()
+    server.start()
+    for scene in s2_series:
+        server.add_scene(scene)
+    yield server
+    server.stop()
+    assert not server.errors, server.errors[0]
+
+
+@pytest.fixture
+def sh_server(s2_series: list[SyntheticScene], monkeypatch: pytest.MonkeyPatch) -> Iterator[SentinelHubServer]:
+    server = SentinelHubServer()
+    server.start()
+    for scene in s2_series:
+        server.add_scene(scene)
+    # Test-only: oauthlib refuses plain-http token URLs otherwise.
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    monkeypatch.setenv("SH_CLIENT_ID", server.client_id)
+    monkeypatch.setenv("SH_CLIENT_SECRET", server.client_secret)
+    monkeypatch.setenv("SH_BASE_URL", server.url)
+    monkeypatch.setenv("SH_TOKEN_URL", server.token_url)
+    yield server
+    server.stop()
+    assert not server.errors, server.errors[0]
+
+
 __all__: Sequence[str] = [
     "EARTH_SEARCH_NAMES",
+    "s2_series",
+    "sh_server",
+    "site_aoi",
+    "stac_server",
     "LoopbackServer",
     "SentinelHubServer",
     "StacServer",
-    "TestScene",
+    "SyntheticScene",
     "aoi_over",
     "make_scene",
     "running",
     "write_aoi_file",
     "write_cog",
 ]
-_unused: Iterable[Any] = ()

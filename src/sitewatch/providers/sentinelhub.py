@@ -243,6 +243,8 @@ class SentinelHubProvider:
         How many 429 answers to wait out per request.
     timeout_s : float
         HTTP timeout per request.
+    page_size : int
+        Catalog results per page (pages are followed with ``next`` tokens).
     """
 
     def __init__(
@@ -258,6 +260,7 @@ class SentinelHubProvider:
         retry_sleep_s: float = 2.0,
         max_rate_limit_retries: int = 6,
         timeout_s: float = 120.0,
+        page_size: int = 100,
     ) -> None:
         defaults = {"sentinelhub": (SH_BASE_URL, SH_TOKEN_URL), "cdse": (CDSE_BASE_URL, CDSE_TOKEN_URL)}
         if deployment not in defaults:
@@ -277,6 +280,7 @@ class SentinelHubProvider:
         self.retry_sleep_s = float(retry_sleep_s)
         self.max_rate_limit_retries = max(1, int(max_rate_limit_retries))
         self.timeout_s = float(timeout_s)
+        self.page_size = int(page_size)
         self._config: Any = None
 
     def __repr__(self) -> str:
@@ -422,7 +426,7 @@ class SentinelHubProvider:
                     ],
                     "exclude": [],
                 },
-                limit=100,
+                limit=self.page_size,
             )
             for feature in results:
                 when = _parse_time(feature["properties"]["datetime"])
@@ -609,6 +613,7 @@ def _provider_options(options: dict[str, Any]) -> dict[str, Any]:
         "retry_sleep_s",
         "max_rate_limit_retries",
         "timeout_s",
+        "page_size",
     }
     unknown = set(options) - allowed
     if unknown:

@@ -195,6 +195,15 @@ def band_offset(item: Mapping[str, Any], asset_key: str, band: str) -> tuple[flo
     return 1.0, 0.0
 
 
+def _asset_nodata(item: Mapping[str, Any], key: str) -> float | None:
+    asset = item.get("assets", {}).get(key, {})
+    for info in asset.get("raster:bands") or asset.get("bands") or []:
+        if isinstance(info, Mapping) and info.get("nodata") is not None:
+            return float(info["nodata"])
+    # Sentinel-2 COGs use 0 for no data in every band (SCL class 0 is NO_DATA).
+    return 0.0
+
+
 def _item_datetime(item: Mapping[str, Any]) -> dt.datetime:
     props = item.get("properties", {})
     text = props.get("datetime") or props.get("start_datetime")
@@ -490,7 +499,6 @@ class StacProvider:
                 geobox=gbox,
                 groupby="solar_day",
                 resampling=resampling,
-                dtype="float32",
                 chunks=None,
                 fail_on_error=True,
             )
@@ -503,7 +511,10 @@ class StacProvider:
         out = np.full((len(bands), *gbox.shape), np.nan, dtype=np.float32)
         for b, band in enumerate(bands):
             var = ds[keys[band]]
-            values = var.values
+            nodata = var.attrs.get("nodata", _asset_nodata(items_json[0], keys[band]))
+            values = var.values.astype(np.float32)
+            if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+                values[var.values == nodata] = np.nan
             if values.ndim == 3:
                 # Several passes on one UTC day: keep the first valid pixel.
                 first = values[0].copy()
@@ -512,11 +523,8 @@ class StacProvider:
                     first[hole] = extra[hole]
                 values = first
             scale, offset = band_offset(items_json[0], keys[band], band)
-            values = values.astype(np.float32)
             if band not in CATEGORICAL_BANDS:
                 values = values * np.float32(scale) + np.float32(offset)
-            else:
-                values = np.where(values == 0, np.nan, values)
             out[b] = values
         log.debug("read scene %s (%d bands) from %s", scene.id, len(bands), _redact_url(self.url))
         return out
