@@ -1,0 +1,382 @@
+"""Read a report file as clean text: encodings, HTML page captures, bounded size.
+
+A report is plain text or HTML as saved from a web page. The text that claims
+point into (character offsets) is the one :func:`read_report` returns in
+:attr:`ReportText.text`: for plain text the decoded file (line ends normalised),
+for HTML the article text extracted from the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sitewatch.errors import DataWarning, ReportError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "ReportText",
+    "html_to_text",
+    "load_index",
+    "read_report",
+]
+
+#: How much of a file is read at most. Reports are articles (a few tens of kB);
+#: a page capture with scripts rarely passes 2 MB. Anything beyond is cut with a warning,
+#: so a 50 MB file costs the same bounded time and memory as a 4 MB one.
+DEFAULT_MAX_BYTES = 4_000_000
+
+_HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|div|p|article|meta|title)\b", re.I)
+# Control characters other than tab, newline, carriage return and form feed mark binary data.
+_CONTROL = set(range(0, 9)) | {11} | set(range(14, 32))
+
+
+@dataclass(frozen=True)
+class ReportText:
+    """A report decoded to text, with what is known about its source.
+
+    Parameters
+    ----------
+    text : str
+        Clean text; claim offsets point into it.
+    path : str or None
+        The file it was read from.
+    encoding : str
+        The detected (or given) encoding.
+    kind : {"text", "html"}
+        What the file held.
+    truncated : bool
+        True when the file was larger than the read limit and only its start was used.
+    title : str or None
+        Page title, where the file had one.
+    meta : dict
+        Source metadata: ``publisher``, ``url``, ``published`` (ISO date or None),
+        ``published_from`` (``"index"``, ``"option"``, ``"dateline"`` or None).
+    """
+
+    text: str
+    path: str | None = None
+    encoding: str = "utf-8"
+    kind: str = "text"
+    truncated: bool = False
+    title: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def published(self) -> dt.date | None:
+        """Publication date, where known."""
+        value = self.meta.get("published")
+        return dt.date.fromisoformat(value) if value else None
+
+
+def _looks_binary(raw: bytes) -> bool:
+    sample = raw[:65536]
+    if not sample:
+        return False
+    if b"\x00" in sample and not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        return True
+    controls = sum(1 for b in sample if b in _CONTROL)
+    return controls / len(sample) > 0.02
+
+
+def _decode(raw: bytes, *, where: str, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ReportError(f"report {where} cannot be decoded as {encoding}: {exc}") from None
+    for bom, name in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            return raw.decode(name, errors="replace"), name
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        # A cut in the middle of a multi-byte character at the read limit is not a wrong guess.
+        if exc.start >= len(raw) - 4:
+            return raw[: exc.start].decode("utf-8"), "utf-8"
+    declared = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_\-]+)", raw[:4096], re.I)
+    if declared:
+        name = declared.group(1).decode("ascii")
+        try:
+            return raw.decode(name), name
+        except (LookupError, UnicodeDecodeError):
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:1_000_000]).best()
+    if best is None or best.encoding is None:
+        raise ReportError(
+            f"report {where}: the text encoding cannot be detected; pass the encoding explicitly"
+        )
+    return raw.decode(best.encoding, errors="replace"), best.encoding
+
+
+_BOILERPLATE_RE = re.compile(
+    r"nav|menu|footer|header|sidebar|aside|comment|reply|share|social|related|most[-_ ]?read|popular|"
+    r"trending|ticker|breaking|newsletter|subscribe|cookie|banner|advert|promo|widget|breadcrumb|tags?$",
+    re.I,
+)
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+)
+_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "td", "pre")
+
+
+def _soup_text(html: str) -> tuple[str, str | None]:
+    """Article text by structure: drop page furniture, keep headings and paragraphs."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.attrs is None:  # already removed with a parent
+            continue
+        names = " ".join([*(tag.get("class") or []), str(tag.get("id") or ""), str(tag.get("role") or "")])
+        furniture = names.strip() and any(_BOILERPLATE_RE.search(n) for n in names.split())
+        if furniture and tag.name not in ("body", "html", "main", "article"):
+            tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    blocks = []
+    for tag in root.find_all(_BLOCK_TAGS):
+        if tag.find(_BLOCK_TAGS):  # the innermost block carries the text
+            continue
+        text = tag.get_text(" ", strip=True)
+        if text:
+            blocks.append(text)
+    if not blocks:
+        blocks = [line.strip() for line in root.get_text("\n").splitlines() if line.strip()]
+    return "\n\n".join(blocks), title
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Extract the article text (and title) from an HTML page capture.
+
+    Uses trafilatura (main-content extraction: drops menus, tickers, "most read"
+    lists, comment forms), and falls back to a structural BeautifulSoup pass when
+    trafilatura finds nothing that looks like an article.
+
+    Parameters
+    ----------
+    html : str
+        The page as saved.
+
+    Returns
+    -------
+    text : str
+        Paragraphs separated by blank lines.
+    title : str or None
+        The page or article title.
+    """
+    text: str | None = None
+    title: str | None = None
+    try:
+        import trafilatura
+
+        text = trafilatura.extract(
+            html,
+            include_comments=False,
+            include_tables=False,
+            include_links=False,
+            favor_precision=True,
+            deduplicate=True,
+        )
+        meta = trafilatura.extract_metadata(html)
+        title = meta.title if meta is not None else None
+    except Exception:  # trafilatura is best effort; the structural pass below always works
+        text = None
+    fallback, soup_title = _soup_text(html)
+    if not text or len(text) < 0.3 * len(fallback):
+        text = fallback
+    text = re.sub(r"\n(?!\n)", "\n\n", text)  # one paragraph per line, as blank-line separated blocks
+    title = title or soup_title
+    if title and not text.lstrip().startswith(title[:40]):
+        text = f"{title}\n\n{text}"
+    return text, title
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # NFKC folds no-break spaces, full-width digits and ligatures that defeat plain patterns;
+    # offsets are taken after it, so they stay true to the returned text.
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace("\u2010", "-").replace("\u2011", "-").replace("\u00ad", "")
+
+
+def load_index(directory: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read ``index.json`` beside report files: file name -> metadata.
+
+    Parameters
+    ----------
+    directory : path-like
+        Folder that may hold an ``index.json`` with ``{"reports": [{"file", "publisher",
+        "url", "published", ...}]}``.
+
+    Returns
+    -------
+    dict
+        Empty when there is no index.
+
+    Raises
+    ------
+    ReportError
+        If the index exists but is not valid.
+    """
+    path = Path(directory) / "index.json"
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"report index {path} is not valid JSON: {exc}") from None
+    entries = doc.get("reports") if isinstance(doc, dict) else doc
+    if not isinstance(entries, list):
+        raise ReportError(f"report index {path} must hold a list 'reports' of {{file, published, ...}}")
+    out: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("file"):
+            published = entry.get("published")
+            if published:
+                try:
+                    dt.date.fromisoformat(str(published))
+                except ValueError:
+                    raise ReportError(
+                        f"report index {path}: 'published' of {entry['file']} must be YYYY-MM-DD, "
+                        f"got {published!r}"
+                    ) from None
+            out[str(entry["file"])] = dict(entry)
+    return out
+
+
+_DATELINE = re.compile(
+    r"^\s*(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
+    r"(?P<d1>\d{1,2})?\s*(?P<m>[A-Z][a-z]{2,8})\.?\s+(?P<d2>\d{1,2})?,?\s*(?P<y>(?:19|20)\d\d)"
+    r"(?:\s*[-|,]?\s*\d{1,2}:\d\d(?:\s*[AP]M)?)?\s*(?:GMT|UTC)?\s*$"
+)
+
+
+def _dateline(text: str) -> dt.date | None:
+    """A line near the top holding only a date (and a weekday or time) is the dateline."""
+    from sitewatch.reports.dates import month_number
+
+    for line in text[:1500].splitlines()[:12]:
+        m = _DATELINE.match(line)
+        if not m:
+            continue
+        month = month_number(m.group("m"))
+        day = m.group("d1") or m.group("d2")
+        if month and day:
+            try:
+                return dt.date(int(m.group("y")), month, int(day))
+            except ValueError:
+                continue
+    return None
+
+
+def read_report(
+    path: str | os.PathLike[str],
+    *,
+    published: dt.date | str | None = None,
+    encoding: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    index: dict[str, dict[str, Any]] | None = None,
+) -> ReportText:
+    """Read one report file (plain text or HTML) into clean text with its metadata.
+
+    Parameters
+    ----------
+    path : path-like
+        The report file.
+    published : date or str, optional
+        Publication date; wins over ``index.json`` and over a dateline found in the text.
+    encoding : str, optional
+        Force an encoding; detected otherwise (BOM, UTF-8, HTML ``<meta charset>``,
+        then charset-normalizer).
+    max_bytes : int
+        Read at most this many bytes (a larger file is cut with a :class:`DataWarning`).
+    index : dict, optional
+        File name -> metadata, as :func:`load_index` returns; read from the file's
+        folder when not given.
+
+    Returns
+    -------
+    ReportText
+
+    Raises
+    ------
+    ReportError
+        If the file is missing, unreadable, binary, or its encoding cannot be found.
+
+    Warns
+    -----
+    DataWarning
+        When the file is empty or was cut at ``max_bytes``.
+    """
+    p = Path(path)
+    where = str(p)
+    try:
+        size = p.stat().st_size
+        with p.open("rb") as fh:
+            raw = fh.read(max_bytes)
+    except FileNotFoundError:
+        raise ReportError(f"report {where} does not exist") from None
+    except IsADirectoryError:
+        raise ReportError(f"report {where} is a folder; pass the files, or the folder to `extract`") from None
+    except OSError as exc:
+        raise ReportError(f"report {where} cannot be read: {exc}") from None
+    truncated = size > max_bytes
+    if _looks_binary(raw):
+        raise ReportError(
+            f"report {where} is a binary file, not text or HTML (convert PDFs or documents to text first)"
+        )
+    if truncated:
+        warnings.warn(
+            f"report {where} is {size / 1e6:.1f} MB; only its first {max_bytes / 1e6:.1f} MB were read",
+            DataWarning,
+            stacklevel=2,
+        )
+    text, used = _decode(raw, where=where, encoding=encoding)
+    kind = "html" if _HTML_SNIFF.search(raw[:4096]) else "text"
+    title = None
+    if kind == "html":
+        text, title = html_to_text(text)
+    text = _normalise(text)
+    if not text.strip():
+        warnings.warn(f"report {where} is empty: no claims can come from it", DataWarning, stacklevel=2)
+
+    if index is None:
+        index = load_index(p.parent)
+    meta: dict[str, Any] = {"file": p.name, "publisher": None, "url": None, "published": None}
+    entry = index.get(p.name)
+    if entry:
+        meta.update({k: entry.get(k) for k in ("publisher", "url", "published", "language") if k in entry})
+        if meta.get("published"):
+            meta["published_from"] = "index"
+    if published is not None:
+        meta["published"] = published.isoformat() if isinstance(published, dt.date) else str(published)
+        meta["published_from"] = "option"
+    if not meta.get("published"):
+        found = _dateline(text)
+        meta["published"] = found.isoformat() if found else None
+        meta["published_from"] = "dateline" if found else None
+    return ReportText(
+        text=text, path=where, encoding=used, kind=kind, truncated=truncated, title=title, meta=meta
+    )
