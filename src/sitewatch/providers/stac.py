@@ -79,6 +79,7 @@ ASSET_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _RES_SUFFIX = ("_10m", "_20m", "_60m")
 _PB04 = 4.0
+_FAILED_URLS: set[str] = set()
 _PB04_OFFSET_DN = -1000.0
 
 
@@ -341,9 +342,13 @@ class StacProvider:
                 f"the STAC API at {_redact_url(self.url)} refused to {what} (HTTP {status}); "
                 "it needs credentials: pass headers or use another source"
             )
+        if status is None:
+            return ProviderError(
+                f"cannot reach the STAC API at {_redact_url(self.url)} to {what} (no HTTP answer: "
+                "connection refused, reset or timed out); check the URL and your network"
+            )
         return ProviderError(
-            f"the STAC API at {_redact_url(self.url)} failed to {what} (HTTP {status or '?'}: {text}); "
-            "try again later"
+            f"the STAC API at {_redact_url(self.url)} failed to {what} (HTTP {status}: {text}); try again later"
         )
 
     def search(
@@ -492,7 +497,12 @@ class StacProvider:
             keys[band] = str(per_item.pop())
         resampling = {keys[b]: ("nearest" if b in CATEGORICAL_BANDS else "bilinear") for b in bands}
         try:
-            odc.stac.configure_rio(cloud_defaults=True, GDAL_HTTP_MAX_RETRY="3")
+            gdal_opts: dict[str, str] = {"GDAL_HTTP_MAX_RETRY": "3"}
+            if _FAILED_URLS:
+                # GDAL remembers a failed URL for the life of the process; a retry in the same
+                # process (a notebook, a second fetch) must not be answered from that memory.
+                gdal_opts["CPL_VSIL_CURL_NON_CACHED"] = ":".join(f"/vsicurl/{u}" for u in sorted(_FAILED_URLS))
+            odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
             ds = odc.stac.load(
                 items,
                 bands=[keys[b] for b in bands],
@@ -503,6 +513,9 @@ class StacProvider:
                 fail_on_error=True,
             )
         except Exception as exc:
+            _FAILED_URLS.update(
+                str(i["assets"][keys[b]]["href"]) for i in items_json for b in bands if keys[b] in i.get("assets", {})
+            )
             raise ProviderError(
                 f"cannot read scene {scene.id} from {_redact_url(self.url)} "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "

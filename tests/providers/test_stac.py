@@ -1,0 +1,180 @@
+"""The STAC provider against a loopback STAC API serving COGs with Range requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from servers import SyntheticScene, StacServer, s2_series, site_aoi, stac_server  # noqa: F401
+
+from sitewatch.errors import BandMissingError, ConfigError, CredentialsError, ProviderError
+from sitewatch.providers import get_provider
+from sitewatch.providers.cache import CachedProvider
+from sitewatch.providers.stac import StacProvider, asset_for_band, band_offset
+
+MAY = (dt.date(2024, 5, 1), dt.date(2024, 5, 31))
+
+
+def test_asset_names_map_to_bands() -> None:
+    earth_search = {k: {} for k in ("blue", "green", "red", "nir", "nir08", "swir16", "swir22", "scl", "visual")}
+    assert [asset_for_band(earth_search, b) for b in ("B02", "B08", "B8A", "B11", "B12", "SCL")] == [
+        "blue",
+        "nir",
+        "nir08",
+        "swir16",
+        "swir22",
+        "scl",
+    ]
+    assert asset_for_band({"B02_10m": {}, "SCL_20m": {}}, "SCL") == "SCL_20m"
+    assert asset_for_band({"B8A": {}}, "B8A") == "B8A"
+    assert asset_for_band({"x": {"eo:bands": [{"name": "B11"}]}}, "B11") == "x"
+    assert asset_for_band({"red": {}}, "B05") is None
+
+
+@pytest.mark.parametrize(
+    ("props", "raster", "band", "expected"),
+    [
+        ({}, {"scale": 0.0001, "offset": -0.1}, "B04", (1.0, -1000.0)),
+        ({}, {"scale": 0.0001, "offset": 0.0}, "B04", (1.0, 0.0)),
+        ({"s2:processing_baseline": "04.00"}, {}, "B04", (1.0, -1000.0)),
+        ({"s2:processing_baseline": "03.01"}, {}, "B04", (1.0, 0.0)),
+        ({"s2:processing_baseline": "05.00", "earthsearch:boa_offset_applied": True}, {}, "B04", (1.0, 0.0)),
+        ({"s2:processing_baseline": "05.00"}, {"scale": 0.0001, "offset": -0.1}, "SCL", (1.0, 0.0)),
+    ],
+)
+def test_l2a_offset(props: dict, raster: dict, band: str, expected: tuple) -> None:
+    item = {"properties": props, "assets": {"a": {"raster:bands": [raster] if raster else []}}}
+    assert band_offset(item, "a", band) == expected
+
+
+def test_spec_parsing() -> None:
+    p = get_provider("stac:https://example.invalid/v1#my-coll", cache=False)
+    assert isinstance(p, StacProvider) and p.collection == "my-coll" and p.url == "https://example.invalid/v1"
+    assert get_provider("stac:https://example.invalid/v1", cache=False).collection == "sentinel-2-l2a"
+    es = get_provider("earth-search")
+    assert isinstance(es, CachedProvider) and es.inner.url.startswith("https://earth-search")  # type: ignore[attr-defined]
+    assert get_provider("cdse-stac", cache=False).url.startswith("https://stac.dataspace")  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError):
+        get_provider("stac")
+    with pytest.raises(ConfigError):
+        get_provider("stac:ftp://x")
+    # Credentials in a URL never reach what is recorded or printed.
+    p = get_provider("stac:https://user:pw@example.invalid/v1", cache=False)
+    assert "pw" not in p.source and "pw" not in repr(p)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_search_pages_through_next_links(stac_server: StacServer, site_aoi: Any, method: str) -> None:  # noqa: F811
+    p = get_provider(f"stac:{stac_server.url}#sentinel-2-l2a", cache=False, method=method, page_size=1)
+    scenes = list(p.search(site_aoi, *MAY))
+    assert [s.date.day for s in scenes] == [1, 6, 11, 16]
+    searches = stac_server.requests(r"/v1/search")
+    assert len(searches) == 4 and {r["method"] for r in searches} == {method}
+    if method == "GET":
+        assert "token=1" in searches[1]["path"]
+    else:
+        assert json.loads(searches[1]["body"])["token"] == "1"
+    first = scenes[0]
+    assert first.provider == "stac" and first.processing_level == "L2A"
+    assert first.crs == "EPSG:32637" and first.cloud_fraction == pytest.approx(0.03)
+    assert first.assets["B02"] == "blue" and first.properties["tiles"] == ["37SBA"]
+
+
+@pytest.mark.e2e
+def test_cloud_filter_goes_in_the_query_and_no_pixel_is_read(
+    stac_server: StacServer,
+    site_aoi: Any,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    p = get_provider(f"stac:{stac_server.url}#sentinel-2-l2a", cache_dir=tmp_path)
+    scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
+    body = json.loads(stac_server.requests(r"/v1/search")[0]["body"])
+    assert body["query"] == {"eo:cloud_cover": {"lte": 50.0}}
+    assert body["datetime"].startswith("2024-05-01T00:00:00") and "intersects" in body
+    assert stac_server.requests("/files/") == []  # searching reads no pixel
+    p.load(scenes, aoi=site_aoi, bands=["B04"])
+    assert not stac_server.requests("20240511")  # the cloudy scene is never opened
+
+
+@pytest.mark.e2e
+def test_api_without_query_extension_is_filtered_client_side(
+    s2_series: list[SyntheticScene],
+    site_aoi: Any,  # noqa: F811
+) -> None:
+    server = StacServer(conform_query=False).start()
+    try:
+        for scene in s2_series:
+            server.add_scene(scene)
+        p = get_provider(f"stac:{server.url}", cache=False)
+        scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
+        assert [s.date.day for s in scenes] == [1, 6, 16]
+        assert "query" not in json.loads(server.requests("/v1/search")[0]["body"])
+    finally:
+        server.stop()
+
+
+@pytest.mark.e2e
+def test_windowed_reads_only_the_needed_bands(stac_server: StacServer, site_aoi: Any, tmp_path: Path) -> None:  # noqa: F811
+    p = get_provider(f"stac:{stac_server.url}", cache=False)
+    scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
+    stac_server.reset_counts()
+    stack = p.load(scenes, aoi=site_aoi, bands=["B04", "SCL"])
+    assert stack.shape == (1, 2, 200, 200)
+    files = {r["path"].rsplit("/", 1)[1] for r in stac_server.requests("/files/")}
+    assert files == {f"{scenes[0].id}_B04.tif", f"{scenes[0].id}_SCL.tif"}
+    ranged = [r for r in stac_server.requests("/files/") if r["method"] == "GET"]
+    assert ranged and all(r["range"] for r in ranged)  # HTTP Range requests only
+    whole = sum(p_.stat().st_size for b, p_ in s2_series_files(stac_server, scenes[0].id).items() if b in ("B04", "SCL"))
+    assert stac_server.file_bytes_served < whole
+
+
+def s2_series_files(server: StacServer, scene_id: str) -> dict[str, Path]:
+    return {p.stem.rsplit("_", 1)[1]: p for url, p in server.files.items() if f"/{scene_id}/" in url}
+
+
+@pytest.mark.e2e
+def test_missing_band_is_reported(stac_server: StacServer, site_aoi: Any) -> None:  # noqa: F811
+    p = get_provider(f"stac:{stac_server.url}", cache=False)
+    scenes = list(p.search(site_aoi, *MAY))
+    with pytest.raises(BandMissingError, match="B05"):
+        p.load(scenes[:1], aoi=site_aoi, bands=["B05"])
+
+
+@pytest.mark.e2e
+def test_refused_search_is_a_credentials_error(stac_server: StacServer, site_aoi: Any) -> None:  # noqa: F811
+    stac_server.fail(r"/v1/search", "401")
+    p = get_provider(f"stac:{stac_server.url}", cache=False)
+    with pytest.raises(CredentialsError, match="HTTP 401"):
+        list(p.search(site_aoi, *MAY))
+
+
+@pytest.mark.e2e
+def test_unreachable_api_is_a_provider_error(site_aoi: Any) -> None:  # noqa: F811
+    p = get_provider("stac:http://127.0.0.1:9/v1", cache=False, timeout_s=2)
+    with pytest.raises(ProviderError, match="cannot reach"):
+        list(p.search(site_aoi, *MAY))
+
+
+@pytest.mark.e2e
+def test_interrupted_fetch_resumes(stac_server: StacServer, site_aoi: Any, tmp_path: Path) -> None:  # noqa: F811
+    p = get_provider(f"stac:{stac_server.url}", cache_dir=tmp_path)
+    scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
+    broken = scenes[1].id
+    stac_server.fail(rf"/files/{broken}/", "404", times=1000)
+    with pytest.raises(ProviderError, match=broken):
+        p.load(scenes, aoi=site_aoi, bands=["B04", "B11"])
+    manifest = json.loads((tmp_path / site_aoi.name / "manifest.json").read_text())
+    (grid,) = manifest["grids"].values()
+    assert list(grid["scenes"]) == [scenes[0].id]  # the scene before the failure is kept
+    assert not list(tmp_path.rglob("*.partial"))
+    stac_server.failures.clear()
+    stac_server.reset_counts()
+    stack = p.load(scenes, aoi=site_aoi, bands=["B04", "B11"])
+    assert p.stats.fetched_ids == [scenes[1].id, scenes[2].id]
+    assert not stac_server.requests(scenes[0].id)
+    assert np.isfinite(stack.values).mean() > 0.9
