@@ -40,19 +40,30 @@ def test_mypy():
 
 
 def test_core_imports_no_io_layers():
-    """The core never imports providers, the CLI, pipelines or network clients."""
-    forbidden = (
+    """The core never imports providers, the CLI, pipelines or network clients, and opens no files.
+
+    ``rasterio.features`` (vectorising arrays) is pure and allowed; ``rasterio.open`` is I/O and is not.
+    """
+    forbidden_imports = (
         "sitewatch.providers",
         "sitewatch.cli",
         "sitewatch.pipeline",
+        "sitewatch.batch",
         "sentinelhub",
         "pystac_client",
         "requests",
+        "urllib",
         "odc.stac",
-        "rasterio",
+        "http",
     )
+    forbidden_calls = ("rasterio.open(", "open(", "to_netcdf(", "to_zarr(", ".write_text(", ".write_bytes(")
     for folder in ("core", "objects"):
         for path in (REPO / "src" / "sitewatch" / folder).rglob("*.py"):
             text = path.read_text()
-            for name in forbidden:
+            for name in forbidden_imports:
                 assert f"import {name}" not in text and f"from {name}" not in text, f"{path} imports {name}"
+            code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+            for call in forbidden_calls:
+                assert f" {call}" not in code and f"({call}" not in code and f"={call}" not in code, (
+                    f"{path} calls {call} (I/O belongs in providers/, export or pipeline)"
+                )
