@@ -1,0 +1,933 @@
+"""Batch scans: every watched site, each an independent task on ``dask.distributed``.
+
+:func:`scan_all` runs one scan per AOI, in parallel, on an in-process cluster of threads
+(the default), a local cluster of processes, an existing cluster (a scheduler address),
+or serially; whichever runs them, the files written are the same. One AOI failing (bad
+data, a provider error, even its worker process dying) is reported in the summary and the
+others finish. Results travel back to the process that started the run, which alone writes
+the run directory (see :mod:`sitewatch.runs`): workers need no shared file system, a full
+disk stops the run cleanly, and earlier runs are never touched.
+
+Examples
+--------
+>>> from sitewatch import list_aois
+>>> from sitewatch.batch import scan_all
+>>> result = scan_all(list_aois(), "local:data/", start="2024-01-01", end="2024-12-31",
+...                   out_dir="runs/2024-12-31")  # doctest: +SKIP
+>>> print(result.table())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import inspect
+import io
+import logging
+import os
+import re
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from sitewatch.errors import ConfigError, NoScenesError, RunError, SitewatchError
+from sitewatch.runs import (
+    MANIFEST_NAME,
+    RUN_FORMAT,
+    STATE_NAME,
+    AOIState,
+    alert_fingerprint,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    find_previous_run,
+    lock_run,
+    read_manifest,
+    read_state,
+    versions,
+)
+from sitewatch.types import AOI
+
+__all__ = [
+    "CHANGE_TYPES",
+    "AOIOutcome",
+    "BatchResult",
+    "ScanFunction",
+    "connect_scheduler",
+    "scan_all",
+]
+
+log = logging.getLogger(__name__)
+
+#: Alert types, in the order the summary lists them.
+CHANGE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "evacuation", "earthworks", "other")
+
+#: The per-AOI work: ``fn(aoi, source, *, start, end, workdir, **options)`` returns an alerts
+#: GeoJSON FeatureCollection (the sitewatch alerts schema) whose ``quicklook`` properties are
+#: paths relative to ``workdir``, where the function wrote them.
+ScanFunction = Callable[..., Mapping[str, Any]]
+
+SchedulerKind = Literal["threads", "processes", "serial"]
+
+_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://", "ws://", "wss://")
+
+
+@dataclass(frozen=True)
+class AOIOutcome:
+    """What one AOI's task returned: alerts and their files, or why it failed.
+
+    Parameters
+    ----------
+    aoi : str
+        AOI name.
+    status : {"ok", "up_to_date", "failed"}
+        ``"up_to_date"`` when ``since_last`` found no new scene.
+    alerts : mapping or None
+        The alerts FeatureCollection (``None`` when failed or up to date).
+    files : mapping of str to bytes
+        Files the scan wrote (quicklooks), by path relative to the AOI's folder.
+    error : str or None
+        One line saying what went wrong.
+    error_type : str or None
+        The exception class name.
+    detail : str or None
+        The traceback, for ``error.txt``.
+    seconds : float
+        Wall time of the scan.
+    start : str
+        ISO date the scan started from (later than asked with ``since_last``).
+    """
+
+    aoi: str
+    status: Literal["ok", "up_to_date", "failed"]
+    alerts: Mapping[str, Any] | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+    start: str = ""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The outcome of :func:`scan_all`.
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        Where everything was written.
+    status : {"complete", "partial", "failed"}
+        ``"partial"`` when some AOIs failed, ``"failed"`` when all did.
+    rows : tuple of dict
+        The summary, one row per AOI (see :meth:`table`).
+    previous_run : pathlib.Path or None
+        The run ``since_last`` started from.
+    """
+
+    run_dir: Path
+    status: Literal["complete", "partial", "failed"]
+    rows: tuple[dict[str, Any], ...]
+    previous_run: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no AOI failed."""
+        return self.status == "complete"
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the AOIs that failed."""
+        return [r["aoi"] for r in self.rows if r["status"] == "failed"]
+
+    def table(self) -> str:
+        """Return the summary as an aligned plain-text table."""
+        return format_summary(self.rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# the task that runs on a worker
+
+
+@dataclass(frozen=True)
+class _Task:
+    aoi: AOI
+    source: str
+    start: dt.date
+    end: dt.date
+    fn: ScanFunction
+    options: Mapping[str, Any]
+    inner_scheduler: str
+
+
+def _run_task(task: _Task) -> AOIOutcome:
+    """Scan one AOI; every error becomes a failed outcome so one AOI never stops the others."""
+    t0 = time.perf_counter()
+    name = task.aoi.name
+    try:
+        import dask
+
+        if dask.config.get("scheduler", None) != task.inner_scheduler:
+            # A worker process of a cluster: set it for the process, not per task, because
+            # dask.config.set is process-wide and tasks on threads would undo each other.
+            dask.config.set(scheduler=task.inner_scheduler)
+        with tempfile.TemporaryDirectory(prefix=f"sitewatch-{name}-") as tmp:
+            workdir = Path(tmp)
+            fc = task.fn(
+                task.aoi, task.source, start=task.start, end=task.end, workdir=workdir, **task.options
+            )
+            fc = dict(fc)
+            files = _collect_files(fc, workdir)
+        return AOIOutcome(
+            name, "ok", alerts=fc, files=files, seconds=time.perf_counter() - t0, start=task.start.isoformat()
+        )
+    except NoScenesError as exc:
+        if task.options.get("_since_last"):
+            return AOIOutcome(
+                name,
+                "up_to_date",
+                seconds=time.perf_counter() - t0,
+                start=task.start.isoformat(),
+                error=str(exc),
+            )
+        return _failed(name, exc, t0, task.start)
+    except Exception as exc:
+        return _failed(name, exc, t0, task.start)
+
+
+def _failed(name: str, exc: BaseException, t0: float, start: dt.date) -> AOIOutcome:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, SitewatchError):
+        message = f"{type(exc).__name__}: {message}"
+    return AOIOutcome(
+        name,
+        "failed",
+        error=message,
+        error_type=type(exc).__name__,
+        detail="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        seconds=time.perf_counter() - t0,
+        start=start.isoformat(),
+    )
+
+
+def _safe_relpath(value: str) -> str | None:
+    p = PurePosixPath(str(value).replace("\\", "/"))
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        return None
+    return str(p)
+
+
+def _collect_files(fc: Mapping[str, Any], workdir: Path) -> dict[str, bytes]:
+    """Read back the quicklooks an alerts collection points at, so they travel with the result."""
+    files: dict[str, bytes] = {}
+    for feat in fc.get("features") or []:
+        rel = (feat.get("properties") or {}).get("quicklook")
+        if not rel:
+            continue
+        safe = _safe_relpath(rel)
+        path = workdir / safe if safe else Path(rel)
+        if safe is None or not path.is_file():
+            # A quicklook outside the work folder or missing: keep the alert, drop the picture.
+            feat["properties"]["quicklook"] = None
+            continue
+        files[safe] = path.read_bytes()
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# the default per-AOI function: sitewatch's own scan
+
+
+def sitewatch_scan(
+    aoi: AOI, source: str, *, start: dt.date, end: dt.date, workdir: Path, **options: Any
+) -> Mapping[str, Any]:
+    """Scan one AOI with :func:`sitewatch.pipeline.scan.scan` and return its alerts collection.
+
+    This is the per-AOI function :func:`scan_all` runs by default.
+
+    Parameters
+    ----------
+    aoi : AOI
+    source : str
+        Provider name (``"local:DIR"``, ``"stac"``, ``"sentinelhub"``...).
+    start, end : datetime.date
+    workdir : pathlib.Path
+        Where quicklooks are written; the returned collection points at them relatively.
+    **options
+        Passed on to ``scan``.
+
+    Returns
+    -------
+    dict
+        The alerts FeatureCollection.
+    """
+    from sitewatch.pipeline.scan import scan  # type: ignore[import-not-found,unused-ignore]
+
+    result = scan(aoi, source, start=start, end=end, **options)
+    return _scan_result_to_collection(result, workdir)
+
+
+def _scan_result_to_collection(result: Any, workdir: Path) -> Mapping[str, Any]:
+    # The scan result writes itself (alerts GeoJSON + quicklooks) where asked.
+    for method in ("write", "save", "export"):
+        writer = getattr(result, method, None)
+        if callable(writer):
+            out = writer(workdir)
+            path = Path(out) if isinstance(out, (str, os.PathLike)) else workdir / "alerts.geojson"
+            if path.is_dir():
+                path = path / "alerts.geojson"
+            import json
+
+            data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return data
+    if isinstance(result, Mapping):
+        return result
+    raise ConfigError(f"scan returned {type(result).__name__}, which batch cannot turn into alerts")
+
+
+# ---------------------------------------------------------------------------------------------
+# schedulers
+
+
+def connect_scheduler(address: str, *, timeout_s: float = 5.0) -> Any:
+    """Connect to an existing Dask cluster and return a ``distributed.Client``.
+
+    Parameters
+    ----------
+    address : str
+        Scheduler address, e.g. ``"tcp://10.0.0.5:8786"``.
+    timeout_s : float
+        How long to wait for the scheduler to answer.
+
+    Returns
+    -------
+    distributed.Client
+
+    Raises
+    ------
+    ConfigError
+        If the address is malformed or no scheduler answers there within ``timeout_s``.
+
+    Examples
+    --------
+    >>> client = connect_scheduler("tcp://127.0.0.1:8786")  # doctest: +SKIP
+    """
+    from distributed import Client
+
+    if not isinstance(address, str) or not address.startswith(_SCHEMES) or not re.search(r"://.+", address):
+        raise ConfigError(
+            f"scheduler address {address!r} is not a Dask scheduler address (like tcp://host:8786)"
+        )
+    try:
+        return Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(
+            f"no Dask scheduler answers at {address} within {timeout_s:g} s ({type(exc).__name__}); "
+            "check the address and that the scheduler runs, or leave out --scheduler to run locally"
+        ) from None
+
+
+@contextlib.contextmanager
+def _client(scheduler: Any, *, workers: int | None, retries: int, connect_timeout_s: float) -> Iterator[Any]:
+    """Yield a distributed Client for ``scheduler`` (None for serial runs) and close what it opened."""
+    import dask
+
+    if scheduler in (None, "threads", "processes"):
+        from distributed import Client, LocalCluster
+
+        n = workers or os.cpu_count() or 1
+        processes = scheduler == "processes"
+        # allowed-failures: how often a task may take its worker down before it is reported;
+        # worker-saturation 1: a worker holds only the AOIs it runs, so a crash takes no bystander.
+        settings = {
+            "distributed.scheduler.allowed-failures": retries,
+            "distributed.scheduler.worker-saturation": 1.0,
+        }
+        with (
+            dask.config.set(settings),
+            LocalCluster(
+                processes=processes,
+                n_workers=n if processes else 1,
+                threads_per_worker=1 if processes else n,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster, set_as_default=False) as client,
+        ):
+            yield client
+        return
+    if scheduler == "serial":
+        yield None
+        return
+    if isinstance(scheduler, str):
+        client = connect_scheduler(scheduler, timeout_s=connect_timeout_s)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if hasattr(scheduler, "submit") and hasattr(scheduler, "scheduler_info"):
+        yield scheduler  # the caller's Client: theirs to close
+        return
+    raise ConfigError(
+        f"scheduler {scheduler!r} is not one of 'threads', 'processes', 'serial', an address or a Client"
+    )
+
+
+def _outcomes(
+    tasks: Sequence[_Task],
+    client: Any,
+    *,
+    no_workers_timeout_s: float,
+    timeout_s: float | None,
+) -> Iterator[AOIOutcome]:
+    """Yield outcomes as tasks finish; infrastructure failures become failed outcomes, never hangs."""
+    if client is None:
+        for task in tasks:
+            yield _run_task(task)
+        return
+    token = hashlib.sha1(os.urandom(8)).hexdigest()[:8]
+    futures = {
+        client.submit(_run_task, task, key=f"sitewatch-scan-{task.aoi.name}-{token}", pure=False): task
+        for task in tasks
+    }
+    pending = set(futures)
+    t_start = time.monotonic()
+    no_workers_since: float | None = None
+    try:
+        while pending:
+            done = sorted((f for f in pending if f.done()), key=lambda f: futures[f].aoi.name)
+            if not done:
+                time.sleep(0.1)
+            for fut in done:
+                pending.discard(fut)
+                task = futures[fut]
+                if fut.status == "finished":
+                    yield fut.result()
+                else:
+                    yield _infrastructure_failure(task, fut)
+            if not pending:
+                break
+            now = time.monotonic()
+            if timeout_s is not None and now - t_start > timeout_s:
+                for fut in sorted(pending, key=lambda f: futures[f].aoi.name):
+                    yield _failed(
+                        futures[fut].aoi.name,
+                        TimeoutError(f"not finished after the run's time limit of {timeout_s:g} s"),
+                        t_start,
+                        futures[fut].start,
+                    )
+                return
+            n_workers = len(client.scheduler_info().get("workers", {}))
+            if n_workers == 0:
+                no_workers_since = no_workers_since or now
+                if now - no_workers_since > no_workers_timeout_s:
+                    for fut in sorted(pending, key=lambda f: futures[f].aoi.name):
+                        yield _failed(
+                            futures[fut].aoi.name,
+                            RuntimeError(f"no Dask worker left for {no_workers_timeout_s:g} s"),
+                            t_start,
+                            futures[fut].start,
+                        )
+                    return
+            else:
+                no_workers_since = None
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+def _infrastructure_failure(task: _Task, fut: Any) -> AOIOutcome:
+    try:
+        exc = fut.exception(timeout=5)
+    except Exception as inner:  # a cancelled future has no exception to give
+        exc = inner
+    if type(exc).__name__ == "KilledWorker":
+        exc = RuntimeError("the worker scanning this AOI died (crashed or ran out of memory) on every try")
+    return _failed(task.aoi.name, exc, time.perf_counter(), task.start)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing the run
+
+
+def _as_date(value: Any, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{what} {value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _public_source(source: str) -> str:
+    # A source string could carry credentials in a URL; the manifest never keeps them.
+    return re.sub(r"(://)[^/@\s]+@", r"\1***@", source)
+
+
+def _aoi_record(aoi: AOI) -> dict[str, Any]:
+    rec: dict[str, Any] = {"name": aoi.name, "display_name": aoi.display_name, "path": aoi.path}
+    if aoi.path and Path(aoi.path).is_file():
+        rec["sha256"] = hashlib.sha256(Path(aoi.path).read_bytes()).hexdigest()
+    else:
+        rec["geometry_wkt_sha256"] = hashlib.sha256(aoi.geometry.wkt.encode()).hexdigest()
+    return rec
+
+
+def _scenes_info(fc: Mapping[str, Any] | None) -> tuple[list[Mapping[str, Any]], list[Any]]:
+    meta = (fc or {}).get("sitewatch") or {}
+    return list(meta.get("scenes_used") or []), list(meta.get("scenes_dropped") or [])
+
+
+def _last_scene_date(fc: Mapping[str, Any] | None) -> str | None:
+    dates = [str(s.get("date"))[:10] for s in _scenes_info(fc)[0] if isinstance(s, Mapping) and s.get("date")]
+    return max(dates) if dates else None
+
+
+def _annotate(
+    fc: Mapping[str, Any], previous: AOIState | None, aoi_name: str
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Mark each alert new/updated/seen against the previous run; return the copy and the lists."""
+    out = dict(fc)
+    features = []
+    new: list[str] = []
+    updated: list[str] = []
+    for feat in fc.get("features") or []:
+        feat = dict(feat)
+        props = dict(feat.get("properties") or {})
+        aid = str(props.get("id") or feat.get("id") or "")
+        if previous is None or aid not in previous.alerts:
+            props["since_last"] = "new"
+            new.append(aid)
+        elif dict(previous.alerts[aid]) != alert_fingerprint(props):
+            props["since_last"] = "updated"
+            updated.append(aid)
+        else:
+            props["since_last"] = "seen"
+        props.setdefault("aoi", aoi_name)
+        feat["properties"] = props
+        features.append(feat)
+    features.sort(key=lambda f: str(f["properties"].get("id") or ""))
+    out["features"] = features
+    return out, new, updated
+
+
+def _counts(fc: Mapping[str, Any] | None) -> dict[str, int]:
+    counts = dict.fromkeys(CHANGE_TYPES, 0)
+    for feat in (fc or {}).get("features") or []:
+        kind = (feat.get("properties") or {}).get("change_type")
+        counts[kind if kind in counts else "other"] += 1
+    return counts
+
+
+def _dumps(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False, sort_keys=False) + "\n"
+
+
+def _write_outcome(
+    run_dir: Path, outcome: AOIOutcome, previous: AOIState | None, since_last: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None, AOIState | None]:
+    """Write one AOI's files; return its summary row, its annotated alerts and its new state."""
+    folder = run_dir / "aois" / outcome.aoi
+    row: dict[str, Any] = {
+        "aoi": outcome.aoi,
+        "status": outcome.status,
+        "start": outcome.start,
+        "scenes_used": 0,
+        "scenes_dropped": 0,
+        **dict.fromkeys(CHANGE_TYPES, 0),
+        "alerts": 0,
+        "new": 0,
+        "updated": 0,
+        "seconds": round(outcome.seconds, 2),
+        "error": outcome.error or "",
+    }
+    if outcome.status == "failed":
+        atomic_write_text(folder / "error.txt", (outcome.detail or outcome.error or "") + "\n")
+        return row, None, previous
+    if outcome.status == "up_to_date" or outcome.alerts is None:
+        row["error"] = ""
+        return row, None, previous
+    fc, new, updated = _annotate(outcome.alerts, previous if since_last else None, outcome.aoi)
+    for rel, data in sorted(outcome.files.items()):
+        atomic_write_bytes(folder / rel, data)
+    atomic_write_text(folder / "alerts.geojson", _dumps(fc))
+    used, dropped = _scenes_info(fc)
+    row.update(_counts(fc))
+    row.update(
+        scenes_used=len(used),
+        scenes_dropped=len(dropped),
+        alerts=len(fc["features"]),
+        new=len(new),
+        updated=len(updated),
+    )
+    fingerprints = dict(previous.alerts) if (previous and since_last) else {}
+    for feat in fc["features"]:
+        props = feat["properties"]
+        fingerprints[str(props.get("id") or feat.get("id"))] = alert_fingerprint(props)
+    last = _last_scene_date(fc) or (previous.last_scene_date if previous else None)
+    if previous and previous.last_scene_date and last and previous.last_scene_date > last:
+        last = previous.last_scene_date
+    return row, fc, AOIState(outcome.aoi, last, fingerprints, run_dir.name)
+
+
+def _merged(
+    run_dir: Path, collections: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    features = []
+    for name in sorted(collections):
+        for feat in collections[name].get("features") or []:
+            feat = dict(feat)
+            props = dict(feat["properties"])
+            if props.get("quicklook"):
+                props["quicklook"] = f"aois/{name}/{props['quicklook']}"
+            feat["properties"] = props
+            features.append(feat)
+    return {"type": "FeatureCollection", "sitewatch": dict(meta), "features": features}
+
+
+def format_summary(rows: Iterable[Mapping[str, Any]]) -> str:
+    """Return summary rows as an aligned plain-text table.
+
+    Parameters
+    ----------
+    rows : iterable of mapping
+        Rows as in :attr:`BatchResult.rows`.
+
+    Returns
+    -------
+    str
+    """
+    columns = [
+        "aoi",
+        "status",
+        "scenes_used",
+        "scenes_dropped",
+        *CHANGE_TYPES,
+        "new",
+        "updated",
+        "seconds",
+        "error",
+    ]
+    heads = [
+        "AOI",
+        "status",
+        "scenes",
+        "dropped",
+        "pads",
+        "runway",
+        "evac",
+        "earthw",
+        "other",
+        "new",
+        "upd",
+        "time_s",
+        "error",
+    ]
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _summary_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# the entry point
+
+
+def scan_all(
+    aois: Iterable[AOI],
+    source: str,
+    *,
+    start: dt.date | str,
+    end: dt.date | str,
+    out_dir: str | os.PathLike[str],
+    scheduler: SchedulerKind | str | Any | None = None,
+    since_last: bool | str | os.PathLike[str] = False,
+    reports_dir: str | os.PathLike[str] | None = None,
+    scan_fn: ScanFunction | None = None,
+    scan_options: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    retries: int = 2,
+    connect_timeout_s: float = 5.0,
+    no_workers_timeout_s: float = 60.0,
+    timeout_s: float | None = None,
+    inner_scheduler: Literal["sync", "threads"] = "sync",
+    progress: bool = False,
+) -> BatchResult:
+    """Scan many AOIs in parallel on Dask and write one run directory.
+
+    Parameters
+    ----------
+    aois : iterable of AOI
+        The sites to scan (e.g. :func:`sitewatch.list_aois`); names must be unique.
+    source : str
+        Imagery provider (``"local:DIR"``, ``"stac"``, ``"sentinelhub"``...), passed to the scan.
+    start, end : datetime.date or str
+        Time range (``YYYY-MM-DD``).
+    out_dir : path-like
+        The run directory. It must not hold a finished run; a second run on it while one
+        writes refuses (:class:`~sitewatch.errors.RunLockedError`).
+    scheduler : {"threads", "processes", "serial"}, str, distributed.Client or None
+        ``None``/``"threads"``: an in-process cluster of threads (default); ``"processes"``:
+        a local cluster of worker processes; ``"serial"``: no Dask, one AOI after another;
+        an address such as ``"tcp://host:8786"``: an existing cluster; or a ``Client``.
+    since_last : bool or path-like
+        Start each AOI from the day after the last scene the previous run used, and mark
+        alerts new/updated against it. ``True`` takes the latest finished run beside
+        ``out_dir``; a path names that run.
+    reports_dir : path-like, optional
+        Folder of text reports: their claims are extracted and linked to each AOI's alerts.
+    scan_fn : callable, optional
+        The per-AOI function (see :data:`ScanFunction`); default sitewatch's own scan.
+    scan_options : mapping, optional
+        Extra keyword options for ``scan_fn`` (must be picklable).
+    workers : int, optional
+        Worker threads or processes of a local cluster (default: one per CPU).
+    retries : int
+        How many times an AOI whose worker died is tried before it is reported failed.
+    connect_timeout_s : float
+        How long a scheduler address may take to answer.
+    no_workers_timeout_s : float
+        Give up on the remaining AOIs when a cluster has had no worker for this long.
+    timeout_s : float, optional
+        Time limit of the whole run; AOIs not done by then are reported failed.
+    inner_scheduler : {"sync", "threads"}
+        Dask scheduler inside one AOI's scan (``"sync"`` keeps memory bounded when many
+        AOIs run at once; ``"threads"`` suits one very large AOI).
+    progress : bool
+        Show a progress bar of AOIs on stderr.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    ConfigError
+        Bad dates, duplicate AOI names, an unusable scheduler, a finished run in ``out_dir``.
+    RunLockedError
+        Another run is writing ``out_dir``.
+    RunError
+        The run directory cannot be written (disk full...): the run stops, what was written
+        stays complete, the manifest says ``"aborted"`` where it still can.
+
+    Examples
+    --------
+    >>> result = scan_all(list_aois(), "stac", start="2025-01-01", end="2025-11-30",
+    ...                   out_dir="runs/2025-11-30", since_last=True)  # doctest: +SKIP
+    >>> result.failed  # doctest: +SKIP
+    []
+    """
+    import dask
+
+    t0 = time.perf_counter()
+    aoi_list = sorted(aois, key=lambda a: a.name)
+    names = [a.name for a in aoi_list]
+    if not aoi_list:
+        raise ConfigError("no AOI to scan: the AOI folder is empty")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"AOI names must be unique in a batch; repeated: {', '.join(dupes)}")
+    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
+    if start_d > end_d:
+        raise ConfigError(f"start {start_d} is after end {end_d}")
+    if retries < 0:
+        raise ConfigError("retries must be 0 or more")
+    run_dir = Path(out_dir)
+    fn = scan_fn or sitewatch_scan
+    options = dict(scan_options or {})
+
+    with lock_run(run_dir):
+        if (run_dir / MANIFEST_NAME).exists():
+            try:
+                old = read_manifest(run_dir)
+            except ConfigError:
+                old = {}
+            # Holding the lock, a "running" manifest can only be left by a run that died.
+            if old.get("status") not in ("aborted", "running"):
+                raise ConfigError(
+                    f"{run_dir} already holds a run ({old.get('status', 'unknown status')}); "
+                    "runs are kept intact: choose a new --out-dir"
+                )
+        previous_run: Path | None = None
+        previous: dict[str, AOIState] = {}
+        if since_last:
+            previous_run = find_previous_run(run_dir) if since_last is True else Path(since_last)
+            if previous_run is not None:
+                previous = read_state(previous_run)
+            else:
+                log.warning("--since-last: no finished run beside %s; scanning the whole range", run_dir)
+
+        tasks = []
+        for aoi in aoi_list:
+            task_start = start_d
+            state = previous.get(aoi.name)
+            if state and state.last_scene_date:
+                task_start = max(start_d, dt.date.fromisoformat(state.last_scene_date) + dt.timedelta(days=1))
+            opts = dict(options)
+            if since_last:
+                opts["_since_last"] = True
+            tasks.append(_Task(aoi, source, task_start, end_d, fn, opts, inner_scheduler))
+        up_to_date = [t for t in tasks if t.start > t.end]
+
+        manifest: dict[str, Any] = {
+            "sitewatch_run": RUN_FORMAT,
+            "run_id": run_dir.resolve().name,
+            "status": "running",
+            "created": _now(),
+            "finished": None,
+            "settings": {
+                "source": _public_source(source),
+                "start": start_d.isoformat(),
+                "end": end_d.isoformat(),
+                "since_last": bool(since_last),
+                "previous_run": str(previous_run) if previous_run else None,
+                "reports_dir": str(reports_dir) if reports_dir else None,
+                "scheduler": scheduler if isinstance(scheduler, str) or scheduler is None else "client",
+                "workers": workers,
+                "retries": retries,
+                "inner_scheduler": inner_scheduler,
+                "scan_function": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}",
+                "scan_options": {k: v for k, v in options.items() if not k.startswith("_")},
+            },
+            "versions": versions(),
+            "aois": [_aoi_record(a) for a in aoi_list],
+        }
+        atomic_write_json(run_dir / MANIFEST_NAME, manifest)
+
+        rows: dict[str, dict[str, Any]] = {}
+        collections: dict[str, dict[str, Any]] = {}
+        states: dict[str, AOIState] = dict(previous)
+        try:
+            for task in up_to_date:
+                outcome = AOIOutcome(task.aoi.name, "up_to_date", start=task.start.isoformat())
+                rows[task.aoi.name] = _write_outcome(run_dir, outcome, previous.get(task.aoi.name), True)[0]
+            todo = [t for t in tasks if t.start <= t.end]
+            bar = _progress(len(tasks), enabled=progress, initial=len(up_to_date))
+            with (
+                dask.config.set(scheduler=inner_scheduler),
+                _client(
+                    scheduler if todo else "serial",
+                    workers=workers,
+                    retries=retries,
+                    connect_timeout_s=connect_timeout_s,
+                ) as client,
+            ):
+                for outcome in _outcomes(
+                    todo, client, no_workers_timeout_s=no_workers_timeout_s, timeout_s=timeout_s
+                ):
+                    row, fc, state = _write_outcome(
+                        run_dir, outcome, previous.get(outcome.aoi), bool(since_last)
+                    )
+                    rows[outcome.aoi] = row
+                    if fc is not None:
+                        collections[outcome.aoi] = fc
+                    if state is not None:
+                        states[outcome.aoi] = state
+                    bar.set_postfix_str(f"{outcome.aoi}: {outcome.status}", refresh=False)
+                    bar.update(1)
+            bar.close()
+
+            if reports_dir is not None:
+                _link_reports(run_dir, Path(reports_dir), aoi_list, collections, rows)
+
+            ordered = [rows[n] for n in names]
+            n_failed = sum(r["status"] == "failed" for r in ordered)
+            status: Literal["complete", "partial", "failed"] = (
+                "complete" if n_failed == 0 else ("failed" if n_failed == len(ordered) else "partial")
+            )
+            meta = {
+                "version": manifest["versions"].get("sitewatch"),
+                "run": manifest["run_id"],
+                "source": _public_source(source),
+                "start": start_d.isoformat(),
+                "end": end_d.isoformat(),
+                "aois": names,
+                "since_last": bool(since_last),
+            }
+            atomic_write_text(run_dir / "alerts.geojson", _dumps(_merged(run_dir, collections, meta)))
+            atomic_write_json(run_dir / "summary.json", ordered)
+            atomic_write_text(run_dir / "summary.csv", _summary_csv(ordered))
+            atomic_write_json(
+                run_dir / STATE_NAME,
+                {"sitewatch_state": 1, "aois": {n: s.to_json() for n, s in sorted(states.items())}},
+            )
+            manifest.update(
+                status=status,
+                finished=_now(),
+                seconds=round(time.perf_counter() - t0, 2),
+                results={r["aoi"]: r["status"] for r in ordered},
+            )
+            atomic_write_json(run_dir / MANIFEST_NAME, manifest)
+        except BaseException as exc:
+            manifest.update(status="aborted", finished=_now(), reason=f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(RunError):
+                atomic_write_json(run_dir / MANIFEST_NAME, manifest)
+            raise
+    return BatchResult(run_dir, status, tuple(ordered), previous_run)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class _NoBar:
+    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None: ...
+    def update(self, n: int = 1) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, *, enabled: bool, initial: int) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="AOIs", unit="aoi", leave=True)
+
+
+def _link_reports(
+    run_dir: Path,
+    reports_dir: Path,
+    aois: Sequence[AOI],
+    collections: Mapping[str, Mapping[str, Any]],
+    rows: Mapping[str, dict[str, Any]],
+) -> None:
+    """Extract report claims once, link them to each AOI's alerts, write claims.json / links.json."""
+    from sitewatch.reports_bridge import extract_and_link  # type: ignore[import-not-found,unused-ignore]
+
+    claims, links_by_aoi = extract_and_link(reports_dir, aois, collections)
+    atomic_write_json(run_dir / "claims.json", claims)
+    merged = []
+    for name in sorted(links_by_aoi):
+        atomic_write_json(run_dir / "aois" / name / "links.json", links_by_aoi[name])
+        merged.extend(links_by_aoi[name])
+        if name in rows:
+            rows[name]["claims"] = len(links_by_aoi[name])
+    atomic_write_json(run_dir / "links.json", merged)

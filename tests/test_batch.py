@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import json
+import socket
+import sys
+from pathlib import Path
+
+import cloudpickle
+import pytest
+
+import fake_scan
+from fake_scan import box_aoi
+from sitewatch import batch, runs
+from sitewatch.batch import scan_all
+from sitewatch.errors import ConfigError, RunError, RunLockedError
+from sitewatch.runs import lock_run, read_manifest
+
+# Worker processes import nothing from tests/: ship the fake scan with the task.
+cloudpickle.register_pickle_by_value(fake_scan)
+
+SRC = "fake:"
+
+
+def run(out: Path, aois: list, **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault("scheduler", "serial")
+    kw.setdefault("start", "2024-01-01")
+    kw.setdefault("end", "2024-05-01")
+    return scan_all(aois, SRC, out_dir=out, scan_fn=fake_scan.fake_scan, **kw)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_one_failure_is_reported_and_the_others_finish(tmp_path: Path) -> None:
+    aois = [box_aoi("alpha"), box_aoi("bad-site", lon=41.0), box_aoi("gamma", lon=42.0)]
+    result = run(tmp_path / "r1", aois)
+    assert result.status == "partial" and not result.ok
+    assert result.failed == ["bad-site"]
+    rows = {r["aoi"]: r for r in result.rows}
+    assert rows["alpha"]["status"] == "ok"
+    assert rows["alpha"]["scenes_used"] == 13 and rows["alpha"]["new_pad"] == 1
+    assert rows["alpha"]["runway_change"] == 0 and rows["alpha"]["new"] == 1
+    assert "corrupt" in rows["bad-site"]["error"]
+    out = tmp_path / "r1"
+    assert "DataError" in (out / "aois" / "bad-site" / "error.txt").read_text()
+    merged = json.loads((out / "alerts.geojson").read_text())
+    assert [f["properties"]["id"] for f in merged["features"]] == ["alpha-pad", "gamma-pad"]
+    for feat in merged["features"]:
+        assert (out / feat["properties"]["quicklook"]).read_bytes().startswith(b"\x89PNG")
+    manifest = read_manifest(out)
+    assert manifest["status"] == "partial"
+    assert manifest["results"] == {"alpha": "ok", "bad-site": "failed", "gamma": "ok"}
+    assert manifest["settings"]["start"] == "2024-01-01" and "numpy" in manifest["versions"]
+    assert (out / "summary.csv").read_text().splitlines()[0].startswith("aoi,status,")
+    assert "bad-site" in result.table() and "failed" in result.table()
+
+
+def test_same_files_whichever_scheduler(tmp_path: Path) -> None:
+    aois = [box_aoi(f"site-{i}", lon=40 + i) for i in range(3)]
+    results = {}
+    for sched in ("serial", "threads", "processes"):
+        out = tmp_path / sched
+        res = run(out, aois, scheduler=sched, workers=2)
+        assert res.ok
+        results[sched] = {
+            k: v
+            for k, v in tree(out).items()
+            if k.endswith((".geojson", ".png", "state.json")) or k == "summary.json"
+        }
+    # time and the run's own name differ; everything the scans produced must not
+    for sched in ("threads", "processes"):
+        assert results[sched].keys() == results["serial"].keys()
+        differing = [k for k in results["serial"] if results[sched][k] != results["serial"][k]]
+        assert set(differing) <= {"alerts.geojson", "state.json", "summary.json"}
+    for name in ("alerts.geojson", "state.json"):
+        a = json.loads((tmp_path / "serial" / name).read_text())
+        b = json.loads((tmp_path / "processes" / name).read_text())
+        if name == "alerts.geojson":
+            a["sitewatch"].pop("run"), b["sitewatch"].pop("run")
+        else:
+            for s in (*a["aois"].values(), *b["aois"].values()):
+                s.pop("run")
+        assert a == b
+
+
+def test_since_last_scans_only_new_scenes_and_keeps_earlier_runs(tmp_path: Path) -> None:
+    aois = [box_aoi("alpha"), box_aoi("beta", lon=41)]
+    first = run(tmp_path / "2024-05-01", aois, end="2024-05-01")
+    before = tree(first.run_dir)
+    second = run(tmp_path / "2024-08-01", aois, end="2024-08-01", since_last=True)
+    assert second.previous_run == first.run_dir
+    assert tree(first.run_dir) == before
+    row = {r["aoi"]: r for r in second.rows}["alpha"]
+    assert row["start"] == "2024-05-01"  # the day after the last scene used, 2024-04-30
+    assert row["scenes_used"] == 9 and row["new"] == 1 and row["updated"] == 1
+    fc = json.loads((second.run_dir / "aois" / "alpha" / "alerts.geojson").read_text())
+    marks = {f["properties"]["id"]: f["properties"]["since_last"] for f in fc["features"]}
+    assert marks == {"alpha-pad": "updated", "alpha-runway": "new"}
+    state = runs.read_state(second.run_dir)
+    assert state["alpha"].last_scene_date == "2024-07-29"
+    assert set(state["alpha"].alerts) == {"alpha-pad", "alpha-runway"}
+    # nothing new: every AOI is up to date, nothing fails, state carries over
+    third = run(tmp_path / "2024-08-05", aois, end="2024-08-05", since_last=True)
+    assert {r["status"] for r in third.rows} == {"up_to_date"} and third.ok
+    assert runs.read_state(third.run_dir)["alpha"].alerts == state["alpha"].alerts
+
+
+def test_second_run_on_same_directory_refuses(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with lock_run(out), pytest.raises(RunLockedError, match="in use"):
+        run(out, [box_aoi("alpha")])
+    run(out, [box_aoi("alpha")])
+    with pytest.raises(ConfigError, match="already holds a run"):
+        run(out, [box_aoi("alpha")])
+
+
+@pytest.mark.timeout(60)
+def test_unreachable_scheduler_fails_fast_and_clearly(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match=f"no Dask scheduler answers at tcp://127.0.0.1:{port}"):
+        run(tmp_path / "r", [box_aoi("alpha")], scheduler=f"tcp://127.0.0.1:{port}", connect_timeout_s=2)
+    with pytest.raises(ConfigError, match="not a Dask scheduler address"):
+        run(tmp_path / "r", [box_aoi("alpha")], scheduler="127.0.0.1:8786")
+    assert read_manifest(tmp_path / "r")["status"] == "aborted"
+
+
+@pytest.mark.timeout(120)
+def test_dying_worker_is_retried_or_reported_without_hanging(tmp_path: Path) -> None:
+    aois = [box_aoi("alpha"), box_aoi("crash-always", lon=41), box_aoi("crash-once-x", lon=42)]
+    marker = tmp_path / "markers"
+    marker.mkdir()
+    result = run(
+        tmp_path / "r",
+        aois,
+        scheduler="processes",
+        workers=1,
+        retries=1,
+        scan_options={"marker_dir": str(marker)},
+    )
+    rows = {r["aoi"]: r for r in result.rows}
+    assert rows["alpha"]["status"] == "ok"
+    assert rows["crash-once-x"]["status"] == "ok"  # died once, retried on a fresh worker
+    assert rows["crash-always"]["status"] == "failed"
+    assert "worker" in rows["crash-always"]["error"] and "died" in rows["crash-always"]["error"]
+    assert result.status == "partial"
+
+
+def test_existing_cluster_client_is_used_and_left_open(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:
+        with Client(cluster, set_as_default=False) as client:
+            res = run(tmp_path / "r", [box_aoi("alpha"), box_aoi("beta", lon=41)], scheduler=client)
+            assert res.ok
+            assert client.status == "running"
+        res2 = run(tmp_path / "r2", [box_aoi("alpha")], scheduler=cluster.scheduler_address)
+        assert res2.ok
+
+
+def test_disk_full_stops_cleanly_and_keeps_earlier_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aois = [box_aoi("alpha"), box_aoi("beta", lon=41), box_aoi("gamma", lon=42)]
+    first = run(tmp_path / "first", aois)
+    before = tree(first.run_dir)
+    real_fsync = runs.os.fsync
+    calls = {"n": 0}
+
+    def filling_disk(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] > 4:  # the manifest and a few files fit; then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(runs.os, "fsync", filling_disk)
+    with pytest.raises(RunError, match="disk full"):
+        run(tmp_path / "second", aois, since_last=True)
+    monkeypatch.setattr(runs.os, "fsync", real_fsync)
+    assert tree(first.run_dir) == before
+    second = tmp_path / "second"
+    assert not list(second.rglob("*.partial"))
+    for path in second.rglob("*.json*"):
+        json.loads(path.read_text())  # every file there is whole
+    # the broken run is never a baseline, and its directory can be used again
+    assert runs.find_previous_run(tmp_path / "third") == first.run_dir
+    assert run(second, aois).ok
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unique"):
+        run(tmp_path / "r", [box_aoi("alpha"), box_aoi("alpha")])
+    with pytest.raises(ConfigError, match="after end"):
+        run(tmp_path / "r", [box_aoi("alpha")], start="2024-05-01", end="2024-01-01")
+    with pytest.raises(ConfigError, match="no AOI"):
+        run(tmp_path / "r", [])
+    with pytest.raises(ConfigError, match="not one of"):
+        run(tmp_path / "r", [box_aoi("alpha")], scheduler=42)
+
+
+def test_quicklook_outside_workdir_is_dropped(tmp_path: Path) -> None:
+    def escaping(aoi, source, *, start, end, workdir, **kw):  # type: ignore[no-untyped-def]
+        fc = fake_scan.fake_scan(aoi, source, start=start, end=end, workdir=workdir)
+        fc["features"][0]["properties"]["quicklook"] = "../../etc/passwd"
+        return fc
+
+    res = scan_all(
+        [box_aoi("alpha")],
+        SRC,
+        start="2024-01-01",
+        end="2024-05-01",
+        out_dir=tmp_path / "r",
+        scan_fn=escaping,
+        scheduler="serial",
+    )
+    fc = json.loads((res.run_dir / "aois" / "alpha" / "alerts.geojson").read_text())
+    assert fc["features"][0]["properties"]["quicklook"] is None
+    assert batch._safe_relpath("quicklooks/a.png") == "quicklooks/a.png"
+    assert dt.date(2024, 1, 1) and sys.version_info >= (3, 10)
