@@ -93,7 +93,7 @@ def test_process_tar_and_single_tiff(sh_server: SentinelHubServer, site_aoi: Any
     np.testing.assert_array_equal(both.sel(band="SCL").values, scl.sel(band="SCL").values)
     requests = [json.loads(r["body"]) for r in sh_server.requests("/api/v1/process")]
     accepts = [{k.lower(): v for k, v in r["headers"].items()}["accept"] for r in sh_server.requests("/process")]
-    assert accepts == ["application/tar", "image/tiff"]
+    assert accepts == ["application/x-tar", "image/tiff"]
     first = requests[0]
     assert first["input"]["bounds"]["properties"]["crs"].endswith("32637")
     assert first["output"]["width"] == 200 and first["output"]["height"] == 200
