@@ -1,1 +1,58 @@
-"""Open-source text reports: read, extract claims, link them to detections."""
+"""Open-source text reports: read, extract claims, link them to detections.
+
+>>> from sitewatch.reports import extract_claims, link_claims   # doctest: +SKIP
+>>> claims = extract_claims("reports/")                          # doctest: +SKIP
+>>> links = link_claims(claims, alerts_collection)               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from sitewatch.reports.brief_md import brief_markdown
+from sitewatch.reports.dates import DateMention, find_dates
+from sitewatch.reports.extract import (
+    CLAIMS_VERSION,
+    EVENTS,
+    Claim,
+    claims_document,
+    extract_claims,
+    extract_text_claims,
+)
+from sitewatch.reports.link import (
+    CLAIMS_SCHEMA,
+    EVENT_CHANGE_TYPES,
+    Link,
+    attach_links,
+    link_claims,
+    links_document,
+    load_alerts,
+    load_claims,
+)
+from sitewatch.reports.places import PlaceMatcher, PlaceMention
+from sitewatch.reports.quantities import Quantity, find_quantities
+from sitewatch.reports.text import ReportText, read_report
+
+__all__ = [
+    "CLAIMS_SCHEMA",
+    "CLAIMS_VERSION",
+    "Claim",
+    "DateMention",
+    "EVENTS",
+    "EVENT_CHANGE_TYPES",
+    "Link",
+    "PlaceMatcher",
+    "PlaceMention",
+    "Quantity",
+    "ReportText",
+    "attach_links",
+    "brief_markdown",
+    "claims_document",
+    "extract_claims",
+    "extract_text_claims",
+    "find_dates",
+    "find_quantities",
+    "link_claims",
+    "links_document",
+    "load_alerts",
+    "load_claims",
+    "read_report",
+]

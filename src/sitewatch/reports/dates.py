@@ -549,10 +549,25 @@ def find_dates(
                 k = m.end() + (nxt.end() if nxt else 0)
                 if k < len(text) and taken[k]:
                     continue  # "Sunday 7 December 2025": the weekday only names the written date
+            mirrored = None
             if kind == "ago" and m.group("dir").lower() in ("earlier", "before", "later", "after"):
                 base = context or anchor
+                prev = [d for d in out if d.kind == "absolute" and d.start is not None and d.end is not None]
+                prev = [d for d in prev if re.fullmatch(r"[\s,]*", text[d.offset + d.length : m.start()])]
+                if prev and m.group("dir").lower() in ("after", "later"):
+                    # "in mid-April, days after a drone attack": the event after "after" came first.
+                    mirrored = prev[-1]
             else:
                 base = anchor
+            if mirrored is not None and mirrored.start is not None and mirrored.end is not None:
+                s, e, _ = _relative(kind, m, mirrored.start, mirrored.start)
+                lo = mirrored.start - (e - mirrored.start)
+                hi = mirrored.end - (s - mirrored.start)
+                note = f"'{m.group(0)}' {mirrored.text}: the event it introduces came that long before"
+                out.append(DateMention(lo, hi, m.group(0), m.start(), m.end() - m.start(), "relative", note))
+                for k in range(m.start(), m.end()):
+                    taken[k] = True
+                continue
             if base is None:
                 out.append(
                     DateMention(

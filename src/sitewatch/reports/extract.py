@@ -60,7 +60,8 @@ _TRIGGERS: dict[str, str] = {
         r"earth-?moving|fortif\w*|berms?|erect(?:s|ed|ing|ion)|new\s+facilit\w+|new\s+(?:hangars?|buildings?|"
         r"structures?|warehouses?|barracks|towers?|runway)|heavy\s+machinery|engineering\s+works?|"
         r"runway\s+(?:works?|extension|expansion)|growth|upgrad\w+|renovat\w+|install(?:ed|ing)|"
-        r"clear(?:ed|ing)\s+(?:of\s+)?land|groundwork|foundations?"
+        r"clear(?:ed|ing)\s+(?:of\s+)?land|groundwork|foundations?|"
+        r"works?\s+(?:began|begun|started|continued|resumed)"
     ),
     "withdrawal": (
         r"withdr[ae]w\w*|evacuat\w*|pull(?:ed|ing|s)?\s+out|pull-?out|drawdown|draw(?:ing|n)?\s+down|"
@@ -116,6 +117,9 @@ _HEDGE = re.compile(
     r"no\s+official\s+(?:statement|confirmation|announcement)|intend(?:s|ed)?\s+to|plan(?:s|ned)?\s+to|"
     r"expected\s+to|set\s+to|will|would)\b",
     re.I,
+)
+_ATTRIBUTION = re.compile(
+    r"(?:reportedly|allegedly|purportedly|according\s+to|sources?\s+(?:said|say|told|claimed)|claim)", re.I
 )
 _NEGATION = re.compile(
     r"\b(?:not|no|never|neither|nor|without|denied|deny|denies|denying|refuted|rejected|false|"
@@ -337,7 +341,9 @@ def _cues(sentence: str, trig: _Trigger, dates: Sequence[DateMention] = ()) -> t
             continue  # "May 24" is a month, not a doubt
         hedge_spans.append((m.start(), m.end()))
         between = sentence[trig.end : m.start()] if m.start() >= trig.end else ""
-        if m.start() < trig.start or not re.search(r"[,;:]", between):
+        # Attribution ("..., according to residents") covers the whole sentence; a modal after a
+        # comma ("..., likely in preparation for") speaks of something else.
+        if m.start() < trig.start or not re.search(r"[,;:]", between) or _ATTRIBUTION.match(m.group(0)):
             hedged = True
             cues.append(m.group(0))
     clause_start = max(
@@ -491,7 +497,8 @@ def extract_text_claims(
                     mentions = [_Mention(0, 0, ctx.text, ctx.place, "context", 0.0)]
             if not mentions:
                 continue
-            if not triggers:
+            if not triggers and not sizes:
+                # "the base" with no event and no measurement says nothing new about the place.
                 mentions = [m for m in mentions if m.how not in ("coreference", "context")]
                 if not mentions:
                     continue

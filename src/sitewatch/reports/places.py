@@ -223,8 +223,14 @@ class PlaceMatcher:
             if place is not None and not (how == "fuzzy" and at_start and len(tokens) == 1 and score < 90):
                 out.append(PlaceMention(m.start(), m.end() - m.start(), raw, place, how, score))
             elif m.group("fac"):
-                # A named facility the registry does not know: kept, unresolved.
-                out.append(PlaceMention(m.start(), m.end() - m.start(), raw, None, "unknown", 0.0))
+                # A named facility the registry does not know: kept, unresolved (without "The").
+                lead = re.match(r"(?:the|a|an|this|that)\s+", raw, re.I)
+                skip = lead.end() if lead else 0
+                out.append(
+                    PlaceMention(
+                        m.start() + skip, m.end() - m.start() - skip, raw[skip:], None, "unknown", 0.0
+                    )
+                )
             else:
                 continue
             for i in range(m.start(), m.end()):

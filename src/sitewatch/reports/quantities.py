@@ -266,6 +266,7 @@ def find_quantities(text: str) -> list[Quantity]:
         v = m.group("v")
         if re.fullmatch(r"(?:19|20)\d\d", v) and not m.group("qual"):
             continue  # a year next to a noun ("2025 convoys") is not a count
+        vague = v.lower() in ("dozens", "hundreds", "thousands", "dozen", "a dozen")
         found.append(
             Quantity(
                 "count",
@@ -273,7 +274,7 @@ def find_quantities(text: str) -> list[Quantity]:
                 "count",
                 m.group(0).strip(),
                 m.start(),
-                _qual(m),
+                "approx" if vague and not m.group("qual") else _qual(m),
                 noun=m.group("noun").lower(),
             )
         )

@@ -78,9 +78,9 @@ class ReportText:
 
 def _looks_binary(raw: bytes) -> bool:
     sample = raw[:65536]
-    if not sample:
-        return False
-    if b"\x00" in sample and not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))):
+    if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # empty, or UTF-16 with its byte-order mark (NULs are normal there)
+    if b"\x00" in sample:
         return True
     controls = sum(1 for b in sample if b in _CONTROL)
     return controls / len(sample) > 0.02
@@ -110,7 +110,13 @@ def _decode(raw: bytes, *, where: str, encoding: str | None) -> tuple[str, str]:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[:1_000_000]).best()
+    matches = from_bytes(raw[:1_000_000])
+    best = matches.best()
+    # On short texts several single-byte code pages decode "equally well"; like web browsers,
+    # prefer windows-1252 (the usual legacy encoding of Western pages) unless it is clearly worse.
+    western = next((m for m in matches if m.encoding == "cp1252"), None)
+    if best is not None and western is not None and western.chaos <= best.chaos + 0.1:
+        best = western
     if best is None or best.encoding is None:
         raise ReportError(
             f"report {where}: the text encoding cannot be detected; pass the encoding explicitly"

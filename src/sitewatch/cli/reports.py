@@ -1,0 +1,128 @@
+"""``sitewatch reports``: extract claims from text reports and link them to detected changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sitewatch.cli.options import date_type
+
+
+def _write_json(doc: Any, out: Path | None) -> None:
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(out)
+
+
+@click.group(name="reports")
+def cli() -> None:
+    """Read open-source reports: extract claims, check them against detected changes."""
+
+
+@cli.command(name="extract")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--published",
+    type=date_type,
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Publication date of the reports (else index.json beside them, else a dateline).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the claims JSON here (default: stdout).",
+)
+def extract_command(paths: tuple[Path, ...], published: dt.date | None, out: Path | None) -> None:
+    """Extract claims (place, event, interval, sizes, denials/doubts) from FILE_OR_DIR... .
+
+    Reports are plain text or HTML page captures in any common encoding.
+    """
+    from sitewatch.reports import claims_document, extract_claims
+
+    claims = extract_claims(list(paths), published=published)
+    _write_json(claims_document(claims), out)
+    if out is not None:
+        sites = sorted({c.site for c in claims if c.site})
+        click.echo(f"{len(claims)} claims about {len(sites)} places -> {out}", err=True)
+
+
+@cli.command(name="link")
+@click.option(
+    "--claims",
+    "claims_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Claims JSON from `sitewatch reports extract`.",
+)
+@click.option(
+    "--alerts",
+    "alerts_paths",
+    required=True,
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Alerts GeoJSON from `sitewatch scan` (repeat for several sites).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the links JSON here (default: stdout).",
+)
+@click.option(
+    "--markdown",
+    "markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a per-site Markdown brief (timeline of claims and detections).",
+)
+@click.option(
+    "--tolerance-days",
+    type=click.IntRange(0, 365),
+    default=15,
+    show_default=True,
+    help="Slack on the claimed interval when matching alert dates.",
+)
+@click.option(
+    "--min-clear-fraction",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="A scene counts as clear from this clear share of the AOI.",
+)
+def link_command(
+    claims_path: Path,
+    alerts_paths: tuple[Path, ...],
+    out: Path | None,
+    markdown: Path | None,
+    tolerance_days: int,
+    min_clear_fraction: float,
+) -> None:
+    """Give each claim a verdict: supported, contradicted, not_visible or no_clear_imagery."""
+    from sitewatch.reports import brief_markdown, link_claims, links_document, load_alerts, load_claims
+
+    claims = load_claims(claims_path)
+    collections = [load_alerts(p) for p in alerts_paths]
+    links = link_claims(
+        claims, collections, tolerance_days=tolerance_days, min_clear_fraction=min_clear_fraction
+    )
+    doc = links_document(links, claims)
+    _write_json(doc, out)
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(brief_markdown(claims, links, collections), encoding="utf-8")
+    if out is not None or markdown is not None:
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(doc["summary"].items())) or "no claims"
+        click.echo(f"{len(links)} claims linked: {summary}", err=True)
