@@ -10,18 +10,23 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 from sitewatch.aoi import list_aois, list_places, load_aoi, load_gazetteer
+from sitewatch.core.change import ChangeParams
 from sitewatch.errors import SitewatchError, SitewatchWarning
+from sitewatch.pipeline.compare import ChangeResult, compare
 from sitewatch.providers.base import get_provider
 from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
 from sitewatch.types import AOI, Place, Scene
 
 __all__ = [
     "AOI",
+    "ChangeParams",
+    "ChangeResult",
     "Place",
     "Scene",
     "SitewatchError",
     "SitewatchWarning",
     "__version__",
+    "compare",
     "find_scenes",
     "get_provider",
     "list_aois",

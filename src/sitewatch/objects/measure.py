@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,14 +31,21 @@ from shapely.geometry.base import BaseGeometry
 from sitewatch.objects.segment import vectorize
 from sitewatch.types import WGS84, utm_crs_for
 
-__all__ = ["MeasuredObject", "measure_geometry", "measure_objects", "to_metric", "to_wgs84"]
+__all__ = ["MeasuredObject", "measure_geometry", "measure_objects", "metric_crs_for", "to_metric", "to_wgs84"]
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> pyproj.Transformer | None:
+    s, d = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
+    if s == d:
+        return None
+    return pyproj.Transformer.from_crs(s, d, always_xy=True)
 
 
 def _transform(geom: BaseGeometry, src: Any, dst: Any) -> BaseGeometry:
-    s, d = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
-    if s == d:
+    tr = _transformer(_crs_text(src), _crs_text(dst))
+    if tr is None:
         return geom
-    tr = pyproj.Transformer.from_crs(s, d, always_xy=True)
     return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
@@ -56,7 +64,7 @@ def to_wgs84(geom: BaseGeometry, crs: Any) -> BaseGeometry:
     return _transform(geom, _crs(crs), WGS84)
 
 
-def to_metric(geom: BaseGeometry, crs: Any) -> tuple[BaseGeometry, str]:
+def to_metric(geom: BaseGeometry, crs: Any, *, metric_crs: str | None = None) -> tuple[BaseGeometry, str]:
     """Reproject ``geom`` to a metric CRS: itself when projected, else its UTM zone.
 
     Parameters
@@ -64,24 +72,46 @@ def to_metric(geom: BaseGeometry, crs: Any) -> tuple[BaseGeometry, str]:
     geom : shapely geometry
     crs : str or pyproj.CRS or odc CRS
         The CRS ``geom`` is in.
+    metric_crs : str, optional
+        Force the target CRS (e.g. one UTM zone for all objects of a scene).
 
     Returns
     -------
     tuple
         ``(geometry in metres, CRS string)``.
     """
-    c = pyproj.CRS.from_user_input(_crs(crs))
-    if c.is_projected and c.axis_info[0].unit_name in ("metre", "meter"):
-        return geom, c.to_string()
-    lonlat = _transform(geom, c, WGS84)
-    centre = lonlat.centroid
-    utm = utm_crs_for(centre.x, centre.y)
-    return _transform(lonlat, WGS84, utm), utm
+    target = metric_crs or metric_crs_for(geom, crs)
+    return _transform(geom, crs, target), target
 
 
 def _crs(crs: Any) -> Any:
     # odc-geo CRS objects carry a WKT; pyproj reads strings and its own objects
     return crs.to_wkt() if hasattr(crs, "to_wkt") and not isinstance(crs, pyproj.CRS) else crs
+
+
+def _crs_text(crs: Any) -> str:
+    c = _crs(crs)
+    return c.to_wkt() if isinstance(c, pyproj.CRS) else str(c)
+
+
+def metric_crs_for(geom: BaseGeometry, crs: Any) -> str:
+    """The CRS to measure ``geom`` in: ``crs`` itself when projected in metres, else the UTM zone.
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        In ``crs``; its centroid picks the UTM zone.
+    crs : str or CRS
+
+    Returns
+    -------
+    str
+    """
+    c = pyproj.CRS.from_user_input(_crs(crs))
+    if c.is_projected and c.axis_info[0].unit_name in ("metre", "meter"):
+        return _crs_text(c)
+    centre = _transform(geom, c, WGS84).centroid
+    return utm_crs_for(centre.x, centre.y)
 
 
 def measure_geometry(geom: BaseGeometry) -> dict[str, float]:
@@ -239,10 +269,12 @@ def measure_objects(
         c = np.bincount(arr.ravel(), weights=ok.ravel().astype(np.float64), minlength=n + 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             means[name] = s / c
-    crs = geobox.crs
+    crs = _crs_text(geobox.crs)
+    # one metric CRS for the whole grid: the UTM zone of its centre (or the grid's own CRS)
+    metric_crs = metric_crs_for(shapely.box(*geobox.extent.boundingbox), crs)
     out: list[MeasuredObject] = []
     for label, geom in vectorize(arr.astype(np.int32), geobox, simplify_px=simplify_px):
-        metric, metric_crs = to_metric(geom, crs)
+        metric, _ = to_metric(geom, crs, metric_crs=metric_crs)
         out.append(
             MeasuredObject(
                 label=label,

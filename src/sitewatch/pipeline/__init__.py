@@ -4,4 +4,6 @@
 AOI through a time series. Each lives in its own module and is re-exported here.
 """
 
-__all__: list[str] = []
+from sitewatch.pipeline.compare import ChangeResult, compare
+
+__all__: list[str] = ["ChangeResult", "compare"]

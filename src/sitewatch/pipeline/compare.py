@@ -1,0 +1,401 @@
+"""``compare()``: what changed between two images? Loading, masks, co-registration,
+normalisation, change detection and measured objects in one call.
+
+What it offers
+--------------
+- :func:`compare` : two scenes (paths or stacks) in, a :class:`ChangeResult` out.
+- :class:`ChangeResult` : the change mask (uint8: 1 change, 0 no change, 255 no valid
+  data), score and magnitude rasters, the measured objects, the co-registration
+  :class:`~sitewatch.core.coregister.Shift`, the
+  :class:`~sitewatch.core.normalize.Normalization`, clear fractions, and writers for
+  the GeoJSON, the mask GeoTIFF and the quicklook PNG.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sitewatch.core.change import ChangeMap, ChangeParams, _params_dict, detect_changes
+from sitewatch.core.coregister import Shift, apply_shift, estimate_shift, pixel_size_m, reference_image
+from sitewatch.core.masks import clear_mask
+from sitewatch.core.normalize import Normalization, normalize
+from sitewatch.errors import AllCloudyError, DataError, DataWarning, NoOverlapError, RegistrationError
+from sitewatch.objects.measure import MeasuredObject, measure_objects
+from sitewatch.types import AOI
+
+__all__ = ["ChangeResult", "compare"]
+
+MASK_CHANGE = 1
+MASK_NO_CHANGE = 0
+MASK_NODATA = 255
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """Everything :func:`compare` found.
+
+    Parameters
+    ----------
+    mask : xarray.DataArray
+        uint8 ``(y, x)`` on BEFORE's grid: 1 change, 0 no change, 255 no valid data.
+    change : ChangeMap
+        Score, magnitude, angle, index differences, labels and the threshold.
+    objects : list of MeasuredObject
+        The changed objects, measured, with per-object statistics.
+    shift : Shift
+        Co-registration of AFTER onto BEFORE.
+    normalization : Normalization
+    clear_fraction : tuple of float
+        Share of clear, valid pixels in BEFORE and AFTER.
+    before_id, after_id : str
+    params : ChangeParams
+    timings_s : dict
+        Seconds spent per step.
+    notes : list of str
+        Warnings raised on the way, in words.
+    """
+
+    mask: xr.DataArray
+    change: ChangeMap
+    objects: list[MeasuredObject]
+    shift: Shift
+    normalization: Normalization
+    clear_fraction: tuple[float, float]
+    before_id: str = ""
+    after_id: str = ""
+    before_date: str = ""
+    after_date: str = ""
+    params: ChangeParams = field(default_factory=ChangeParams)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def magnitude(self) -> xr.DataArray:
+        """Change-vector magnitude ``(y, x)``."""
+        return self.change.magnitude
+
+    @property
+    def score(self) -> xr.DataArray:
+        """Contextual change score ``(y, x)``."""
+        return self.change.score
+
+    def summary(self) -> dict[str, Any]:
+        """Run description for reports and the GeoJSON ``sitewatch`` foreign member."""
+        return {
+            "before": {"id": self.before_id, "date": self.before_date},
+            "after": {"id": self.after_id, "date": self.after_date},
+            "n_objects": len(self.objects),
+            "changed_area_m2": round(sum(o.area_m2 for o in self.objects), 1),
+            "changed_fraction": round(self.change.changed_fraction, 5),
+            "threshold": round(self.change.threshold, 4),
+            "clear_fraction": [round(v, 4) for v in self.clear_fraction],
+            "shift": self.shift.to_dict(),
+            "normalization": self.normalization.to_dict(),
+            "params": _params_dict(self.params),
+            "notes": list(self.notes),
+        }
+
+    def features(self) -> list[dict[str, Any]]:
+        """The objects as GeoJSON-ready features (WGS84), strongest first."""
+        feats = []
+        for o in self.objects:
+            conf = _confidence(o, self.change.threshold, self.params)
+            feats.append(
+                o.to_feature(
+                    id=f"change-{o.label}",
+                    mean_spectral_change=o.stats.get("magnitude"),
+                    confidence=round(conf, 3),
+                    before=self.before_date,
+                    after=self.after_date,
+                )
+            )
+        feats.sort(key=lambda f: -(f["properties"]["confidence"] or 0))
+        return feats
+
+    def write_geojson(self, path: str | Path) -> Path:
+        """Write the objects as an RFC 7946 FeatureCollection (atomic)."""
+        from sitewatch.export import write_geojson
+
+        feats = [{"id": f["properties"]["id"], **f} for f in self.features()]
+        for f in feats:
+            f["properties"].pop("id", None)
+        return write_geojson(path, feats, crs="EPSG:4326", foreign={"sitewatch": self.summary()})
+
+    def write_mask(self, path: str | Path) -> Path:
+        """Write the uint8 mask GeoTIFF on BEFORE's grid (atomic)."""
+        from sitewatch.export import write_mask
+
+        return write_mask(path, self.mask, nodata=MASK_NODATA)
+
+    def quicklook(self, path: str | Path, *, before: xr.DataArray, after: xr.DataArray) -> Path:
+        """Write a PNG: before, after, change with outlines."""
+        from sitewatch.plots import change_quicklook
+
+        return change_quicklook(path, before, after, self.mask, self.change.labels, title=self._title())
+
+    def _title(self) -> str:
+        return (
+            f"{self.before_date} -> {self.after_date}: {len(self.objects)} changed objects, "
+            f"shift dy={self.shift.dy:.2f} dx={self.shift.dx:.2f} px"
+        )
+
+
+def _confidence(obj: MeasuredObject, threshold: float, params: ChangeParams) -> float:
+    """Heuristic 0..1: how far the object's mean score is above the threshold, and its size.
+
+    0.5 at the threshold, rising towards 1 at twice the threshold; objects barely above
+    the minimum mapping unit are discounted (a few pixels can be misregistration).
+    """
+    score = obj.stats.get("score", float("nan"))
+    if not math.isfinite(score) or not threshold > 0:
+        return 0.0
+    ratio = score / threshold
+    base = 0.5 + 0.5 * math.tanh(2.0 * (ratio - 1.0))
+    min_px = max(params.min_area_m2 / 100.0, 1.0)
+    size = min(1.0, (obj.n_pixels / (3.0 * min_px)) ** 0.25)
+    return float(max(0.0, min(1.0, base * size)))
+
+
+def _as_stack(x: str | Path | xr.DataArray, **kwargs: Any) -> xr.DataArray:
+    if isinstance(x, xr.DataArray):
+        return x
+    from sitewatch.providers.local import open_scene
+
+    return open_scene(x, **kwargs)
+
+
+def _float_stack(da: xr.DataArray) -> xr.DataArray:
+    if np.issubdtype(da.dtype, np.integer):
+        # integer digital numbers: 0 is the Sentinel-2 no-data value
+        da = da.where(da != 0).astype(np.float32)
+    elif da.dtype != np.float32:
+        da = da.astype(np.float32)
+    if "time" not in da.dims:
+        da = da.expand_dims("time")
+    return da
+
+
+def _date_of(da: xr.DataArray) -> str:
+    if "time" in da.coords:
+        return str(np.datetime_as_string(np.asarray(da.coords["time"].values).ravel()[0], unit="D"))
+    return ""
+
+
+def _scene_id(da: xr.DataArray) -> str:
+    if "scene_id" in da.coords:
+        return str(np.asarray(da.coords["scene_id"].values).ravel()[0])
+    return ""
+
+
+def _level(da: xr.DataArray) -> str:
+    if "processing_level" in da.coords:
+        return str(np.asarray(da.coords["processing_level"].values).ravel()[0])
+    return ""
+
+
+def compare(
+    before: str | Path | xr.DataArray,
+    after: str | Path | xr.DataArray,
+    *,
+    params: ChangeParams | None = None,
+    aoi: AOI | None = None,
+    coregister: bool = True,
+    max_shift_px: float = 3.0,
+    mask_method: str = "auto",
+    min_clear_fraction: float = 0.05,
+) -> ChangeResult:
+    """Find what changed between two Sentinel-2 images.
+
+    Steps: AFTER is put on BEFORE's grid; both get cloud, shadow and no-data masks;
+    AFTER is co-registered to BEFORE (phase correlation, sub-pixel) and normalised to its
+    radiometry on unchanged pixels; the change score is thresholded, cleaned, split into
+    objects of at least ``params.min_area_m2`` and measured in metres.
+
+    Parameters
+    ----------
+    before, after : str, pathlib.Path or xarray.DataArray
+        Scenes in the local format (multi-band GeoTIFF or per-band folder), or stacks
+        ``(time, band, y, x)`` with one date each (reflectance x 10000; integer arrays
+        treat 0 as no data). A stack AFTER must already be on BEFORE's grid.
+    params : ChangeParams, optional
+        Detector settings (sensitivity, minimum mapping unit...).
+    aoi : AOI, optional
+        Restrict BEFORE (and so the comparison) to the AOI's window.
+    coregister : bool
+        Estimate and apply the sub-pixel shift of AFTER.
+    max_shift_px : float
+        A larger estimated shift is refused (RegistrationError) rather than applied.
+    mask_method : {"auto", "scl", "s2cloudless", "rules"}
+        See :func:`sitewatch.core.masks.pixel_classes`.
+    min_clear_fraction : float
+        Refuse when less than this share of the pixels is clear in both dates.
+
+    Returns
+    -------
+    ChangeResult
+
+    Raises
+    ------
+    NoOverlapError
+        If AFTER has no data on BEFORE's grid.
+    AllCloudyError
+        If either date (or both together) is (almost) all cloud or no data.
+    RegistrationError
+        If the shift between the dates is too large to trust.
+    DataError
+        If the inputs are not one date each or share no band.
+
+    Examples
+    --------
+    >>> result = compare("oscd/images/paris/imgs_1", "oscd/images/paris/imgs_2")  # doctest: +SKIP
+    >>> result.write_geojson("changes.geojson")  # doctest: +SKIP
+    """
+    params = params or ChangeParams()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    b = _float_stack(_as_stack(before, aoi=aoi))
+    if isinstance(after, xr.DataArray):
+        a = _float_stack(after)
+    else:
+        from sitewatch.providers.local import find_scenes
+
+        shared: list[str] | None = None
+        scenes = find_scenes(after)
+        b_bands = [str(x) for x in b.coords["band"].values]
+        if len(scenes) == 1:
+            a_bands = set(scenes[0].bands)
+            if not set(b_bands) <= a_bands:
+                shared = [x for x in b_bands if x in a_bands]
+        a = _float_stack(_as_stack(after, geobox=b.odc.geobox, bands=shared))
+    timings["load"] = time.perf_counter() - t0
+    for name, da in (("BEFORE", b), ("AFTER", a)):
+        if da.sizes["time"] != 1:
+            raise DataError(f"{name} holds {da.sizes['time']} dates; compare takes one date each")
+    b_bands = [str(x) for x in b.coords["band"].values]
+    a_bands = [str(x) for x in a.coords["band"].values]
+    common = [x for x in b_bands if x in a_bands]
+    if not common:
+        raise DataError(f"BEFORE ({', '.join(b_bands)}) and AFTER ({', '.join(a_bands)}) share no band")
+    if len(common) < max(len(b_bands), len(a_bands)):
+        dropped = sorted(set(b_bands).symmetric_difference(a_bands))
+        msg = f"bands {', '.join(dropped)} are missing in one date; comparing the {len(common)} common bands"
+        warnings.warn(msg, DataWarning, stacklevel=2)
+        notes.append(msg)
+    b = b.sel(band=common)
+    a = a.sel(band=common)
+    if b.shape[2:] != a.shape[2:]:
+        raise DataError(
+            f"AFTER {a.shape[2:]} is not on BEFORE's grid {b.shape[2:]}; pass paths, or load AFTER "
+            "with geobox=before.odc.geobox"
+        )
+    lb, la = _level(b), _level(a)
+    if lb and la and lb != la:
+        msg = f"BEFORE is {lb} and AFTER is {la}: compare like with like (both L1C or both L2A)"
+        warnings.warn(msg, DataWarning, stacklevel=2)
+        notes.append(msg)
+    spectral = [x for x in common if x != "SCL"]
+    a_valid_any = np.isfinite(a.sel(band=spectral).values).all(axis=1)[0]
+    b_valid_any = np.isfinite(b.sel(band=spectral).values).all(axis=1)[0]
+    if not a_valid_any.any():
+        raise NoOverlapError(
+            f"AFTER ({_scene_id(a) or 'image'}) holds no data on BEFORE's grid ({_scene_id(b) or 'image'}); "
+            "the dates do not overlap"
+        )
+    if not b_valid_any.any():
+        raise AllCloudyError(f"BEFORE ({_scene_id(b) or 'image'}) holds no valid data")
+    if not (a_valid_any & b_valid_any).any():
+        raise NoOverlapError("BEFORE and AFTER have no valid pixel in common; the dates do not overlap")
+
+    t0 = time.perf_counter()
+    clear_b = clear_mask(b, method=mask_method).values[0]  # type: ignore[arg-type]
+    clear_a = clear_mask(a, method=mask_method).values[0]  # type: ignore[arg-type]
+    timings["masks"] = time.perf_counter() - t0
+    frac = (float(clear_b.mean()), float(clear_a.mean()))
+    for name, f, da in (("BEFORE", frac[0], b), ("AFTER", frac[1], a)):
+        if f < min_clear_fraction:
+            raise AllCloudyError(
+                f"{name} ({_scene_id(da) or _date_of(da)}) is only {f:.1%} clear (cloud, shadow or no data); "
+                "choose another date"
+            )
+
+    t0 = time.perf_counter()
+    geobox = b.odc.geobox
+    size = pixel_size_m(geobox)
+    ref_b = reference_image(b).values[0]
+    if coregister:
+        mov = reference_image(a).values[0]
+        shift = estimate_shift(
+            np.where(clear_b, ref_b, np.nan), np.where(clear_a, mov, np.nan), pixel_size=size
+        )
+        if shift.magnitude_px > max_shift_px:
+            raise RegistrationError(
+                f"AFTER is offset from BEFORE by dy={shift.dy:.2f} px, dx={shift.dx:.2f} px "
+                f"({shift.dy_m or 0:.1f} m, {shift.dx_m or 0:.1f} m), more than the {max_shift_px} px "
+                "that can be trusted; check that both images show the same place"
+            )
+        if not shift.reliable:
+            msg = (
+                f"co-registration tiles disagree by {shift.tile_spread_px:.2f} px; the shift "
+                f"(dy={shift.dy:.2f}, dx={shift.dx:.2f} px) may be unreliable"
+            )
+            warnings.warn(msg, DataWarning, stacklevel=2)
+            notes.append(msg)
+        if shift.magnitude_px >= 0.05:
+            a = apply_shift(a, shift)
+            clear_a = apply_shift(clear_a.astype(np.float32), shift) > 0.5
+            shift = Shift(**{**shift.__dict__, "applied": True})
+    else:
+        shift = Shift(dy=0.0, dx=0.0, dy_m=0.0, dx_m=0.0)
+    timings["coregister"] = time.perf_counter() - t0
+
+    both = clear_b & clear_a
+    if both.mean() < min_clear_fraction:
+        raise AllCloudyError(
+            f"only {both.mean():.1%} of the pixels are clear in both dates; choose other dates"
+        )
+    t0 = time.perf_counter()
+    a_norm, norm = normalize(a, b, clear=both)
+    timings["normalize"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    change = detect_changes(b, a_norm, valid=both, params=params, pixel_area_m2=size[0] * size[1])
+    timings["detect"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    layers = {"magnitude": change.magnitude, "score": change.score, "angle_deg": change.angle}
+    for idx in change.index_diff.coords["index"].values:
+        layers[f"d_{idx}"] = change.index_diff.sel(index=idx)
+    objects = measure_objects(change.labels, geobox, values=layers)
+    timings["objects"] = time.perf_counter() - t0
+
+    valid = change.valid.values
+    mask_vals = np.full(valid.shape, MASK_NODATA, dtype=np.uint8)
+    mask_vals[valid] = MASK_NO_CHANGE
+    mask_vals[change.mask.values & valid] = MASK_CHANGE
+    mask = change.mask.copy(data=mask_vals)
+    mask.name = "change_mask"
+    mask.attrs = {"description": "1 change, 0 no change, 255 no valid data"}
+    return ChangeResult(
+        mask=mask,
+        change=change,
+        objects=objects,
+        shift=shift,
+        normalization=norm,
+        clear_fraction=frac,
+        before_id=_scene_id(b),
+        after_id=_scene_id(a),
+        before_date=_date_of(b),
+        after_date=_date_of(a),
+        params=params,
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+        notes=notes,
+    )
