@@ -7,6 +7,7 @@ or drop the connection) on requests whose path matches a pattern.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -73,7 +74,9 @@ class SyntheticScene:
         return shapely.box(*tr.transform_bounds(*self.bounds))
 
 
-def write_cog(path: Path, data: np.ndarray, *, crs: str, transform: Any, tags: dict[str, str] | None = None) -> None:
+def write_cog(
+    path: Path, data: np.ndarray, *, crs: str, transform: Any, tags: dict[str, str] | None = None
+) -> None:
     """Write one band as a cloud-optimised GeoTIFF (tiled 256, deflate, overviews)."""
     profile = {
         "driver": "COG",
@@ -243,7 +246,13 @@ class LoopbackServer:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         path = h.path
-        entry = {"method": method, "path": path, "range": h.headers.get("Range"), "body": body, "headers": dict(h.headers)}
+        entry = {
+            "method": method,
+            "path": path,
+            "range": h.headers.get("Range"),
+            "body": body,
+            "headers": dict(h.headers),
+        }
         with self.lock:
             self.log.append(entry)
         failure = self._take_failure(path)
@@ -251,13 +260,13 @@ class LoopbackServer:
             entry["failed"] = failure.kind
             if failure.kind == "drop":
                 h.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     h.connection.shutdown(2)
-                except OSError:
-                    pass
                 return
             status = int(failure.kind)
-            payload = json.dumps({"error": {"status": status, "reason": "injected", "message": "injected failure"}})
+            payload = json.dumps(
+                {"error": {"status": status, "reason": "injected", "message": "injected failure"}}
+            )
             headers = {"Content-Type": "application/json"}
             if failure.retry_after is not None:
                 headers["Retry-After"] = failure.retry_after
@@ -271,7 +280,15 @@ class LoopbackServer:
             self.errors.append(traceback.format_exc())
             self.send(h, 500, json.dumps({"error": repr(exc)}).encode(), {"Content-Type": "application/json"})
 
-    def send(self, h: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict[str, str] | None = None, *, head: bool = False) -> None:
+    def send(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        data: bytes,
+        headers: dict[str, str] | None = None,
+        *,
+        head: bool = False,
+    ) -> None:
         h.send_response(status)
         for k, v in (headers or {}).items():
             h.send_header(k, v)
@@ -280,7 +297,9 @@ class LoopbackServer:
         if not head:
             h.wfile.write(data)
 
-    def json(self, h: BaseHTTPRequestHandler, doc: Any, status: int = 200, content_type: str = "application/json") -> None:
+    def json(
+        self, h: BaseHTTPRequestHandler, doc: Any, status: int = 200, content_type: str = "application/json"
+    ) -> None:
         self.send(h, status, json.dumps(doc).encode(), {"Content-Type": content_type})
 
     def handle(self, h: BaseHTTPRequestHandler, method: str, path: str, body: bytes) -> None:
@@ -295,7 +314,7 @@ def _bbox_of(geom: shapely.Geometry) -> list[float]:
 
 
 class StacServer(LoopbackServer):
-    """A STAC API (landing page, conformance, collections, items, /search GET+POST with paging) and a COG file server."""
+    """A STAC API (landing, conformance, collections, items, /search GET+POST with paging) and COG files."""
 
     prefix = "/v1"
 
@@ -309,7 +328,14 @@ class StacServer(LoopbackServer):
 
     # -- content
 
-    def add_scene(self, scene: SyntheticScene, *, names: dict[str, str] | None = None, raster_offsets: bool = True, alias: str | None = None) -> dict[str, Any]:
+    def add_scene(
+        self,
+        scene: SyntheticScene,
+        *,
+        names: dict[str, str] | None = None,
+        raster_offsets: bool = True,
+        alias: str | None = None,
+    ) -> dict[str, Any]:
         """Publish a test scene as a STAC item (Earth Search v1 asset names by default)."""
         names = names or EARTH_SEARCH_NAMES
         item_id = alias or scene.id
@@ -323,8 +349,12 @@ class StacServer(LoopbackServer):
             res = 10 if band in S2_10M else 20
             h, w = scene.shape10
             shape = [h * 10 // res, w * 10 // res]
-            a, b, c, d, e, f = scene.transform10
-            raster: dict[str, Any] = {"nodata": 0, "data_type": "uint8" if band == "SCL" else "uint16", "spatial_resolution": res}
+            c, f = scene.transform10[2], scene.transform10[5]
+            raster: dict[str, Any] = {
+                "nodata": 0,
+                "data_type": "uint8" if band == "SCL" else "uint16",
+                "spatial_resolution": res,
+            }
             if raster_offsets and band != "SCL":
                 raster.update(scale=0.0001, offset=-0.1)
             assets[key] = {
@@ -337,7 +367,11 @@ class StacServer(LoopbackServer):
                 "raster:bands": [raster],
                 "eo:bands": [{"name": band}],
             }
-        assets["thumbnail"] = {"href": f"http://127.0.0.1:{self.port}/files/{item_id}/thumb.jpg", "type": "image/jpeg", "roles": ["thumbnail"]}
+        assets["thumbnail"] = {
+            "href": f"http://127.0.0.1:{self.port}/files/{item_id}/thumb.jpg",
+            "type": "image/jpeg",
+            "roles": ["thumbnail"],
+        }
         item = {
             "type": "Feature",
             "stac_version": "1.0.0",
@@ -383,9 +417,23 @@ class StacServer(LoopbackServer):
                 {"rel": "root", "href": f"{self.url}/", "type": "application/json"},
                 {"rel": "conformance", "href": f"{self.url}/conformance", "type": "application/json"},
                 {"rel": "data", "href": f"{self.url}/collections", "type": "application/json"},
-                {"rel": "search", "href": f"{self.url}/search", "type": "application/geo+json", "method": "GET"},
-                {"rel": "search", "href": f"{self.url}/search", "type": "application/geo+json", "method": "POST"},
-                {"rel": "child", "href": f"{self.url}/collections/{self.collection}", "type": "application/json"},
+                {
+                    "rel": "search",
+                    "href": f"{self.url}/search",
+                    "type": "application/geo+json",
+                    "method": "GET",
+                },
+                {
+                    "rel": "search",
+                    "href": f"{self.url}/search",
+                    "type": "application/geo+json",
+                    "method": "POST",
+                },
+                {
+                    "rel": "child",
+                    "href": f"{self.url}/collections/{self.collection}",
+                    "type": "application/json",
+                },
             ],
         }
 
@@ -409,7 +457,10 @@ class StacServer(LoopbackServer):
             "id": self.collection,
             "description": "Sentinel-2 L2A (loopback)",
             "license": "proprietary",
-            "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [["2015-06-27T00:00:00Z", None]]}},
+            "extent": {
+                "spatial": {"bbox": [[-180, -90, 180, 90]]},
+                "temporal": {"interval": [["2015-06-27T00:00:00Z", None]]},
+            },
             "links": [
                 {"rel": "self", "href": f"{self.url}/collections/{self.collection}"},
                 {"rel": "root", "href": f"{self.url}/"},
@@ -435,12 +486,10 @@ class StacServer(LoopbackServer):
             if hi and hi != ".." and when > dt.datetime.fromisoformat(hi.replace("Z", "+00:00")):
                 return False
         geom = shapely.geometry.shape(item["geometry"])
-        if params.get("intersects"):
-            if not geom.intersects(shapely.geometry.shape(params["intersects"])):
-                return False
-        if params.get("bbox"):
-            if not geom.intersects(shapely.box(*params["bbox"])):
-                return False
+        if params.get("intersects") and not geom.intersects(shapely.geometry.shape(params["intersects"])):
+            return False
+        if params.get("bbox") and not geom.intersects(shapely.box(*params["bbox"])):
+            return False
         for prop, ops in (params.get("query") or {}).items():
             value = item["properties"].get(prop)
             for op, ref in ops.items():
@@ -464,14 +513,32 @@ class StacServer(LoopbackServer):
         links: list[dict[str, Any]] = [{"rel": "root", "href": f"{self.url}/"}]
         if start + limit < len(matched):
             if method == "POST":
-                links.append({"rel": "next", "href": f"{self.url}/search", "method": "POST", "body": {"token": str(start + limit)}, "merge": True, "type": "application/geo+json"})
+                links.append(
+                    {
+                        "rel": "next",
+                        "href": f"{self.url}/search",
+                        "method": "POST",
+                        "body": {"token": str(start + limit)},
+                        "merge": True,
+                        "type": "application/geo+json",
+                    }
+                )
             else:
-                query = {k: v for k, v in h.path.partition("?")[2] and parse_qs(urlsplit(h.path).query).items()}
+                query = {
+                    k: v for k, v in h.path.partition("?")[2] and parse_qs(urlsplit(h.path).query).items()
+                }
                 query = {k: v[0] for k, v in query.items()}
                 query["token"] = str(start + limit)
                 from urllib.parse import urlencode
 
-                links.append({"rel": "next", "href": f"{self.url}/search?{urlencode(query)}", "method": "GET", "type": "application/geo+json"})
+                links.append(
+                    {
+                        "rel": "next",
+                        "href": f"{self.url}/search?{urlencode(query)}",
+                        "method": "GET",
+                        "type": "application/geo+json",
+                    }
+                )
         doc = {
             "type": "FeatureCollection",
             "features": page,
@@ -625,14 +692,35 @@ class SentinelHubServer(LoopbackServer):
                 self.json(h, {"error": "unsupported_grant_type"}, 400)
                 return
             if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
-                self.json(h, {"error": "invalid_client", "error_description": "Invalid client credentials"}, 401)
+                self.json(
+                    h, {"error": "invalid_client", "error_description": "Invalid client credentials"}, 401
+                )
                 return
             token = uuid.uuid4().hex
             self.tokens.add(token)
-            self.json(h, {"access_token": token, "expires_in": 3600, "token_type": "Bearer", "not-before-policy": 0, "scope": "email profile"})
+            self.json(
+                h,
+                {
+                    "access_token": token,
+                    "expires_in": 3600,
+                    "token_type": "Bearer",
+                    "not-before-policy": 0,
+                    "scope": "email profile",
+                },
+            )
             return
         if not self._authorised(h):
-            self.json(h, {"error": {"status": 401, "reason": "Unauthorized", "message": "You are not authorized! Please provide a valid access token."}}, 401)
+            self.json(
+                h,
+                {
+                    "error": {
+                        "status": 401,
+                        "reason": "Unauthorized",
+                        "message": "You are not authorized! Please provide a valid access token.",
+                    }
+                },
+                401,
+            )
             return
         if route == "/api/v1/catalog/1.0.0/search" and method == "POST":
             self.catalog_search(h, json.loads(body or b"{}"))
@@ -651,12 +739,18 @@ class SentinelHubServer(LoopbackServer):
                 continue
             if req.get("bbox") and not scene.footprint_wgs84().intersects(shapely.box(*req["bbox"])):
                 continue
-            if req.get("intersects") and not scene.footprint_wgs84().intersects(shapely.geometry.shape(req["intersects"])):
+            if req.get("intersects") and not scene.footprint_wgs84().intersects(
+                shapely.geometry.shape(req["intersects"])
+            ):
                 continue
             flt = req.get("filter")
             if isinstance(flt, str):
                 m = re.search(r"eo:cloud_cover\s*(<=|<)\s*([\d.]+)", flt)
-                if m and not (scene.cloud_cover <= float(m.group(2)) if m.group(1) == "<=" else scene.cloud_cover < float(m.group(2))):
+                if m and not (
+                    scene.cloud_cover <= float(m.group(2))
+                    if m.group(1) == "<="
+                    else scene.cloud_cover < float(m.group(2))
+                ):
                     continue
             features.append(self.feature(scene))
         limit = int(req.get("limit") or 100)
@@ -676,7 +770,17 @@ class SentinelHubServer(LoopbackServer):
         out = req["output"]
         width, height = int(out["width"]), int(out["height"])
         if width > 2500 or height > 2500:
-            self.json(h, {"error": {"status": 400, "reason": "Bad Request", "message": "The image width and height cannot exceed 2500 pixels."}}, 400)
+            self.json(
+                h,
+                {
+                    "error": {
+                        "status": 400,
+                        "reason": "Bad Request",
+                        "message": "The image width and height cannot exceed 2500 pixels.",
+                    }
+                },
+                400,
+            )
             return
         data_in = req["input"]["data"][0]
         time_range = data_in.get("dataFilter", {}).get("timeRange", {})
@@ -687,7 +791,9 @@ class SentinelHubServer(LoopbackServer):
         evalscript = req["evalscript"]
         band_lists = _BANDS_RE.findall(evalscript)
         inputs = [b.strip().strip("'\"") for b in band_lists[0].split(",")] if band_lists else []
-        self.process_calls.append({"bbox": bbox, "crs": crs, "size": (width, height), "bands": inputs, "from": t0})
+        self.process_calls.append(
+            {"bbox": bbox, "crs": crs, "size": (width, height), "bands": inputs, "from": t0}
+        )
         s2 = [b for b in inputs if b not in ("dataMask",)]
         if chosen:
             local = [sc for sc in find_scenes(chosen[0].folder)]
@@ -715,8 +821,12 @@ class SentinelHubServer(LoopbackServer):
                     arrays.append(valid.astype(np.float32))
                 else:
                     arrays.append(np.nan_to_num(values[name], nan=0.0))
-            sample = re.search(rf"id:\s*['\"]{re.escape(ident)}['\"][^}}]*sampleType:\s*['\"]?(\w+)", evalscript)
-            dtype = {"UINT8": np.uint8, "UINT16": np.uint16, "FLOAT32": np.float32}[(sample.group(1) if sample else "FLOAT32").upper()]
+            sample = re.search(
+                rf"id:\s*['\"]{re.escape(ident)}['\"][^}}]*sampleType:\s*['\"]?(\w+)", evalscript
+            )
+            dtype = {"UINT8": np.uint8, "UINT16": np.uint16, "FLOAT32": np.float32}[
+                (sample.group(1) if sample else "FLOAT32").upper()
+            ]
             arr = np.stack(arrays).astype(dtype) if arrays else np.zeros((1, height, width), dtype)
             arr = np.where(valid[np.newaxis] == 1, arr, 0).astype(dtype)
             outputs[ident] = self._tiff(arr, gbox)
@@ -737,7 +847,15 @@ class SentinelHubServer(LoopbackServer):
         from rasterio.io import MemoryFile
 
         with MemoryFile() as mem:
-            with mem.open(driver="GTiff", width=arr.shape[2], height=arr.shape[1], count=arr.shape[0], dtype=str(arr.dtype), crs=str(gbox.crs), transform=gbox.affine) as dst:
+            with mem.open(
+                driver="GTiff",
+                width=arr.shape[2],
+                height=arr.shape[1],
+                count=arr.shape[0],
+                dtype=str(arr.dtype),
+                crs=str(gbox.crs),
+                transform=gbox.affine,
+            ) as dst:
                 dst.write(arr)
             return bytes(mem.read())
 
@@ -749,14 +867,18 @@ def running(server_cls: Callable[..., LoopbackServer], **kwargs: Any) -> Loopbac
     return server_cls(**kwargs).start()
 
 
-def aoi_over(scene: SyntheticScene, *, inset_m: float = 1000.0, size_m: float = 2000.0, name: str = "testsite") -> Any:
+def aoi_over(
+    scene: SyntheticScene, *, inset_m: float = 1000.0, size_m: float = 2000.0, name: str = "testsite"
+) -> Any:
     """An AOI (WGS84 box) inside a test scene, ``size_m`` across, ``inset_m`` from its top-left corner."""
     from sitewatch.types import AOI
 
-    left, bottom, right, top = scene.bounds
+    left, _, _, top = scene.bounds
     box = shapely.box(left + inset_m, top - inset_m - size_m, left + inset_m + size_m, top - inset_m)
     tr = pyproj.Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
-    geom = shapely.transform(shapely.segmentize(box, 100.0), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    geom = shapely.transform(
+        shapely.segmentize(box, 100.0), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    )
     c = geom.centroid
     return AOI(name=name, display_name=name, geometry=geom, point=(c.x, c.y))
 
@@ -786,7 +908,7 @@ def s2_series(tmp_path_factory: pytest.TempPathFactory) -> list[SyntheticScene]:
     root = tmp_path_factory.mktemp("s2_series")
     return [
         make_scene(root, when, seed=i, cloud_cover=cloud, nodata_corner=(i == 1))
-        for i, (when, cloud) in enumerate(zip(SERIES_DATES, SERIES_CLOUDS))
+        for i, (when, cloud) in enumerate(zip(SERIES_DATES, SERIES_CLOUDS, strict=True))
     ]
 
 
@@ -807,7 +929,9 @@ def stac_server(s2_series: list[SyntheticScene]) -> Iterator[StacServer]:
 
 
 @pytest.fixture
-def sh_server(s2_series: list[SyntheticScene], monkeypatch: pytest.MonkeyPatch) -> Iterator[SentinelHubServer]:
+def sh_server(
+    s2_series: list[SyntheticScene], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SentinelHubServer]:
     server = SentinelHubServer()
     server.start()
     for scene in s2_series:

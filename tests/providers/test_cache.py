@@ -56,7 +56,9 @@ class FakeRemote:
         self.reads: list[tuple[str, tuple[str, ...], tuple[int, int]]] = []
         self.fail_on = fail_on
 
-    def search(self, aoi: Any = None, start: Any = None, end: Any = None, *, max_cloud_fraction: Any = None) -> Iterator[Scene]:
+    def search(
+        self, aoi: Any = None, start: Any = None, end: Any = None, *, max_cloud_fraction: Any = None
+    ) -> Iterator[Scene]:
         yield from (_scene(d) for d in (1, 6, 11))
 
     def read_scene(self, scene: Scene, bands: Sequence[str], gbox: GeoBox) -> np.ndarray:
@@ -92,7 +94,14 @@ def test_cache_root_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_grid_matches_local_utm_grid() -> None:
     scene = _scene(1)
-    scene = Scene(**{**scene.__dict__, "crs": "EPSG:32637", "bounds": (499980.0, 4000000.0, 709800.0, 4100000.0), "shape": (10000, 20982)})
+    scene = Scene(
+        **{
+            **scene.__dict__,
+            "crs": "EPSG:32637",
+            "bounds": (499980.0, 4000000.0, 709800.0, 4100000.0),
+            "shape": (10000, 20982),
+        }
+    )
     assert grid_for(aoi=AOI_, crs="utm") == target_geobox([scene], aoi=AOI_, crs="utm")
     assert grid_for(aoi=AOI_).resolution.x == 10
     with pytest.raises(ConfigError):
@@ -125,7 +134,7 @@ def test_manifest_records_what_where_when_how(remote: FakeRemote, tmp_path: Path
     cached = CachedProvider(remote, cache_dir=tmp_path)
     cached.load([_scene(1)], aoi=AOI_, bands=["B04"], resolution_m=20)
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-    (key, grid), = manifest["grids"].items()
+    ((key, grid),) = manifest["grids"].items()
     assert key.startswith("32637_20m_")
     assert grid["crs"] == "EPSG:32637" and grid["resolution_m"] == 20 and len(grid["shape"]) == 2
     entry = grid["scenes"]["S2X_01"]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from servers.py are redefined as arguments)
 """The same contract for every provider: local files, a STAC API, Sentinel Hub (loopback servers)."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ PROVIDERS = ["local", "stac", "sentinelhub"]
 
 
 @pytest.fixture(params=PROVIDERS)
-def provider(request: pytest.FixtureRequest, s2_series: list[SyntheticScene], tmp_path: Path) -> Any:  # noqa: F811
+def provider(request: pytest.FixtureRequest, s2_series: list[SyntheticScene], tmp_path: Path) -> Any:
     if request.param == "local":
         return get_provider(f"local:{s2_series[0].folder.parent}")
     if request.param == "stac":
@@ -31,7 +32,7 @@ def provider(request: pytest.FixtureRequest, s2_series: list[SyntheticScene], tm
     return get_provider("sentinelhub", cache_dir=tmp_path / "cache", retry_sleep_s=0.05)
 
 
-def _reference(s2_series: list[SyntheticScene], dates: list[dt.date], aoi: Any) -> Any:  # noqa: F811
+def _reference(s2_series: list[SyntheticScene], dates: list[dt.date], aoi: Any) -> Any:
     local = [s for s in find_scenes(s2_series[0].folder.parent) if s.date in dates]
     return load_scenes(local, aoi=aoi, bands=BANDS, crs="utm")
 
@@ -49,14 +50,14 @@ def test_provider_protocol(provider: Any) -> None:
     assert provider.name in PROVIDERS
 
 
-def test_search_dates_aoi_and_cloud_filter(provider: Any, site_aoi: Any) -> None:  # noqa: F811
+def test_search_dates_aoi_and_cloud_filter(provider: Any, site_aoi: Any) -> None:
     scenes = _search(provider, site_aoi, dt.date(2024, 5, 2))
     assert [s.date.isoformat() for s in scenes] == ["2024-05-06", "2024-05-16"]
     assert all(s.datetime.tzinfo is not None for s in scenes)
     assert all({"B02", "B8A", "SCL"} <= set(s.bands) for s in scenes)
 
 
-def test_load_matches_the_local_reader(provider: Any, site_aoi: Any, s2_series: list[SyntheticScene]) -> None:  # noqa: F811
+def test_load_matches_the_local_reader(provider: Any, site_aoi: Any, s2_series: list[SyntheticScene]) -> None:
     scenes = _search(provider, site_aoi, dt.date(2024, 5, 1))
     stack = provider.load(scenes, aoi=site_aoi, bands=BANDS, crs="utm")
     ref = _reference(s2_series, [s.date for s in scenes], site_aoi)
@@ -84,11 +85,13 @@ def test_load_matches_the_local_reader(provider: Any, site_aoi: Any, s2_series: 
     assert (scl[ok] == scl_ref[ok]).mean() > 0.999
 
 
-def test_second_load_fetches_nothing(provider: Any, site_aoi: Any, request: pytest.FixtureRequest) -> None:  # noqa: F811
+def test_second_load_fetches_nothing(provider: Any, site_aoi: Any, request: pytest.FixtureRequest) -> None:
     if provider.name == "local":
         pytest.skip("the local provider has nothing to fetch")
     server = request.getfixturevalue("stac_server" if provider.name == "stac" else "sh_server")
-    scenes = list(provider.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 31), max_cloud_fraction=0.5))
+    scenes = list(
+        provider.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 31), max_cloud_fraction=0.5)
+    )
     first = provider.load(scenes, aoi=site_aoi, bands=BANDS, crs="utm")
     assert provider.stats.scenes_fetched == 3
     server.reset_counts()

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from servers.py are redefined as arguments)
 """The Sentinel Hub / CDSE provider against a loopback server speaking OAuth2, Catalog and Process APIs."""
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def test_endpoints_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
         get_provider("sentinelhub", cache=False, bogus=1)
 
 
-def test_no_credentials_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, site_aoi: Any) -> None:  # noqa: F811
+def test_no_credentials_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, site_aoi: Any) -> None:
     monkeypatch.delenv("SH_CLIENT_ID", raising=False)
     monkeypatch.delenv("SH_CLIENT_SECRET", raising=False)
     with pytest.raises(CredentialsError, match="SH_CLIENT_ID") as info:
@@ -75,24 +76,28 @@ def test_no_credentials_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, site_
 
 
 @pytest.mark.e2e
-def test_catalog_search_pages_and_filters_clouds(sh_server: SentinelHubServer, site_aoi: Any) -> None:  # noqa: F811
+def test_catalog_search_pages_and_filters_clouds(sh_server: SentinelHubServer, site_aoi: Any) -> None:
     scenes = list(_provider(page_size=1).search(site_aoi, *MAY, max_cloud_fraction=0.5))
     assert [s.date.day for s in scenes] == [1, 6, 16]
     searches = [json.loads(r["body"]) for r in sh_server.requests("/catalog/1.0.0/search")]
     assert len(searches) == 3 and [s.get("next") for s in searches] == [None, 1, 2]
-    assert "eo:cloud_cover <= 50" in searches[0]["filter"] and searches[0]["collections"] == ["sentinel-2-l2a"]
+    assert "eo:cloud_cover <= 50" in searches[0]["filter"] and searches[0]["collections"] == [
+        "sentinel-2-l2a"
+    ]
     assert scenes[0].provider == "sentinelhub" and scenes[0].crs == "EPSG:32637"
 
 
 @pytest.mark.e2e
-def test_process_tar_and_single_tiff(sh_server: SentinelHubServer, site_aoi: Any) -> None:  # noqa: F811
+def test_process_tar_and_single_tiff(sh_server: SentinelHubServer, site_aoi: Any) -> None:
     p = _provider()
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
     both = p.load(scenes, aoi=site_aoi, bands=["B04", "SCL"])  # two outputs: TAR
     scl = p.load(scenes, aoi=site_aoi, bands=["SCL"])  # one output: a GeoTIFF
     np.testing.assert_array_equal(both.sel(band="SCL").values, scl.sel(band="SCL").values)
     requests = [json.loads(r["body"]) for r in sh_server.requests("/api/v1/process")]
-    accepts = [{k.lower(): v for k, v in r["headers"].items()}["accept"] for r in sh_server.requests("/process")]
+    accepts = [
+        {k.lower(): v for k, v in r["headers"].items()}["accept"] for r in sh_server.requests("/process")
+    ]
     assert accepts == ["application/x-tar", "image/tiff"]
     first = requests[0]
     assert first["input"]["bounds"]["properties"]["crs"].endswith("32637")
@@ -101,7 +106,7 @@ def test_process_tar_and_single_tiff(sh_server: SentinelHubServer, site_aoi: Any
 
 
 @pytest.mark.e2e
-def test_large_grids_are_split_and_mosaicked(sh_server: SentinelHubServer, site_aoi: Any) -> None:  # noqa: F811
+def test_large_grids_are_split_and_mosaicked(sh_server: SentinelHubServer, site_aoi: Any) -> None:
     scenes = list(_provider().search(site_aoi, dt.date(2024, 5, 6), dt.date(2024, 5, 6)))
     whole = _provider().load(scenes, aoi=site_aoi, bands=["B03", "B11", "SCL"])
     n_before = len(sh_server.process_calls)
@@ -112,10 +117,12 @@ def test_large_grids_are_split_and_mosaicked(sh_server: SentinelHubServer, site_
 
 
 @pytest.mark.e2e
-def test_429_waits_retry_after_then_succeeds(sh_server: SentinelHubServer, site_aoi: Any) -> None:  # noqa: F811
+def test_429_waits_retry_after_then_succeeds(sh_server: SentinelHubServer, site_aoi: Any) -> None:
     p = _provider()
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
-    sh_server.fail("/api/v1/process", "429", times=2, retry_after="1000")  # milliseconds, as Sentinel Hub sends
+    sh_server.fail(
+        "/api/v1/process", "429", times=2, retry_after="1000"
+    )  # milliseconds, as Sentinel Hub sends
     stack = p.load(scenes, aoi=site_aoi, bands=["B04"])
     process = sh_server.requests("/api/v1/process")
     assert [r.get("failed") for r in process] == ["429", "429", None]
@@ -123,7 +130,7 @@ def test_429_waits_retry_after_then_succeeds(sh_server: SentinelHubServer, site_
 
 
 @pytest.mark.e2e
-def test_429_forever_is_a_rate_limit_error(sh_server: SentinelHubServer, site_aoi: Any) -> None:  # noqa: F811
+def test_429_forever_is_a_rate_limit_error(sh_server: SentinelHubServer, site_aoi: Any) -> None:
     p = _provider(max_rate_limit_retries=2)
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
     sh_server.fail("/api/v1/process", "429", times=100, retry_after="100")
@@ -134,7 +141,7 @@ def test_429_forever_is_a_rate_limit_error(sh_server: SentinelHubServer, site_ao
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["500", "503", "drop"])
-def test_server_errors_and_drops_are_retried(sh_server: SentinelHubServer, site_aoi: Any, kind: str) -> None:  # noqa: F811
+def test_server_errors_and_drops_are_retried(sh_server: SentinelHubServer, site_aoi: Any, kind: str) -> None:
     p = _provider()
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
     sh_server.fail("/api/v1/process", kind, times=2)
@@ -145,7 +152,7 @@ def test_server_errors_and_drops_are_retried(sh_server: SentinelHubServer, site_
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["500", "drop"])
-def test_persistent_failures_are_reported(sh_server: SentinelHubServer, site_aoi: Any, kind: str) -> None:  # noqa: F811
+def test_persistent_failures_are_reported(sh_server: SentinelHubServer, site_aoi: Any, kind: str) -> None:
     p = _provider()
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
     sh_server.fail("/api/v1/process", kind, times=100)
@@ -159,7 +166,7 @@ def test_persistent_failures_are_reported(sh_server: SentinelHubServer, site_aoi
 def test_wrong_secret_is_a_credentials_error(
     sh_server: SentinelHubServer,
     site_aoi: Any,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SH_CLIENT_SECRET", "not-the-secret")
     monkeypatch.setenv("SH_CLIENT_ID", "someone-else")
@@ -170,7 +177,9 @@ def test_wrong_secret_is_a_credentials_error(
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("status", ["401", "403"])
-def test_refused_processing_is_a_credentials_error(sh_server: SentinelHubServer, site_aoi: Any, status: str) -> None:  # noqa: F811
+def test_refused_processing_is_a_credentials_error(
+    sh_server: SentinelHubServer, site_aoi: Any, status: str
+) -> None:
     p = _provider()
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
     sh_server.fail("/api/v1/process", status)
@@ -184,7 +193,7 @@ def test_secret_never_logged_cached_or_saved(
     sh_server: SentinelHubServer,
     site_aoi: Any,
     tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from urllib.parse import quote_plus
 
@@ -208,7 +217,7 @@ def test_secret_never_logged_cached_or_saved(
 
 
 @pytest.mark.e2e
-def test_cdse_deployment_through_env(sh_server: SentinelHubServer, site_aoi: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_cdse_deployment_through_env(sh_server: SentinelHubServer, site_aoi: Any, tmp_path: Path) -> None:
     p = get_provider("cdse", cache_dir=tmp_path, **FAST)
     scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
     stack = p.load(scenes, aoi=site_aoi, bands=["B8A"])

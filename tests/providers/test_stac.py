@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from servers.py are redefined as arguments)
 """The STAC provider against a loopback STAC API serving COGs with Range requests."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from servers import SyntheticScene, StacServer, s2_series, site_aoi, stac_server  # noqa: F401
+from servers import StacServer, SyntheticScene, s2_series, site_aoi, stac_server  # noqa: F401
 
 from sitewatch.errors import BandMissingError, ConfigError, CredentialsError, ProviderError
 from sitewatch.providers import get_provider
@@ -20,7 +21,9 @@ MAY = (dt.date(2024, 5, 1), dt.date(2024, 5, 31))
 
 
 def test_asset_names_map_to_bands() -> None:
-    earth_search = {k: {} for k in ("blue", "green", "red", "nir", "nir08", "swir16", "swir22", "scl", "visual")}
+    earth_search = {
+        k: {} for k in ("blue", "green", "red", "nir", "nir08", "swir16", "swir22", "scl", "visual")
+    }
     assert [asset_for_band(earth_search, b) for b in ("B02", "B08", "B8A", "B11", "B12", "SCL")] == [
         "blue",
         "nir",
@@ -69,7 +72,7 @@ def test_spec_parsing() -> None:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("method", ["POST", "GET"])
-def test_search_pages_through_next_links(stac_server: StacServer, site_aoi: Any, method: str) -> None:  # noqa: F811
+def test_search_pages_through_next_links(stac_server: StacServer, site_aoi: Any, method: str) -> None:
     p = get_provider(f"stac:{stac_server.url}#sentinel-2-l2a", cache=False, method=method, page_size=1)
     scenes = list(p.search(site_aoi, *MAY))
     assert [s.date.day for s in scenes] == [1, 6, 11, 16]
@@ -89,7 +92,7 @@ def test_search_pages_through_next_links(stac_server: StacServer, site_aoi: Any,
 def test_cloud_filter_goes_in_the_query_and_no_pixel_is_read(
     stac_server: StacServer,
     site_aoi: Any,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     p = get_provider(f"stac:{stac_server.url}#sentinel-2-l2a", cache_dir=tmp_path)
     scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
@@ -104,7 +107,7 @@ def test_cloud_filter_goes_in_the_query_and_no_pixel_is_read(
 @pytest.mark.e2e
 def test_api_without_query_extension_is_filtered_client_side(
     s2_series: list[SyntheticScene],
-    site_aoi: Any,  # noqa: F811
+    site_aoi: Any,
 ) -> None:
     server = StacServer(conform_query=False).start()
     try:
@@ -119,7 +122,7 @@ def test_api_without_query_extension_is_filtered_client_side(
 
 
 @pytest.mark.e2e
-def test_windowed_reads_only_the_needed_bands(stac_server: StacServer, site_aoi: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_windowed_reads_only_the_needed_bands(stac_server: StacServer, site_aoi: Any, tmp_path: Path) -> None:
     p = get_provider(f"stac:{stac_server.url}", cache=False)
     scenes = list(p.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 1)))
     stac_server.reset_counts()
@@ -129,7 +132,11 @@ def test_windowed_reads_only_the_needed_bands(stac_server: StacServer, site_aoi:
     assert files == {f"{scenes[0].id}_B04.tif", f"{scenes[0].id}_SCL.tif"}
     ranged = [r for r in stac_server.requests("/files/") if r["method"] == "GET"]
     assert ranged and all(r["range"] for r in ranged)  # HTTP Range requests only
-    whole = sum(p_.stat().st_size for b, p_ in s2_series_files(stac_server, scenes[0].id).items() if b in ("B04", "SCL"))
+    whole = sum(
+        p_.stat().st_size
+        for b, p_ in s2_series_files(stac_server, scenes[0].id).items()
+        if b in ("B04", "SCL")
+    )
     assert stac_server.file_bytes_served < whole
 
 
@@ -138,7 +145,7 @@ def s2_series_files(server: StacServer, scene_id: str) -> dict[str, Path]:
 
 
 @pytest.mark.e2e
-def test_missing_band_is_reported(stac_server: StacServer, site_aoi: Any) -> None:  # noqa: F811
+def test_missing_band_is_reported(stac_server: StacServer, site_aoi: Any) -> None:
     p = get_provider(f"stac:{stac_server.url}", cache=False)
     scenes = list(p.search(site_aoi, *MAY))
     with pytest.raises(BandMissingError, match="B05"):
@@ -146,7 +153,7 @@ def test_missing_band_is_reported(stac_server: StacServer, site_aoi: Any) -> Non
 
 
 @pytest.mark.e2e
-def test_refused_search_is_a_credentials_error(stac_server: StacServer, site_aoi: Any) -> None:  # noqa: F811
+def test_refused_search_is_a_credentials_error(stac_server: StacServer, site_aoi: Any) -> None:
     stac_server.fail(r"/v1/search", "401")
     p = get_provider(f"stac:{stac_server.url}", cache=False)
     with pytest.raises(CredentialsError, match="HTTP 401"):
@@ -154,14 +161,14 @@ def test_refused_search_is_a_credentials_error(stac_server: StacServer, site_aoi
 
 
 @pytest.mark.e2e
-def test_unreachable_api_is_a_provider_error(site_aoi: Any) -> None:  # noqa: F811
+def test_unreachable_api_is_a_provider_error(site_aoi: Any) -> None:
     p = get_provider("stac:http://127.0.0.1:9/v1", cache=False, timeout_s=2)
     with pytest.raises(ProviderError, match="cannot reach"):
         list(p.search(site_aoi, *MAY))
 
 
 @pytest.mark.e2e
-def test_interrupted_fetch_resumes(stac_server: StacServer, site_aoi: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_interrupted_fetch_resumes(stac_server: StacServer, site_aoi: Any, tmp_path: Path) -> None:
     p = get_provider(f"stac:{stac_server.url}", cache_dir=tmp_path)
     scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
     broken = scenes[1].id

@@ -51,7 +51,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CachedProvider",
+    "FetchReport",
     "FetchStats",
+    "fetch_series",
     "SceneReader",
     "cache_entries",
     "cache_root",
@@ -170,7 +172,9 @@ def _atomic_write_json(path: Path, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        raise CacheError(f"cannot write the cache manifest {path} ({exc}); check the disk and permissions") from None
+        raise CacheError(
+            f"cannot write the cache manifest {path} ({exc}); check the disk and permissions"
+        ) from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -183,11 +187,13 @@ def _read_manifest(path: Path, aoi_name: str) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CacheError(
-            f"cache manifest {path} is unreadable ({exc}); remove it with `sitewatch cache rm --aoi {aoi_name}`"
+            f"cache manifest {path} is unreadable ({exc}); "
+            f"remove it with `sitewatch cache rm --aoi {aoi_name}`"
         ) from None
     if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
         raise CacheError(
-            f"cache manifest {path} has an unknown format; remove it with `sitewatch cache rm --aoi {aoi_name}`"
+            f"cache manifest {path} has an unknown format; "
+            f"remove it with `sitewatch cache rm --aoi {aoi_name}`"
         )
     data.setdefault("grids", {})
     return data
@@ -369,7 +375,10 @@ class CachedProvider:
             _atomic_write_json(folder / MANIFEST, manifest)
         self.stats = stats
         log.info(
-            "cache %s: %d scene(s) fetched, %d already cached", folder, stats.scenes_fetched, stats.scenes_cached
+            "cache %s: %d scene(s) fetched, %d already cached",
+            folder,
+            stats.scenes_fetched,
+            stats.scenes_cached,
         )
         return stats
 
@@ -468,7 +477,9 @@ class CachedProvider:
         try:
             with rasterio.open(path) as src:
                 names = [str(d or "") for d in src.descriptions]
-                exact = (src.height, src.width) == tuple(gbox.shape) and src.transform.almost_equals(gbox.affine)
+                exact = (src.height, src.width) == tuple(gbox.shape) and src.transform.almost_equals(
+                    gbox.affine
+                )
                 if exact and all(b in names for b in bands):
                     # Same grid as asked: a plain read, no resampling at all.
                     offset = float(src.tags().get("BOA_ADD_OFFSET", 0.0))
@@ -487,6 +498,90 @@ class CachedProvider:
 
         (local,) = find_scenes(path)
         return np.stack([read_band(local, band, gbox) for band in bands])
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """What :func:`fetch_series` did: scenes found, fetched and already cached, and where."""
+
+    aoi: str
+    source: str
+    n_found: int
+    scenes_fetched: int
+    scenes_cached: int
+    grid: str
+    path: Path
+
+
+def fetch_series(
+    aoi: AOI,
+    *,
+    source: str = "earth-search",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    max_cloud_fraction: float | None = None,
+    bands: Sequence[str] | None = None,
+    crs: str = "utm",
+    resolution_m: float = 10.0,
+    cache_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> FetchReport:
+    """Fill the cache with an AOI's time series from a remote source, fetching only what is missing.
+
+    Parameters
+    ----------
+    aoi : AOI
+    source : str
+        A remote ``--source`` (``earth-search``, ``stac:URL#COLLECTION``, ``sentinelhub``, ``cdse``).
+    start, end : datetime.date, optional
+        Inclusive; default the year up to today.
+    max_cloud_fraction : float, optional
+        Skip scenes whose catalogue cloud cover exceeds this (0..1).
+    bands : sequence of str, optional
+        Default B02 B03 B04 B08 B8A B11 B12 SCL.
+    crs : str
+        ``"utm"`` or any CRS.
+    resolution_m : float
+    cache_dir : path, optional
+    **options
+        Passed to the provider factory.
+
+    Returns
+    -------
+    FetchReport
+
+    Raises
+    ------
+    ConfigError
+        If the source is not a remote (cached) one.
+    NoScenesError
+        If the catalogue holds no scene for the AOI and dates.
+    """
+    from sitewatch.providers.base import get_provider
+
+    provider = get_provider(source, cache_dir=cache_dir, **options)
+    if not isinstance(provider, CachedProvider):
+        raise ConfigError(f"{source!r} is not a remote source; only remote imagery is fetched into the cache")
+    end = end or dt.datetime.now(dt.timezone.utc).date()
+    start = start or end - dt.timedelta(days=365)
+    scenes = list(provider.search(aoi, start, end, max_cloud_fraction=max_cloud_fraction))
+    if not scenes:
+        raise NoScenesError(
+            f"{provider.source} holds no scene over {aoi.name} from {start} to {end}"
+            + (f" with at most {max_cloud_fraction:.0%} cloud" if max_cloud_fraction is not None else "")
+        )
+    gbox = grid_for(aoi=aoi, crs=crs, resolution_m=resolution_m)
+    stats = provider.fill(scenes, aoi=aoi, bands=bands, geobox=gbox)
+    key = grid_key(gbox)
+    return FetchReport(
+        aoi=aoi.name,
+        source=provider.source,
+        n_found=len(scenes),
+        scenes_fetched=stats.scenes_fetched,
+        scenes_cached=stats.scenes_cached,
+        grid=key,
+        path=provider.root / aoi.name / key,
+    )
 
 
 def cache_entries(
@@ -519,7 +614,9 @@ def cache_entries(
         for key, grid in sorted(manifest["grids"].items()):
             entries: Mapping[str, Any] = grid.get("scenes", {})
             dates = sorted(str(e["datetime"])[:10] for e in entries.values())
-            size = sum(f.stat().st_size for f in (folder / key).glob("*.tif")) if (folder / key).is_dir() else 0
+            size = (
+                sum(f.stat().st_size for f in (folder / key).glob("*.tif")) if (folder / key).is_dir() else 0
+            )
             rows.append(
                 {
                     "aoi": folder.name,

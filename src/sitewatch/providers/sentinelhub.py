@@ -349,7 +349,9 @@ class SentinelHubProvider:
                     "SH_CLIENT_SECRET and that the account has processing units left"
                 ) from None
             if status == 429:
-                raise RateLimitError(f"{self.name} at {self.base_url} rate-limited {what} (HTTP 429)") from None
+                raise RateLimitError(
+                    f"{self.name} at {self.base_url} rate-limited {what} (HTTP 429)"
+                ) from None
             detail = f"HTTP {status}" if status else type(cause).__name__ if cause else "no answer"
             raise ProviderError(
                 f"{self.name} at {self.base_url} failed to {what} ({detail}) after {self.max_attempts} "
@@ -441,7 +443,9 @@ class SentinelHubProvider:
     def _scene(self, features: Sequence[Mapping[str, Any]]) -> Scene:
         features = sorted(features, key=lambda f: str(f["id"]))
         times = [_parse_time(f["properties"]["datetime"]) for f in features]
-        clouds = [float(c) / 100 for f in features if (c := f["properties"].get("eo:cloud_cover")) is not None]
+        clouds = [
+            float(c) / 100 for f in features if (c := f["properties"].get("eo:cloud_cover")) is not None
+        ]
         first = features[0]
         epsg = first["properties"].get("proj:epsg")
         bbox = first["properties"].get("proj:bbox")
@@ -543,7 +547,9 @@ class SentinelHubProvider:
                 if band == "SCL":
                     block[block == 0] = np.nan
                 out[i, rows, cols] = block
-        log.debug("fetched scene %s (%d bands, %d request(s)) from %s", scene.id, len(bands), len(tiles), self.name)
+        log.debug(
+            "fetched scene %s (%d bands, %d request(s)) from %s", scene.id, len(bands), len(tiles), self.name
+        )
         return out
 
     def load(

@@ -259,7 +259,13 @@ def _scene_from_items(items: Sequence[Mapping[str, Any]], *, collection: str, so
             "collection": collection,
             "item_ids": [str(i["id"]) for i in items],
             "items": [dict(i) for i in items],
-            "tiles": sorted({str(i["properties"].get("s2:mgrs_tile") or i["properties"].get("grid:code", "")) for i in items} - {""}),
+            "tiles": sorted(
+                {
+                    str(i["properties"].get("s2:mgrs_tile") or i["properties"].get("grid:code", ""))
+                    for i in items
+                }
+                - {""}
+            ),
             "processing_baseline": _baseline(first.get("properties", {})),
         },
     )
@@ -348,7 +354,8 @@ class StacProvider:
                 "connection refused, reset or timed out); check the URL and your network"
             )
         return ProviderError(
-            f"the STAC API at {_redact_url(self.url)} failed to {what} (HTTP {status}: {text}); try again later"
+            f"the STAC API at {_redact_url(self.url)} failed to {what} (HTTP {status}: {text}); "
+            "try again later"
         )
 
     def search(
@@ -406,13 +413,14 @@ class StacProvider:
                     for item in page.get("features", []):
                         n_items += 1
                         cloud = item.get("properties", {}).get("eo:cloud_cover")
-                        if max_cloud_fraction is not None and cloud is not None:
-                            if float(cloud) > max_cloud_fraction * 100.0:
-                                continue
-                        when = _item_datetime(item)
-                        if start is not None and when.date() < start or end is not None and when.date() > end:
+                        too_cloudy = max_cloud_fraction is not None and cloud is not None
+                        if too_cloudy and float(cloud) > max_cloud_fraction * 100.0:  # type: ignore[operator]
                             continue
-                        key = (when.date().isoformat(), str(item.get("properties", {}).get("platform", "")))
+                        when = _item_datetime(item)
+                        day = when.date()
+                        if (start is not None and day < start) or (end is not None and day > end):
+                            continue
+                        key = (day.isoformat(), str(item.get("properties", {}).get("platform", "")))
                         groups[key].append(item)
         except APIError as exc:
             raise self._api_error(exc, "search") from None
@@ -420,9 +428,13 @@ class StacProvider:
             raise
         except Exception as exc:
             raise ProviderError(
-                f"STAC search at {_redact_url(self.url)} failed ({type(exc).__name__}: {exc}); try again later"
+                f"STAC search at {_redact_url(self.url)} failed ({type(exc).__name__}: {exc}); "
+                "try again later"
             ) from None
-        scenes = [_scene_from_items(items, collection=self.collection, source=self.source) for items in groups.values()]
+        scenes = [
+            _scene_from_items(items, collection=self.collection, source=self.source)
+            for items in groups.values()
+        ]
         log.info("STAC search: %d items, %d scenes in %s", n_items, len(scenes), self.collection)
         yield from sorted(scenes, key=lambda s: (s.datetime, s.id))
 
@@ -456,7 +468,9 @@ class StacProvider:
 
         scenes = sorted(scenes, key=lambda s: (s.datetime, s.id))
         gbox = grid_for(aoi=aoi, geobox=geobox, crs=crs, resolution_m=resolution_m)
-        names = list(bands) if bands is not None else [b for b in (*DEFAULT_BANDS, "SCL") if b in scenes[0].bands]
+        names = (
+            list(bands) if bands is not None else [b for b in (*DEFAULT_BANDS, "SCL") if b in scenes[0].bands]
+        )
         data = np.full((len(scenes), len(names), *gbox.shape), np.nan, dtype=np.float32)
         for t, scene in enumerate(scenes):
             data[t] = self.read_scene(scene, names, gbox)
@@ -497,11 +511,13 @@ class StacProvider:
             keys[band] = str(per_item.pop())
         resampling = {keys[b]: ("nearest" if b in CATEGORICAL_BANDS else "bilinear") for b in bands}
         try:
-            gdal_opts: dict[str, str] = {"GDAL_HTTP_MAX_RETRY": "3"}
+            gdal_opts: dict[str, Any] = {"GDAL_HTTP_MAX_RETRY": "3"}
             if _FAILED_URLS:
                 # GDAL remembers a failed URL for the life of the process; a retry in the same
                 # process (a notebook, a second fetch) must not be answered from that memory.
-                gdal_opts["CPL_VSIL_CURL_NON_CACHED"] = ":".join(f"/vsicurl/{u}" for u in sorted(_FAILED_URLS))
+                gdal_opts["CPL_VSIL_CURL_NON_CACHED"] = ":".join(
+                    f"/vsicurl/{u}" for u in sorted(_FAILED_URLS)
+                )
             odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
             ds = odc.stac.load(
                 items,
@@ -514,7 +530,10 @@ class StacProvider:
             )
         except Exception as exc:
             _FAILED_URLS.update(
-                str(i["assets"][keys[b]]["href"]) for i in items_json for b in bands if keys[b] in i.get("assets", {})
+                str(i["assets"][keys[b]]["href"])
+                for i in items_json
+                for b in bands
+                if keys[b] in i.get("assets", {})
             )
             raise ProviderError(
                 f"cannot read scene {scene.id} from {_redact_url(self.url)} "
@@ -559,9 +578,7 @@ def _wrap(provider: StacProvider, cache_dir: Any, cache: bool) -> Any:
     return CachedProvider(provider, cache_dir=cache_dir) if cache else provider
 
 
-def stac_factory(
-    arg: str | None = None, *, cache_dir: Any = None, cache: bool = True, **options: Any
-) -> Any:
+def stac_factory(arg: str | None = None, *, cache_dir: Any = None, cache: bool = True, **options: Any) -> Any:
     """Provider for ``--source stac:URL#COLLECTION`` (cached unless ``cache=False``).
 
     Parameters
@@ -588,7 +605,9 @@ def earth_search_factory(
 ) -> Any:
     """Provider for ``--source earth-search[:COLLECTION]``: Element 84's public Earth Search v1."""
     return _wrap(
-        StacProvider(EARTH_SEARCH_URL, arg or DEFAULT_COLLECTION, name="earth-search", **options), cache_dir, cache
+        StacProvider(EARTH_SEARCH_URL, arg or DEFAULT_COLLECTION, name="earth-search", **options),
+        cache_dir,
+        cache,
     )
 
 
