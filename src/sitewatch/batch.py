@@ -473,7 +473,16 @@ def _public_source(source: str) -> str:
 
 
 def _aoi_record(aoi: AOI) -> dict[str, Any]:
-    rec: dict[str, Any] = {"name": aoi.name, "display_name": aoi.display_name, "path": aoi.path}
+    import shapely.geometry
+
+    rec: dict[str, Any] = {
+        "name": aoi.name,
+        "display_name": aoi.display_name,
+        "path": aoi.path,
+        "point": list(aoi.point) if aoi.point else None,
+        "location_certainty": aoi.location_certainty,
+        "geometry": shapely.geometry.mapping(aoi.geometry),
+    }
     if aoi.path and Path(aoi.path).is_file():
         rec["sha256"] = hashlib.sha256(Path(aoi.path).read_bytes()).hexdigest()
     else:
@@ -785,6 +794,7 @@ def scan_all(
             else:
                 log.warning("--since-last: no finished run beside %s; scanning the whole range", run_dir)
 
+        claims = None if reports_dir is None else _extract_claims(Path(reports_dir), aoi_list)
         tasks = []
         for aoi in aoi_list:
             task_start = start_d
@@ -855,8 +865,8 @@ def scan_all(
                     bar.update(1)
             bar.close()
 
-            if reports_dir is not None:
-                _link_reports(run_dir, Path(reports_dir), aoi_list, collections, rows)
+            if claims is not None:
+                _link_reports(run_dir, claims, collections, rows)
 
             ordered = [rows[n] for n in names]
             n_failed = sum(r["status"] == "failed" for r in ordered)
@@ -912,22 +922,42 @@ def _progress(total: int, *, enabled: bool, initial: int) -> Any:
     return tqdm(total=total, initial=initial, desc="AOIs", unit="aoi", leave=True)
 
 
+def _extract_claims(reports_dir: Path, aois: Sequence[AOI]) -> list[Any]:
+    """Read the reports once, before any scan, so a bad reports folder fails the run at once."""
+    from sitewatch.aoi import load_gazetteer
+    from sitewatch.reports import extract_claims
+
+    if not reports_dir.exists():
+        raise ConfigError(f"reports folder {reports_dir} does not exist")
+    places = [a.as_place() for a in aois]
+    with contextlib.suppress(SitewatchError):  # no gazetteer: the watched sites alone still resolve
+        places += [p for p in load_gazetteer() if p.name not in {a.name for a in aois}]
+    return list(extract_claims(reports_dir, places=places))
+
+
 def _link_reports(
     run_dir: Path,
-    reports_dir: Path,
-    aois: Sequence[AOI],
-    collections: Mapping[str, Mapping[str, Any]],
+    claims: Sequence[Any],
+    collections: dict[str, dict[str, Any]],
     rows: Mapping[str, dict[str, Any]],
 ) -> None:
-    """Extract report claims once, link them to each AOI's alerts, write claims.json / links.json."""
-    from sitewatch.reports_bridge import extract_and_link  # type: ignore[import-not-found,unused-ignore]
+    """Link the claims about each scanned AOI to its alerts; write claims, links, cited alerts."""
+    from sitewatch.reports import attach_links, claims_document, link_claims, links_document
 
-    claims, links_by_aoi = extract_and_link(reports_dir, aois, collections)
-    atomic_write_json(run_dir / "claims.json", claims)
-    merged = []
-    for name in sorted(links_by_aoi):
-        atomic_write_json(run_dir / "aois" / name / "links.json", links_by_aoi[name])
-        merged.extend(links_by_aoi[name])
-        if name in rows:
-            rows[name]["claims"] = len(links_by_aoi[name])
-    atomic_write_json(run_dir / "links.json", merged)
+    atomic_write_json(run_dir / "claims.json", claims_document(claims))
+    names = set(rows)
+    about = [c for c in claims if c.site in names]
+    links = link_claims(about, [collections[n] for n in sorted(collections)]) if about else []
+    atomic_write_json(run_dir / "links.json", links_document(links, about))
+    for name in sorted(names):
+        own = [lk for lk in links if lk.site == name]
+        rows[name]["claims"] = len(own)
+        rows[name]["supported"] = sum(lk.verdict == "supported" for lk in own)
+        rows[name]["contradicted"] = sum(lk.verdict == "contradicted" for lk in own)
+        if not own and name not in collections:
+            continue
+        atomic_write_json(run_dir / "aois" / name / "links.json", links_document(own, about))
+        if name in collections:
+            cited = attach_links(collections[name], own, about)
+            collections[name] = cited
+            atomic_write_text(run_dir / "aois" / name / "alerts.geojson", _dumps(cited))

@@ -106,6 +106,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; run files are for sharing
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

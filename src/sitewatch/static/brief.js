@@ -1,0 +1,77 @@
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("sitewatch-data").textContent);
+  var maps = {}, layers = {};
+  function esc(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
+  function num(v, unit, digits) {
+    if (v === null || v === undefined || v === "") return "–";
+    var n = Number(v); return isNaN(n) ? esc(v) : n.toLocaleString("en", {maximumFractionDigits: digits || 0}) + (unit || "");
+  }
+  function styleFor(p, selected) {
+    var c = data.colours[p.change_type] || data.colours.other;
+    return {color: c, weight: selected ? 4 : 2, fillColor: c, fillOpacity: selected ? 0.55 : 0.3};
+  }
+  function select(aoi, id) {
+    var site = data.sites[aoi]; if (!site) return;
+    var feat = site.features.find(function (f) { return String(f.properties.id) === String(id); });
+    if (!feat) return;
+    var p = feat.properties;
+    document.querySelectorAll("#alerts-" + aoi + " li.alert").forEach(function (li) {
+      li.classList.toggle("selected", li.dataset.alert === String(id));
+    });
+    Object.keys(layers[aoi] || {}).forEach(function (k) {
+      layers[aoi][k].setStyle(styleFor(layers[aoi][k].feature.properties, k === String(id)));
+    });
+    var lyr = (layers[aoi] || {})[String(id)];
+    if (lyr && maps[aoi]) { maps[aoi].fitBounds(lyr.getBounds(), {maxZoom: 16, padding: [30, 30]}); lyr.bringToFront(); }
+    var ql = site.quicklooks[String(id)];
+    var rows = [["type", p.change_type], ["status", p.status], ["confidence", num(p.confidence, "", 2)],
+      ["last unchanged", p.last_unchanged || "?"], ["first detected", p.first_detected],
+      ["area", num(p.area_m2, " m²")], ["length × width", num(p.length_m, " m") + " × " + num(p.width_m, " m")],
+      ["orientation", num(p.orientation_deg, "°")], ["evidence", p.evidence], ["detail", p.detail]];
+    var parts = p.confidence_parts || {};
+    var cp = Object.keys(parts).map(function (k) { return esc(k) + " " + num(parts[k], "", 2); }).join(", ");
+    if (cp) rows.push(["confidence parts", cp]);
+    (p.claims || []).forEach(function (c) { rows.push(["claim (" + c.verdict + ")", "“" + (c.quote || "") + "” " + (c.source || "")]); });
+    var html = "<h4>" + esc(p.id) + "</h4>";
+    html += ql ? "<img class='quicklook' alt='quicklook of " + esc(p.id) + "' src='" + ql + "'>"
+               : "<p class='note'>No quicklook for this alert.</p>";
+    html += "<table>" + rows.map(function (r) {
+      return "<tr><th>" + esc(r[0]) + "</th><td>" + (r[0] === "confidence parts" ? r[1] : esc(r[1])) + "</td></tr>";
+    }).join("") + "</table>";
+    var box = document.getElementById("detail-" + aoi);
+    box.innerHTML = html; box.hidden = false;
+  }
+  Object.keys(data.sites).forEach(function (aoi) {
+    var site = data.sites[aoi], el = document.getElementById("map-" + aoi);
+    if (!el) return;
+    var map = L.map(el, {zoomSnap: 0.25, attributionControl: true});
+    maps[aoi] = map; layers[aoi] = {};
+    map.attributionControl.setPrefix("Leaflet");
+    var bounds = null;
+    if (site.aoi) {
+      var outline = L.geoJSON(site.aoi, {style: {color: "#333", weight: 1.5, dashArray: "5 4", fill: false}}).addTo(map);
+      bounds = outline.getBounds();
+    }
+    var alerts = L.geoJSON({type: "FeatureCollection", features: site.features}, {
+      style: function (f) { return styleFor(f.properties, false); },
+      onEachFeature: function (f, lyr) {
+        layers[aoi][String(f.properties.id)] = lyr;
+        lyr.bindTooltip(esc(f.properties.change_type) + " · " + esc(f.properties.first_detected));
+        lyr.on("click", function () { select(aoi, f.properties.id); });
+      }
+    }).addTo(map);
+    if (site.features.length) { var b = alerts.getBounds(); bounds = bounds ? bounds.extend(b) : b; }
+    if (bounds && bounds.isValid()) { map.fitBounds(bounds, {padding: [15, 15]}); } else { map.setView([0, 0], 2); }
+    L.control.scale({imperial: false}).addTo(map);
+    if (data.tiles) {
+      var tiles = L.tileLayer(data.tiles, {maxZoom: 18, attribution: data.tilesAttribution || ""});
+      L.control.layers(null, {"imagery (online)": tiles}, {collapsed: false}).addTo(map);
+    }
+  });
+  document.querySelectorAll("li.alert").forEach(function (li) {
+    li.addEventListener("click", function () { select(li.dataset.aoi, li.dataset.alert); });
+    li.addEventListener("keydown", function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(li.dataset.aoi, li.dataset.alert); } });
+  });
+  window.sitewatchBrief = {select: select, maps: maps, layers: layers};
+})();
