@@ -15,6 +15,7 @@ from sitewatch.errors import SitewatchError, SitewatchWarning
 from sitewatch.pipeline.compare import ChangeResult, compare
 from sitewatch.providers.base import get_provider
 from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
+from sitewatch.reports import extract_claims, link_claims, load_claims
 from sitewatch.types import AOI, Place, Scene
 
 __all__ = [
@@ -27,11 +28,14 @@ __all__ = [
     "SitewatchWarning",
     "__version__",
     "compare",
+    "extract_claims",
     "find_scenes",
     "get_provider",
+    "link_claims",
     "list_aois",
     "list_places",
     "load_aoi",
+    "load_claims",
     "load_gazetteer",
     "load_scenes",
     "open_scene",

@@ -2,12 +2,11 @@ import datetime as dt
 import json
 
 import pytest
+from test_text import NOISY_PAGE
 
 from sitewatch.errors import DataWarning, ReportError
 from sitewatch.reports import claims_document, extract_claims, read_report
 from sitewatch.reports.link import load_claims
-
-from test_text import NOISY_PAGE
 
 QASRAK = "iswnews-2025-12-07-qasrak.txt"
 AIN = "almayadeen-2025-04-20-ain-al-asad.txt"
@@ -131,9 +130,11 @@ def test_al_walid_is_not_forced_onto_a_base(shared_claims):
 
 OWN = """Coalition extends airstrip at Rumeilan
 
-Engineers have extended the runway at the Rmeilan airfield by roughly 600 m, sources told our correspondent on Monday. The work began in mid-April, days after a drone attack on the nearby oil facilities.
+Engineers have extended the runway at the Rmeilan airfield by roughly 600 m, sources told our \
+correspondent on Monday. The work began in mid-April, days after a drone attack on the nearby oil facilities.
 
-Officials denied that any troops had withdrawn from the Conoco gas plant. A spokesman said the reshuffle "should not be interpreted as a withdrawal" from Koniko.
+Officials denied that any troops had withdrawn from the Conoco gas plant. A spokesman said the \
+reshuffle "should not be interpreted as a withdrawal" from Koniko.
 
 Meanwhile, a new 120 x 80 m concrete pad was reportedly laid at Qasruk base last month.
 The Kharab Ishk base saw about 50 trucks arrive this week.

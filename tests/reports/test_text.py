@@ -9,12 +9,14 @@ from sitewatch.reports.text import load_index, read_report
 NOISY_PAGE = """<!DOCTYPE html>
 <html><head><title>Bulldozers at Green Village base</title></head>
 <body>
-<header><nav class="main-menu"><a href="/">Home</a> | <a href="/w">World</a> | <a>Qasrak base explained</a></nav>
+<header><nav class="main-menu"><a href="/">Home</a> | <a href="/w">World</a> |
+<a>Qasrak base explained</a></nav>
 <div class="ticker">BREAKING: Convoy reaches Ain al-Asad air base</div></header>
 <article>
 <h1>Bulldozers at Green Village base</h1>
 <p class="byline">By a staff writer – Deir ez-Zor</p>
-<p>On 14 February 2024, bulldozers levelled a 200 by 150 metre area at the Green Village base, according to residents.</p>
+<p>On 14 February 2024, bulldozers levelled a 200 by 150 metre area at the Green Village base,
+according to residents.</p>
 <p>Locals said the work continued for several days and that the site’s café was closed.</p>
 </article>
 <aside class="most-read"><h3>Most Read</h3><ul><li>Helicopters land at al-Tanf garrison</li>

@@ -560,9 +560,11 @@ def find_dates(
             else:
                 base = anchor
             if mirrored is not None and mirrored.start is not None and mirrored.end is not None:
-                s, e, _ = _relative(kind, m, mirrored.start, mirrored.start)
-                lo = mirrored.start - (e - mirrored.start)
-                hi = mirrored.end - (s - mirrored.start)
+                s_rel, e_rel, _ = _relative(kind, m, mirrored.start, mirrored.start)
+                s_rel = s_rel or mirrored.start
+                e_rel = e_rel or mirrored.start
+                lo = mirrored.start - (e_rel - mirrored.start)
+                hi = mirrored.end - (s_rel - mirrored.start)
                 note = f"'{m.group(0)}' {mirrored.text}: the event it introduces came that long before"
                 out.append(DateMention(lo, hi, m.group(0), m.start(), m.end() - m.start(), "relative", note))
                 for k in range(m.start(), m.end()):

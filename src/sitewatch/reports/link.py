@@ -507,6 +507,10 @@ def _link_one(
     if end is None:
         end = col_end
         notes.append("open end: compared up to the end of the imagery")
+    elif col_end is not None and start is not None and start <= col_end < end:
+        # "from July 2025 onward" ends at publication; imagery can only speak up to its last scene.
+        end = col_end
+        notes.append(f"the imagery ends on {col_end.isoformat()}: judged up to then")
     tol = dt.timedelta(days=tolerance_days)
     interval = {
         "start": start.isoformat() if start else None,
