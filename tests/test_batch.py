@@ -226,3 +226,44 @@ def test_quicklook_outside_workdir_is_dropped(tmp_path: Path) -> None:
     assert fc["features"][0]["properties"]["quicklook"] is None
     assert batch._safe_relpath("quicklooks/a.png") == "quicklooks/a.png"
     assert dt.date(2024, 1, 1) and sys.version_info >= (3, 10)
+
+
+def test_reports_are_linked_to_each_aoi(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "wire-alpha.txt").write_text(
+        "Daily Test Wire, 20 March 2024\n\n"
+        "Bulldozers levelled land at the Alpha base in late February 2024, local sources said. "
+        "A new concrete pad of about 150 m by 80 m was built there.\n\n"
+        "Forces withdrew from the Alpha base in May 2024, according to residents.\n",
+        encoding="utf-8",
+    )
+    (reports / "index.json").write_text(
+        json.dumps(
+            {
+                "reports": [
+                    {"file": "wire-alpha.txt", "publisher": "Daily Test Wire", "published": "2024-03-20"}
+                ]
+            }
+        )
+    )
+    res = run(
+        tmp_path / "r", [box_aoi("alpha"), box_aoi("gamma", lon=42)], end="2024-08-01", reports_dir=reports
+    )
+    rows = {r["aoi"]: r for r in res.rows}
+    assert (
+        rows["alpha"]["claims"] == 3
+        and rows["alpha"]["supported"] == 2
+        and rows["alpha"]["contradicted"] == 1
+    )
+    assert rows["gamma"]["claims"] == 0
+    links = json.loads((res.run_dir / "aois" / "alpha" / "links.json").read_text())
+    assert {lk["verdict"] for lk in links["links"]} == {"supported", "contradicted"}
+    assert json.loads((res.run_dir / "claims.json").read_text())["claims"]
+    fc = json.loads((res.run_dir / "aois" / "alpha" / "alerts.geojson").read_text())
+    cited = {f["properties"]["id"]: f["properties"]["claims"] for f in fc["features"]}
+    assert len(cited["alpha-pad"]) == 2 and cited["alpha-runway"] == []
+    merged = json.loads((res.run_dir / "alerts.geojson").read_text())
+    assert any(f["properties"].get("claims") for f in merged["features"])
+    with pytest.raises(ConfigError, match="reports folder"):
+        run(tmp_path / "r2", [box_aoi("alpha")], reports_dir=tmp_path / "missing")

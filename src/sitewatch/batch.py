@@ -840,8 +840,8 @@ def scan_all(
                 outcome = AOIOutcome(task.aoi.name, "up_to_date", start=task.start.isoformat())
                 rows[task.aoi.name] = _write_outcome(run_dir, outcome, previous.get(task.aoi.name), True)[0]
             todo = [t for t in tasks if t.start <= t.end]
-            bar = _progress(len(tasks), enabled=progress, initial=len(up_to_date))
             with (
+                contextlib.ExitStack() as stack,
                 dask.config.set(scheduler=inner_scheduler),
                 _client(
                     scheduler if todo else "serial",
@@ -850,6 +850,8 @@ def scan_all(
                     connect_timeout_s=connect_timeout_s,
                 ) as client,
             ):
+                # The bar starts once the cluster answers, and closes on any way out.
+                bar = stack.enter_context(_progress(len(tasks), enabled=progress, initial=len(up_to_date)))
                 for outcome in _outcomes(
                     todo, client, no_workers_timeout_s=no_workers_timeout_s, timeout_s=timeout_s
                 ):
@@ -863,7 +865,6 @@ def scan_all(
                         states[outcome.aoi] = state
                     bar.set_postfix_str(f"{outcome.aoi}: {outcome.status}", refresh=False)
                     bar.update(1)
-            bar.close()
 
             if claims is not None:
                 _link_reports(run_dir, claims, collections, rows)
@@ -909,9 +910,14 @@ def _now() -> str:
 
 
 class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def set_postfix_str(self, *args: Any, **kwargs: Any) -> None: ...
     def update(self, n: int = 1) -> None: ...
-    def close(self) -> None: ...
 
 
 def _progress(total: int, *, enabled: bool, initial: int) -> Any:

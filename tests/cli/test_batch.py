@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from sitewatch.cli._batch import load_scan_function, scan_all_command
+from sitewatch.errors import ConfigError
+
+pytestmark = pytest.mark.e2e
+
+
+def _write_aoi(folder: Path, name: str, lon: float) -> None:
+    feature = {
+        "type": "Feature",
+        "properties": {"name": name, "display_name": name.title()},
+        "geometry": shapely.geometry.mapping(shapely.box(lon, 36.7, lon + 0.01, 36.71)),
+    }
+    (folder / f"{name}.geojson").write_text(json.dumps(feature))
+
+
+@pytest.fixture
+def aoi_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "aoi"
+    folder.mkdir()
+    _write_aoi(folder, "alpha", 40.5)
+    _write_aoi(folder, "gamma", 41.5)
+    return folder
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(scan_all_command, ["--all", "--scan-function", "fake_scan:fake_scan", *args])
+
+
+def test_scan_all_writes_run_and_prints_summary(aoi_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs" / "r1"
+    res = invoke(
+        "--aoi-dir",
+        str(aoi_dir),
+        "--out-dir",
+        str(out),
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-05-01",
+        "--scheduler",
+        "serial",
+    )
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    lines = res.stdout.splitlines()  # type: ignore[attr-defined]
+    assert lines[0].split()[:3] == ["AOI", "status", "scenes"]
+    assert lines[1].split()[:3] == ["alpha", "ok", "13"]
+    assert (out / "alerts.geojson").is_file() and (out / "manifest.json").is_file()
+    # next week: only new scenes, alerts marked against the previous run
+    res = invoke(
+        "--aoi-dir",
+        str(aoi_dir),
+        "--out-dir",
+        str(tmp_path / "runs" / "r2"),
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-08-01",
+        "--since-last",
+        "--scheduler",
+        "threads",
+        "--workers",
+        "2",
+    )
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    summary = json.loads((tmp_path / "runs" / "r2" / "summary.json").read_text())
+    assert [(r["aoi"], r["new"], r["updated"]) for r in summary] == [("alpha", 1, 1), ("gamma", 1, 1)]
+
+
+def test_a_failed_aoi_means_exit_1_after_the_summary(aoi_dir: Path, tmp_path: Path) -> None:
+    _write_aoi(aoi_dir, "bad-site", 42.5)
+    res = invoke(
+        "--aoi-dir",
+        str(aoi_dir),
+        "--out-dir",
+        str(tmp_path / "r"),
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-05-01",
+        "--scheduler",
+        "serial",
+    )
+    assert res.exit_code == 1
+    assert "bad-site" in res.stdout and "failed" in res.stdout  # type: ignore[attr-defined]
+    assert "1 of 3 AOIs failed: bad-site" in res.stderr  # type: ignore[attr-defined]
+
+
+def test_unreachable_scheduler_is_one_clear_line(aoi_dir: Path, tmp_path: Path) -> None:
+    import click
+
+    from sitewatch.cli.main import SitewatchGroup
+
+    group = click.Group(cls=SitewatchGroup) if False else SitewatchGroup()
+    group.add_command(scan_all_command)
+    res = CliRunner().invoke(
+        group,
+        [
+            "scan-all",
+            "--all",
+            "--scan-function",
+            "fake_scan:fake_scan",
+            "--aoi-dir",
+            str(aoi_dir),
+            "--out-dir",
+            str(tmp_path / "r"),
+            "--start",
+            "2024-01-01",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
+    )
+    assert res.exit_code == 1
+    assert res.stderr.startswith("sitewatch: error: no Dask scheduler answers at tcp://127.0.0.1:9")
+    assert "Traceback" not in res.output
+
+
+def test_load_scan_function_errors() -> None:
+    with pytest.raises(ConfigError, match="MODULE:FUNCTION"):
+        load_scan_function("nocolon")
+    with pytest.raises(ConfigError, match="cannot be imported"):
+        load_scan_function("no_such_module_xyz:f")
