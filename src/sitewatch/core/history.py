@@ -1,0 +1,731 @@
+"""Per-pixel history and break detection over a whole time series (pure, vectorised NumPy).
+
+The question per pixel: did the ground change for good, and when? The answer must survive
+crop phenology, missed clouds and shadows, haze and slow drift, so the core works like this:
+
+1. **Radiometric normalisation** (optional): per date and band, a plane (offset + east/north
+   gradient) fitted on pseudo-invariant pixels (the most temporally stable ones) is removed,
+   which takes out haze and illumination differences between dates.
+2. **Despiking**: each clear observation is replaced by the median of itself and its previous
+   and next *clear* observations, so one bright or dark date (a missed cloud edge, a wet
+   day) cannot start a change, while a step that persists is kept with its first date.
+3. **Robust baseline that knows the seasons**: time is cut into bins (30 days by default);
+   each bin's clear observations give a mean state and spread per band. A date is compared
+   with the *states* of its reference bins: the few bins just before it (slow drift) and the
+   same season one year earlier (fields greening and being harvested look like last year).
+   The change score is the distance to the *nearest* reference state, in units of the band's
+   noise floor and the state's own spread: a pad on a field is far from every field state; a
+   harvest is close to last year's stubble.
+4. **Confirmation**: a date is a break only when it and the next clear observation(s) are both
+   far from the reference states of the break date (``confirm_obs``, 2 by default, as OPERA
+   DIST-ALERT and GFW alerts do). The first confirmed break per pixel gives ``first_detected``
+   (first clear date showing the change) and ``last_unchanged`` (the clear date before).
+5. **Afterwards**: every later observation is scored against the frozen pre-break states:
+   ``persistence`` is the share still changed; when the last clear observations are back to
+   the old state the break is ``transient`` (reverted, e.g. parked material or flooding).
+   A second confirmed break away from the first new state (earthworks, then concrete) gives
+   ``second_detected``. Breaks that are phenology (greening; vegetation to soil-like ground)
+   are flagged ``vegetation`` and not counted as changes.
+
+The scoring is sparse: a date is checked against further reference states only where the
+first state is already far, so the cost is a few passes over the stack, processed in
+spatial tiles to bound memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from sitewatch.errors import DataError
+
+__all__ = ["HISTORY_BANDS", "HistoryParams", "break_arrays", "detect_breaks"]
+
+#: Bands the history core reads by default (10 m and 20 m, visible to SWIR).
+HISTORY_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+@dataclass(frozen=True)
+class HistoryParams:
+    """Settings of :func:`detect_breaks`.
+
+    Parameters
+    ----------
+    bin_days : int
+        Length of a baseline bin in days.
+    recent_bins : int
+        Bins just before a date used as its recent baseline.
+    season_bins : int
+        Half-width, in bins, of the same-season window one year earlier.
+    min_ref_obs : int
+        Fewest clear observations in the reference bins for a date to be scored.
+    threshold : float
+        Change score (noise units) above which an observation counts as changed.
+    confirm_obs : int
+        Consecutive clear changed observations needed to confirm a break.
+    noise_floor : float
+        Noise floor per band in reflectance (0..1) units; the score's unit.
+    spread_cap : float
+        Largest within-bin spread counted, in noise floors.
+    nn_scale : float
+        Distance unit against single reference observations, in noise floors.
+    normalize : bool
+        Remove per-date haze/illumination planes fitted on stable pixels.
+    despike : bool
+        Replace each observation by the median of it and its clear neighbours first
+        (more robust to double spikes, slower).
+    vegetation_filter : bool
+        Do not count breaks that are phenology (greening, harvest, ploughing).
+    tile_px : int
+        Pixels processed at once (memory bound).
+    """
+
+    bin_days: int = 30
+    recent_bins: int = 3
+    season_bins: int = 1
+    min_ref_obs: int = 3
+    threshold: float = 3.5
+    confirm_obs: int = 2
+    noise_floor: float = 0.015
+    spread_cap: float = 1.5
+    nn_scale: float = 1.0
+    normalize: bool = True
+    despike: bool = False
+    vegetation_filter: bool = True
+    tile_px: int = 8192
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _prev_next(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the previous and next valid observation per (t, p); -1 where none."""
+    t_n, p_n = valid.shape
+    prev = np.full((t_n, p_n), -1, np.int32)
+    nxt = np.full((t_n, p_n), -1, np.int32)
+    for t in range(1, t_n):
+        prev[t] = np.where(valid[t - 1], t - 1, prev[t - 1])
+    for t in range(t_n - 2, -1, -1):
+        nxt[t] = np.where(valid[t + 1], t + 1, nxt[t + 1])
+    return prev, nxt
+
+
+def _take_t(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``x[idx[t, p], :, p]`` for x of shape (T, F, P) and idx (T', P); NaN where idx < 0."""
+    safe = np.where(idx < 0, 0, idx)
+    out = np.take_along_axis(x, safe[:, None, :], axis=0)
+    out[np.broadcast_to((idx < 0)[:, None, :], out.shape)] = np.nan
+    return out
+
+
+def _median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    lo = np.fmin(a, c)
+    hi = np.fmax(a, c)
+    out = np.fmax(lo, np.fmin(hi, b))
+    # where a neighbour is missing, keep the observation itself
+    miss = np.isnan(a) | np.isnan(c)
+    out[miss] = b[miss]
+    return out
+
+
+def _bin_sums(
+    x: np.ndarray, valid: np.ndarray, starts: np.ndarray, nonempty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum, sum of squares and count of clear observations per bin."""
+    t_n, f_n, p_n = x.shape
+    n_bins = len(starts)
+    s1 = np.zeros((n_bins, f_n, p_n), np.float32)
+    s2 = np.zeros((n_bins, f_n, p_n), np.float32)
+    cnt = np.zeros((n_bins, p_n), np.int32)
+    for b in range(n_bins):
+        if not nonempty[b]:
+            continue
+        tsl = slice(starts[b], starts[b + 1] if b + 1 < n_bins else t_n)
+        wb = valid[tsl]
+        xz = np.where(wb[:, None, :], x[tsl], np.float32(0))
+        s1[b] = xz.sum(axis=0)
+        s2[b] = np.einsum("tfp,tfp->fp", xz, xz)
+        cnt[b] = wb.sum(axis=0)
+    return s1, s2, cnt
+
+
+def _bin_stats(
+    s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale (noise floor and capped spread) per bin from sums."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bmean = s1 / cnt[:, None, :]
+        bvar = np.maximum(s2 / cnt[:, None, :] - bmean * bmean, 0)
+    floor2 = np.float32(p.noise_floor**2)
+    # a bin's own spread widens its state (fields move within a month) but is capped, so a
+    # bin spoilt by a missed cloud cannot swallow every later observation
+    cap2 = np.float32((p.spread_cap * p.noise_floor) ** 2)
+    bscale = np.sqrt(floor2 + np.minimum(bvar, cap2)).astype(np.float32)
+    bscale[np.broadcast_to(cnt[:, None, :] == 0, bscale.shape)] = np.inf
+    return bmean.astype(np.float32), bscale
+
+
+def _nn_distance(
+    xq: np.ndarray, x: np.ndarray, ok: np.ndarray, ref_idx: np.ndarray, pix: np.ndarray, floor: np.float32
+) -> np.ndarray:
+    """Distance of queries ``xq`` (N, F) at pixels ``pix`` to the nearest reference observation.
+
+    The references are ``x[ref_idx, :, pix]`` where ``ok``; inf where there is none.
+    """
+    out = np.full(xq.shape[0], np.inf, np.float32)
+    for r in ref_idx:
+        d = _distance(xq, x[r, :, pix], floor, axis=-1)
+        d[~ok[r, pix]] = np.inf
+        np.fmin(out, d, out=out)
+    return out
+
+
+def _reference_bins(b: int, *, recent: int, season: int, year_bins: int, n_bins: int) -> list[int]:
+    refs = list(range(max(0, b - recent), b))
+    s0 = b - year_bins
+    refs += [r for r in range(s0 - season, s0 + season + 1) if 0 <= r < max(0, b - recent)]
+    return sorted(set(refs))
+
+
+def _distance(x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2) -> np.ndarray:
+    """RMS over features (``axis``) of ``(x - mean) / scale``."""
+    z = (x - mean) / scale
+    out: np.ndarray = np.sqrt(np.mean(z * z, axis=axis))
+    return out
+
+
+def _normalize_offsets(
+    x: np.ndarray, valid: np.ndarray, shape: tuple[int, int], *, scale: float = 1.0, sample_step: int = 8
+) -> np.ndarray:
+    """Per-date, per-band planes ``(T, F, H*W)`` to subtract: haze and illumination.
+
+    Fitted by least squares on pseudo-invariant pixels (the 30 % with the smallest
+    temporal spread on a sub-sample), against their temporal median.
+    """
+    t, f, _p = x.shape
+    h, w = shape
+    rows, cols = np.mgrid[0:h:sample_step, 0:w:sample_step]
+    sidx = (rows * w + cols).ravel()
+    xs = x[:, :, sidx].astype(np.float32) * np.float32(scale)
+    vs = valid[:, sidx]
+    xs[~np.broadcast_to(vs[:, None, :], xs.shape)] = np.nan
+    enough = vs.sum(axis=0) >= max(3, t // 4)
+    if enough.sum() < 20:
+        return np.zeros((t, f, 1), np.float32)
+    xs, sidx, vs = xs[:, :, enough], sidx[enough], vs[:, enough]
+    med = np.nanmedian(xs, axis=0)  # (F, S) on a small sample
+    spread = np.nanmedian(np.abs(xs - med), axis=0).mean(axis=0)
+    stable = spread <= np.quantile(spread, 0.3)
+    xs, sidx, med, vs = xs[:, :, stable], sidx[stable], med[:, stable], vs[:, stable]
+    ry = (sidx // w) / max(1, h - 1) - 0.5
+    rx = (sidx % w) / max(1, w - 1) - 0.5
+    design = np.column_stack([np.ones_like(rx), rx, ry])
+    coef = np.zeros((t, f, 3), np.float32)
+    for ti in range(t):
+        ok = vs[ti]
+        if ok.sum() < 20:
+            continue
+        a = design[ok]
+        for fi in range(f):
+            d = xs[ti, fi, ok] - med[fi, ok]
+            good = np.isfinite(d)
+            if good.sum() < 20:
+                continue
+            sol, *_ = np.linalg.lstsq(a[good], d[good], rcond=None)
+            resid = d[good] - a[good] @ sol
+            keep = np.abs(resid) <= 2.5 * (np.median(np.abs(resid)) * 1.4826 + 1e-6)
+            if keep.sum() >= 20:
+                sol, *_ = np.linalg.lstsq(a[good][keep], d[good][keep], rcond=None)
+            coef[ti, fi] = sol
+    return coef
+
+
+def _subtract_plane(x: np.ndarray, coef: np.ndarray, pix: np.ndarray, shape: tuple[int, int]) -> None:
+    """``x -= plane`` in place, date by date (no (T, F, P) temporary)."""
+    h, w = shape
+    ry = ((pix // w) / max(1, h - 1) - 0.5).astype(np.float32)
+    rx = ((pix % w) / max(1, w - 1) - 0.5).astype(np.float32)
+    c = coef.astype(np.float32)
+    for t in range(x.shape[0]):
+        x[t] -= c[t, :, 0:1] + c[t, :, 1:2] * rx[None] + c[t, :, 2:3] * ry[None]
+
+
+# --------------------------------------------------------------------------- the core
+
+
+_OUT_FLOAT = ("score", "magnitude", "persistence")
+_OUT_INT = ("break_index", "last_unchanged_index", "second_index", "n_clear_before", "n_clear_after")
+
+
+def break_arrays(
+    values: np.ndarray,
+    valid: np.ndarray,
+    days: Sequence[int] | np.ndarray,
+    *,
+    shape: tuple[int, int] | None = None,
+    params: HistoryParams | None = None,
+    red_nir: tuple[int, int] | None = (2, 3),
+    blue: int | None = 0,
+    swir: int | None = 4,
+    return_scores: bool = False,
+) -> dict[str, np.ndarray]:
+    """Break detection on plain arrays: the NumPy engine under :func:`detect_breaks`.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(T, F, P)`` reflectance 0..1 (or x 10000 as integers, scaled here), time ascending.
+    valid : numpy.ndarray
+        ``(T, P)`` bool, True for clear observations.
+    days : array of int
+        Day numbers of the T dates (any origin), ascending.
+    shape : tuple of int, optional
+        ``(H, W)`` with ``H * W == P`` for the normalisation planes; without it no
+        normalisation is done.
+    params : HistoryParams, optional
+    red_nir, blue, swir : int or None
+        Feature positions of red/NIR, blue and SWIR-1 for the vegetation filter.
+    return_scores : bool
+        Also return the ``(T, P)`` change score of every observation against its baseline.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Per pixel ``(P,)``: ``break_index``, ``last_unchanged_index``, ``second_index``
+        (-1 for none), ``changed``, ``transient``, ``vegetation`` (bool), ``score``,
+        ``magnitude``, ``persistence``, ``n_clear_before``, ``n_clear_after``; per feature
+        ``(F, P)``: ``before``, ``after_early``, ``after_late``; optionally ``scores``.
+    """
+    p = params or HistoryParams()
+    if values.ndim != 3 or valid.shape != (values.shape[0], values.shape[2]):
+        raise DataError(
+            f"break_arrays needs values (T, F, P) and valid (T, P); got {values.shape} and {valid.shape}"
+        )
+    days = np.asarray(days, dtype=np.int64)
+    t_n, f_n, p_n = values.shape
+    scale_in = (
+        np.float32(1e-4)
+        if values.dtype.kind in "iu" or np.nanmax(values[:, :, :: max(1, p_n // 997)]) > 50
+        else np.float32(1)
+    )
+    bins = ((days - days[0]) // p.bin_days).astype(np.int64)
+    n_bins = int(bins[-1]) + 1 if t_n else 0
+    year_bins = round(365.25 / p.bin_days)
+    refs = [
+        _reference_bins(b, recent=p.recent_bins, season=p.season_bins, year_bins=year_bins, n_bins=n_bins)
+        for b in range(n_bins)
+    ]
+    coef = None
+    if p.normalize and shape is not None and shape[0] * shape[1] == p_n and t_n >= 3:
+        coef = _normalize_offsets(values, valid, shape, scale=float(scale_in))
+    out: dict[str, np.ndarray] = {
+        "break_index": np.full(p_n, -1, np.int32),
+        "last_unchanged_index": np.full(p_n, -1, np.int32),
+        "second_index": np.full(p_n, -1, np.int32),
+        "n_clear_before": np.zeros(p_n, np.int32),
+        "n_clear_after": np.zeros(p_n, np.int32),
+        "changed": np.zeros(p_n, bool),
+        "transient": np.zeros(p_n, bool),
+        "vegetation": np.zeros(p_n, bool),
+        "score": np.full(p_n, np.nan, np.float32),
+        "magnitude": np.full(p_n, np.nan, np.float32),
+        "persistence": np.full(p_n, np.nan, np.float32),
+        "before": np.full((f_n, p_n), np.nan, np.float32),
+        "after_early": np.full((f_n, p_n), np.nan, np.float32),
+        "after_late": np.full((f_n, p_n), np.nan, np.float32),
+    }
+    if return_scores:
+        out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
+    for s0 in range(0, p_n, p.tile_px):
+        sl = slice(s0, min(p_n, s0 + p.tile_px))
+        pix = np.arange(sl.start, sl.stop)
+        x = values[:, :, sl].astype(np.float32)
+        if scale_in != 1:
+            x *= scale_in
+        if coef is not None and shape is not None:
+            _subtract_plane(x, coef, pix, shape)
+        res = _tile(x, valid[:, sl], bins, refs, n_bins, p, red_nir, blue, swir, return_scores)
+        for k, v in res.items():
+            out[k][..., sl] = v
+    return out
+
+
+def _tile(
+    x: np.ndarray,
+    valid: np.ndarray,
+    bins: np.ndarray,
+    refs: list[list[int]],
+    n_bins: int,
+    p: HistoryParams,
+    red_nir: tuple[int, int] | None,
+    blue: int | None,
+    swir: int | None,
+    return_scores: bool,
+) -> dict[str, np.ndarray]:
+    t_n, f_n, p_n = x.shape
+    valid = valid & np.isfinite(x).all(axis=1)
+    x[~np.broadcast_to(valid[:, None, :], x.shape)] = np.nan
+    prev, nxt = _prev_next(valid)
+    if p.despike:
+        # median of previous, current and next clear observation
+        x = _median3(_take_t(x, prev), x, _take_t(x, nxt))
+        x[~np.broadcast_to(valid[:, None, :], x.shape)] = np.nan
+    # per-bin clear-state mean, spread and count; then again without the observations far
+    # from their own bin's state (thin clouds and shadows the mask missed), which would
+    # otherwise serve as reference states
+    starts = np.searchsorted(bins, np.arange(n_bins))
+    nonempty = np.bincount(bins, minlength=n_bins) > 0
+    s1, s2, cnt = _bin_sums(x, valid, starts, nonempty)
+    bmean, bscale = _bin_stats(s1, s2, cnt, p)
+    ref_ok = valid.copy()
+    for bb in range(n_bins):
+        tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
+        if tsl.start < tsl.stop:
+            ref_ok[tsl] &= _distance(x[tsl], bmean[bb][None], bscale[bb][None]) < p.threshold
+    # the outliers are few: take them out of the sums instead of summing again
+    oi, op = np.nonzero(valid & ~ref_ok)
+    if oi.size:
+        xo = x[oi, :, op]  # (N, F)
+        ob = bins[oi]
+        for f in range(f_n):
+            np.subtract.at(s1[:, f, :], (ob, op), xo[:, f])
+            np.subtract.at(s2[:, f, :], (ob, op), xo[:, f] * xo[:, f])
+        np.subtract.at(cnt, (ob, op), 1)
+    bmean, bscale = _bin_stats(s1, s2, cnt, p)
+    del s1, s2
+    ref_count = np.zeros((n_bins, p_n), np.int32)
+    for b in range(n_bins):
+        for r in refs[b]:
+            ref_count[b] += cnt[r]
+    # reference observations of each bin: the clear (despiked) dates of its reference bins
+    ref_t = [np.nonzero(np.isin(bins, refs[bb]))[0] for bb in range(n_bins)]
+    floor = np.float32(p.nn_scale * p.noise_floor)
+    # score of every observation against its own baseline: first the state of the bin just
+    # before (cheap, settles most pixels), then the nearest single reference observation
+    score = np.full((t_n, p_n), np.inf, np.float32)
+    thr = p.threshold
+    for bb in range(n_bins):
+        tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
+        if tsl.start == tsl.stop or not refs[bb]:
+            continue
+        xb = x[tsl]
+        r0 = refs[bb][-1]
+        d = _distance(xb, bmean[r0][None], bscale[r0][None])
+        d[np.isnan(d)] = np.inf
+        score[tsl] = d
+        ti, pi = np.nonzero((d >= thr) & valid[tsl])
+        if ti.size:
+            cur = score[tsl]
+            cur[ti, pi] = np.minimum(
+                cur[ti, pi], _nn_distance(xb[ti, :, pi], x, ref_ok, ref_t[bb], pi, floor)
+            )
+    bad = ~valid | (ref_count[bins] < p.min_ref_obs)
+    score[bad] = np.nan
+    score[np.isinf(score)] = np.nan
+    flagged = score >= thr
+    natural_ref: np.ndarray | None = None
+    if p.vegetation_filter and red_nir is not None:
+        # phenology is not change: an observation that is green or soil-like, at a pixel whose
+        # reference states are natural ground too, cannot start a break
+        nat_bin = _natural(np.moveaxis(bmean, 1, 0), red_nir, blue, swir)  # (n_bins, P)
+        natural_ref = np.zeros((n_bins, p_n), bool)
+        for bb in range(n_bins):
+            for r in refs[bb]:
+                natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
+        ti, pi = np.nonzero(flagged)
+        nat = _natural(x[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bins[ti], pi]
+        flagged[ti[nat], pi[nat]] = False
+    # confirmation: the next confirm_obs-1 clear observations also far from the break date's references
+    confirmed = flagged.copy()
+    ti, pi = np.nonzero(flagged)
+    cur_t = ti.copy()
+    ok = np.ones(ti.shape, bool)
+    for _ in range(p.confirm_obs - 1):
+        nt = nxt[cur_t, pi]
+        ok &= nt >= 0
+        nt = np.where(nt < 0, 0, nt)
+        xn = x[nt, :, pi]
+        dmin = np.full(ti.shape, np.inf, np.float32)
+        bt = bins[ti]
+        for j in np.unique(bt):
+            m = np.nonzero(bt == j)[0]
+            dmin[m] = _nn_distance(xn[m], x, ref_ok, ref_t[j], pi[m], floor)
+        ok &= dmin >= thr
+        if natural_ref is not None:
+            ok &= ~(_natural(xn.T, red_nir, blue, swir) & natural_ref[bins[ti], pi])  # type: ignore[arg-type]
+        cur_t = nt
+    confirmed[ti, pi] = ok
+    has = confirmed.any(axis=0)
+    k = np.where(has, np.argmax(confirmed, axis=0), -1).astype(np.int32)
+    res: dict[str, np.ndarray] = {
+        "break_index": k,
+        "last_unchanged_index": np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32),
+        "n_clear_before": np.where(
+            has,
+            np.cumsum(valid, axis=0, dtype=np.int16)[np.maximum(k, 0), np.arange(p_n)] - 1,
+            valid.sum(axis=0),
+        ).astype(np.int32),
+    }
+    if return_scores:
+        res["scores"] = score
+    sel = np.nonzero(has)[0]
+    second = np.full(p_n, -1, np.int32)
+    changed = np.zeros(p_n, bool)
+    transient = np.zeros(p_n, bool)
+    veg = np.zeros(p_n, bool)
+    brk_score = np.full(p_n, np.nan, np.float32)
+    magnitude = np.full(p_n, np.nan, np.float32)
+    persistence = np.full(p_n, np.nan, np.float32)
+    n_after = np.zeros(p_n, np.int32)
+    before = np.full((f_n, p_n), np.nan, np.float32)
+    after_early = np.full((f_n, p_n), np.nan, np.float32)
+    after_late = np.full((f_n, p_n), np.nan, np.float32)
+    if sel.size:
+        ks = k[sel]
+        xs = x[:, :, sel]  # (T, F, S), only pixels with a break
+        vs = valid[:, sel]
+        kb = bins[ks]
+        # frozen pre-break states of each pixel
+        dpost = np.full((t_n, sel.size), np.inf, np.float32)
+        for j in np.unique(kb):
+            m = np.nonzero(kb == j)[0]
+            xm = xs[:, :, m]
+            xrm = xm.copy()
+            xrm[~np.broadcast_to(ref_ok[:, None, sel[m]], xrm.shape)] = np.nan
+            for r in ref_t[j]:
+                d = _distance(xm, xrm[r][None], floor)
+                d[np.isnan(d)] = np.inf
+                dpost[:, m] = np.minimum(dpost[:, m], d)
+            # the pre-break state: mean of the clear reference observations
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                before[:, sel[m]] = np.nanmean(xrm[ref_t[j]], axis=0)
+        tt = np.arange(t_n)[:, None]
+        after = (tt >= ks[None]) & vs
+        still = after & (dpost >= thr)
+        n_aft = after.sum(axis=0)
+        n_after[sel] = n_aft
+        persistence[sel] = still.sum(axis=0) / np.maximum(n_aft, 1)
+        with np.errstate(invalid="ignore"):
+            magnitude[sel] = np.where(still, dpost, 0).sum(axis=0) / np.maximum(still.sum(axis=0), 1)
+        brk_score[sel] = score[ks, sel]
+        # the confirming pair, and the last two clear observations
+        k2 = nxt[ks, sel]
+        e1 = xs[ks, :, np.arange(sel.size)]
+        e2 = xs[np.maximum(k2, 0), :, np.arange(sel.size)]
+        after_early[:, sel] = np.nanmean(np.stack([e1, e2]), axis=0).T
+        last = np.where(vs.any(axis=0), t_n - 1 - np.argmax(vs[::-1], axis=0), -1)
+        last2 = prev[np.maximum(last, 0), sel]
+        l1 = xs[np.maximum(last, 0), :, np.arange(sel.size)]
+        l2 = xs[np.maximum(last2, 0), :, np.arange(sel.size)]
+        after_late[:, sel] = np.nanmean(np.stack([l1, l2]), axis=0).T
+        reverted = (
+            (last > k2)
+            & (last2 > k2)
+            & (dpost[np.maximum(last, 0), np.arange(sel.size)] < thr)
+            & (dpost[np.maximum(last2, 0), np.arange(sel.size)] < thr)
+        )
+        # second break: away from the first new state (earthworks, then a pad)
+        state = after_early[:, sel]  # (F, S)
+        d2 = _distance(xs, state[None], np.float32(2.0 * p.noise_floor) + 0.1 * np.abs(state)[None])
+        far = (d2 >= thr) & vs & (tt > np.maximum(k2, ks)[None])
+        far_next = np.zeros_like(far)
+        nx = nxt[:, sel]
+        rows, cols = np.nonzero(far)
+        nrows = nx[rows, cols]
+        good = nrows >= 0
+        far_next[rows[good], cols[good]] = far[nrows[good], cols[good]]
+        sec = far & far_next
+        has2 = sec.any(axis=0)
+        second[sel] = np.where(has2, np.argmax(sec, axis=0), -1)
+        transient[sel] = reverted
+        if p.vegetation_filter and red_nir is not None:
+            veg[sel] = _vegetation_driven(
+                before[:, sel], after_late[:, sel], after_early[:, sel], red_nir, blue, swir
+            )
+        changed[sel] = ~transient[sel] & ~veg[sel]
+    res.update(
+        second_index=second,
+        changed=changed,
+        transient=transient & ~veg,
+        vegetation=veg,
+        score=brk_score,
+        magnitude=magnitude,
+        persistence=persistence,
+        n_clear_after=n_after,
+        before=before,
+        after_early=after_early,
+        after_late=after_late,
+    )
+    return res
+
+
+def _ndvi(s: np.ndarray, red_nir: tuple[int, int]) -> np.ndarray:
+    r, n = s[red_nir[0]], s[red_nir[1]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = (n - r) / (n + r)
+    return out
+
+
+def _soil_like(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
+    """Natural bare ground or stubble: not green, reddish (red well above blue), not bright."""
+    ndvi = _ndvi(s, red_nir)
+    ok = ndvi < 0.35
+    if blue is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ok &= (s[red_nir[0]] / s[blue] > 1.38) & (s[blue] < 0.19)
+    if swir is not None:
+        ok &= s[swir] > s[red_nir[1]]
+    return ok
+
+
+def _natural(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
+    """Green vegetation or natural soil-like ground, for spectra with features on axis 0."""
+    out: np.ndarray = (_ndvi(s, red_nir) > 0.3) | _soil_like(s, red_nir, blue, swir)
+    return out
+
+
+def _vegetation_driven(
+    before: np.ndarray,
+    after: np.ndarray,
+    early: np.ndarray,
+    red_nir: tuple[int, int],
+    blue: int | None,
+    swir: int | None,
+) -> np.ndarray:
+    nb, na, ne = _ndvi(before, red_nir), _ndvi(after, red_nir), _ndvi(early, red_nir)
+    greening = (ne - nb > 0.15) & (ne > 0.3)
+    soil_b = _soil_like(before, red_nir, blue, swir)
+    soil_e = _soil_like(early, red_nir, blue, swir)
+    browning = (nb > 0.3) & soil_e
+    ploughing = soil_b & soil_e
+    regreen = (na - nb > 0.15) & (na > 0.3)
+    out: np.ndarray = greening | browning | ploughing | (regreen & soil_e)
+    return out
+
+
+# --------------------------------------------------------------------------- xarray face
+
+
+def detect_breaks(
+    stack: xr.DataArray,
+    clear: xr.DataArray | np.ndarray,
+    *,
+    bands: Sequence[str] = HISTORY_BANDS,
+    params: HistoryParams | None = None,
+    return_scores: bool = False,
+) -> xr.Dataset:
+    """Find, per pixel, the first lasting change in a time series and date it.
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, time ascending (see
+        :mod:`sitewatch.providers.base`); co-registered beforehand.
+    clear : xarray.DataArray or numpy.ndarray
+        ``(time, y, x)`` bool, True where the pixel is clear (see
+        :func:`sitewatch.core.masks.clear_mask`).
+    bands : sequence of str
+        Bands to use (those present are used, at least three).
+    params : HistoryParams, optional
+        Baseline, threshold and confirmation settings.
+    return_scores : bool
+        Add the per-date change score ``score_t`` ``(time, y, x)``.
+
+    Returns
+    -------
+    xarray.Dataset
+        On the stack's grid: ``changed``, ``transient``, ``vegetation`` (bool);
+        ``first_detected``, ``last_unchanged``, ``second_detected`` (datetime64, NaT for
+        none); ``score`` (at the break), ``magnitude`` (mean score after it),
+        ``persistence`` (share of later clear observations still changed),
+        ``n_clear_before``, ``n_clear_after``; per band ``before``, ``after_early`` (the
+        confirming observations), ``after_late`` (the last two) in reflectance 0..1.
+        Attrs hold the parameters.
+
+    Raises
+    ------
+    DataError
+        If the stack has fewer than three of the bands, or shapes do not match.
+
+    Examples
+    --------
+    >>> ds = detect_breaks(stack, clear_mask(stack))  # doctest: +SKIP
+    >>> ds.changed.sum().item()  # doctest: +SKIP
+    """
+    p = params or HistoryParams()
+    have = [str(b) for b in stack.coords["band"].values]
+    use = [b for b in bands if b in have]
+    if len(use) < 3:
+        raise DataError(
+            f"detect_breaks needs at least three of the bands {', '.join(bands)}; "
+            f"the stack has {', '.join(have)}"
+        )
+    t_n, h, w = stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]
+    clear_v = np.asarray(clear.values if isinstance(clear, xr.DataArray) else clear, dtype=bool)
+    if clear_v.shape != (t_n, h, w):
+        raise DataError(f"clear mask shape {clear_v.shape} does not match the stack ({t_n}, {h}, {w})")
+    times = stack.coords["time"].values.astype("datetime64[D]")
+    order = np.argsort(times, kind="stable")
+    if not np.array_equal(order, np.arange(t_n)):
+        raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
+    days = times.astype(np.int64)
+    data = stack.sel(band=use).values.reshape(t_n, len(use), h * w)
+    pos = {b: i for i, b in enumerate(use)}
+    red_nir = (pos["B04"], pos["B08"]) if "B04" in pos and "B08" in pos else None
+    res = break_arrays(
+        data,
+        clear_v.reshape(t_n, h * w),
+        days,
+        shape=(h, w),
+        params=p,
+        red_nir=red_nir,
+        blue=pos.get("B02"),
+        swir=pos.get("B11"),
+        return_scores=return_scores,
+    )
+    tvals = stack.coords["time"].values.astype("datetime64[ns]")
+
+    def when(idx: np.ndarray) -> np.ndarray:
+        out = np.full(idx.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+        ok = idx >= 0
+        out[ok] = tvals[idx[ok]]
+        return out.reshape(h, w)
+
+    spatial = {k: v for k, v in stack.coords.items() if set(v.dims) <= {"y", "x"}}
+    yx = ("y", "x")
+    ds = xr.Dataset(
+        {
+            "changed": (yx, res["changed"].reshape(h, w)),
+            "transient": (yx, res["transient"].reshape(h, w)),
+            "vegetation": (yx, res["vegetation"].reshape(h, w)),
+            "first_detected": (yx, when(res["break_index"])),
+            "last_unchanged": (yx, when(res["last_unchanged_index"])),
+            "second_detected": (yx, when(res["second_index"])),
+            "break_index": (yx, res["break_index"].reshape(h, w)),
+            "score": (yx, res["score"].reshape(h, w)),
+            "magnitude": (yx, res["magnitude"].reshape(h, w)),
+            "persistence": (yx, res["persistence"].reshape(h, w)),
+            "n_clear_before": (yx, res["n_clear_before"].reshape(h, w)),
+            "n_clear_after": (yx, res["n_clear_after"].reshape(h, w)),
+            "before": (("band", "y", "x"), res["before"].reshape(len(use), h, w)),
+            "after_early": (("band", "y", "x"), res["after_early"].reshape(len(use), h, w)),
+            "after_late": (("band", "y", "x"), res["after_late"].reshape(len(use), h, w)),
+        },
+        coords={**spatial, "band": ("band", use)},
+        attrs={
+            "threshold": p.threshold,
+            "confirm_obs": p.confirm_obs,
+            "bin_days": p.bin_days,
+            "noise_floor": p.noise_floor,
+            "n_dates": t_n,
+        },
+    )
+    if return_scores:
+        ds["score_t"] = (("time", "y", "x"), res["scores"].reshape(t_n, h, w))
+        ds = ds.assign_coords(time=stack.coords["time"])
+    return ds
