@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import re
+import socket
 import tarfile
 import threading
 import uuid
@@ -189,6 +190,12 @@ class LoopbackServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out as separate writes; without this, Nagle + delayed ACK
+                # add ~40 ms to every keep-alive request, which no real server suffers.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -335,6 +342,8 @@ class StacServer(LoopbackServer):
         names: dict[str, str] | None = None,
         raster_offsets: bool = True,
         alias: str | None = None,
+        when: dt.datetime | None = None,
+        cloud_cover: float | None = None,
     ) -> dict[str, Any]:
         """Publish a test scene as a STAC item (Earth Search v1 asset names by default)."""
         names = names or EARTH_SEARCH_NAMES
@@ -385,10 +394,10 @@ class StacServer(LoopbackServer):
             "geometry": shapely.geometry.mapping(footprint),
             "bbox": _bbox_of(footprint),
             "properties": {
-                "datetime": scene.datetime.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "datetime": (when or scene.datetime).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 "platform": "sentinel-2b",
                 "constellation": "sentinel-2",
-                "eo:cloud_cover": scene.cloud_cover,
+                "eo:cloud_cover": scene.cloud_cover if cloud_cover is None else cloud_cover,
                 "proj:epsg": epsg,
                 "s2:mgrs_tile": scene.tile,
                 "s2:processing_baseline": "05.10",

@@ -288,6 +288,8 @@ class StacProvider:
         Extra HTTP headers for the API (an API key...). Never logged.
     timeout_s : float
         HTTP timeout of catalogue requests.
+    read_threads : int
+        Assets read at the same time (odc-stac's thread pool).
     name : str
         The provider name recorded in stacks and the cache.
     """
@@ -301,6 +303,7 @@ class StacProvider:
         page_size: int = 100,
         headers: Mapping[str, str] | None = None,
         timeout_s: float = 60.0,
+        read_threads: int = 4,
         name: str = "stac",
     ) -> None:
         if not url.startswith(("http://", "https://")):
@@ -311,6 +314,7 @@ class StacProvider:
         self.page_size = page_size
         self.headers = dict(headers or {})
         self.timeout_s = timeout_s
+        self.read_threads = max(1, int(read_threads))
         self.name = name
         self._client: Any = None
 
@@ -526,6 +530,7 @@ class StacProvider:
                 groupby="solar_day",
                 resampling=resampling,
                 chunks=None,
+                pool=self.read_threads if self.read_threads > 1 else None,
                 fail_on_error=True,
             )
         except Exception as exc:
