@@ -21,6 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "providers"))
 
+import numpy as np  # noqa: E402
 import pyproj  # noqa: E402
 import shapely  # noqa: E402
 from servers import StacServer, make_scene  # noqa: E402
@@ -47,11 +48,9 @@ def main() -> None:
 
     server = StacServer().start()
     start = dt.date(2023, 1, 1)
-    n = 0
     for day in range(0, args.days, args.revisit):
         when = dt.datetime.combine(start + dt.timedelta(days=day), dt.time(8, 3, 11), tzinfo=dt.timezone.utc)
         server.add_scene(tile, alias=f"S2B_37SBA_{when:%Y%m%d}_0_L2A", when=when, cloud_cover=10.0)
-        n += 1
 
     # A 5 x 5 km AOI in the middle of the tile.
     left, bottom, right, top = tile.bounds
@@ -59,7 +58,7 @@ def main() -> None:
     half = args.aoi_km * 500.0
     box = shapely.box(cx - half, cy - half, cx + half, cy + half)
     to_wgs84 = pyproj.Transformer.from_crs(tile.crs, "EPSG:4326", always_xy=True)
-    geom = shapely.transform(box, lambda xy: __import__("numpy").column_stack(to_wgs84.transform(*xy.T)))
+    geom = shapely.transform(box, lambda xy: np.column_stack(to_wgs84.transform(*xy.T)))
     aoi = AOI(name="bench", display_name="bench", geometry=geom, point=(geom.centroid.x, geom.centroid.y))
 
     cache = work / "cache"
@@ -89,7 +88,8 @@ def main() -> None:
 
     print(f"series: {report.n_found} scenes over {args.days} days, AOI {args.aoi_km:g} x {args.aoi_km:g} km ")
     print(
-        f"({h}x{w} px at 10 m), {len(BANDS)} bands, tiles {args.tile_px} px, cache {row['bytes'] / 1e6:.1f} MB"
+        f"({h}x{w} px at 10 m), {len(BANDS)} bands, tiles {args.tile_px} px, "
+        f"cache {row['bytes'] / 1e6:.1f} MB"
     )
     print()
     print(f"{'':38}{'cold (fetch+cache)':>20}{'rerun':>12}")
