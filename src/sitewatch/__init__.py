@@ -14,6 +14,7 @@ from sitewatch.core.change import ChangeParams
 from sitewatch.errors import SitewatchError, SitewatchWarning
 from sitewatch.pipeline.compare import ChangeResult, compare
 from sitewatch.providers.base import get_provider
+from sitewatch.providers.cache import cache_entries, fetch_series, remove_cache
 from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
 from sitewatch.reports import extract_claims, link_claims, load_claims
 from sitewatch.types import AOI, Place, Scene
@@ -27,8 +28,10 @@ __all__ = [
     "SitewatchError",
     "SitewatchWarning",
     "__version__",
+    "cache_entries",
     "compare",
     "extract_claims",
+    "fetch_series",
     "find_scenes",
     "get_provider",
     "link_claims",
@@ -40,4 +43,5 @@ __all__ = [
     "load_scenes",
     "open_scene",
     "open_series",
+    "remove_cache",
 ]
