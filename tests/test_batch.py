@@ -267,3 +267,29 @@ def test_reports_are_linked_to_each_aoi(tmp_path: Path) -> None:
     assert any(f["properties"].get("claims") for f in merged["features"])
     with pytest.raises(ConfigError, match="reports folder"):
         run(tmp_path / "r2", [box_aoi("alpha")], reports_dir=tmp_path / "missing")
+
+
+def test_one_source_per_aoi(tmp_path: Path) -> None:
+    aois = [box_aoi("alpha"), box_aoi("gamma", lon=42)]
+    res = scan_all(
+        aois,
+        {"alpha": "local:/a", "gamma": "stac"},
+        start="2024-01-01",
+        end="2024-05-01",
+        out_dir=tmp_path / "r",
+        scan_fn=fake_scan.fake_scan,
+        scheduler="serial",
+    )
+    fc = json.loads((res.run_dir / "aois" / "gamma" / "alerts.geojson").read_text())
+    assert fc["sitewatch"]["source"] == "stac"
+    assert read_manifest(res.run_dir)["settings"]["source"] == {"alpha": "local:/a", "gamma": "stac"}
+    with pytest.raises(ConfigError, match="no source given for AOI"):
+        scan_all(
+            aois,
+            {"alpha": "stac"},
+            start="2024-01-01",
+            end="2024-05-01",
+            out_dir=tmp_path / "r2",
+            scan_fn=fake_scan.fake_scan,
+            scheduler="serial",
+        )

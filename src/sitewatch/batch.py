@@ -472,6 +472,13 @@ def _public_source(source: str) -> str:
     return re.sub(r"(://)[^/@\s]+@", r"\1***@", source)
 
 
+def _public_sources(sources: Mapping[str, str]) -> str | dict[str, str]:
+    distinct = set(sources.values())
+    if len(distinct) == 1:
+        return _public_source(distinct.pop())
+    return {name: _public_source(src) for name, src in sorted(sources.items())}
+
+
 def _aoi_record(aoi: AOI) -> dict[str, Any]:
     import shapely.geometry
 
@@ -672,7 +679,7 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
 
 def scan_all(
     aois: Iterable[AOI],
-    source: str,
+    source: str | Mapping[str, str],
     *,
     start: dt.date | str,
     end: dt.date | str,
@@ -696,8 +703,9 @@ def scan_all(
     ----------
     aois : iterable of AOI
         The sites to scan (e.g. :func:`sitewatch.list_aois`); names must be unique.
-    source : str
-        Imagery provider (``"local:DIR"``, ``"stac"``, ``"sentinelhub"``...), passed to the scan.
+    source : str or mapping of str to str
+        Imagery provider (``"local:DIR"``, ``"stac"``, ``"sentinelhub"``...), passed to the scan;
+        or one per AOI name (AOIs it does not name are refused).
     start, end : datetime.date or str
         Time range (``YYYY-MM-DD``).
     out_dir : path-like
@@ -769,6 +777,13 @@ def scan_all(
         raise ConfigError(f"start {start_d} is after end {end_d}")
     if retries < 0:
         raise ConfigError("retries must be 0 or more")
+    if isinstance(source, Mapping):
+        missing = [n for n in names if n not in source]
+        if missing:
+            raise ConfigError(f"no source given for AOI(s) {', '.join(missing)}")
+        sources = {n: str(source[n]) for n in names}
+    else:
+        sources = dict.fromkeys(names, str(source))
     run_dir = Path(out_dir)
     fn = scan_fn or sitewatch_scan
     options = dict(scan_options or {})
@@ -804,7 +819,7 @@ def scan_all(
             opts = dict(options)
             if since_last:
                 opts["_since_last"] = True
-            tasks.append(_Task(aoi, source, task_start, end_d, fn, opts, inner_scheduler))
+            tasks.append(_Task(aoi, sources[aoi.name], task_start, end_d, fn, opts, inner_scheduler))
         up_to_date = [t for t in tasks if t.start > t.end]
 
         manifest: dict[str, Any] = {
@@ -814,7 +829,7 @@ def scan_all(
             "created": _now(),
             "finished": None,
             "settings": {
-                "source": _public_source(source),
+                "source": _public_sources(sources),
                 "start": start_d.isoformat(),
                 "end": end_d.isoformat(),
                 "since_last": bool(since_last),
@@ -877,7 +892,7 @@ def scan_all(
             meta = {
                 "version": manifest["versions"].get("sitewatch"),
                 "run": manifest["run_id"],
-                "source": _public_source(source),
+                "source": _public_sources(sources),
                 "start": start_d.isoformat(),
                 "end": end_d.isoformat(),
                 "aois": names,
