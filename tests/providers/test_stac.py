@@ -61,8 +61,7 @@ def test_spec_parsing() -> None:
     es = get_provider("earth-search")
     assert isinstance(es, CachedProvider) and es.inner.url.startswith("https://earth-search")  # type: ignore[attr-defined]
     assert get_provider("cdse-stac", cache=False).url.startswith("https://stac.dataspace")  # type: ignore[attr-defined]
-    with pytest.raises(ConfigError):
-        get_provider("stac")
+    assert get_provider("stac", cache=False).url == "https://earth-search.aws.element84.com/v1"  # type: ignore[attr-defined]
     with pytest.raises(ConfigError):
         get_provider("stac:ftp://x")
     # Credentials in a URL never reach what is recorded or printed.

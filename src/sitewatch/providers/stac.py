@@ -569,11 +569,11 @@ class StacProvider:
 
 def _parse_spec(arg: str | None) -> tuple[str, str]:
     if not arg:
-        raise ConfigError(
-            "the stac source needs an API URL: --source stac:https://host/path#COLLECTION "
-            "(or use earth-search)"
-        )
+        # A bare `stac` is the keyless default: Earth Search v1.
+        return EARTH_SEARCH_URL, DEFAULT_COLLECTION
     url, _, collection = arg.partition("#")
+    if not url and collection:
+        return EARTH_SEARCH_URL, collection
     if not re.match(r"^https?://", url):
         raise ConfigError(f"STAC API URL {_redact_url(url)!r} must start with http:// or https://")
     return url, collection or DEFAULT_COLLECTION
@@ -588,8 +588,9 @@ def stac_factory(arg: str | None = None, *, cache_dir: Any = None, cache: bool =
 
     Parameters
     ----------
-    arg : str
-        ``URL`` or ``URL#COLLECTION`` (default collection ``sentinel-2-l2a``).
+    arg : str, optional
+        ``URL`` or ``URL#COLLECTION`` (default collection ``sentinel-2-l2a``); without
+        it, Earth Search v1.
     cache_dir : path, optional
         Cache root; see :func:`sitewatch.providers.cache.cache_root`.
     cache : bool
