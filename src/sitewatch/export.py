@@ -247,7 +247,8 @@ def write_geojson(
 
     Examples
     --------
-    >>> write_geojson("out.geojson", [{"geometry": shapely.box(0, 0, 1, 1), "properties": {}}])  # doctest: +SKIP
+    >>> feats = [{"geometry": shapely.box(0, 0, 1, 1), "properties": {}}]
+    >>> write_geojson("out.geojson", feats)  # doctest: +SKIP
     """
     fc = feature_collection(features, crs=crs, foreign=foreign, precision=precision)
     target = Path(path)

@@ -86,7 +86,7 @@ def change_quicklook(
     h, w = m.shape
     fig, axes = plt.subplots(1, 3, figsize=(15, 5.4 * h / max(w, 1) + 0.8), constrained_layout=True)
     panels = [("before", rgb(before)), ("after", rgb(after))]
-    for ax, (name, img) in zip(axes[:2], panels):
+    for ax, (name, img) in zip(axes[:2], panels, strict=True):
         shown = img.copy()
         if edges is not None:
             shown[edges] = (1.0, 0.1, 0.8)

@@ -83,6 +83,10 @@ class ChangeParams:
         MNDWI above which a pixel counts as water.
     water_factor : float
         Score factor for pixels that are water in both dates (tides, turbidity, glint).
+    pixel_k_mad : float
+        A changed pixel must also show change on its own: its unsmoothed magnitude must
+        exceed ``median + pixel_k_mad * MAD`` (scaled by sensitivity). This keeps
+        smoothing from spreading a strong change onto its unchanged neighbours. 0 = off.
     opening_px, closing_px : int
         Morphological clean-up radii (pixels).
     min_area_m2 : float
@@ -102,6 +106,7 @@ class ChangeParams:
     greening_factor: float = 0.5
     water_mndwi: float = 0.0
     water_factor: float = 0.0
+    pixel_k_mad: float = 2.0
     opening_px: int = 1
     closing_px: int = 1
     min_area_m2: float = 900.0
@@ -474,6 +479,11 @@ def detect_changes(
         reference=undamped.values[ok],
     )
     raw = np.nan_to_num(score.values, nan=-np.inf) > thr
+    if p.pixel_k_mad > 0:
+        mag_thr = threshold_score(
+            magnitude.values, k_mad=p.pixel_k_mad, sensitivity=p.sensitivity, reference=magnitude.values[ok]
+        )
+        raw &= np.nan_to_num(magnitude.values, nan=-np.inf) > mag_thr
     cleaned = clean_mask(raw, opening_px=p.opening_px, closing_px=p.closing_px) & ok
     min_px = max(1, math.ceil(p.min_area_m2 / pixel_area_m2 - 1e-9)) if p.min_area_m2 > 0 else 1
     labels = label_changes(cleaned, min_pixels=min_px)

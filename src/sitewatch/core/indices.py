@@ -155,7 +155,7 @@ def compute_indices(
         else np.empty((stack.sizes["time"], 0, stack.sizes["y"], stack.sizes["x"]), np.float32)
     )
     coords: Mapping[str, xr.DataArray] = {
-        k: v for k, v in stack.coords.items() if "band" not in v.dims and k != "band"
+        str(k): v for k, v in stack.coords.items() if "band" not in v.dims and k != "band"
     }
     out = xr.DataArray(
         data,

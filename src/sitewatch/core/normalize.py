@@ -34,7 +34,7 @@ class Normalization:
     ----------
     gains, offsets : mapping of band to float
     invariant_fraction : float
-        Share of the fitted pixels whose final weight exceeds 0.5 (judged unchanged).
+        Share of the fitted pixels whose final chi-square p-value exceeds 0.01 (judged unchanged).
     n_samples : int
         Pixels used in the fit.
     rmse_before, rmse_after : mapping of band to float
@@ -159,7 +159,8 @@ def normalize(
         if w.sum() <= 0:
             w = np.ones(idx.size)
             break
-    inv = w > 0.5
+    # unchanged pixels give uniformly distributed p-values; call invariant those not rejected at 1 %
+    inv = w > 0.01
     if inv.sum() < 10:
         inv = np.ones(idx.size, bool)
     diff_raw = As[:, inv] - Bs[:, inv]
@@ -170,8 +171,8 @@ def normalize(
         view[i] = (gains[k] * view[i] + offsets[k]).astype(np.float32)
     result = after.copy(data=out_vals)
     norm = Normalization(
-        gains=dict(zip(shared, map(float, gains))),
-        offsets=dict(zip(shared, map(float, offsets))),
+        gains=dict(zip(shared, map(float, gains), strict=True)),
+        offsets=dict(zip(shared, map(float, offsets), strict=True)),
         invariant_fraction=float(inv.mean()),
         n_samples=int(idx.size),
         rmse_before={b: _robust_sd(diff_raw[k]) for k, b in enumerate(shared)},

@@ -14,6 +14,7 @@ Works on 2-D numpy arrays or 2-D DataArrays; polygons need the odc-geo GeoBox of
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -165,9 +166,11 @@ def superpixels(
     else:
         img = np.where(np.isfinite(img), img, np.nanmedian(img))
         channel_axis = None
-    return felzenszwalb(img, scale=scale, sigma=sigma, min_size=min_size, channel_axis=channel_axis).astype(
-        np.int32
-    )
+    with warnings.catch_warnings():
+        # skimage warns that a many-channel image is read as multichannel: that is intended
+        warnings.simplefilter("ignore", RuntimeWarning)
+        segments = felzenszwalb(img, scale=scale, sigma=sigma, min_size=min_size, channel_axis=channel_axis)
+    return segments.astype(np.int32)
 
 
 def segment_mean(values: np.ndarray, segments: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""``compare()``: what changed between two images? Loading, masks, co-registration,
-normalisation, change detection and measured objects in one call.
+"""``compare()``: what changed between two images, in one call.
+
+Loading, masks, co-registration, normalisation, change detection and measured objects.
 
 What it offers
 --------------
@@ -270,11 +271,11 @@ def compare(
 
         shared: list[str] | None = None
         scenes = find_scenes(after)
-        b_bands = [str(x) for x in b.coords["band"].values]
+        before_bands = [str(x) for x in b.coords["band"].values]
         if len(scenes) == 1:
-            a_bands = set(scenes[0].bands)
-            if not set(b_bands) <= a_bands:
-                shared = [x for x in b_bands if x in a_bands]
+            after_has = set(scenes[0].bands)
+            if not set(before_bands) <= after_has:
+                shared = [x for x in before_bands if x in after_has]
         a = _float_stack(_as_stack(after, geobox=b.odc.geobox, bands=shared))
     timings["load"] = time.perf_counter() - t0
     for name, da in (("BEFORE", b), ("AFTER", a)):

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_stack
+from sitewatch.core.masks import (
+    CLEAR,
+    CLOUD,
+    NODATA,
+    SHADOW,
+    clear_mask,
+    cloud_probability,
+    pixel_classes,
+    scl_classes,
+    valid_fraction,
+)
+from sitewatch.errors import BandMissingError
+
+BANDS6 = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+def _land(h: int = 64, w: int = 64) -> np.ndarray:
+    # vegetated land: blue 0.04, green 0.07, red 0.05, NIR 0.30, SWIR 0.18 / 0.10
+    base = np.array([400, 700, 500, 3000, 1800, 1000], np.float32)
+    rng = np.random.default_rng(1)
+    return base[:, None, None] * (1 + 0.05 * rng.standard_normal((6, h, w))).astype(np.float32)
+
+
+def test_scl_table() -> None:
+    codes = scl_classes(np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, np.nan, 99]))
+    assert codes.tolist() == [0, 0, 1, 3, 1, 1, 1, 1, 2, 2, 2, 1, 0, 0]
+
+
+def test_scl_used_when_present() -> None:
+    data = np.concatenate([_land(), np.full((1, 64, 64), 4, np.float32)])
+    data[-1, :10] = 9
+    data[-1, 10:20] = 3
+    stack = make_stack(data, bands=(*BANDS6, "SCL"))
+    classes = pixel_classes(stack)
+    assert classes.attrs["method"] == "scl"
+    assert (classes.values[0, :10] == CLOUD).all()
+    assert (classes.values[0, 10:20] == SHADOW).all()
+    assert (classes.values[0, 20:] == CLEAR).all()
+
+
+def test_rules_find_cloud_shadow_and_nodata() -> None:
+    data = _land()
+    data[:, 5:20, 5:20] = np.array([4000, 4000, 4000, 4500, 3500, 2500], np.float32)[:, None, None]  # cloud
+    data[:, 30:40, 30:40] *= 0.25  # shadow: everything dark
+    data[:, 60:, :] = np.nan  # no data
+    stack = make_stack(data, bands=BANDS6)
+    classes = pixel_classes(stack, buffer_px=0).values[0]
+    assert (classes[5:20, 5:20] == CLOUD).all()
+    assert (classes[31:39, 31:39] == SHADOW).all()
+    assert (classes[60:] == NODATA).all()
+    assert (classes[45:58, 45:58] == CLEAR).all()
+    clear = clear_mask(stack, buffer_px=0)
+    assert clear.dims == ("time", "y", "x")
+    frac = float(valid_fraction(clear)[0])
+    assert frac == pytest.approx(classes.__eq__(CLEAR).mean())
+
+
+def test_dark_city_is_not_shadow_without_clouds() -> None:
+    stack = make_stack(_land() * 0.4, bands=BANDS6)  # dark everywhere, no cloud
+    assert (pixel_classes(stack).values == CLEAR).all()
+
+
+def test_s2cloudless_on_real_sample(shared_dir) -> None:
+    d = np.load(shared_dir / "data" / "cloudmask" / "s2cloudless_input_arrays.npz")
+    img = d["s2_im"][0, :256, :256]
+    bands = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
+    stack = make_stack(np.moveaxis(img, -1, 0) * 10000, bands=bands)
+    prob = cloud_probability(stack)
+    assert prob.dims == ("time", "y", "x")
+    classes = pixel_classes(stack, buffer_px=0)
+    assert classes.attrs["method"] == "s2cloudless"
+    ref = d["cl_mask"][0, :256, :256].astype(bool)
+    pred = classes.values[0] == CLOUD
+    agreement = (pred == ref).mean()
+    assert agreement > 0.85
+
+
+def test_s2cloudless_needs_its_bands() -> None:
+    with pytest.raises(BandMissingError, match="B01"):
+        cloud_probability(make_stack(_land(), bands=BANDS6))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_stack
+from sitewatch.core.normalize import normalize
+from sitewatch.errors import AllCloudyError
+
+BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+def _scene(seed: int = 0, h: int = 80, w: int = 80) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = np.array([500, 800, 700, 2500, 2200, 1500], np.float32)[:, None, None]
+    return (base * (1 + 0.3 * rng.random((6, h, w)))).astype(np.float32)
+
+
+def test_recovers_gain_and_offset_despite_changes() -> None:
+    before = _scene()
+    gains = np.array([0.8, 0.9, 1.1, 1.2, 0.95, 1.05], np.float32)[:, None, None]
+    offsets = np.array([100, -50, 30, 0, 200, -100], np.float32)[:, None, None]
+    after = gains * before + offsets
+    after[:, :20, :20] = 9000  # a changed block (10 % of pixels) must not steer the fit
+    b = make_stack(before, bands=BANDS)
+    a = make_stack(after, bands=BANDS, dates=("2024-09-01",))
+    out, norm = normalize(a, b)
+    np.testing.assert_allclose(out.values[0, :, 20:, 20:], before[:, 20:, 20:], rtol=1e-3, atol=1.0)
+    assert norm.gains["B02"] == pytest.approx(1 / 0.8, rel=1e-3)
+    assert 0.8 < norm.invariant_fraction < 0.95
+    assert norm.rmse_after["B02"] < norm.rmse_before["B02"]
+    assert out.dims == a.dims and out.coords["time"].values[0] == a.coords["time"].values[0]
+    assert set(norm.to_dict()) >= {"gains", "offsets", "invariant_fraction"}
+
+
+def test_clear_mask_restricts_the_fit() -> None:
+    before = _scene()
+    after = before * 2
+    after[:, :40] = before[:, :40] * 3  # a different relation in the cloudy half
+    clear = np.zeros(before.shape[1:], bool)
+    clear[40:] = True
+    _, norm = normalize(make_stack(after, bands=BANDS), make_stack(before, bands=BANDS), clear=clear)
+    assert norm.gains["B08"] == pytest.approx(0.5, rel=1e-3)
+
+
+def test_too_few_clear_pixels() -> None:
+    s = make_stack(_scene(), bands=BANDS)
+    with pytest.raises(AllCloudyError):
+        normalize(s, s, clear=np.zeros((80, 80), bool))
