@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from servers import StacServer, SyntheticScene, s2_series, site_aoi, stac_server  # noqa: F401
+from servers import EARTH_SEARCH_NAMES, StacServer, SyntheticScene, s2_series, site_aoi, stac_server  # noqa: F401
 
 from sitewatch.errors import BandMissingError, ConfigError, CredentialsError, ProviderError
 from sitewatch.providers import get_provider
@@ -184,3 +184,64 @@ def test_interrupted_fetch_resumes(stac_server: StacServer, site_aoi: Any, tmp_p
     assert p.stats.fetched_ids == [scenes[1].id, scenes[2].id]
     assert not stac_server.requests(scenes[0].id)
     assert np.isfinite(stack.values).mean() > 0.9
+
+
+@pytest.mark.e2e
+def test_cdse_asset_names_and_offset_from_the_baseline(
+    s2_series: list[SyntheticScene], site_aoi: Any, tmp_path: Path
+) -> None:
+    from sitewatch.providers.local import find_scenes, load_scenes
+
+    server = StacServer().start()
+    try:
+        cdse_names = {
+            b: f"{b}_{'10m' if b in ('B02', 'B03', 'B04', 'B08') else '20m'}" for b in EARTH_SEARCH_NAMES
+        }
+        # No raster:bands scale/offset: the +1000 must come off because the baseline is 05.10.
+        server.add_scene(s2_series[0], names=cdse_names, raster_offsets=False)
+        p = get_provider(f"stac:{server.url}", cache_dir=tmp_path)
+        (scene,) = p.search(site_aoi, *MAY)
+        assert scene.assets["B8A"] == "B8A_20m"
+        stack = p.load([scene], aoi=site_aoi, bands=["B03", "B12", "SCL"])
+        ref = load_scenes(
+            find_scenes(s2_series[0].folder), aoi=site_aoi, bands=["B03", "B12", "SCL"], crs="utm"
+        )
+        np.testing.assert_allclose(stack.values, ref.values, atol=1.0, equal_nan=True)
+    finally:
+        server.stop()
+
+
+@pytest.mark.e2e
+def test_tiles_of_one_day_are_one_scene(tmp_path: Path) -> None:
+    from servers import make_scene
+
+    west = make_scene(tmp_path, "2024-06-01", seed=5, tile="37SBA", shape10=(300, 300))
+    east = make_scene(
+        tmp_path / "e",
+        "2024-06-01",
+        seed=6,
+        tile="37SCA",
+        shape10=(300, 300),
+        origin=(502_980.0, 4_065_000.0),
+    )
+    server = StacServer().start()
+    try:
+        server.add_scene(west)
+        server.add_scene(east, alias="S2B_37SCA_20240601_0_L2A")
+        # A 2 x 1.5 km box straddling the tile edge at x = 502980.
+        import pyproj
+        import shapely
+
+        from sitewatch.types import AOI
+
+        to_wgs84 = pyproj.Transformer.from_crs("EPSG:32637", "EPSG:4326", always_xy=True)
+        box = shapely.segmentize(shapely.box(502_000, 4_063_000, 504_000, 4_064_500), 100.0)
+        geom = shapely.transform(box, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])))
+        aoi = AOI(name="edge", display_name="edge", geometry=geom)
+        p = get_provider(f"stac:{server.url}", cache=False)
+        (scene,) = p.search(aoi, dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+        assert scene.id.endswith("+1") and len(scene.properties["item_ids"]) == 2
+        stack = p.load([scene], aoi=aoi, bands=["B04"])
+        assert stack.sizes["time"] == 1 and np.isfinite(stack.values).all()
+    finally:
+        server.stop()
