@@ -145,3 +145,19 @@ def test_fetch_from_sentinelhub_never_prints_the_secret(
     )
     assert bad.exit_code == 1 and "rejected the client credentials" in bad.output
     assert "wrong-secret" not in bad.output
+
+
+def test_scan_through_the_stac_source_then_rescan_fetches_nothing(
+    stac_server: StacServer, registry: Path, tmp_path: Path
+) -> None:
+    scan_module = pytest.importorskip("sitewatch.pipeline.scan")
+    source = f"stac:{stac_server.url}#sentinel-2-l2a"
+    kwargs = {"start": "2024-05-01", "end": "2024-05-31", "cache_dir": tmp_path / "cache"}
+    first = scan_module.scan("testsite", source, **kwargs)
+    assert [s["date"] for s in first.scenes_used] == ["2024-05-01", "2024-05-06", "2024-05-11", "2024-05-16"]
+    assert stac_server.requests("/files/")
+    stac_server.reset_counts()
+    second = scan_module.scan("testsite", source, **kwargs)
+    assert stac_server.requests("/files/") == []  # no pixel I/O: every scene came from the cache
+    assert all(r["path"].startswith("/v1") for r in stac_server.log)  # only the catalogue was asked
+    assert second.scenes_used == first.scenes_used
