@@ -37,6 +37,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -531,8 +532,8 @@ def _tile(
         )
         # second break: away from the first new state (earthworks, then a pad)
         state = after_early[:, sel]  # (F, S)
-        d2 = _distance(xs, state[None], np.float32(2.0 * p.noise_floor) + 0.1 * np.abs(state)[None])
-        far = (d2 >= thr) & vs & (tt > np.maximum(k2, ks)[None])
+        d2 = _distance(xs, state[None], np.float32(p.noise_floor))
+        far = (d2 >= 0.8 * thr) & vs & (tt > np.maximum(k2, ks)[None])
         far_next = np.zeros_like(far)
         nx = nxt[:, sel]
         rows, cols = np.nonzero(far)

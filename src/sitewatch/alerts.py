@@ -1,0 +1,244 @@
+"""Alerts: typed, dated, measured changes with a stable id, a confidence and its parts.
+
+An :class:`Alert` is what ``sitewatch scan`` reports per object; :func:`alert_feature`
+turns it into a GeoJSON Feature with exactly the properties other tools (reports linking,
+QGIS) rely on:
+
+``id, aoi, change_type, detail, status, confidence, confidence_parts {magnitude,
+persistence, clear_observations, registration}, last_unchanged, first_detected, area_m2,
+length_m, width_m, orientation_deg, evidence {indices, dates, scene_ids, ...}, quicklook,
+simulated``.
+
+Ids are stable across reruns: a hash of the AOI, the type, the centroid rounded to about
+10 m and the first-detected date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from shapely.geometry.base import BaseGeometry
+
+__all__ = [
+    "ALERT_PROPERTIES",
+    "Alert",
+    "AlertStatus",
+    "alert_feature",
+    "alert_id",
+    "confidence_from_parts",
+    "confidence_parts",
+]
+
+AlertStatus = Literal["candidate", "confirmed"]
+
+#: Properties of every alert Feature, in order.
+ALERT_PROPERTIES: tuple[str, ...] = (
+    "id",
+    "aoi",
+    "change_type",
+    "detail",
+    "status",
+    "confidence",
+    "confidence_parts",
+    "last_unchanged",
+    "first_detected",
+    "area_m2",
+    "length_m",
+    "width_m",
+    "orientation_deg",
+    "evidence",
+    "quicklook",
+    "simulated",
+)
+
+#: Weights of the confidence parts (sum 1).
+CONFIDENCE_WEIGHTS: dict[str, float] = {
+    "magnitude": 0.35,
+    "persistence": 0.30,
+    "clear_observations": 0.20,
+    "registration": 0.15,
+}
+
+
+def alert_id(aoi: str, change_type: str, centroid: tuple[float, float], first_detected: dt.date | str) -> str:
+    """A stable id: hash of AOI, type, centroid rounded to 1e-4 degrees (about 10 m) and date.
+
+    Parameters
+    ----------
+    aoi : str
+    change_type : str
+    centroid : tuple of float
+        ``(lon, lat)``.
+    first_detected : datetime.date or str
+
+    Returns
+    -------
+    str
+        ``"sw-"`` and 16 hex digits.
+
+    Examples
+    --------
+    >>> alert_id("qasrak", "new_pad", (40.51234, 36.70111), "2025-02-17")
+    'sw-...'  # doctest: +SKIP
+    >>> a = alert_id("a", "other", (1.0, 2.0), "2025-01-01")
+    >>> a == alert_id("a", "other", (1.00001, 2.0), "2025-01-01")
+    True
+    """
+    lon, lat = centroid
+    day = first_detected.isoformat() if isinstance(first_detected, dt.date) else str(first_detected)
+    key = f"{aoi}|{change_type}|{lon:.4f}|{lat:.4f}|{day}"
+    return "sw-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def confidence_parts(
+    *,
+    score: float,
+    threshold: float,
+    persistence: float,
+    n_clear_before: float,
+    n_clear_after: float,
+    shift_px: float,
+) -> dict[str, float]:
+    """The four parts of an alert's confidence, each 0..1.
+
+    Parameters
+    ----------
+    score : float
+        Mean change score after the break (noise units).
+    threshold : float
+        The detection threshold in the same units.
+    persistence : float
+        Share of clear observations after the break that still show the change.
+    n_clear_before, n_clear_after : float
+        Clear observations before and after the break (object medians).
+    shift_px : float
+        Residual (or worst corrected) misregistration around the change dates, pixels.
+
+    Returns
+    -------
+    dict
+        ``magnitude``, ``persistence``, ``clear_observations``, ``registration``.
+    """
+    ratio = score / threshold if threshold > 0 and math.isfinite(score) else 0.0
+    magnitude = 0.0 if ratio <= 1 else 1.0 - math.exp(-(ratio - 1.0) / 1.5)
+    clear = min(1.0, n_clear_after / 6.0) * min(1.0, n_clear_before / 6.0) ** 0.5
+    registration = max(0.0, 1.0 - max(0.0, shift_px - 0.25) / 1.25)
+    return {
+        "magnitude": round(float(magnitude), 3),
+        "persistence": round(float(min(1.0, max(0.0, persistence if math.isfinite(persistence) else 0))), 3),
+        "clear_observations": round(float(clear), 3),
+        "registration": round(float(registration), 3),
+    }
+
+
+def confidence_from_parts(parts: Mapping[str, float]) -> float:
+    """Weighted mean of the parts (see :data:`CONFIDENCE_WEIGHTS`), 0..1."""
+    total = sum(CONFIDENCE_WEIGHTS[k] * float(parts.get(k, 0.0)) for k in CONFIDENCE_WEIGHTS)
+    return round(min(1.0, max(0.0, total)), 3)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One typed, dated and measured change.
+
+    Parameters
+    ----------
+    id : str
+        Stable id (:func:`alert_id`).
+    aoi : str
+    change_type : str
+        ``new_pad``, ``runway_change``, ``evacuation``, ``earthworks`` or ``other``.
+    detail : str or None
+    status : {"candidate", "confirmed"}
+    confidence : float
+    confidence_parts : mapping
+    last_unchanged, first_detected : datetime.date or None
+    area_m2, length_m, width_m, orientation_deg : float
+    geometry : shapely geometry
+        Outline in WGS84.
+    evidence : mapping
+        ``indices`` (before/after/delta), ``dates``, ``scene_ids``, ``reasons`` and more.
+    quicklook : str or None
+        Relative path of the quicklook PNG.
+    simulated : bool
+        The imagery came from :mod:`sitewatch.simulate`.
+    """
+
+    id: str
+    aoi: str
+    change_type: str
+    detail: str | None
+    status: AlertStatus
+    confidence: float
+    confidence_parts: Mapping[str, float]
+    last_unchanged: dt.date | None
+    first_detected: dt.date | None
+    area_m2: float
+    length_m: float
+    width_m: float
+    orientation_deg: float
+    geometry: BaseGeometry
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    quicklook: str | None = None
+    simulated: bool = False
+
+    def with_quicklook(self, path: str | None) -> Alert:
+        """A copy with ``quicklook`` set."""
+        return replace(self, quicklook=path)
+
+    def properties(self) -> dict[str, Any]:
+        """The GeoJSON properties, in :data:`ALERT_PROPERTIES` order."""
+        return {
+            "id": self.id,
+            "aoi": self.aoi,
+            "change_type": self.change_type,
+            "detail": self.detail,
+            "status": self.status,
+            "confidence": round(float(self.confidence), 3),
+            "confidence_parts": {k: round(float(v), 3) for k, v in self.confidence_parts.items()},
+            "last_unchanged": self.last_unchanged.isoformat() if self.last_unchanged else None,
+            "first_detected": self.first_detected.isoformat() if self.first_detected else None,
+            "area_m2": round(float(self.area_m2), 1),
+            "length_m": round(float(self.length_m), 1),
+            "width_m": round(float(self.width_m), 1),
+            "orientation_deg": round(float(self.orientation_deg), 1),
+            "evidence": _clean(dict(self.evidence)),
+            "quicklook": self.quicklook,
+            "simulated": bool(self.simulated),
+        }
+
+
+def alert_feature(alert: Alert) -> dict[str, Any]:
+    """A GeoJSON-like Feature (shapely geometry in WGS84) for :func:`sitewatch.export.write_geojson`.
+
+    Parameters
+    ----------
+    alert : Alert
+
+    Returns
+    -------
+    dict
+    """
+    return {"type": "Feature", "id": alert.id, "geometry": alert.geometry, "properties": alert.properties()}
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: dates to ISO strings, NaN to None, tuples to lists, floats rounded."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        with contextlib.suppress(ValueError, AttributeError):
+            value = value.item()
+    if isinstance(value, float):
+        return round(value, 4) if math.isfinite(value) else None
+    return value

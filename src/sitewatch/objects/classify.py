@@ -1,0 +1,323 @@
+"""Typing changed objects with explainable rules: new pad, runway change, evacuation, earthworks, other.
+
+Each rule reads a few plain facts about an object (its spectra before and after, its
+shape, where it sits relative to the runway and the built-up area that were there before)
+and says why it fired, so an analyst can check every alert by eye.
+
+The surface tests work on reflectance 0..1 spectra keyed by band name (``B02``, ``B04``,
+``B08``, ``B11``...):
+
+- *concrete-like*: bright, flat visible spectrum, SWIR not above NIR (concrete, fresh
+  cement, pale gravel);
+- *asphalt-like*: dark and flat across the visible, NIR and SWIR (asphalt, bitumen);
+- *earth-like*: bright bare ground whose SWIR rises above NIR (levelled, exposed subsoil);
+- *built-like*: any of those or bright roofs, without vegetation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sitewatch.core.indices import normalized_difference
+
+__all__ = [
+    "CHANGE_TYPES",
+    "ChangeType",
+    "Classification",
+    "ObjectFacts",
+    "classify_object",
+    "is_asphalt_like",
+    "is_built_like",
+    "is_concrete_like",
+    "is_earth_like",
+    "spectral_indices",
+]
+
+ChangeType = Literal["new_pad", "runway_change", "evacuation", "earthworks", "other"]
+CHANGE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "evacuation", "earthworks", "other")
+
+Spectrum = Mapping[str, float]
+
+
+def _g(s: Spectrum, band: str) -> float:
+    v = s.get(band, math.nan)
+    return float(v) if v is not None else math.nan
+
+
+def _nd(a: float, b: float) -> float:
+    import numpy as np
+
+    return float(normalized_difference(np.array([a]), np.array([b]))[0])
+
+
+def spectral_indices(s: Spectrum) -> dict[str, float]:
+    """NDVI, NDBI, BSI and visible brightness of a spectrum (reflectance 0..1).
+
+    Parameters
+    ----------
+    s : mapping of band name to reflectance
+
+    Returns
+    -------
+    dict
+        ``ndvi``, ``ndbi``, ``bsi``, ``brightness``, ``swir_nir`` (B11/B08), ``red_blue`` (B04/B02).
+
+    Examples
+    --------
+    >>> s = {"B02": .1, "B03": .15, "B04": .2, "B08": .3, "B11": .35, "B12": .3}
+    >>> round(spectral_indices(s)["ndvi"], 2)
+    0.2
+    """
+    b02, b03, b04, b08, b11 = (_g(s, b) for b in ("B02", "B03", "B04", "B08", "B11"))
+    return {
+        "ndvi": _nd(b08, b04),
+        "ndbi": _nd(b11, b08),
+        "bsi": _nd(b11 + b04, b08 + b02),
+        "brightness": (b02 + b03 + b04) / 3,
+        "swir_nir": b11 / b08 if b08 > 0 else math.nan,
+        "red_blue": b04 / b02 if b02 > 0 else math.nan,
+    }
+
+
+def is_concrete_like(s: Spectrum) -> bool:
+    """Bright, flat, not vegetated, SWIR no higher than NIR (concrete, cement, pale gravel)."""
+    i = spectral_indices(s)
+    return i["ndvi"] < 0.2 and _g(s, "B02") >= 0.15 and i["red_blue"] < 1.3 and i["swir_nir"] < 1.15
+
+
+def is_asphalt_like(s: Spectrum) -> bool:
+    """Dark and flat from visible to SWIR (asphalt, bitumen)."""
+    vals = [_g(s, b) for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in s]
+    i = spectral_indices(s)
+    return bool(vals) and max(vals) < 0.2 and i["ndvi"] < 0.25 and (max(vals) - min(vals)) < 0.09
+
+
+def is_earth_like(s: Spectrum) -> bool:
+    """Bright bare ground with SWIR above NIR: levelled, exposed subsoil or fill."""
+    i = spectral_indices(s)
+    return i["ndvi"] < 0.2 and _g(s, "B02") >= 0.15 and i["swir_nir"] >= 1.15
+
+
+def is_built_like(s: Spectrum) -> bool:
+    """Concrete, asphalt, roofs or earthworks; never vegetation or natural soil."""
+    i = spectral_indices(s)
+    if i["ndvi"] >= 0.3:
+        return False
+    return (
+        is_concrete_like(s)
+        or is_asphalt_like(s)
+        or is_earth_like(s)
+        or (i["brightness"] > 0.28 and i["red_blue"] < 1.25)
+    )
+
+
+@dataclass(frozen=True)
+class ObjectFacts:
+    """What the rules read about one changed object.
+
+    Parameters
+    ----------
+    area_m2, length_m, width_m, orientation_deg, rectangularity : float
+        From the minimum rotated rectangle (see :func:`sitewatch.objects.measure.measure_geometry`).
+    before, after_early, after_late : mapping
+        Mean spectra (reflectance 0..1) before the change, on the confirming dates, and at
+        the end of the series.
+    date_spread_days : float
+        Days between the 10th and 90th percentile of the pixels' first-detected dates
+        (a pad appears at once; an evacuation spreads over weeks).
+    has_second_change : bool
+        Most pixels changed a second time (earthworks, then concrete).
+    runway_adjacent : bool
+        The object touches the end of a runway that was there before and is aligned with it.
+    runway_overlap : float
+        Fraction of the object on that runway.
+    runway_length_m : float or None
+        Length of the existing runway it touches.
+    facility_overlap : float
+        Fraction of the object inside built-up area that was there before.
+    facility_area_m2 : float or None
+        Area of that built-up area.
+    """
+
+    area_m2: float
+    length_m: float
+    width_m: float
+    orientation_deg: float
+    rectangularity: float
+    before: Spectrum
+    after_early: Spectrum
+    after_late: Spectrum
+    date_spread_days: float = 0.0
+    has_second_change: bool = False
+    runway_adjacent: bool = False
+    runway_overlap: float = 0.0
+    runway_length_m: float | None = None
+    facility_overlap: float = 0.0
+    facility_area_m2: float | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The type given to an object and why.
+
+    Attributes
+    ----------
+    change_type : str
+        One of :data:`CHANGE_TYPES`.
+    detail : str or None
+        ``new``/``extension``/``resurfacing`` for runway changes; free words otherwise.
+    reasons : tuple of str
+        The facts that made the rule fire, in words.
+    extra : mapping
+        Typed numbers (``added_length_m``, ``fraction_affected``, ``after_earthworks``).
+    """
+
+    change_type: str
+    detail: str | None
+    reasons: tuple[str, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _paved(s: Spectrum) -> bool:
+    return is_asphalt_like(s) or is_concrete_like(s)
+
+
+def classify_object(
+    facts: ObjectFacts,
+    *,
+    pad_area_m2: tuple[float, float] = (800.0, 100_000.0),
+    pad_max_aspect: float = 4.0,
+    pad_min_rectangularity: float = 0.6,
+    runway_width_m: tuple[float, float] = (15.0, 80.0),
+    runway_min_length_m: float = 400.0,
+    runway_min_aspect: float = 8.0,
+) -> Classification:
+    """Type a changed object with explainable rules.
+
+    Rules, in order:
+
+    1. **evacuation**: at least half the object lies in built-up area that was there
+       before, the built-up signal drops (roofs, vehicles, equipment gone), and it does
+       not become pavement; ``fraction_affected`` = object area / built-up area.
+    2. **runway_change**: a paved strip (asphalt or concrete after) that is elongated:
+       ``extension`` when it continues an existing runway in line (``added_length_m`` =
+       its length), ``resurfacing`` when it lies on one, ``new`` when it is long and
+       narrow on its own (length >= 400 m, length >= 8 x width, width 15-80 m).
+    3. **new_pad**: becomes concrete-like, compact (length <= 4 x width), rectangular,
+       from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first.
+    4. **earthworks**: becomes bright bare ground (levelling, clearing, berms).
+    5. **other**: anything else that changed for good (never dropped).
+
+    Parameters
+    ----------
+    facts : ObjectFacts
+    pad_area_m2 : tuple of float
+        Smallest and largest pad area.
+    pad_max_aspect : float
+        Largest length/width of a pad.
+    pad_min_rectangularity : float
+        Smallest area / rectangle area of a pad.
+    runway_width_m : tuple of float
+        Width range of a runway.
+    runway_min_length_m : float
+        Shortest new runway.
+    runway_min_aspect : float
+        Smallest length/width of a new runway.
+
+    Returns
+    -------
+    Classification
+
+    Examples
+    --------
+    >>> concrete = {"B02": .24, "B03": .26, "B04": .28, "B08": .31, "B11": .33, "B12": .29}
+    >>> soil = {"B02": .11, "B03": .15, "B04": .2, "B08": .26, "B11": .36, "B12": .3}
+    >>> f = ObjectFacts(18000, 190, 95, 75, 0.95, soil, concrete, concrete)
+    >>> classify_object(f).change_type
+    'new_pad'
+    """
+    f = facts
+    aspect = f.length_m / f.width_m if f.width_m > 0 else math.inf
+    ib, ia = spectral_indices(f.before), spectral_indices(f.after_late)
+    reasons: list[str] = []
+    late, early = f.after_late, f.after_early
+
+    # 1. evacuation
+    if f.facility_overlap >= 0.5 and not is_concrete_like(late):
+        built_drop = is_built_like(f.before) and (
+            not is_built_like(late) or abs(ia["brightness"] - ib["brightness"]) > 0.03
+        )
+        if built_drop:
+            frac = None
+            if f.facility_area_m2:
+                frac = round(min(1.0, f.area_m2 / f.facility_area_m2), 3)
+            reasons.append(
+                f"{f.facility_overlap:.0%} of the object lies in a built-up area present before; "
+                f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, NDBI {ib['ndbi']:.2f} -> "
+                f"{ia['ndbi']:.2f}: structures removed"
+            )
+            if f.date_spread_days > 10:
+                reasons.append(f"removals spread over {f.date_spread_days:.0f} days")
+            return Classification(
+                "evacuation",
+                None,
+                tuple(reasons),
+                {"fraction_affected": frac, "facility_area_m2": f.facility_area_m2},
+            )
+
+    # 2. runway change
+    w_lo, w_hi = runway_width_m
+    if _paved(late) and w_lo <= f.width_m <= w_hi * 1.25:
+        if f.runway_overlap >= 0.5:
+            reasons.append(f"{f.runway_overlap:.0%} on the existing runway, surface changed: resurfaced")
+            return Classification("runway_change", "resurfacing", tuple(reasons), {})
+        if f.runway_adjacent and aspect >= 2.5:
+            reasons.append(
+                f"paved strip {f.length_m:.0f} m x {f.width_m:.0f} m continuing the existing runway in line"
+            )
+            extra: dict[str, Any] = {"added_length_m": round(f.length_m, 1)}
+            if f.runway_length_m:
+                extra["runway_length_before_m"] = round(f.runway_length_m, 1)
+                extra["runway_length_after_m"] = round(f.runway_length_m + f.length_m, 1)
+            return Classification("runway_change", "extension", tuple(reasons), extra)
+        if f.length_m >= runway_min_length_m and aspect >= runway_min_aspect and f.width_m <= w_hi:
+            reasons.append(
+                f"new paved strip {f.length_m:.0f} m x {f.width_m:.0f} m (length/width {aspect:.0f})"
+            )
+            return Classification("runway_change", "new", tuple(reasons), {})
+
+    # 3. new pad
+    a_lo, a_hi = pad_area_m2
+    compact = aspect <= pad_max_aspect and f.rectangularity >= pad_min_rectangularity
+    if is_concrete_like(late) and a_lo <= f.area_m2 <= a_hi and compact:
+        reasons.append(
+            f"becomes concrete-like (brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, "
+            f"B04/B02 {ia['red_blue']:.2f}, B11/B08 {ia['swir_nir']:.2f}); "
+            f"{f.length_m:.0f} m x {f.width_m:.0f} m, rectangularity {f.rectangularity:.2f}"
+        )
+        after_ew = bool(f.has_second_change and is_earth_like(early))
+        if after_ew:
+            reasons.append("levelled (bare bright earth) before the concrete")
+        return Classification(
+            "new_pad",
+            "after earthworks" if after_ew else None,
+            tuple(reasons),
+            {"after_earthworks": after_ew},
+        )
+
+    # 4. earthworks
+    if is_earth_like(late) or (is_earth_like(early) and not is_built_like(f.before)):
+        reasons.append(
+            f"becomes bright bare ground (B02 {_g(late, 'B02'):.3f}, B11/B08 {ia['swir_nir']:.2f}, "
+            f"NDVI {ia['ndvi']:.2f}): levelling or clearing"
+        )
+        return Classification("earthworks", None, tuple(reasons), {})
+
+    reasons.append(
+        f"lasting change that fits no rule: NDVI {ib['ndvi']:.2f} -> {ia['ndvi']:.2f}, "
+        f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, {f.length_m:.0f} m x {f.width_m:.0f} m"
+    )
+    return Classification("other", None, tuple(reasons), {})

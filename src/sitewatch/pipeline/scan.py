@@ -1,0 +1,710 @@
+"""``scan()``: watch an AOI through a Sentinel-2 time series and report typed, dated alerts.
+
+The one place where the imagery provider (I/O) meets the per-pixel history core:
+
+1. search and load every scene of the range over the AOI (any provider, through
+   :func:`sitewatch.providers.get_provider`), on the AOI's UTM grid at 10 m;
+2. mask clouds, shadows and no data (SCL when present, else computed masks), measure each
+   scene's clear fraction over the covered AOI and drop scenes below a threshold;
+3. co-register every scene to the clearest one (shifts reported);
+4. per-pixel history and confirmed breaks (:func:`sitewatch.core.history.detect_breaks`);
+5. group changed pixels into objects (connected, similar dates), measure them, look at
+   the runway and built-up area that were there before, and type them
+   (:func:`sitewatch.objects.classify.classify_object`);
+6. assemble alerts (:mod:`sitewatch.alerts`) and, on request, quicklooks.
+
+Examples
+--------
+>>> result = scan("qasrak", "local:scenes/", start="2024-10-01", end="2025-11-30")  # doctest: +SKIP
+>>> result.write("out/")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sitewatch.alerts import Alert, alert_feature, alert_id, confidence_from_parts, confidence_parts
+from sitewatch.core.history import HistoryParams, detect_breaks
+from sitewatch.errors import ConfigError, DataWarning, NoScenesError
+from sitewatch.objects.classify import (
+    ObjectFacts,
+    classify_object,
+    is_asphalt_like,
+    is_built_like,
+    spectral_indices,
+)
+from sitewatch.types import AOI
+
+__all__ = ["ScanResult", "scan"]
+
+log = logging.getLogger(__name__)
+
+LOAD_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What :func:`scan` found.
+
+    Attributes
+    ----------
+    aoi : AOI
+    source : str
+    start, end : datetime.date
+    alerts : list of Alert
+    scenes_used, scenes_dropped : list of dict
+        ``{id, date, clear_fraction, shift_px}`` and ``{id, date, clear_fraction, reason}``.
+    coverage : float
+        Fraction of the AOI the data covers.
+    messages : list of str
+        What the user should know (dropped scenes, refusals, partial coverage).
+    history : xarray.Dataset or None
+        The per-pixel breaks (see :func:`sitewatch.core.history.detect_breaks`).
+    stack : xarray.DataArray or None
+        The co-registered stack of the scenes used (reflectance x 10000).
+    clear : xarray.DataArray or None
+        Clear mask of ``stack``.
+    labels : xarray.DataArray or None
+        Object labels; alert ``i`` (in order) has label ``alert_labels[i]``.
+    simulated : bool
+        The scenes came from :mod:`sitewatch.simulate`.
+    """
+
+    aoi: AOI
+    source: str
+    start: dt.date | None
+    end: dt.date | None
+    alerts: list[Alert] = field(default_factory=list)
+    scenes_used: list[dict[str, Any]] = field(default_factory=list)
+    scenes_dropped: list[dict[str, Any]] = field(default_factory=list)
+    coverage: float = 0.0
+    messages: list[str] = field(default_factory=list)
+    history: xr.Dataset | None = field(default=None, repr=False)
+    stack: xr.DataArray | None = field(default=None, repr=False)
+    clear: xr.DataArray | None = field(default=None, repr=False)
+    labels: xr.DataArray | None = field(default=None, repr=False)
+    alert_labels: tuple[int, ...] = ()
+    simulated: bool = False
+
+    def metadata(self) -> dict[str, Any]:
+        """The ``sitewatch`` foreign member of the alerts collection."""
+        import sitewatch
+
+        return {
+            "version": sitewatch.__version__,
+            "aoi": self.aoi.name,
+            "source": self.source,
+            "simulated": self.simulated,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "coverage": round(self.coverage, 4),
+            "messages": list(self.messages),
+            "scenes_used": self.scenes_used,
+            "scenes_dropped": self.scenes_dropped,
+        }
+
+    def to_geojson(self) -> dict[str, Any]:
+        """The alerts as an RFC 7946 FeatureCollection (WGS84, right-hand rings)."""
+        from sitewatch.export import feature_collection
+
+        return feature_collection(
+            [alert_feature(a) for a in self.alerts], foreign={"sitewatch": self.metadata()}
+        )
+
+    def write(self, directory: str | Path, *, quicklooks: bool = True, name: str = "alerts.geojson") -> Path:
+        """Write ``alerts.geojson`` (and quicklooks under ``quicklooks/``) into a folder.
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+        quicklooks : bool
+            Also write one PNG per alert.
+        name : str
+            File name of the collection.
+
+        Returns
+        -------
+        pathlib.Path
+            The GeoJSON file.
+        """
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        result = self
+        if quicklooks and self.alerts:
+            result = self.with_quicklooks(folder / "quicklooks", relative_to=folder)
+        return result.write_geojson(folder / name)
+
+    def write_geojson(self, path: str | Path) -> Path:
+        """Write the alerts collection to ``path`` atomically and return it."""
+        from sitewatch.export import write_geojson
+
+        return write_geojson(
+            path, [alert_feature(a) for a in self.alerts], foreign={"sitewatch": self.metadata()}
+        )
+
+    def with_quicklooks(self, directory: str | Path, *, relative_to: str | Path | None = None) -> ScanResult:
+        """Write one PNG per alert (before, after, change; alert outlined; dates in the title).
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+            Folder for the PNGs.
+        relative_to : str or pathlib.Path, optional
+            The alerts' ``quicklook`` paths are made relative to this folder.
+
+        Returns
+        -------
+        ScanResult
+            A copy whose alerts carry their quicklook paths.
+        """
+        from dataclasses import replace
+
+        if self.stack is None or self.history is None or self.labels is None:
+            return self
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        new = []
+        for alert, label in zip(self.alerts, self.alert_labels, strict=True):
+            png = _quicklook(self, alert, label, folder / f"{alert.id}.png")
+            rel = str(png.relative_to(relative_to)) if relative_to else str(png)
+            new.append(alert.with_quicklook(rel.replace("\\", "/")))
+        return replace(self, alerts=new)
+
+
+def _date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _d(t: Any) -> dt.date:
+    return dt.date.fromisoformat(str(np.datetime_as_string(np.datetime64(t, "D"))))
+
+
+def scan(
+    aoi: AOI | str,
+    source: str,
+    *,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    min_clear_fraction: float = 0.25,
+    min_area_m2: float = 800.0,
+    params: HistoryParams | None = None,
+    cache_dir: str | Path | None = None,
+    max_cloud_fraction: float | None = None,
+    resolution_m: float = 10.0,
+    split_days: int = 60,
+    quicklooks_dir: str | Path | None = None,
+    provider_options: Mapping[str, Any] | None = None,
+) -> ScanResult:
+    """Scan an AOI through a time series and return typed, dated alerts.
+
+    Parameters
+    ----------
+    aoi : AOI or str
+        An AOI, a registered name or a GeoJSON path (see :func:`sitewatch.load_aoi`).
+    source : str
+        Imagery source for :func:`sitewatch.get_provider` (``"local:DIR"``, ``"earth-search"``...).
+    start, end : datetime.date or str, optional
+        Date range (inclusive).
+    min_clear_fraction : float
+        Scenes whose clear share of the covered AOI is below this are dropped (and listed).
+    min_area_m2 : float
+        Smallest object reported (about 30 m x 30 m by default).
+    params : HistoryParams, optional
+        Baseline, threshold and confirmation settings of the per-pixel core.
+    cache_dir : str or path, optional
+        Passed to the provider as ``cache_dir`` (providers that do not cache ignore it).
+    max_cloud_fraction : float, optional
+        Scene-level cloud filter passed to the provider's search.
+    resolution_m : float
+        Grid size of the analysis (UTM).
+    split_days : int
+        Changed pixels of one connected area whose dates are further apart than this
+        become separate objects.
+    quicklooks_dir : str or path, optional
+        Write one quicklook PNG per alert there.
+    provider_options : mapping, optional
+        More options for the provider.
+
+    Returns
+    -------
+    ScanResult
+
+    Raises
+    ------
+    NoScenesError
+        If the source holds no scene for the AOI in the range.
+    ConfigError, AOIError, ProviderError, DataError
+        For bad options, AOIs, sources or data.
+
+    Warns
+    -----
+    DataWarning
+        When every scene is cloudy (empty result), fewer than three scenes are clear
+        (nothing confirmed), or the data covers only part of the AOI.
+    """
+    from sitewatch.aoi import load_aoi
+    from sitewatch.providers.base import get_provider
+
+    the_aoi = aoi if isinstance(aoi, AOI) else load_aoi(aoi)
+    d0, d1 = _date(start), _date(end)
+    if d0 and d1 and d1 < d0:
+        raise ConfigError(f"the scan range ends ({d1}) before it starts ({d0}); swap --start and --end")
+    p = params or HistoryParams()
+    options = dict(provider_options or {})
+    if cache_dir is not None:
+        options["cache_dir"] = str(cache_dir)
+    provider = get_provider(source, **options)
+    scenes = list(provider.search(the_aoi, d0, d1, max_cloud_fraction=max_cloud_fraction))
+    if not scenes:
+        raise NoScenesError(
+            f"no scenes for AOI {the_aoi.name} from {d0 or 'the first'} to {d1 or 'the last'} date "
+            f"in {source}; widen the range or check the source"
+        )
+    bands_have = set(scenes[0].bands).intersection(*(s.bands for s in scenes[1:]))
+    missing = [b for b in LOAD_BANDS if b not in bands_have]
+    if missing:
+        from sitewatch.errors import BandMissingError
+
+        raise BandMissingError(
+            f"the scenes lack band(s) {', '.join(missing)} that the scan needs ({', '.join(LOAD_BANDS)})"
+        )
+    bands = [*LOAD_BANDS, *(["SCL"] if "SCL" in bands_have else [])]
+    stack = provider.load(scenes, aoi=the_aoi, bands=bands, crs="utm", resolution_m=resolution_m)
+    stack = stack.sortby("time")
+    simulated = any("SIM" in str(s).upper() for s in stack.coords["scene_id"].values) or any(
+        s.properties.get("simulated") for s in scenes
+    )
+    result = ScanResult(aoi=the_aoi, source=source, start=d0, end=d1, simulated=bool(simulated))
+    return _run(stack, result, p, min_clear_fraction, min_area_m2, split_days, quicklooks_dir)
+
+
+def _aoi_mask(stack: xr.DataArray, aoi: AOI) -> np.ndarray:
+    from rasterio.features import geometry_mask
+
+    gbox = stack.odc.geobox
+    geom = aoi.geometry_in(str(gbox.crs))
+    inside: np.ndarray = geometry_mask([geom], out_shape=gbox.shape, transform=gbox.affine, invert=True)
+    return inside
+
+
+def _run(
+    stack: xr.DataArray,
+    result: ScanResult,
+    p: HistoryParams,
+    min_clear_fraction: float,
+    min_area_m2: float,
+    split_days: int,
+    quicklooks_dir: str | Path | None,
+) -> ScanResult:
+    from dataclasses import replace
+
+    from sitewatch.core.coregister import apply_shift, estimate_shift
+    from sitewatch.core.masks import clear_mask
+
+    messages: list[str] = []
+    inside = _aoi_mask(stack, result.aoi)
+    refl = stack.sel(band=list(LOAD_BANDS))
+    has_data = np.isfinite(refl.values).all(axis=1)  # (T, Y, X)
+    covered = has_data.any(axis=0) & inside
+    coverage = float(covered.sum() / max(1, inside.sum()))
+    if coverage < 0.99:
+        msg = f"the data covers {coverage:.0%} of AOI {result.aoi.name}; scanning the covered part"
+        messages.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=3)
+    clear = clear_mask(stack).values & has_data & inside[None]
+    frac = clear.sum(axis=(1, 2)) / max(1, covered.sum())
+    times = stack.coords["time"].values
+    ids = [str(v) for v in stack.coords["scene_id"].values]
+    keep = frac >= min_clear_fraction
+    dropped = [
+        {
+            "id": ids[i],
+            "date": _d(times[i]).isoformat(),
+            "clear_fraction": round(float(frac[i]), 3),
+            "reason": f"clear fraction {frac[i]:.0%} below {min_clear_fraction:.0%} "
+            "(clouds, shadows or no data)",
+        }
+        for i in np.nonzero(~keep)[0]
+    ]
+    if dropped:
+        messages.append(f"{len(dropped)} of {len(ids)} scenes dropped as too cloudy")
+    result = replace(result, scenes_dropped=dropped, coverage=coverage, messages=messages)
+    n_keep = int(keep.sum())
+    if n_keep == 0:
+        msg = (
+            f"all {len(ids)} scenes of AOI {result.aoi.name} in the range are cloudy (clear fraction below "
+            f"{min_clear_fraction:.0%}); no alerts: widen the range or lower min_clear_fraction"
+        )
+        messages.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        return result
+    idx = np.nonzero(keep)[0]
+    stack_k = refl.isel(time=idx)
+    clear_k = clear[idx]
+    # co-register every scene to the clearest one
+    ref_i = int(np.argmax(frac[idx]))
+    ref_band = stack_k.sel(band="B08").values
+    reference = np.where(clear_k[ref_i], ref_band[ref_i], np.nan)
+    data = stack_k.values.copy()
+    used = []
+    clear_out = clear_k.copy()
+    for j in range(len(idx)):
+        shift_px = [0.0, 0.0]
+        if j != ref_i:
+            moving = np.where(clear_k[j], ref_band[j], np.nan)
+            try:
+                s = estimate_shift(reference, moving)
+                if math.isfinite(s.dx) and math.isfinite(s.dy) and s.magnitude_px <= 3.0:
+                    shift_px = [round(float(s.dx), 3), round(float(s.dy), 3)]
+                    if s.magnitude_px >= 0.1:
+                        data[j] = apply_shift(data[j], s)
+                        moved = apply_shift(clear_k[j].astype(np.float32), s)
+                        clear_out[j] = np.nan_to_num(moved, nan=0.0) > 0.99
+            except Exception as exc:  # a scene that cannot be registered is kept unshifted
+                log.info("scene %s not co-registered: %s", ids[idx[j]], exc)
+        used.append(
+            {
+                "id": ids[idx[j]],
+                "date": _d(times[idx[j]]).isoformat(),
+                "clear_fraction": round(float(frac[idx[j]]), 3),
+                "shift_px": shift_px,
+            }
+        )
+    stack_k = stack_k.copy(data=data)
+    clear_da = xr.DataArray(clear_out, dims=("time", "y", "x"), coords={"time": stack_k.coords["time"]})
+    result = replace(result, scenes_used=used, stack=stack_k, clear=clear_da)
+    if n_keep < 3:
+        msg = (
+            f"only {n_keep} clear scene(s) of AOI {result.aoi.name} in the range; at least three are needed "
+            "to confirm a change (a baseline and two observations after it): nothing is confirmed"
+        )
+        messages.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        return replace(result, messages=messages)
+    history = detect_breaks(stack_k, clear_out, params=p)
+    result = replace(result, history=history)
+    return _objects(result, history, stack_k, clear_out, p, min_area_m2, split_days, quicklooks_dir)
+
+
+def _split_by_date(labels: np.ndarray, days: np.ndarray, split_days: int, min_pixels: int) -> np.ndarray:
+    """Split each labelled area where its pixels' dates leave a gap longer than ``split_days``."""
+    out = np.zeros_like(labels)
+    nxt = 1
+    for lab in range(1, int(labels.max()) + 1):
+        m = labels == lab
+        if not m.any():
+            continue
+        d = days[m]
+        ok = d >= 0
+        uniq = np.unique(d[ok])
+        groups = [uniq[:1]] if uniq.size else []
+        for a, b in itertools.pairwise(uniq):
+            if b - a > split_days:
+                groups.append(np.array([b]))
+            else:
+                groups[-1] = np.append(groups[-1], b)
+        if len(groups) <= 1:
+            out[m] = nxt
+            nxt += 1
+            continue
+        sizes = [np.isin(d, g).sum() for g in groups]
+        big = [g for g, s in zip(groups, sizes, strict=True) if s >= min_pixels]
+        if len(big) <= 1:
+            out[m] = nxt
+            nxt += 1
+            continue
+        # pixels of small groups (and closing fill) join the nearest big group in time
+        centers = np.array([np.median(g) for g in big])
+        assign = np.argmin(np.abs(d[:, None] - centers[None, :]), axis=1)
+        if (~ok).any():
+            assign[~ok] = int(np.argmax([np.isin(d, g).sum() for g in big]))
+        vals = np.zeros(d.shape, labels.dtype)
+        for gi in range(len(big)):
+            vals[assign == gi] = nxt + gi
+        out[m] = vals
+        nxt += len(big)
+    return out
+
+
+def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) -> dict[str, np.ndarray]:
+    """What was on the ground before: a clear composite of the early scenes, runway and built-up masks."""
+    from scipy import ndimage
+
+    t_n = stack.sizes["time"]
+    first_break = int(break_index[break_index >= 0].min()) if (break_index >= 0).any() else t_n
+    n_early = max(3, min(first_break, t_n // 3))
+    vals = stack.values[:n_early].astype(np.float32) * 1e-4
+    vals[~np.broadcast_to(clear[:n_early, None], vals.shape)] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        comp = np.nanmedian(vals, axis=0)  # (B, Y, X)
+    names = [str(b) for b in stack.coords["band"].values]
+    spec = {b: comp[i] for i, b in enumerate(names)}
+    ndvi = (spec["B08"] - spec["B04"]) / np.maximum(spec["B08"] + spec["B04"], 1e-6)
+    hi = np.fmax.reduce([spec[b] for b in LOAD_BANDS])
+    lo = np.fmin.reduce([spec[b] for b in LOAD_BANDS])
+    asphalt = (hi < 0.2) & (ndvi < 0.25) & ((hi - lo) < 0.09)
+    vis = (spec["B02"] + spec["B03"] + spec["B04"]) / 3
+    red_blue = spec["B04"] / np.maximum(spec["B02"], 1e-6)
+    swir_nir = spec["B11"] / np.maximum(spec["B08"], 1e-6)
+    built = (ndvi < 0.3) & (
+        asphalt
+        | ((vis > 0.2) & (red_blue < 1.3))
+        | ((spec["B02"] >= 0.15) & (swir_nir < 1.15) & (red_blue < 1.3))
+        | ((spec["B02"] < 0.13) & (red_blue < 1.3) & (hi < 0.2))
+    )
+    built = ndimage.binary_closing(built, iterations=2) & np.isfinite(vis)
+    return {"asphalt": asphalt, "built": built, "composite": comp}
+
+
+def _runways(asphalt: np.ndarray, gbox: Any, res_m: float) -> list[dict[str, Any]]:
+    """Elongated asphalt strips (length >= 400 m, length >= 8 x width) in the early composite."""
+    from sitewatch.objects.measure import measure_geometry
+    from sitewatch.objects.segment import label_changes, vectorize
+
+    labels = label_changes(asphalt, min_pixels=max(9, int(400 * 15 / res_m**2)))
+    out = []
+    for lab, geom in vectorize(np.asarray(labels).astype(np.int32), gbox, simplify_px=0.5):
+        m = measure_geometry(geom)
+        if m["length_m"] >= 400 and m["length_m"] >= 8 * max(m["width_m"], 1):
+            out.append({"label": lab, "geometry": geom, **m, "mask": np.asarray(labels) == lab})
+    return out
+
+
+def _objects(
+    result: ScanResult,
+    history: xr.Dataset,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    p: HistoryParams,
+    min_area_m2: float,
+    split_days: int,
+    quicklooks_dir: str | Path | None,
+) -> ScanResult:
+    from dataclasses import replace
+
+    from scipy import ndimage
+
+    from sitewatch.objects.measure import measure_geometry, to_wgs84
+    from sitewatch.objects.segment import label_changes, vectorize
+
+    gbox = stack.odc.geobox
+    res_m = abs(float(gbox.resolution.x))
+    min_px = max(4, math.ceil(min_area_m2 / res_m**2 * 0.7))
+    changed = history["changed"].values
+    # join the scattered pixels of one object (an evacuation removes structures one by one)
+    joined = ndimage.binary_closing(changed, structure=np.ones((3, 3)), iterations=2)
+    joined = ndimage.binary_opening(joined, structure=np.ones((2, 2))) | changed
+    labels0 = np.asarray(label_changes(joined, min_pixels=min_px))
+    times = stack.coords["time"].values
+    day0 = times[0].astype("datetime64[D]")
+    bidx = history["break_index"].values
+    days = np.where(changed, (times[np.maximum(bidx, 0)].astype("datetime64[D]") - day0).astype(int), -1)
+    labels = _split_by_date(labels0, days, split_days, min_px)
+    ctx = _context(stack, clear, bidx)
+    runways = _runways(ctx["asphalt"], gbox, res_m)
+    built_lab, _ = ndimage.label(ctx["built"])
+    clear_frac_t = clear.mean(axis=(1, 2))
+    shifts = {u["date"]: math.hypot(*u["shift_px"]) for u in result.scenes_used}
+    band_names = [str(b) for b in history.coords["band"].values]
+    alerts: list[tuple[Alert, int]] = []
+    for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
+        m = labels == lab
+        pix_changed = m & changed
+        n_changed = int(pix_changed.sum())
+        if n_changed < min_px:
+            continue
+        meas = measure_geometry(geom)
+        if meas["area_m2"] < min_area_m2:
+            continue
+        k = bidx[pix_changed]
+        # object date: when 30 % of its changed pixels had shown the change
+        k_obj = int(np.quantile(k, 0.3, method="lower"))
+        obj_clear = clear[:, m].mean(axis=1)
+        before_t = [t for t in range(k_obj) if obj_clear[t] >= 0.5]
+        lu = before_t[-1] if before_t else None
+        spread = float(
+            (
+                times[int(np.quantile(k, 0.9, method="lower"))]
+                - times[int(np.quantile(k, 0.1, method="lower"))]
+            )
+            / np.timedelta64(1, "D")
+        )
+        sec = history["second_detected"].values[pix_changed]
+        has_second = bool(np.mean(~np.isnat(sec)) >= 0.5)
+
+        def mean_spec(var: str, sel: np.ndarray = pix_changed) -> dict[str, float]:
+            v = history[var].values[:, sel]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return {b: float(np.nanmean(v[i])) for i, b in enumerate(band_names)}
+
+        before, early, late = mean_spec("before"), mean_spec("after_early"), mean_spec("after_late")
+        # context: runway in line, built-up area before
+        rw_adj, rw_overlap, rw_len = False, 0.0, None
+        for rw in runways:
+            overlap = float((rw["mask"] & m).sum() / m.sum())
+            near = rw["geometry"].distance(geom) <= 3 * res_m
+            dang = abs((meas["orientation_deg"] - rw["orientation_deg"] + 90) % 180 - 90)
+            if overlap > rw_overlap:
+                rw_overlap = overlap
+            if near and dang <= 12 and overlap < 0.5:
+                rw_adj, rw_len = True, float(rw["length_m"])
+        fac_ids = built_lab[m & ctx["built"]]
+        fac_overlap = float((m & ctx["built"]).sum() / m.sum())
+        fac_area = None
+        if fac_ids.size:
+            main = int(np.bincount(fac_ids).argmax())
+            fac_area = float((built_lab == main).sum() * res_m**2) if main else None
+        facts = ObjectFacts(
+            area_m2=meas["area_m2"],
+            length_m=meas["length_m"],
+            width_m=meas["width_m"],
+            orientation_deg=meas["orientation_deg"],
+            rectangularity=meas["rectangularity"],
+            before=before,
+            after_early=early,
+            after_late=late,
+            date_spread_days=spread,
+            has_second_change=has_second,
+            runway_adjacent=rw_adj
+            and rw_overlap < 0.5
+            and (is_asphalt_like(late) or not is_built_like(before)),
+            runway_overlap=rw_overlap,
+            runway_length_m=rw_len,
+            facility_overlap=fac_overlap,
+            facility_area_m2=fac_area,
+        )
+        cls = classify_object(facts)
+        first_t = k_obj
+        evidence_extra: dict[str, Any] = {}
+        if cls.change_type == "new_pad" and cls.extra.get("after_earthworks"):
+            sec_days = sec[~np.isnat(sec)]
+            if sec_days.size:
+                sec_date = np.sort(sec_days)[int(0.3 * (sec_days.size - 1))]
+                first_t = int(np.searchsorted(times, sec_date))
+                evidence_extra["earthworks_first_detected"] = _d(times[k_obj]).isoformat()
+        before_t = [t for t in range(first_t) if obj_clear[t] >= 0.5]
+        lu = before_t[-1] if before_t else None
+        n_after = float(np.median(history["n_clear_after"].values[pix_changed]))
+        n_before = float(np.median(history["n_clear_before"].values[pix_changed]))
+        persistence = float(np.nanmean(history["persistence"].values[pix_changed]))
+        magnitude = float(np.nanmean(history["magnitude"].values[pix_changed]))
+        around = [_d(times[t]).isoformat() for t in range(max(0, first_t - 2), min(len(times), first_t + 3))]
+        shift = max([shifts.get(d, 0.0) for d in around] or [0.0])
+        parts = confidence_parts(
+            score=magnitude,
+            threshold=p.threshold,
+            persistence=persistence,
+            n_clear_before=n_before,
+            n_clear_after=n_after,
+            shift_px=shift,
+        )
+        status = "confirmed" if (persistence >= 0.6 and n_after >= 3) else "candidate"
+        geom_wgs = to_wgs84(geom, gbox.crs)
+        c = geom_wgs.representative_point()
+        first_date = _d(times[first_t])
+        ib, ia = spectral_indices(before), spectral_indices(late)
+        # dates and scenes that show it: the last unchanged, the first changed and the next clear ones
+        ev_t = [t for t in ([lu] if lu is not None else []) + [first_t] if t is not None]
+        ev_t += [t for t in range(first_t + 1, len(times)) if obj_clear[t] >= 0.5][:2]
+        evidence = {
+            "indices": {
+                "before": {k2: round(v, 4) for k2, v in ib.items()},
+                "after": {k2: round(v, 4) for k2, v in ia.items()},
+                "delta": {k2: round(ia[k2] - ib[k2], 4) for k2 in ib},
+            },
+            "dates": [_d(times[t]).isoformat() for t in ev_t],
+            "scene_ids": [str(stack.coords["scene_id"].values[t]) for t in ev_t],
+            "reasons": list(cls.reasons),
+            "n_pixels": n_changed,
+            "rectangularity": meas["rectangularity"],
+            "date_spread_days": round(spread, 1),
+            "clear_observations_before": n_before,
+            "clear_observations_after": n_after,
+            "clear_fraction_at_detection": round(float(clear_frac_t[first_t]), 3),
+            **{k2: v for k2, v in cls.extra.items() if v is not None},
+            **evidence_extra,
+        }
+        alert = Alert(
+            id=alert_id(result.aoi.name, cls.change_type, (c.x, c.y), first_date),
+            aoi=result.aoi.name,
+            change_type=cls.change_type,
+            detail=cls.detail,
+            status=status,  # type: ignore[arg-type]
+            confidence=confidence_from_parts(parts),
+            confidence_parts=parts,
+            last_unchanged=_d(times[lu]) if lu is not None else None,
+            first_detected=first_date,
+            area_m2=meas["area_m2"],
+            length_m=meas["length_m"],
+            width_m=meas["width_m"],
+            orientation_deg=meas["orientation_deg"],
+            geometry=geom_wgs,
+            evidence=evidence,
+            simulated=result.simulated,
+        )
+        alerts.append((alert, lab))
+    alerts.sort(key=lambda al: (al[0].first_detected or dt.date.min, al[0].id))
+    labels_da = xr.DataArray(
+        labels.astype(np.int32),
+        dims=("y", "x"),
+        coords={k: v for k, v in stack.coords.items() if set(v.dims) <= {"y", "x"}},
+    )
+    out = replace(
+        result,
+        alerts=[a for a, _ in alerts],
+        alert_labels=tuple(int(lab) for _, lab in alerts),
+        labels=labels_da,
+    )
+    if quicklooks_dir is not None:
+        out = out.with_quicklooks(quicklooks_dir)
+    return out
+
+
+def _quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path:
+    from sitewatch.plots import change_quicklook
+
+    assert result.stack is not None and result.labels is not None and result.clear is not None
+    lab = result.labels.values
+    rows, cols = np.nonzero(lab == label)
+    h, w = lab.shape
+    pad = max(15, int(0.6 * max(np.ptp(rows) + 1, np.ptp(cols) + 1)))
+    r0, r1 = max(0, rows.min() - pad), min(h, rows.max() + pad + 1)
+    c0, c1 = max(0, cols.min() - pad), min(w, cols.max() + pad + 1)
+    times = result.stack.coords["time"].values
+    days = times.astype("datetime64[D]")
+    t_before = np.searchsorted(days, np.datetime64(alert.last_unchanged)) if alert.last_unchanged else 0
+    clear_win = result.clear.values[:, r0:r1, c0:c1].mean(axis=(1, 2))
+    t_first = int(np.searchsorted(days, np.datetime64(alert.first_detected)))
+    later = [t for t in range(t_first, len(times)) if clear_win[t] >= 0.9]
+    t_after = later[min(1, len(later) - 1)] if later else t_first
+    before = result.stack.isel(
+        {"time": int(min(t_before, len(times) - 1)), "y": slice(r0, r1), "x": slice(c0, c1)}
+    )
+    after = result.stack.isel({"time": int(t_after), "y": slice(r0, r1), "x": slice(c0, c1)})
+    sub = lab[r0:r1, c0:c1]
+    mask = (sub == label).astype(np.uint8)
+    title = (
+        f"{'SIMULATED - ' if alert.simulated else ''}{alert.aoi}: {alert.change_type}"
+        f"{' (' + alert.detail + ')' if alert.detail else ''}  last unchanged {alert.last_unchanged}  "
+        f"first detected {alert.first_detected}  after: {np.datetime_as_string(days[t_after])}  "
+        f"conf {alert.confidence:.2f}"
+    )
+    return change_quicklook(path, before, after, mask, np.where(sub == label, 1, 0), title=title)
