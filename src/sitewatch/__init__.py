@@ -13,6 +13,7 @@ from sitewatch.aoi import list_aois, list_places, load_aoi, load_gazetteer
 from sitewatch.core.change import ChangeParams
 from sitewatch.errors import SitewatchError, SitewatchWarning
 from sitewatch.pipeline.compare import ChangeResult, compare
+from sitewatch.pipeline.scan import ScanResult, scan
 from sitewatch.providers.base import get_provider
 from sitewatch.providers.cache import cache_entries, fetch_series, remove_cache
 from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
@@ -30,6 +31,8 @@ __all__ = [
     "__version__",
     "cache_entries",
     "compare",
+    "scan",
+    "ScanResult",
     "extract_claims",
     "fetch_series",
     "find_scenes",

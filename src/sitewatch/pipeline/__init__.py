@@ -5,5 +5,6 @@ AOI through a time series. Each lives in its own module and is re-exported here.
 """
 
 from sitewatch.pipeline.compare import ChangeResult, compare
+from sitewatch.pipeline.scan import ScanResult, scan
 
-__all__: list[str] = ["ChangeResult", "compare"]
+__all__: list[str] = ["ChangeResult", "ScanResult", "compare", "scan"]
