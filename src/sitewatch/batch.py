@@ -164,6 +164,11 @@ class _Task:
     fn: ScanFunction
     options: Mapping[str, Any]
     inner_scheduler: str
+    new_from: dt.date | None = None  # since-last: scenes from this day on are new
+
+    @property
+    def reported_start(self) -> dt.date:
+        return self.new_from or self.start
 
 
 def _run_task(task: _Task) -> AOIOutcome:
@@ -184,21 +189,36 @@ def _run_task(task: _Task) -> AOIOutcome:
             )
             fc = dict(fc)
             files = _collect_files(fc, workdir)
+        new_scenes = [d for d in _scene_dates(fc) if d >= task.reported_start.isoformat()]
+        if task.new_from is not None and not new_scenes:
+            return AOIOutcome(
+                name, "up_to_date", seconds=time.perf_counter() - t0, start=task.reported_start.isoformat()
+            )
         return AOIOutcome(
-            name, "ok", alerts=fc, files=files, seconds=time.perf_counter() - t0, start=task.start.isoformat()
+            name,
+            "ok",
+            alerts=fc,
+            files=files,
+            seconds=time.perf_counter() - t0,
+            start=task.reported_start.isoformat(),
         )
     except NoScenesError as exc:
-        if task.options.get("_since_last"):
+        if task.new_from is not None:
             return AOIOutcome(
                 name,
                 "up_to_date",
                 seconds=time.perf_counter() - t0,
-                start=task.start.isoformat(),
+                start=task.reported_start.isoformat(),
                 error=str(exc),
             )
-        return _failed(name, exc, t0, task.start)
+        return _failed(name, exc, t0, task.reported_start)
     except Exception as exc:
-        return _failed(name, exc, t0, task.start)
+        return _failed(name, exc, t0, task.reported_start)
+
+
+def _scene_dates(fc: Mapping[str, Any] | None) -> list[str]:
+    used = ((fc or {}).get("sitewatch") or {}).get("scenes_used") or []
+    return [str(s.get("date"))[:10] for s in used if isinstance(s, Mapping) and s.get("date")]
 
 
 def _failed(name: str, exc: BaseException, t0: float, start: dt.date) -> AOIOutcome:
@@ -420,7 +440,7 @@ def _outcomes(
                         futures[fut].aoi.name,
                         TimeoutError(f"not finished after the run's time limit of {timeout_s:g} s"),
                         t_start,
-                        futures[fut].start,
+                        futures[fut].reported_start,
                     )
                 return
             n_workers = len(client.scheduler_info().get("workers", {}))
@@ -449,7 +469,7 @@ def _infrastructure_failure(task: _Task, fut: Any) -> AOIOutcome:
         exc = inner
     if type(exc).__name__ == "KilledWorker":
         exc = RuntimeError("the worker scanning this AOI died (crashed or ran out of memory) on every try")
-    return _failed(task.aoi.name, exc, time.perf_counter(), task.start)
+    return _failed(task.aoi.name, exc, time.perf_counter(), task.reported_start)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,6 +598,9 @@ def _write_outcome(
         atomic_write_bytes(folder / rel, data)
     atomic_write_text(folder / "alerts.geojson", _dumps(fc))
     used, dropped = _scenes_info(fc)
+    # Since-last runs count the new scenes only (the baseline before them was counted before).
+    used = [u for u in used if str(u.get("date"))[:10] >= outcome.start]
+    dropped = [d for d in dropped if not isinstance(d, Mapping) or str(d.get("date"))[:10] >= outcome.start]
     row.update(_counts(fc))
     row.update(
         scenes_used=len(used),
@@ -687,6 +710,7 @@ def scan_all(
     scheduler: SchedulerKind | str | Any | None = None,
     since_last: bool | str | os.PathLike[str] = False,
     reports_dir: str | os.PathLike[str] | None = None,
+    lookback_days: int = 365,
     scan_fn: ScanFunction | None = None,
     scan_options: Mapping[str, Any] | None = None,
     workers: int | None = None,
@@ -721,6 +745,10 @@ def scan_all(
         ``out_dir``; a path names that run.
     reports_dir : path-like, optional
         Folder of text reports: their claims are extracted and linked to each AOI's alerts.
+    lookback_days : int
+        With ``since_last``: how far before the first new scene the scan still reads, as the
+        baseline the new scenes are judged against (served from the provider's cache).
+        Scenes counted, and alerts marked, are those from the first new day on.
     scan_fn : callable, optional
         The per-AOI function (see :data:`ScanFunction`); default sitewatch's own scan.
     scan_options : mapping, optional
@@ -775,8 +803,8 @@ def scan_all(
     start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
     if start_d > end_d:
         raise ConfigError(f"start {start_d} is after end {end_d}")
-    if retries < 0:
-        raise ConfigError("retries must be 0 or more")
+    if retries < 0 or lookback_days < 0:
+        raise ConfigError("retries and lookback_days must be 0 or more")
     if isinstance(source, Mapping):
         missing = [n for n in names if n not in source]
         if missing:
@@ -812,15 +840,17 @@ def scan_all(
         claims = None if reports_dir is None else _extract_claims(Path(reports_dir), aoi_list)
         tasks = []
         for aoi in aoi_list:
-            task_start = start_d
+            task_start, new_from = start_d, None
             state = previous.get(aoi.name)
             if state and state.last_scene_date:
-                task_start = max(start_d, dt.date.fromisoformat(state.last_scene_date) + dt.timedelta(days=1))
-            opts = dict(options)
-            if since_last:
-                opts["_since_last"] = True
-            tasks.append(_Task(aoi, sources[aoi.name], task_start, end_d, fn, opts, inner_scheduler))
-        up_to_date = [t for t in tasks if t.start > t.end]
+                new_from = max(start_d, dt.date.fromisoformat(state.last_scene_date) + dt.timedelta(days=1))
+                # The history core judges new scenes against the months before them; the
+                # provider's cache serves those again without fetching them.
+                task_start = max(start_d, new_from - dt.timedelta(days=lookback_days))
+            tasks.append(
+                _Task(aoi, sources[aoi.name], task_start, end_d, fn, options, inner_scheduler, new_from)
+            )
+        up_to_date = [t for t in tasks if t.reported_start > t.end]
 
         manifest: dict[str, Any] = {
             "sitewatch_run": RUN_FORMAT,
@@ -833,6 +863,7 @@ def scan_all(
                 "start": start_d.isoformat(),
                 "end": end_d.isoformat(),
                 "since_last": bool(since_last),
+                "lookback_days": lookback_days,
                 "previous_run": str(previous_run) if previous_run else None,
                 "reports_dir": str(reports_dir) if reports_dir else None,
                 "scheduler": scheduler if isinstance(scheduler, str) or scheduler is None else "client",
@@ -852,9 +883,9 @@ def scan_all(
         states: dict[str, AOIState] = dict(previous)
         try:
             for task in up_to_date:
-                outcome = AOIOutcome(task.aoi.name, "up_to_date", start=task.start.isoformat())
+                outcome = AOIOutcome(task.aoi.name, "up_to_date", start=task.reported_start.isoformat())
                 rows[task.aoi.name] = _write_outcome(run_dir, outcome, previous.get(task.aoi.name), True)[0]
-            todo = [t for t in tasks if t.start <= t.end]
+            todo = [t for t in tasks if t.reported_start <= t.end]
             with (
                 contextlib.ExitStack() as stack,
                 dask.config.set(scheduler=inner_scheduler),
