@@ -293,3 +293,35 @@ def test_one_source_per_aoi(tmp_path: Path) -> None:
             scan_fn=fake_scan.fake_scan,
             scheduler="serial",
         )
+
+
+@pytest.mark.e2e
+def test_default_is_sitewatch_scan_on_a_simulated_site(tmp_path: Path) -> None:
+    from sitewatch.simulate import Pad, simulate_site
+
+    site = simulate_site(
+        tmp_path / "sim",
+        start="2024-03-01",
+        end="2024-09-30",
+        size_px=48,
+        base=False,
+        events=[Pad("pad-1", (0, 0), 150, 80, 30, "2024-06-01")],
+        name="sim-tiny",
+        seed=2,
+    )
+    res = scan_all(
+        [site.aoi],
+        f"local:{site.scenes_dir}",
+        start="2024-03-01",
+        end="2024-09-30",
+        out_dir=tmp_path / "run",
+        scheduler="serial",
+    )
+    assert res.ok, res.table()
+    assert read_manifest(res.run_dir)["settings"]["scan_function"] == "sitewatch.batch.sitewatch_scan"
+    fc = json.loads((res.run_dir / "aois" / "sim-tiny" / "alerts.geojson").read_text())
+    assert fc["sitewatch"]["simulated"] is True and fc["sitewatch"]["scenes_used"]
+    assert res.rows[0]["scenes_used"] == len(fc["sitewatch"]["scenes_used"])
+    for feat in fc["features"]:
+        ql = feat["properties"]["quicklook"]
+        assert ql and (res.run_dir / "aois" / "sim-tiny" / ql).read_bytes().startswith(b"\x89PNG")
