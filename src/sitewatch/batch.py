@@ -976,15 +976,24 @@ def _progress(total: int, *, enabled: bool, initial: int) -> Any:
 
 def _extract_claims(reports_dir: Path, aois: Sequence[AOI]) -> list[Any]:
     """Read the reports once, before any scan, so a bad reports folder fails the run at once."""
-    from sitewatch.aoi import load_gazetteer
+    from dataclasses import replace
+
+    from sitewatch.aoi import list_places
     from sitewatch.reports import extract_claims
 
     if not reports_dir.exists():
         raise ConfigError(f"reports folder {reports_dir} does not exist")
-    places = [a.as_place() for a in aois]
-    with contextlib.suppress(SitewatchError):  # no gazetteer: the watched sites alone still resolve
-        places += [p for p in load_gazetteer() if p.name not in {a.name for a in aois}]
-    return list(extract_claims(reports_dir, places=places))
+    known: dict[str, Any] = {}
+    with contextlib.suppress(SitewatchError):  # no registry: the scanned sites alone still resolve
+        known = {p.name: p for p in list_places()}
+    for aoi in aois:
+        place = aoi.as_place()
+        registered = known.get(aoi.name)
+        if registered is not None and not place.aliases:
+            # A site given as a bare geometry keeps the names reports use for it in the registry.
+            place = replace(place, aliases=registered.aliases, display_name=registered.display_name)
+        known[aoi.name] = place
+    return list(extract_claims(reports_dir, places=list(known.values())))
 
 
 def _link_reports(
