@@ -339,21 +339,23 @@ class CachedProvider:
             grid = manifest["grids"].setdefault(key, self._grid_record(gbox))
             for partial in (folder / key).glob(".*.partial") if (folder / key).is_dir() else []:
                 partial.unlink()  # left by an interrupted run
+            todo: list[tuple[Scene, list[str], list[str], Path | None]] = []
             for scene in sorted(scenes, key=lambda s: (s.datetime, s.id)):
                 entry = grid["scenes"].get(scene.id)
                 path = folder / key / entry["file"] if entry else None
                 have = list(entry["bands"]) if entry and path is not None and path.exists() else []
                 missing = [b for b in names if b not in have]
-                if not missing:
+                if missing:
+                    todo.append((scene, have, missing, path))
+                else:
                     stats.scenes_cached += 1
-                    continue
-                log.info("fetching scene %s (%s) from %s", scene.id, ", ".join(missing), self.source)
-                fresh = self.inner.read_scene(scene, missing, gbox)
-                data_bands = list(missing)
-                data = fresh
-                if have:
-                    old = self._read_cached(path, have, gbox)  # type: ignore[arg-type]
-                    data = np.concatenate([old, fresh], axis=0)
+
+            def store(
+                scene: Scene, have: list[str], missing: list[str], path: Path | None, fresh: np.ndarray
+            ) -> None:
+                data, data_bands = fresh, list(missing)
+                if have and path is not None:
+                    data = np.concatenate([self._read_cached(path, have, gbox), fresh], axis=0)
                     data_bands = [*have, *missing]
                 file_name = f"{_safe(scene.id)}.tif"
                 self._write(data, data_bands, gbox, scene, folder / key, file_name)
@@ -368,10 +370,40 @@ class CachedProvider:
                     "fetched_at": _now(),
                 }
                 manifest["updated_at"] = _now()
+                # After every scene, so an interruption keeps everything finished so far.
                 _atomic_write_json(folder / MANIFEST, manifest)
                 stats.scenes_fetched += 1
                 stats.bands_fetched += len(missing)
                 stats.fetched_ids.append(scene.id)
+
+            def fetch(item: tuple[Scene, list[str], list[str], Path | None]) -> np.ndarray:
+                log.info("fetching scene %s (%s) from %s", item[0].id, ", ".join(item[2]), self.source)
+                return self.inner.read_scene(item[0], item[2], gbox)
+
+            threads = max(1, int(getattr(self.inner, "fetch_threads", 1)))
+            if threads == 1 or len(todo) < 2:
+                for item in todo:
+                    store(*item, fetch(item))
+            else:
+                # Scenes are read concurrently (network latency dominates); files and the manifest
+                # are written here, one at a time, in the order the reads finish.
+                from concurrent.futures import ThreadPoolExecutor, as_completed
+
+                failure: BaseException | None = None
+                with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sitewatch-fetch") as pool:
+                    futures = {pool.submit(fetch, item): item for item in todo}
+                    for future in as_completed(futures):
+                        try:
+                            fresh = future.result()
+                        except BaseException as exc:
+                            if failure is None:
+                                failure = exc
+                                for other in futures:
+                                    other.cancel()
+                            continue
+                        store(*futures[future], fresh)
+                if failure is not None:
+                    raise failure
             _atomic_write_json(folder / MANIFEST, manifest)
         self.stats = stats
         log.info(

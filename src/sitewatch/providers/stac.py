@@ -289,7 +289,9 @@ class StacProvider:
     timeout_s : float
         HTTP timeout of catalogue requests.
     read_threads : int
-        Assets read at the same time (odc-stac's thread pool).
+        Assets of one scene read at the same time (odc-stac's thread pool).
+    fetch_threads : int
+        Scenes fetched at the same time by the cache.
     name : str
         The provider name recorded in stacks and the cache.
     """
@@ -304,6 +306,7 @@ class StacProvider:
         headers: Mapping[str, str] | None = None,
         timeout_s: float = 60.0,
         read_threads: int = 4,
+        fetch_threads: int = 4,
         name: str = "stac",
     ) -> None:
         if not url.startswith(("http://", "https://")):
@@ -315,6 +318,7 @@ class StacProvider:
         self.headers = dict(headers or {})
         self.timeout_s = timeout_s
         self.read_threads = max(1, int(read_threads))
+        self.fetch_threads = max(1, int(fetch_threads))
         self.name = name
         self._client: Any = None
 
