@@ -123,6 +123,7 @@ class PlaceMatcher:
         parts = [r"[\s\-‐‑–—_]+".join(re.escape(w) for w in v.split(" ")) for v in alternatives]
         self._exact = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", re.I) if parts else None
         self._skeletons = {v: _skeleton(v) for v in self._names}
+        self._cache: dict[str, tuple[Place | None, Literal["exact", "fuzzy", "unknown"], float]] = {}
 
     @staticmethod
     def _variants(name: str) -> Iterable[str]:
@@ -147,6 +148,15 @@ class PlaceMatcher:
         how : {"exact", "fuzzy", "unknown"}
         score : float
         """
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        result = self._resolve(text)
+        if len(self._cache) < 100_000:
+            self._cache[text] = result
+        return result
+
+    def _resolve(self, text: str) -> tuple[Place | None, Literal["exact", "fuzzy", "unknown"], float]:
         key = fold(text)
         key = re.sub(rf"\s+{_FACILITY}$", "", key) if key not in self._names else key
         for k in (fold(text), key, re.sub(r"^(?:al|el|the) ", "", key)):

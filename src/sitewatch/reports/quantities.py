@@ -73,6 +73,7 @@ _COUNT = re.compile(
     rf"(?:{_QUAL})?(?P<v>{_NUM}|{_WORDNUM})\s+(?P<adj>(?:[A-Za-z.-]+\s+){{0,3}}?)(?P<noun>{_COUNT_NOUNS})\b",
     re.I,
 )
+_ANY_NUMBER = re.compile(r"\d|\b(?:" + _WORDNUM + r")\b", re.I)
 _BARE_COUNT = re.compile(
     rf"{_QUAL}(?P<v>{_NUM})\b(?![\d,.]|\s*(?:%|percent|km|m\b|kilomet|met|mile|feet|ft|sq|square|hectare|acre))",
     re.I,
@@ -193,6 +194,8 @@ def find_quantities(text: str) -> list[Quantity]:
     >>> find_quantities("Its 1.7-kilometer runway")[0].value
     1700.0
     """
+    if not _ANY_NUMBER.search(text):
+        return []  # most sentences hold no number at all; skip the heavier patterns
     taken = [False] * len(text)
     found: list[Quantity] = []
 

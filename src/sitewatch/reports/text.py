@@ -22,6 +22,7 @@ from sitewatch.errors import DataWarning, ReportError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_CHARS",
     "ReportText",
     "html_to_text",
     "load_index",
@@ -32,6 +33,9 @@ __all__ = [
 #: a page capture with scripts rarely passes 2 MB. Anything beyond is cut with a warning,
 #: so a 50 MB file costs the same bounded time and memory as a 4 MB one.
 DEFAULT_MAX_BYTES = 4_000_000
+#: How much extracted text is searched for claims at most (an article is well under 100 000
+#: characters; a dump of a whole site is cut here with a warning).
+DEFAULT_MAX_CHARS = 500_000
 
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|div|p|article|meta|title)\b", re.I)
 # Control characters other than tab, newline, carriage return and form feed mark binary data.
@@ -165,12 +169,28 @@ def _soup_text(html: str) -> tuple[str, str | None]:
     for tag in root.find_all(_BLOCK_TAGS):
         if tag.find(_BLOCK_TAGS):  # the innermost block carries the text
             continue
-        text = tag.get_text(" ", strip=True)
+        text = " ".join(tag.get_text(" ", strip=True).split())
         if text:
             blocks.append(text)
     if not blocks:
         blocks = [line.strip() for line in root.get_text("\n").splitlines() if line.strip()]
     return "\n\n".join(blocks), title
+
+
+def _xml_paragraphs(xml: str) -> str:
+    """Paragraphs of trafilatura's XML output, one per block, whitespace inside each collapsed."""
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8"))
+    main = root.find("main")
+    blocks = []
+    for el in (main if main is not None else root).iter("head", "p", "item", "quote", "cell"):
+        if any(child.tag in ("p", "item") for child in el):
+            continue
+        block = " ".join("".join(el.itertext()).split())
+        if block:
+            blocks.append(block)
+    return "\n\n".join(blocks)
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
@@ -197,22 +217,26 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     try:
         import trafilatura
 
-        text = trafilatura.extract(
+        xml = trafilatura.extract(
             html,
+            output_format="xml",
             include_comments=False,
             include_tables=False,
             include_links=False,
             favor_precision=True,
             deduplicate=True,
         )
+        text = _xml_paragraphs(xml) if xml else None
         meta = trafilatura.extract_metadata(html)
         title = meta.title if meta is not None else None
     except Exception:  # trafilatura is best effort; the structural pass below always works
         text = None
-    fallback, soup_title = _soup_text(html)
-    if not text or len(text) < 0.3 * len(fallback):
-        text = fallback
-    text = re.sub(r"\n(?!\n)", "\n\n", text)  # one paragraph per line, as blank-line separated blocks
+    soup_title = None
+    if not text or len(text) < 300:
+        # Too little to be the article: trafilatura missed it; read the page by its structure.
+        fallback, soup_title = _soup_text(html)
+        if len(fallback) > len(text or ""):
+            text = fallback
     title = title or soup_title
     if title and not text.lstrip().startswith(title[:40]):
         text = f"{title}\n\n{text}"
@@ -303,6 +327,7 @@ def read_report(
     published: dt.date | str | None = None,
     encoding: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_chars: int = DEFAULT_MAX_CHARS,
     index: dict[str, dict[str, Any]] | None = None,
 ) -> ReportText:
     """Read one report file (plain text or HTML) into clean text with its metadata.
@@ -318,6 +343,8 @@ def read_report(
         then charset-normalizer).
     max_bytes : int
         Read at most this many bytes (a larger file is cut with a :class:`DataWarning`).
+    max_chars : int
+        Search at most this many characters of the decoded / extracted text.
     index : dict, optional
         File name -> metadata, as :func:`load_index` returns; read from the file's
         folder when not given.
@@ -334,7 +361,7 @@ def read_report(
     Warns
     -----
     DataWarning
-        When the file is empty or was cut at ``max_bytes``.
+        When the file is empty or was cut at ``max_bytes`` / ``max_chars``.
     """
     p = Path(path)
     where = str(p)
@@ -365,6 +392,16 @@ def read_report(
     if kind == "html":
         text, title = html_to_text(text)
     text = _normalise(text)
+    if len(text) > max_chars:
+        cut = text.rfind("\n", 0, max_chars)
+        text = text[: cut if cut > max_chars // 2 else max_chars]
+        truncated = True
+        warnings.warn(
+            f"report {where} holds more than {max_chars} characters of text; only the first "
+            f"{len(text)} were searched for claims",
+            DataWarning,
+            stacklevel=2,
+        )
     if not text.strip():
         warnings.warn(f"report {where} is empty: no claims can come from it", DataWarning, stacklevel=2)
 
