@@ -866,7 +866,9 @@ def scan_all(
                 "lookback_days": lookback_days,
                 "previous_run": str(previous_run) if previous_run else None,
                 "reports_dir": str(reports_dir) if reports_dir else None,
-                "scheduler": scheduler if isinstance(scheduler, str) or scheduler is None else "client",
+                "scheduler": (scheduler or "threads")
+                if isinstance(scheduler, str) or scheduler is None
+                else "client",
                 "workers": workers,
                 "retries": retries,
                 "inner_scheduler": inner_scheduler,
