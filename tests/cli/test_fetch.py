@@ -161,3 +161,21 @@ def test_scan_through_the_stac_source_then_rescan_fetches_nothing(
     assert stac_server.requests("/files/") == []  # no pixel I/O: every scene came from the cache
     assert all(r["path"].startswith("/v1") for r in stac_server.log)  # only the catalogue was asked
     assert second.scenes_used == first.scenes_used
+
+
+def test_cli_scan_with_a_stac_source_and_a_rescan_fetches_nothing(
+    stac_server: StacServer, registry: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("sitewatch.cli.scan")
+    args = ["scan", "--aoi", "testsite", "--source", f"stac:{stac_server.url}#sentinel-2-l2a"]
+    args += ["--start", "2024-05-01", "--end", "2024-05-31", "--cache-dir", str(tmp_path / "cache")]
+    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a1.geojson")])
+    assert first.exit_code == 0, first.output
+    assert "4 scenes used" in first.output and stac_server.requests("/files/")
+    stac_server.reset_counts()
+    second = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a2.geojson")])
+    assert second.exit_code == 0, second.output
+    assert stac_server.requests("/files/") == []  # the rescan reads every pixel from the cache
+    a1 = json.loads((tmp_path / "a1.geojson").read_text())
+    a2 = json.loads((tmp_path / "a2.geojson").read_text())
+    assert a1["features"] == a2["features"]
