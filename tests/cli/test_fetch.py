@@ -179,3 +179,25 @@ def test_cli_scan_with_a_stac_source_and_a_rescan_fetches_nothing(
     a1 = json.loads((tmp_path / "a1.geojson").read_text())
     a2 = json.loads((tmp_path / "a2.geojson").read_text())
     assert a1["features"] == a2["features"]
+
+
+def test_cli_scan_with_sentinelhub(sh_server: SentinelHubServer, registry: Path, tmp_path: Path) -> None:
+    pytest.importorskip("sitewatch.cli.scan")
+    args = [
+        "scan",
+        "--aoi",
+        "testsite",
+        "--source",
+        "sentinelhub",
+        "--start",
+        "2024-05-01",
+        "--end",
+        "2024-05-31",
+    ]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "alerts.geojson")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "4 scenes used" in result.output and len(sh_server.process_calls) == 4
+    assert sh_server.client_secret not in result.output
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and len(sh_server.process_calls) == 4  # nothing fetched the second time
