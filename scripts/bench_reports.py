@@ -52,7 +52,11 @@ def main() -> None:
             for _ in range(n):
                 fh.write(paras)
             fh.write("</article></body></html>")
-        rows = [("original report", src), (f"{args.size_mb:.0f} MB text", big), (f"{args.size_mb:.0f} MB HTML", html)]
+        rows = [
+            ("original report", src),
+            (f"{args.size_mb:.0f} MB text", big),
+            (f"{args.size_mb:.0f} MB HTML", html),
+        ]
         print(f"{'input':<18} {'size MB':>8} {'claims':>7} {'seconds':>8} {'peak MB':>8}")
         base_t = None
         for label, path in rows:

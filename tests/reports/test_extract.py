@@ -236,3 +236,58 @@ def test_claims_round_trip_through_the_validated_file(tmp_path, shared_claims):
     path = tmp_path / "claims.json"
     path.write_text(json.dumps(claims_document(shared_claims)))
     assert load_claims(path) == shared_claims
+
+
+MORE = """Turkish drones struck the vicinity of the Hemo base west of Qamishli on Tuesday night, \
+according to local sources. No casualties were reported.
+
+A U.S. Army spokesperson said that troops had not left the al-Tanf garrison and that no drawdown was planned.
+
+Satellite imagery from Maxar dated March 3 shows new hangars under construction at Ain al Asad, where the \
+runway was extended by 300 meters in 2023.
+
+The SDF handed over Tell Brak to coalition forces earlier this month. Residents said dozens of trucks loaded \
+with cement blocks entered the Shaddadi base over the weekend.
+
+Two C-130 transport planes landed at Qasraq airstrip on 2 March, a week after bulldozers began clearing land \
+east of the runway. The cleared area is roughly 400 meters long and 150 meters wide.
+"""
+
+
+@pytest.fixture
+def more_claims(tmp_path):
+    path = tmp_path / "more.txt"
+    path.write_text(MORE, encoding="utf-8")
+    return extract_claims(path, published=dt.date(2024, 3, 10))
+
+
+def test_more_phrasings(more_claims):
+    (attack,) = pick(more_claims, site="hemo", event="attack")
+    assert attack.when["start"] == "2024-03-05" and attack.hedged
+    (left,) = pick(more_claims, site="al-tanf", event="withdrawal")
+    assert left.negated
+    assert not pick(more_claims, site="al-tanf", event="presence")  # "garrison" is part of the name
+    hangars = pick(more_claims, site="ain-al-asad", event="construction", start="2024-03-03")
+    assert hangars and not any(q["kind"] == "count" for q in hangars[0].quantities)  # "March 3" is no count
+    assert pick(more_claims, site="ain-al-asad", event="construction", start="2023-01-01", end="2023-12-31")
+    assert pick(more_claims, site="tell-brak", event="withdrawal", start="2024-03-01", end="2024-03-10")
+    (trucks,) = pick(more_claims, site="al-shaddadi", event="arrival")
+    assert (trucks.when["start"], trucks.when["end"]) == ("2024-03-09", "2024-03-10")
+    assert trucks.quantities[0]["qualifier"] == "approx"
+    assert pick(more_claims, site="qasrak", event="air_activity", start="2024-03-02")
+    (clearing,) = pick(more_claims, site="qasrak", event="construction")
+    assert clearing.when["end"] < "2024-03-02"  # "a week after bulldozers began": they came first
+    dims = [q for q in clearing.quantities if q["kind"] == "dimensions"]
+    assert [(d["length_m"], d["width_m"]) for d in dims] == [(400.0, 150.0)]
+
+
+def test_extractor_survives_odd_text(tmp_path):
+    odd = (
+        "In 2025. May. 31 May 2099 and 2,000,000 m. Between and. From to onward. Qasrak Qasrak Qasrak.\n"
+        "the base the base these sites. ((( ))) — – … \u200b\u00a0\ufeff 3 by by 4 m. "
+        "12 x 0 m pad at Qasrak. "
+    ) + "Z" * 5000
+    path = tmp_path / "odd.txt"
+    path.write_text(odd)
+    claims = extract_claims(path, published=dt.date(2025, 1, 1))
+    assert all(c.site in (None, "qasrak") for c in claims)

@@ -115,6 +115,7 @@ _RELATIVE: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("recently", re.compile(r"\b(?:recently|lately)\b", re.I)),
+    ("weekend", re.compile(r"\b(?P<which>over\s+the|this|last|past|at\s+the)\s+weekend\b", re.I)),
 ]
 
 _RANGE_LEFT = re.compile(r"\b(between|from)\s*$", re.I)
@@ -277,7 +278,7 @@ def _find_atoms(text: str) -> list[_Atom]:
                     and not _PREP_BEFORE_BARE.search(before)
                 ):
                     continue
-                bare_may = m.group("mon").lower() == "may" and not (g.get("y") or g.get("part"))
+                bare_may = (g.get("mon") or "").lower() == "may" and not (g.get("y") or g.get("part"))
                 if (
                     kind == "month"
                     and bare_may
@@ -421,6 +422,10 @@ def _relative(
             back = 7
         d = anchor - dt.timedelta(days=back)
         return d, d, f"the {g['wd'].title()} on or before {anchor.isoformat()}"
+    if kind == "weekend":
+        # The last Saturday-Sunday that began on or before the anchor.
+        saturday = anchor - dt.timedelta(days=(anchor.weekday() - 5) % 7)
+        return saturday, min(saturday + day, anchor), "the weekend on or before publication"
     if kind == "recently":
         return (
             anchor - dt.timedelta(days=92),

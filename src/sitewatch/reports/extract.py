@@ -67,7 +67,7 @@ _TRIGGERS: dict[str, str] = {
         r"withdr[ae]w\w*|evacuat\w*|pull(?:ed|ing|s)?\s+out|pull-?out|drawdown|draw(?:ing|n)?\s+down|"
         r"vacat(?:e|ed|ing)|abandon\w*|dismantl\w*|hand(?:ed|ing)?\s+over|handover|departed|"
         r"clos(?:ed|ing|ure\s+of)\s+(?:the\s+|its\s+)?(?:base|facility|site|outpost)|exit(?:ed)?\s+from|"
-        r"reduc(?:e|ed|es|ing|tion)|consolidat\w+"
+        r"reduc(?:e|ed|es|ing|tion)|consolidat\w+|(?:ha[sd]|have|had\s+not|not|never)\s+left"
     ),
     "arrival": (
         r"convoys?|reinforc\w*|deliver(?:y|ies|ed|ing)?|arriv(?:e|ed|es|ing|al)|trucks?|lorries|shipments?|"
@@ -363,6 +363,10 @@ def _cues(sentence: str, trig: _Trigger, dates: Sequence[DateMention] = ()) -> t
             continue
         negated = True
         cues.append(m.group(0))
+    inner = re.search(r"\b(?:not|never)\b", trig.text, re.I)
+    if inner and not negated:  # "had not left"
+        negated = True
+        cues.append(inner.group(0))
     if (
         re.search(r"\b(?:denied|denies|deny|refuted|rejected)\b", sentence[: trig.start], re.I)
         and not negated
@@ -453,8 +457,16 @@ def extract_text_claims(
             ]
             caption = bool(_CAPTION.search(sentence))
             triggers = [] if caption else _triggers(sentence)
+            # "al-Tanf garrison", "Hemo training centre": words inside a place name are not events.
+            triggers = [
+                t for t in triggers if not any(m.offset <= t.start < m.offset + m.length for m in mentions)
+            ]
             dates = find_dates(sentence, published=published, context=context_date)
-            quantities = find_quantities(sentence)
+            quantities = [
+                q
+                for q in find_quantities(sentence)
+                if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
+            ]  # "dated March 3 shows new hangars" holds no count of hangars
             events_here = {t.event for t in triggers}
 
             for a in _ANAPHOR.finditer(sentence):

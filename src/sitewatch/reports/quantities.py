@@ -67,6 +67,11 @@ _DIMS = re.compile(
     rf"(?P<b>{_NUM})[\s-]*{_LEN_UNIT}\b",
     re.I,
 )
+_LONG_WIDE = re.compile(
+    rf"(?:{_QUAL})?(?P<a>{_NUM})[\s-]*{_LEN_UNIT.replace('?P<unit>', '?P<unit_a>')}[\s-]+long,?\s+(?:and\s+)?"
+    rf"(?:{_QUAL.replace('?P<qual>', '?:')})?(?P<b>{_NUM})[\s-]*{_LEN_UNIT}[\s-]+wide\b",
+    re.I,
+)
 _AREA = re.compile(rf"(?:{_QUAL})?(?P<v>{_NUM})[\s-]*{_AREA_UNIT}(?![a-z])", re.I)
 _LENGTH = re.compile(rf"(?:{_QUAL})?(?P<v>{_NUM})[\s-]*{_LEN_UNIT}(?![a-z0-9²])", re.I)
 _COUNT = re.compile(
@@ -206,7 +211,7 @@ def find_quantities(text: str) -> list[Quantity]:
         for i in range(m.start(), m.end()):
             taken[i] = True
 
-    for m in _DIMS.finditer(text):
+    for m in [*_DIMS.finditer(text), *_LONG_WIDE.finditer(text)]:
         if not free(m):
             continue
         unit_b = _LENGTH_UNITS[m.group("unit").lower()]

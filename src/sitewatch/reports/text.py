@@ -238,6 +238,7 @@ def html_to_text(html: str) -> tuple[str, str | None]:
         if len(fallback) > len(text or ""):
             text = fallback
     title = title or soup_title
+    text = text or ""
     if title and not text.lstrip().startswith(title[:40]):
         text = f"{title}\n\n{text}"
     return text, title
