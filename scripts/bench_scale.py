@@ -311,9 +311,11 @@ def part_c(args: argparse.Namespace, workdir: Path) -> None:
     from distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
-    with LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            client.submit(sum, [1, 2]).result()
+    with (
+        LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        client.submit(sum, [1, 2]).result()
     startup = time.perf_counter() - t0
     serial = rows[0][1]
     for sched, secs, digest in rows:

@@ -52,6 +52,13 @@ _BATCH_OPTIONS = [
         "--workers", type=click.IntRange(min=1), default=None, help="Local workers (default: CPUs)."
     ),
     click.option(
+        "--reports",
+        "reports_dir",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="With --all: a folder of text reports; their claims are linked to each site's alerts.",
+    ),
+    click.option(
         "--since-last",
         is_flag=True,
         help="With --all: only scenes newer than the previous run beside --out-dir; mark new/updated alerts.",
@@ -181,13 +188,6 @@ def run_batch(
 @click.option("--start", type=date_type, required=True, help="First date, YYYY-MM-DD.")
 @click.option(
     "--end", type=date_type, default=lambda: dt.date.today().isoformat(), help="Last date (default today)."
-)
-@click.option(
-    "--reports",
-    "reports_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Folder of text reports whose claims are linked to the alerts.",
 )
 @batch_options
 @click.pass_context
