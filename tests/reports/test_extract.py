@@ -34,12 +34,14 @@ def pick(claims, *, file=None, site=None, event=None, start=None, end=None):
     return out
 
 
+@pytest.mark.e2e
 def test_sources_carry_index_metadata(shared_claims):
     c = pick(shared_claims, file=QASRAK)[0]
     assert c.source["published"] == "2025-12-07"
     assert c.source["url"] == "https://english.iswnews.com/?p=39285"
 
 
+@pytest.mark.e2e
 def test_quotes_point_into_the_report_text(shared_dir, shared_claims):
     texts = {f: read_report(shared_dir / "reports" / f).text for f in (QASRAK, AIN)}
     for c in shared_claims:
@@ -48,6 +50,7 @@ def test_quotes_point_into_the_report_text(shared_dir, shared_claims):
         assert "\n\n" not in c.quote["text"]
 
 
+@pytest.mark.e2e
 def test_qasrak_pads_with_sizes(shared_claims):
     pads = [
         c
@@ -61,6 +64,7 @@ def test_qasrak_pads_with_sizes(shared_claims):
     assert (pads[0].when["start"], pads[0].when["end"]) == ("2025-01-01", "2025-04-30")  # "early 2025"
 
 
+@pytest.mark.e2e
 def test_qasrak_runway_length_and_base_area(shared_claims):
     qs = [q for c in pick(shared_claims, file=QASRAK, site="qasrak") for q in c.quantities]
     assert any(q["kind"] == "length" and q["value"] == 1700.0 and q.get("noun") == "runway" for q in qs)
@@ -69,33 +73,39 @@ def test_qasrak_runway_length_and_base_area(shared_claims):
     assert {q["value"] for q in qs if q["kind"] == "distance"} >= {30000.0, 33000.0}
 
 
+@pytest.mark.e2e
 def test_base_built_late_2017_early_2018(shared_claims):
     c = pick(shared_claims, site="qasrak", event="construction", start="2017-09-01", end="2018-04-30")
     assert c and c[0].site_match == "coreference"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("day", ["2025-05-24", "2025-07-23", "2025-10-18"])
 def test_qasrak_aircraft_dates(shared_claims, day):
     assert pick(shared_claims, file=QASRAK, site="qasrak", event="air_activity", start=day, end=day)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("day", ["2025-09-28", "2025-10-18"])
 def test_qasrak_convoy_dates(shared_claims, day):
     assert pick(shared_claims, file=QASRAK, site="qasrak", event="arrival", start=day, end=day)
 
 
+@pytest.mark.e2e
 def test_qasrak_expansion_from_july_2025(shared_claims):
     c = pick(shared_claims, site="qasrak", event="construction", start="2025-07-01", end="2025-12-07")
     assert c and not c[0].negated and not c[0].hedged
     assert c[0].when["text"] == "from July 2025 onward"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("site", ["conoco", "al-omar", "green-village"])
 def test_withdrawals_january_to_october_2025(shared_claims, site):
     c = pick(shared_claims, site=site, event="withdrawal", start="2025-01-01", end="2025-10-31")
     assert len(c) == 1 and c[0].site_match == "exact" and not c[0].negated
 
 
+@pytest.mark.e2e
 def test_planned_transfer_is_hedged(shared_claims):
     plans = [
         c for c in pick(shared_claims, site="al-omar", event="withdrawal") if "intended" in c.quote["text"]
@@ -105,11 +115,13 @@ def test_planned_transfer_is_hedged(shared_claims):
     assert {c.site for c in arrivals} == {"qasrak", "al-shaddadi"}
 
 
+@pytest.mark.e2e
 def test_these_sites_excludes_the_growing_base(shared_claims):
     c = [x for x in shared_claims if x.site_text == "these sites"]
     assert {x.site for x in c} == {"conoco", "al-omar", "green-village"}
 
 
+@pytest.mark.e2e
 def test_ain_al_asad_convoy_on_saturday(shared_claims):
     c = pick(
         shared_claims, file=AIN, site="ain-al-asad", event="arrival", start="2025-04-19", end="2025-04-19"
@@ -118,10 +130,12 @@ def test_ain_al_asad_convoy_on_saturday(shared_claims):
     assert c[0].site_kind == "place"  # a gazetteer entry, not a watched site
 
 
+@pytest.mark.e2e
 def test_no_claims_from_photo_captions(shared_claims):
     assert not [c for c in shared_claims if "file photo" in c.quote["text"]]
 
 
+@pytest.mark.e2e
 def test_al_walid_is_not_forced_onto_a_base(shared_claims):
     for c in shared_claims:
         if "al-Walid" in c.site_text or "Al-Waleed" in c.site_text:
@@ -232,6 +246,7 @@ def test_binary_file_is_an_error(tmp_path):
         extract_claims(path)
 
 
+@pytest.mark.e2e
 def test_claims_round_trip_through_the_validated_file(tmp_path, shared_claims):
     path = tmp_path / "claims.json"
     path.write_text(json.dumps(claims_document(shared_claims)))

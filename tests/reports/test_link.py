@@ -16,6 +16,8 @@ from sitewatch.reports import (
     load_claims,
 )
 
+pytestmark = pytest.mark.e2e  # claims come from the shared real reports
+
 START, END = "2024-10-01", "2025-11-30"
 
 
