@@ -184,6 +184,7 @@ class LoopbackServer:
         self.failures: list[Failure] = []
         self.bytes_served = 0
         self.errors: list[str] = []
+        self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
         server = self
 
@@ -195,6 +196,8 @@ class LoopbackServer:
                 # Headers and body go out as separate writes; without this, Nagle + delayed ACK
                 # add ~40 ms to every keep-alive request, which no real server suffers.
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with server.lock:
+                    server.connections.add(self.connection)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -224,6 +227,12 @@ class LoopbackServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        # Keep-alive connections would go on being served by their handler threads.
+        with self.lock:
+            for conn in self.connections:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self.connections.clear()
 
     def fail(self, pattern: str, kind: str, *, times: int = 1, retry_after: str | None = None) -> None:
         with self.lock:

@@ -251,3 +251,30 @@ def test_tiles_of_one_day_are_one_scene(tmp_path: Path) -> None:
         assert stack.sizes["time"] == 1 and np.isfinite(stack.values).all()
     finally:
         server.stop()
+
+
+@pytest.mark.e2e
+def test_rescan_works_offline_from_the_cache(
+    s2_series: list[SyntheticScene], site_aoi: Any, tmp_path: Path
+) -> None:
+    from sitewatch.errors import ProviderWarning
+
+    server = StacServer().start()
+    for scene in s2_series:
+        server.add_scene(scene)
+    p = get_provider(f"stac:{server.url}", cache_dir=tmp_path)
+    scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
+    online = p.load(scenes, aoi=site_aoi, bands=["B04", "SCL"])
+    server.stop()
+    with pytest.warns(ProviderWarning, match="working offline with the 3 scene"):
+        offline_scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
+    assert [s.id for s in offline_scenes] == [s.id for s in scenes]
+    offline = p.load(offline_scenes, aoi=site_aoi, bands=["B04", "SCL"])
+    np.testing.assert_array_equal(offline.values, online.values)
+    with pytest.warns(ProviderWarning):
+        again = list(p.search(site_aoi, dt.date(2024, 5, 10), dt.date(2024, 5, 31)))
+    assert [s.date.day for s in again] == [16]
+    # Nothing cached for another AOI: the network error itself is reported.
+    other = get_provider(f"stac:{server.url}", cache_dir=tmp_path / "empty")
+    with pytest.raises(ProviderError):
+        list(other.search(site_aoi, *MAY))

@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import shutil
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from sitewatch.errors import CacheError, ConfigError, NoScenesError
+from sitewatch.errors import (
+    CacheError,
+    ConfigError,
+    CredentialsError,
+    NoScenesError,
+    ProviderError,
+    ProviderWarning,
+    RateLimitError,
+)
 from sitewatch.providers.base import CATEGORICAL_BANDS, DEFAULT_BANDS
 
 if TYPE_CHECKING:
@@ -288,8 +297,86 @@ class CachedProvider:
         *,
         max_cloud_fraction: float | None = None,
     ) -> Iterator[Scene]:
-        """Yield the scenes the service has (metadata only; the cache is not consulted)."""
-        return self.inner.search(aoi, start, end, max_cloud_fraction=max_cloud_fraction)
+        """Yield the scenes the service has (metadata only), oldest first.
+
+        When the service cannot be reached (a :class:`~sitewatch.errors.ProviderError`
+        other than refused credentials or rate limiting), the scenes already cached for
+        the AOI in the date range are yielded instead, with a
+        :class:`~sitewatch.errors.ProviderWarning`: a rescan works offline.
+        """
+        try:
+            scenes = list(self.inner.search(aoi, start, end, max_cloud_fraction=max_cloud_fraction))
+        except (CredentialsError, RateLimitError):
+            raise
+        except ProviderError as exc:
+            cached = self.cached_scenes(aoi, start, end, max_cloud_fraction=max_cloud_fraction)
+            if not cached:
+                raise
+            warnings.warn(
+                f"{exc} -- working offline with the {len(cached)} scene(s) cached for "
+                f"{aoi.name if aoi else 'this grid'}",
+                ProviderWarning,
+                stacklevel=2,
+            )
+            scenes = cached
+        yield from scenes
+
+    def cached_scenes(
+        self,
+        aoi: AOI | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        *,
+        max_cloud_fraction: float | None = None,
+    ) -> list[Scene]:
+        """The scenes the cache holds for an AOI (any grid) in a date range, from the manifest.
+
+        Parameters
+        ----------
+        aoi : AOI, optional
+        start, end : datetime.date, optional
+        max_cloud_fraction : float, optional
+
+        Returns
+        -------
+        list of Scene
+            Oldest first; ``bands`` are those cached on every grid holding the scene.
+        """
+        from sitewatch.types import Scene
+
+        folder = self._aoi_dir(aoi)
+        if not (folder / MANIFEST).exists():
+            return []
+        manifest = _read_manifest(folder / MANIFEST, folder.name)
+        found: dict[str, dict[str, Any]] = {}
+        bands: dict[str, set[str]] = {}
+        for grid in manifest["grids"].values():
+            for scene_id, entry in grid.get("scenes", {}).items():
+                if entry.get("source") != self.source:
+                    continue
+                found.setdefault(scene_id, entry)
+                bands[scene_id] = bands.get(scene_id, set(entry["bands"])) & set(entry["bands"])
+        scenes = []
+        for scene_id, entry in found.items():
+            when = dt.datetime.fromisoformat(entry["datetime"])
+            cloud = entry.get("cloud_fraction")
+            if (start and when.date() < start) or (end and when.date() > end):
+                continue
+            if max_cloud_fraction is not None and cloud is not None and cloud > max_cloud_fraction:
+                continue
+            scenes.append(
+                Scene(
+                    id=scene_id,
+                    datetime=when,
+                    bands=tuple(b for b in entry["bands"] if b in bands[scene_id]),
+                    provider=self.name,
+                    location=self.source,
+                    processing_level=entry.get("processing_level"),
+                    cloud_fraction=cloud,
+                    properties={"cached": True},
+                )
+            )
+        return sorted(scenes, key=lambda sc: (sc.datetime, sc.id))
 
     def _aoi_dir(self, aoi: AOI | None) -> Path:
         from sitewatch.aoi import check_name
