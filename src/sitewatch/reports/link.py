@@ -528,7 +528,8 @@ def _link_one(
         a, b = window(props)
         lo = (start - tol) if start else dt.date.min
         hi = (end + tol) if end else dt.date.max
-        return a <= hi and b >= lo
+        # last_unchanged shows no change yet: the change lies in (last_unchanged, first_detected].
+        return (a < hi or a == b) and b >= lo
 
     near = [f for f in features if overlaps(f["properties"])]
     types = EVENT_CHANGE_TYPES.get(claim.event)
