@@ -31,7 +31,7 @@ import datetime as dt
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ __all__ = [
     "SimulatedSite",
     "demo_events",
     "random_events",
+    "score_alerts",
     "simulate_site",
 ]
 
@@ -647,7 +648,9 @@ def _degrade(
     # illumination (season) and haze: additive, stronger in blue, with a gradient
     doy = day.timetuple().tm_yday
     gain = 1.0 + 0.04 * math.cos(2 * math.pi * (doy - 172) / 365.0)
-    haze = float(rng.gamma(1.5, 0.35))
+    # residual aerosol after L2A correction: mostly small, either sign, now and then a hazy day
+    haze = float(rng.normal(0.05, 0.2)) + (float(rng.gamma(1.5, 0.5)) if rng.random() < 0.1 else 0.0)
+    haze = max(haze, -0.3)
     ramp = np.linspace(-1, 1, w, dtype=np.float32)[None, :] * float(rng.uniform(-0.4, 0.4))
     haze_spec = np.asarray([900, 700, 500, 300, 280, 120, 80], np.float32)[:, None, None]
     img = img * gain + haze * haze_spec * (1 + ramp)[None]
@@ -884,22 +887,28 @@ def _write_json(path: Path, doc: Any) -> None:
     tmp.replace(path)
 
 
-def demo_events() -> list[Any]:
+def demo_events(size_m: float = 3000.0) -> list[Any]:
     """The reported Qasrak events, as simulator events (the demo's scenario).
 
     Two pads in the eastern sector first seen in early 2025 (about 193 m x 94 m and
-    84 m x 60 m, the larger after a few weeks of levelling), a runway extension and
-    earthworks of the expansion from July 2025, and a compound evacuated in autumn 2025
-    (as at the sites US forces left in 2025).
+    84 m x 60 m, the larger after a few weeks of levelling), earthworks of the expansion
+    from July 2025, a 300 m runway extension in August 2025, and the compound evacuated in
+    autumn 2025 (as at the sites US forces left in 2025).
+
+    Parameters
+    ----------
+    size_m : float
+        Width of the simulated square; positions scale with it (3000 m is the reference).
 
     Returns
     -------
     list
     """
+    k = size_m / 3000.0
     return [
-        Pad("pad-193x94", (700.0, 350.0), 193.0, 94.0, 75.0, "2025-02-12", earthworks_days=35),
-        Pad("pad-84x60", (820.0, -150.0), 84.0, 60.0, 165.0, "2025-03-20"),
-        Earthworks("expansion-jul-2025", (450.0, 900.0), 260.0, 140.0, 20.0, "2025-07-15"),
+        Pad("pad-193x94", (950.0 * k, 500.0 * k), 193.0, 94.0, 75.0, "2025-02-12", earthworks_days=35),
+        Pad("pad-84x60", (1000.0 * k, -250.0 * k), 84.0, 60.0, 165.0, "2025-03-20"),
+        Earthworks("expansion-jul-2025", (450.0 * k, 900.0 * k), 260.0, 140.0, 20.0, "2025-07-15"),
         RunwayExtension("runway-extension-300m", 300.0, "2025-08-20"),
         Evacuation("compound-evacuation", "2025-09-10", "2025-10-25", fraction=0.85),
     ]
@@ -962,3 +971,90 @@ def random_events(
             )
         )
     return events
+
+
+def score_alerts(
+    alerts: Mapping[str, Any], truth: Mapping[str, Any], *, min_overlap: float = 0.2
+) -> dict[str, Any]:
+    """Compare an alerts FeatureCollection with a simulator's ``truth.geojson``.
+
+    A truth event is found when an alert covers at least ``min_overlap`` of it (or it
+    covers that share of the alert). Alerts matching no event are false alerts.
+
+    Parameters
+    ----------
+    alerts : mapping
+        The alerts FeatureCollection (as written by ``sitewatch scan``).
+    truth : mapping
+        The truth FeatureCollection (as written by :func:`simulate_site`).
+    min_overlap : float
+
+    Returns
+    -------
+    dict
+        ``events``: one record per expected event (found, type_ok, date_error_days,
+        area_error, length_error, alert id); ``false_alerts``: ids and types of alerts
+        matching nothing; ``recall``, ``type_accuracy``, ``n_false``.
+    """
+    from shapely.geometry import shape
+
+    crs = truth.get("sitewatch_simulation", {}).get("crs") or "EPSG:3857"
+    tr = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+
+    def metric(geom_doc: Any) -> Any:
+        g = shape(geom_doc)
+        return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+    feats = [(f, metric(f["geometry"])) for f in alerts.get("features", []) if f.get("geometry")]
+    used: set[int] = set()
+    events = []
+    for t in truth.get("features", []):
+        tp = t["properties"]
+        if not tp.get("expected_alert"):
+            continue
+        tg = metric(t["geometry"])
+        best, best_ov = None, 0.0
+        for i, (_f, g) in enumerate(feats):
+            inter = g.intersection(tg).area
+            ov = max(inter / max(tg.area, 1e-9), inter / max(g.area, 1e-9))
+            if ov > best_ov:
+                best, best_ov = i, ov
+        rec: dict[str, Any] = {
+            "name": tp.get("name"),
+            "change_type": tp["change_type"],
+            "date": tp["date"],
+            "found": best is not None and best_ov >= min_overlap,
+        }
+        if rec["found"] and best is not None:
+            used.add(best)
+            ap = feats[best][0]["properties"]
+            rec["alert_id"] = ap.get("id")
+            rec["alert_type"] = ap.get("change_type")
+            rec["type_ok"] = ap.get("change_type") == tp["change_type"]
+            fd = ap.get("first_detected")
+            if fd:
+                rec["date_error_days"] = (dt.date.fromisoformat(fd) - dt.date.fromisoformat(tp["date"])).days
+            if tp["change_type"] in ("new_pad", "earthworks", "runway_change") and tp.get("area_m2"):
+                rec["area_error"] = round(abs(ap.get("area_m2", 0) - tp["area_m2"]) / tp["area_m2"], 3)
+            want_len = tp.get("added_length_m") or tp.get("length_m")
+            got_len = (ap.get("evidence") or {}).get("added_length_m") or ap.get("length_m")
+            if want_len and got_len and tp["change_type"] != "evacuation":
+                rec["length_error"] = round(abs(got_len - want_len) / want_len, 3)
+            if tp["change_type"] == "evacuation":
+                rec["fraction_affected"] = (ap.get("evidence") or {}).get("fraction_affected")
+                rec["fraction_truth"] = tp.get("fraction_affected")
+        events.append(rec)
+    false = [
+        {"id": f["properties"].get("id"), "change_type": f["properties"].get("change_type")}
+        for i, (f, _) in enumerate(feats)
+        if i not in used
+    ]
+    # an alert overlapping an already matched event (the same object split) is not an event found
+    n = len(events)
+    return {
+        "events": events,
+        "false_alerts": false,
+        "recall": round(sum(e["found"] for e in events) / n, 3) if n else None,
+        "type_accuracy": round(sum(bool(e.get("type_ok")) for e in events) / n, 3) if n else None,
+        "n_false": len(false),
+    }

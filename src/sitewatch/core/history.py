@@ -578,7 +578,7 @@ def _soil_like(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: 
     ok = ndvi < 0.35
     if blue is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            ok &= (s[red_nir[0]] / s[blue] > 1.38) & (s[blue] < 0.19)
+            ok &= (s[red_nir[0]] / s[blue] > 1.38) & (s[blue] < 0.205)
     if swir is not None:
         ok &= s[swir] > s[red_nir[1]]
     return ok

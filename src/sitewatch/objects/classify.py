@@ -98,7 +98,7 @@ def is_asphalt_like(s: Spectrum) -> bool:
 def is_earth_like(s: Spectrum) -> bool:
     """Bright bare ground with SWIR above NIR: levelled, exposed subsoil or fill."""
     i = spectral_indices(s)
-    return i["ndvi"] < 0.2 and _g(s, "B02") >= 0.15 and i["swir_nir"] >= 1.15
+    return i["ndvi"] < 0.2 and _g(s, "B02") >= 0.17 and i["swir_nir"] >= 1.15 and i["red_blue"] < 1.45
 
 
 def is_built_like(s: Spectrum) -> bool:

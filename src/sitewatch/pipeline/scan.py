@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 import xarray as xr
 
 from sitewatch.alerts import Alert, alert_feature, alert_id, confidence_from_parts, confidence_parts
@@ -466,6 +467,7 @@ def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) ->
     built = (ndvi < 0.3) & (
         asphalt
         | ((vis > 0.2) & (red_blue < 1.3))
+        | ((spec["B02"] >= 0.15) & (red_blue < 1.45) & (ndvi < 0.2))
         | ((spec["B02"] >= 0.15) & (swir_nir < 1.15) & (red_blue < 1.3))
         | ((spec["B02"] < 0.13) & (red_blue < 1.3) & (hi < 0.2))
     )
@@ -485,6 +487,67 @@ def _runways(asphalt: np.ndarray, gbox: Any, res_m: float) -> list[dict[str, Any
         if m["length_m"] >= 400 and m["length_m"] >= 8 * max(m["width_m"], 1):
             out.append({"label": lab, "geometry": geom, **m, "mask": np.asarray(labels) == lab})
     return out
+
+
+def _unmixed_measure(
+    stack: xr.DataArray, clear: np.ndarray, mask: np.ndarray, first_t: int, gbox: Any, *, ring_px: int = 2
+) -> dict[str, float] | None:
+    """Sub-pixel size of an object: each pixel's share of the object's change vector.
+
+    Edge pixels only partly covered by a pad change only partly; projecting each pixel's
+    before-to-after change on the object's core change gives its covered fraction, whose
+    sum is the area. Length and width come from the footprint of pixels at least half
+    covered, scaled to that area.
+    """
+    from scipy import ndimage
+
+    from sitewatch.objects.measure import measure_geometry
+    from sitewatch.objects.segment import vectorize
+
+    region = ndimage.binary_dilation(mask, iterations=ring_px)
+    rows, cols = np.nonzero(region)
+    if rows.size == 0:
+        return None
+    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    t_n = stack.sizes["time"]
+    sub = stack.values[:, :, r0:r1, c0:c1].astype(np.float32) * np.float32(1e-4)
+    cl = clear[:, r0:r1, c0:c1]
+    sub[~np.broadcast_to(cl[:, None], sub.shape)] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        before = np.nanmean(sub[max(0, first_t - 4) : first_t], axis=0)
+        after = np.nanmean(sub[first_t : min(t_n, first_t + 6)], axis=0)
+    d = np.nan_to_num(after - before)
+    msub = mask[r0:r1, c0:c1]
+    core = ndimage.binary_erosion(msub)
+    if core.sum() < 3:
+        core = msub
+    dc = d[:, core].mean(axis=1)
+    norm = float(dc @ dc)
+    if not np.isfinite(norm) or norm <= 0:
+        return None
+    frac = np.clip(np.einsum("bhw,b->hw", d, dc) / norm, 0, 1)
+    frac[~region[r0:r1, c0:c1]] = 0
+    frac[frac < 0.15] = 0
+    footprint = frac >= 0.5
+    lab, _ = ndimage.label(footprint)
+    keep = np.unique(lab[msub & footprint])
+    footprint = np.isin(lab, keep[keep > 0])
+    if footprint.sum() < 3:
+        return None
+    res = abs(float(gbox.resolution.x))
+    area = float(frac[ndimage.binary_dilation(footprint)].sum() * res**2)
+    geoms = list(vectorize(footprint.astype(np.int32), gbox[r0:r1, c0:c1], simplify_px=0.5))
+    if not geoms:
+        return None
+    m = measure_geometry(shapely.union_all([g for _, g in geoms]))
+    k = math.sqrt(area / m["area_m2"]) if m["area_m2"] > 0 else 1.0
+    return {
+        "area_m2": round(area, 1),
+        "length_m": round(m["length_m"] * k, 1),
+        "width_m": round(m["width_m"] * k, 1),
+        "orientation_deg": m["orientation_deg"],
+    }
 
 
 def _objects(
@@ -508,18 +571,24 @@ def _objects(
     res_m = abs(float(gbox.resolution.x))
     min_px = max(4, math.ceil(min_area_m2 / res_m**2 * 0.7))
     changed = history["changed"].values
-    # join the scattered pixels of one object (an evacuation removes structures one by one)
+    bidx = history["break_index"].values
+    ctx = _context(stack, clear, bidx)
+    # join the scattered pixels of one object: an evacuation removes structures one by one,
+    # so inside built-up area that was there before the gaps bridged are wider
     joined = ndimage.binary_closing(changed, structure=np.ones((3, 3)), iterations=2)
+    in_built = changed & ndimage.binary_dilation(ctx["built"], iterations=2)
+    joined |= ndimage.binary_closing(in_built, structure=np.ones((3, 3)), iterations=4) & ctx["built"]
     joined = ndimage.binary_opening(joined, structure=np.ones((2, 2))) | changed
     labels0 = np.asarray(label_changes(joined, min_pixels=min_px))
     times = stack.coords["time"].values
     day0 = times[0].astype("datetime64[D]")
-    bidx = history["break_index"].values
     days = np.where(changed, (times[np.maximum(bidx, 0)].astype("datetime64[D]") - day0).astype(int), -1)
     labels = _split_by_date(labels0, days, split_days, min_px)
-    ctx = _context(stack, clear, bidx)
     runways = _runways(ctx["asphalt"], gbox, res_m)
-    built_lab, _ = ndimage.label(ctx["built"])
+    # facilities: built-up areas without the roads and tracks that link them
+    built_lab, _ = ndimage.label(
+        ndimage.binary_opening(ctx["built"], structure=np.ones((3, 3)), iterations=2)
+    )
     clear_frac_t = clear.mean(axis=(1, 2))
     shifts = {u["date"]: math.hypot(*u["shift_px"]) for u in result.scenes_used}
     band_names = [str(b) for b in history.coords["band"].values]
@@ -566,7 +635,7 @@ def _objects(
                 rw_overlap = overlap
             if near and dang <= 12 and overlap < 0.5:
                 rw_adj, rw_len = True, float(rw["length_m"])
-        fac_ids = built_lab[m & ctx["built"]]
+        fac_ids = built_lab[m & (built_lab > 0)]
         fac_overlap = float((m & ctx["built"]).sum() / m.sum())
         fac_area = None
         if fac_ids.size:
@@ -602,6 +671,22 @@ def _objects(
                 evidence_extra["earthworks_first_detected"] = _d(times[k_obj]).isoformat()
         before_t = [t for t in range(first_t) if obj_clear[t] >= 0.5]
         lu = before_t[-1] if before_t else None
+        extra = dict(cls.extra)
+        meas_out = dict(meas)
+        if cls.change_type == "evacuation":
+            if facts.facility_area_m2:
+                extra["fraction_affected"] = round(min(1.0, n_changed * res_m**2 / facts.facility_area_m2), 3)
+            extra["changed_area_m2"] = round(n_changed * res_m**2, 1)
+        else:
+            um = _unmixed_measure(stack, clear, m, first_t, gbox)
+            if um is not None:
+                meas_out.update(um)
+                if "added_length_m" in extra:
+                    extra["added_length_m"] = round(um["length_m"], 1)
+                    if extra.get("runway_length_before_m"):
+                        extra["runway_length_after_m"] = round(
+                            extra["runway_length_before_m"] + um["length_m"], 1
+                        )
         n_after = float(np.median(history["n_clear_after"].values[pix_changed]))
         n_before = float(np.median(history["n_clear_before"].values[pix_changed]))
         persistence = float(np.nanmean(history["persistence"].values[pix_changed]))
@@ -639,7 +724,7 @@ def _objects(
             "clear_observations_before": n_before,
             "clear_observations_after": n_after,
             "clear_fraction_at_detection": round(float(clear_frac_t[first_t]), 3),
-            **{k2: v for k2, v in cls.extra.items() if v is not None},
+            **{k2: v for k2, v in extra.items() if v is not None},
             **evidence_extra,
         }
         alert = Alert(
@@ -652,10 +737,10 @@ def _objects(
             confidence_parts=parts,
             last_unchanged=_d(times[lu]) if lu is not None else None,
             first_detected=first_date,
-            area_m2=meas["area_m2"],
-            length_m=meas["length_m"],
-            width_m=meas["width_m"],
-            orientation_deg=meas["orientation_deg"],
+            area_m2=meas_out["area_m2"],
+            length_m=meas_out["length_m"],
+            width_m=meas_out["width_m"],
+            orientation_deg=meas_out["orientation_deg"],
             geometry=geom_wgs,
             evidence=evidence,
             simulated=result.simulated,

@@ -1,0 +1,158 @@
+"""``sitewatch scan``: watch an AOI through a Sentinel-2 time series and write typed, dated alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sitewatch.cli._batch import batch_options, run_batch
+from sitewatch.cli.options import date_type, echo_json, json_option
+
+
+@click.command(name="scan")
+@click.option("--aoi", "aoi_name", metavar="NAME|FILE", help="A watched site or a GeoJSON file.")
+@click.option(
+    "--source",
+    required=True,
+    metavar="SOURCE",
+    help="Imagery: local:DIR (scenes on disk), earth-search, sentinelhub, cdse or stac:URL#collection.",
+)
+@click.option("--start", type=date_type, required=True, help="First day (YYYY-MM-DD).")
+@click.option("--end", type=date_type, required=True, help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Alerts GeoJSON (RFC 7946, WGS84) to write [default: alerts.geojson].",
+)
+@click.option(
+    "--quicklooks",
+    "quicklooks_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for one PNG per alert (before, after, change; alert outlined; dates in the title).",
+)
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Imagery cache."
+)
+@click.option(
+    "--min-clear-fraction",
+    type=click.FloatRange(0, 1),
+    default=0.25,
+    show_default=True,
+    help="Drop scenes whose clear share of the AOI is below this.",
+)
+@click.option(
+    "--min-area-m2",
+    type=click.FloatRange(min=0),
+    default=800.0,
+    show_default=True,
+    help="Smallest object reported.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0.5),
+    default=3.5,
+    show_default=True,
+    help="Change score (noise units) an observation must exceed to count as changed.",
+)
+@json_option
+@batch_options
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    aoi_name: str | None,
+    source: str,
+    start: dt.date,
+    end: dt.date,
+    out: Path | None,
+    quicklooks_dir: Path | None,
+    cache_dir: Path | None,
+    min_clear_fraction: float,
+    min_area_m2: float,
+    threshold: float,
+    as_json: bool,
+    all_aois: bool,
+    **batch: Any,
+) -> None:
+    """Scan an AOI from START to END and write its alerts.
+
+    Every scene is masked (clouds, shadows, no data), co-registered, and followed pixel by
+    pixel against a baseline that knows the seasons; a change is confirmed only when it
+    persists on two consecutive clear observations. Changed areas are measured and typed
+    (new_pad, runway_change, evacuation, earthworks, other) with a confidence.
+    """
+    from sitewatch.core.history import HistoryParams
+    from sitewatch.errors import ConfigError
+    from sitewatch.pipeline.scan import scan
+
+    if end < start:
+        raise ConfigError(f"--end {end} is before --start {start}")
+    if all_aois:
+        run_batch(
+            ctx,
+            source=source,
+            start=start,
+            end=end,
+            scan_options={
+                "min_clear_fraction": min_clear_fraction,
+                "min_area_m2": min_area_m2,
+                "params": HistoryParams(threshold=threshold),
+                **({"cache_dir": str(cache_dir)} if cache_dir else {}),
+            },
+            **batch,
+        )
+        return
+    if not aoi_name:
+        raise click.UsageError("give --aoi NAME|FILE (or --all to scan every watched site)")
+    result = scan(
+        aoi_name,
+        source,
+        start=start,
+        end=end,
+        min_clear_fraction=min_clear_fraction,
+        min_area_m2=min_area_m2,
+        params=HistoryParams(threshold=threshold),
+        cache_dir=cache_dir,
+    )
+    path = out or Path("alerts.geojson")
+    if quicklooks_dir is not None and result.alerts:
+        result = result.with_quicklooks(quicklooks_dir, relative_to=path.resolve().parent)
+    written = result.write_geojson(path)
+    if as_json:
+        echo_json(result.to_geojson())
+        return
+    quiet = bool((ctx.find_root().obj or {}).get("quiet"))
+    if quiet:
+        return
+    click.echo(summary(result, written))
+
+
+def summary(result: Any, path: Path | None = None) -> str:
+    """A short text summary of a scan result (scenes, alerts, where the files are)."""
+    lines = [
+        f"{'SIMULATED ' if result.simulated else ''}scan of {result.aoi.name} ({result.source}), "
+        f"{result.start or 'first'} to {result.end or 'last'}: {len(result.scenes_used)} scenes used, "
+        f"{len(result.scenes_dropped)} dropped, AOI coverage {result.coverage:.0%}",
+    ]
+    lines += [f"  note: {m}" for m in result.messages]
+    if not result.alerts:
+        lines.append("no alerts")
+    for a in result.alerts:
+        size = f"{a.length_m:.0f} m x {a.width_m:.0f} m, {a.area_m2:,.0f} m2"
+        extra = ""
+        if a.evidence.get("added_length_m"):
+            extra = f", +{a.evidence['added_length_m']:.0f} m"
+        if a.evidence.get("fraction_affected") is not None:
+            extra = f", {a.evidence['fraction_affected']:.0%} of the facility"
+        kind = a.change_type + (f" ({a.detail})" if a.detail else "")
+        lines.append(
+            f"  {a.first_detected}  {kind}  {size}{extra}  "
+            f"{a.status}, confidence {a.confidence:.2f}  (last unchanged {a.last_unchanged})  {a.id}"
+        )
+    if path is not None:
+        lines.append(f"alerts: {path}")
+    return "\n".join(lines)
