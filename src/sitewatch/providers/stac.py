@@ -519,7 +519,13 @@ class StacProvider:
             keys[band] = str(per_item.pop())
         resampling = {keys[b]: ("nearest" if b in CATEGORICAL_BANDS else "bilinear") for b in bands}
         try:
-            gdal_opts: dict[str, Any] = {"GDAL_HTTP_MAX_RETRY": "3"}
+            gdal_opts: dict[str, Any] = {
+                "GDAL_HTTP_MAX_RETRY": "3",
+                "GDAL_HTTP_TIMEOUT": str(int(self.timeout_s)),
+                "GDAL_HTTP_CONNECTTIMEOUT": "20",
+                # Neighbouring COG blocks of a window in one request instead of several.
+                "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
+            }
             if _FAILED_URLS:
                 # GDAL remembers a failed URL for the life of the process; a retry in the same
                 # process (a notebook, a second fetch) must not be answered from that memory.
