@@ -354,6 +354,19 @@ def connect_scheduler(address: str, *, timeout_s: float = 5.0) -> Any:
 
 
 @contextlib.contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """Keep a local cluster's INFO chatter (start, stop, every client) off the user's terminal."""
+    logger = logging.getLogger("distributed")
+    old = logger.level
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+@contextlib.contextmanager
 def _client(scheduler: Any, *, workers: int | None, retries: int, connect_timeout_s: float) -> Iterator[Any]:
     """Yield a distributed Client for ``scheduler`` (None for serial runs) and close what it opened."""
     import dask
@@ -370,6 +383,7 @@ def _client(scheduler: Any, *, workers: int | None, retries: int, connect_timeou
             "distributed.scheduler.worker-saturation": 1.0,
         }
         with (
+            _quiet_distributed(),
             dask.config.set(settings),
             LocalCluster(
                 processes=processes,

@@ -128,3 +128,38 @@ def test_load_scan_function_errors() -> None:
         load_scan_function("nocolon")
     with pytest.raises(ConfigError, match="cannot be imported"):
         load_scan_function("no_such_module_xyz:f")
+
+
+def test_sitewatch_scan_all_is_the_same_path(aoi_dir: Path, tmp_path: Path) -> None:
+    from sitewatch.cli.main import cli
+
+    scan = cli.commands.get("scan")
+    if scan is None or "all_aois" not in {p.name for p in scan.params}:
+        pytest.skip("`sitewatch scan` does not carry the batch options yet")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "-q",
+            "scan",
+            "--all",
+            "--scan-function",
+            "fake_scan:fake_scan",
+            "--aoi-dir",
+            str(aoi_dir),
+            "--source",
+            "fake:",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-05-01",
+            "--out-dir",
+            str(out),
+            "--scheduler",
+            "serial",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""  # -q: no progress bar, no cluster chatter
+    assert [line.split()[0] for line in res.stdout.splitlines()] == ["AOI", "alpha", "gamma"]
+    assert json.loads((out / "manifest.json").read_text())["settings"]["scan_options"]["min_area_m2"] == 800.0
