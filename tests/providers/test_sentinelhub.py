@@ -208,6 +208,7 @@ def test_secret_never_logged_cached_or_saved(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "Request body was" in text  # requests-oauthlib did log the token request...
     assert secret not in text and quote_plus(secret) not in text  # ...without the secret
+    assert sh_server.tokens and not any(token in text for token in sh_server.tokens)  # nor the access token
     assert secret not in repr(p) and secret not in repr(p.inner)  # type: ignore[attr-defined]
     for path in (tmp_path / "cache").rglob("*"):
         if path.is_file():
