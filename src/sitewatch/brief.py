@@ -421,6 +421,20 @@ def _alert_item(site: SiteView, feat: Mapping[str, Any]) -> str:
     )
 
 
+def _source_link(where: Any) -> str:
+    text = str(where or "")
+    if re.match(r"https?://", text):
+        # A link the reader may follow; rel=noreferrer so the page never tells the source who read it.
+        return f"<a href='{_e(text)}' rel='noreferrer noopener' target='_blank'>{_e(text)}</a>"
+    return _e(text)
+
+
+def _source_text(source: Any) -> str:
+    if isinstance(source, Mapping):
+        return "per site (" + ", ".join(f"{k}: {v}" for k, v in source.items()) + ")"
+    return str(source or "")
+
+
 def _claims_table(site: SiteView) -> str:
     if not site.links:
         return ""
@@ -441,7 +455,7 @@ def _claims_table(site: SiteView) -> str:
             f"<td><b>{_e(link.get('event'))}</b>{_e(flags)}: “{_e(claim.get('quote'))}”</td>"
             f"<td>{_e(when.get('start') or '?')} – {_e(when.get('end') or '?')}</td>"
             f"<td>{_e(src.get('publisher') or '')} {_e(src.get('published') or '')}<br>"
-            f"<small>{_e(where)}</small></td><td>{_e(link.get('reason'))}</td></tr>"
+            f"<small>{_source_link(where)}</small></td><td>{_e(link.get('reason'))}</td></tr>"
         )
     out.append("</tbody></table>")
     return "".join(out)
@@ -531,7 +545,8 @@ def build_brief(
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{_e(title)}</title><style>{_leaflet_css()}</style><style>{_static('brief.css')}</style></head><body>",
         f"<header><h1>{_e(title)}</h1><p>{len(view.sites)} sites · {n_alerts} alerts · "
-        f"{_e(settings.get('start'))} to {_e(settings.get('end'))} · source {_e(settings.get('source'))} · "
+        f"{_e(settings.get('start'))} to {_e(settings.get('end'))} · "
+        f"source {_e(_source_text(settings.get('source')))} · "
         f"run {_e(m.get('status'))}, finished {_e(m.get('finished'))} · sitewatch "
         f"{_e((m.get('versions') or {}).get('sitewatch'))}</p></header>",
     ]
