@@ -325,3 +325,18 @@ def test_default_is_sitewatch_scan_on_a_simulated_site(tmp_path: Path) -> None:
     for feat in fc["features"]:
         ql = feat["properties"]["quicklook"]
         assert ql and (res.run_dir / "aois" / "sim-tiny" / ql).read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.timeout(60)
+def test_a_cluster_without_workers_does_not_hang(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(processes=False, n_workers=0, dashboard_address=None) as cluster:
+        res = run(
+            tmp_path / "r",
+            [box_aoi("alpha"), box_aoi("beta", lon=41)],
+            scheduler=cluster.scheduler_address,
+            no_workers_timeout_s=1.5,
+        )
+    assert res.status == "failed"
+    assert all("no Dask worker left" in r["error"] for r in res.rows)
