@@ -172,6 +172,7 @@ class Failure:
     kind: str  # "429", "500", "503", "401", "403", "drop"
     times: int = 1
     retry_after: str | None = None
+    after: int = 0  # let this many matching requests through first
 
 
 class LoopbackServer:
@@ -234,9 +235,11 @@ class LoopbackServer:
                     conn.shutdown(socket.SHUT_RDWR)
             self.connections.clear()
 
-    def fail(self, pattern: str, kind: str, *, times: int = 1, retry_after: str | None = None) -> None:
+    def fail(
+        self, pattern: str, kind: str, *, times: int = 1, retry_after: str | None = None, after: int = 0
+    ) -> None:
         with self.lock:
-            self.failures.append(Failure(pattern, kind, times, retry_after))
+            self.failures.append(Failure(pattern, kind, times, retry_after, after))
 
     def reset_counts(self) -> None:
         with self.lock:
@@ -254,6 +257,9 @@ class LoopbackServer:
         with self.lock:
             for f in self.failures:
                 if f.times > 0 and re.search(f.pattern, path):
+                    if f.after > 0:
+                        f.after -= 1
+                        continue
                     f.times -= 1
                     return f
         return None

@@ -226,3 +226,18 @@ def test_cdse_deployment_through_env(sh_server: SentinelHubServer, site_aoi: Any
     manifest = json.loads((tmp_path / site_aoi.name / "manifest.json").read_text())
     (grid,) = manifest["grids"].values()
     assert {e["source"] for e in grid["scenes"].values()} == {f"cdse:{sh_server.url}"}
+
+
+@pytest.mark.e2e
+def test_interrupted_fetch_resumes(sh_server: SentinelHubServer, site_aoi: Any, tmp_path: Path) -> None:
+    p = get_provider("sentinelhub", cache_dir=tmp_path, **FAST)
+    scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
+    sh_server.fail("/api/v1/process", "500", times=3, after=1)  # the second scene fails all 3 attempts
+    with pytest.raises(ProviderError, match="after 3 attempts"):
+        p.load(scenes, aoi=site_aoi, bands=["B04", "SCL"])
+    assert p.stats.fetched_ids == [scenes[0].id]  # type: ignore[attr-defined]
+    n_calls = len(sh_server.process_calls)
+    stack = p.load(scenes, aoi=site_aoi, bands=["B04", "SCL"])
+    assert p.stats.fetched_ids == [scenes[1].id, scenes[2].id]  # type: ignore[attr-defined]
+    assert len(sh_server.process_calls) == n_calls + 2
+    assert stack.sizes["time"] == 3

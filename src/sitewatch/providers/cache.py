@@ -420,7 +420,7 @@ class CachedProvider:
         names = self._bands(scenes, bands)
         folder = self._aoi_dir(aoi)
         key = grid_key(gbox)
-        stats = FetchStats()
+        stats = self.stats = FetchStats()  # visible as it grows, also when a fetch fails
         with _locked(folder):
             manifest = _read_manifest(folder / MANIFEST, folder.name)
             grid = manifest["grids"].setdefault(key, self._grid_record(gbox))
