@@ -49,3 +49,26 @@ def test_similar_but_different_names_stay_apart(matcher):
 
 def test_fold():
     assert fold("Al‑Waleed") == "al waleed"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Al Asadiya village",
+        "the Omani minister",
+        "Green Valley Mall",
+        "Tal Afar",
+        "Omar Khayyam",
+        "Tel Aviv",
+        "Shaddad Mountains",
+        "Tanfield Road",
+        "Conroe, Texas",
+        "Hemel Hempstead",
+    ],
+)
+def test_look_alike_names_are_not_matched(matcher, text):
+    assert [m for m in matcher.find(text) if m.place is not None] == []
+
+
+def test_names_do_not_run_across_lines(matcher):
+    assert matcher.find("see Fig. O\n    base layer") == []

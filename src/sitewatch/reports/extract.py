@@ -742,15 +742,6 @@ def _replace(claim: Claim, **changes: Any) -> Claim:
     return replace(claim, **changes)
 
 
-def _nearest_mention(trig: _Trigger, mentions: Sequence[_Mention]) -> _Mention | None:
-    def dist(m: _Mention) -> float:
-        if m.offset >= trig.end:
-            return m.offset - trig.end
-        return (trig.start - (m.offset + m.length)) * 1.2 if trig.start >= m.offset + m.length else 0.0
-
-    return min(mentions, key=dist) if mentions else None
-
-
 def _quantity_dict(q: Quantity, base: int) -> dict[str, Any]:
     d = q.as_dict()
     d["offset"] = base + q.offset

@@ -170,8 +170,13 @@ class PlaceMatcher:
         sk = _skeleton(key)
         for name, name_sk in self._skeletons.items():
             score = fuzz.ratio(key, name)
+            # The skeleton rule (same consonants, other vowels: Qasruk / Qasrak) needs a skeleton
+            # long enough to be specific and names of about the same length ("al Asadiya" is not "al Asad").
             ok = score >= self.fuzzy_threshold or (
-                score >= self.skeleton_threshold and sk == name_sk and len(sk) >= 3
+                score >= self.skeleton_threshold
+                and sk == name_sk
+                and len(sk) >= 4
+                and abs(len(key) - len(name)) <= 2
             )
             if ok and (best is None or score > best[0]):
                 best = (score, name)
@@ -208,11 +213,14 @@ class PlaceMatcher:
                 out.append(PlaceMention(m.start(), end - m.start(), text[m.start() : end], place, "exact"))
                 for i in range(m.start(), end):
                     taken[i] = True
-        word = r"(?:[A-Z][\w’'‑\-]*[\w]|[A-Z])"
+        # Names stay on one line and are at least two letters long.
+        word = r"(?:[A-Z][\w’'‑\-]*[\w])"
+        gap = r"[ \t\-‑]+"
+        facility = _FACILITY.replace(r"\s", r"[ \t]")
         cand = re.compile(
-            rf"(?<![\w\-])(?:(?:al|el|Al|El|Tal|Tel|Tell|Deir|Ain|Ayn|Jabal|Abu|Bir|Ras)[\s\-‑]+)?"
-            rf"{word}(?:[\s\-‑]+(?:(?:al|el|ez|as|ad|ar|bin|ibn|abu)[\s\-‑]+)?{word}){{0,2}}"
-            rf"(?P<fac>[\s\-]+{_FACILITY}\b)?"
+            rf"(?<![\w\-])(?:(?:al|el|Al|El|Tal|Tel|Tell|Deir|Ain|Ayn|Jabal|Abu|Bir|Ras){gap})?"
+            rf"{word}(?:{gap}(?:(?:al|el|ez|as|ad|ar|bin|ibn|abu){gap})?{word}){{0,2}}"
+            rf"(?P<fac>[ \t\-]+{facility}\b)?"
         )
         for m in cand.finditer(text):
             if any(taken[m.start() : m.end()]):
