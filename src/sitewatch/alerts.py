@@ -126,9 +126,9 @@ def confidence_parts(
         ``magnitude``, ``persistence``, ``clear_observations``, ``registration``.
     """
     ratio = score / threshold if threshold > 0 and math.isfinite(score) else 0.0
-    magnitude = 0.0 if ratio <= 1 else 1.0 - math.exp(-(ratio - 1.0) / 1.5)
+    magnitude = 0.0 if ratio <= 1 else 1.0 - math.exp(-(ratio - 1.0) / 0.6)
     clear = min(1.0, n_clear_after / 6.0) * min(1.0, n_clear_before / 6.0) ** 0.5
-    registration = max(0.0, 1.0 - max(0.0, shift_px - 0.25) / 1.25)
+    registration = max(0.0, 1.0 - max(0.0, shift_px - 0.5) / 2.0)
     return {
         "magnitude": round(float(magnitude), 3),
         "persistence": round(float(min(1.0, max(0.0, persistence if math.isfinite(persistence) else 0))), 3),

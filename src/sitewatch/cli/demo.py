@@ -23,8 +23,15 @@ import click
     show_default=True,
     help="Width of the simulated square in 10 m pixels (300 = 3 km).",
 )
+@click.option(
+    "--revisit-days",
+    type=click.IntRange(min=5, max=20),
+    default=5,
+    show_default=True,
+    help="Nominal revisit of the simulated satellite (10 is quicker, fewer scenes).",
+)
 @click.pass_context
-def cli(ctx: click.Context, out: Path, seed: int, size_px: int) -> None:
+def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: int) -> None:
     """Run the whole chain offline on a SIMULATED Qasrak-like site.
 
     Simulates Sentinel-2 L2A scenes from April 2024 to November 2025 (fields with their
@@ -56,6 +63,7 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int) -> None:
         events=demo_events(size_px * 10.0),
         center=(40.511955, 36.706242),
         size_px=size_px,
+        revisit_days=revisit_days,
         seed=seed,
         name="qasrak-simulated",
     )

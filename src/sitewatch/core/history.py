@@ -216,7 +216,7 @@ def _normalize_offsets(
     xs[~np.broadcast_to(vs[:, None, :], xs.shape)] = np.nan
     enough = vs.sum(axis=0) >= max(3, t // 4)
     if enough.sum() < 20:
-        return np.zeros((t, f, 1), np.float32)
+        return np.zeros((t, f, 3), np.float32)
     xs, sidx, vs = xs[:, :, enough], sidx[enough], vs[:, enough]
     med = np.nanmedian(xs, axis=0)  # (F, S) on a small sample
     spread = np.nanmedian(np.abs(xs - med), axis=0).mean(axis=0)
