@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
@@ -57,6 +58,12 @@ def cli(
 
     aoi = load_aoi(aoi_name)
     band_list = [b.strip() for b in bands.split(",") if b.strip()] if bands else None
+    quiet = bool((click.get_current_context().find_root().obj or {}).get("quiet"))
+
+    def progress(done: int, total: int, scene: Any) -> None:
+        if not quiet:
+            click.echo(f"  [{done}/{total}] {scene.date} {scene.id}", err=True)
+
     report = fetch_series(
         aoi,
         source=source,
@@ -66,6 +73,7 @@ def cli(
         bands=band_list,
         resolution_m=resolution_m,
         cache_dir=cache_dir,
+        progress=progress,
     )
     if as_json:
         echo_json({**report.__dict__, "path": str(report.path)})

@@ -34,7 +34,7 @@ import os
 import re
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -393,17 +393,20 @@ class CachedProvider:
         geobox: GeoBox | None = None,
         crs: str | None = None,
         resolution_m: float = 10.0,
+        progress: Callable[[int, int, Scene], None] | None = None,
     ) -> FetchStats:
         """Make sure every scene is cached on the grid with the bands; fetch only what is missing.
 
-        Scenes are fetched one at a time and recorded in the manifest as soon as
-        each is written, so an interrupted fill resumes on the next call.
+        Each scene is recorded in the manifest as soon as its file is written, so an
+        interrupted fill resumes on the next call.
 
         Parameters
         ----------
         scenes : sequence of Scene
         aoi, bands, geobox, crs, resolution_m
             As for :meth:`load`.
+        progress : callable, optional
+            Called as ``progress(done, to_fetch, scene)`` after each fetched scene.
 
         Returns
         -------
@@ -462,6 +465,8 @@ class CachedProvider:
                 stats.scenes_fetched += 1
                 stats.bands_fetched += len(missing)
                 stats.fetched_ids.append(scene.id)
+                if progress is not None:
+                    progress(stats.scenes_fetched, len(todo), scene)
 
             def fetch(item: tuple[Scene, list[str], list[str], Path | None]) -> np.ndarray:
                 log.info("fetching scene %s (%s) from %s", item[0].id, ", ".join(item[2]), self.source)
@@ -643,6 +648,7 @@ def fetch_series(
     crs: str = "utm",
     resolution_m: float = 10.0,
     cache_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int, Scene], None] | None = None,
     **options: Any,
 ) -> FetchReport:
     """Fill the cache with an AOI's time series from a remote source, fetching only what is missing.
@@ -662,6 +668,8 @@ def fetch_series(
         ``"utm"`` or any CRS.
     resolution_m : float
     cache_dir : path, optional
+    progress : callable, optional
+        Called as ``progress(done, to_fetch, scene)`` after each fetched scene.
     **options
         Passed to the provider factory.
 
@@ -690,7 +698,7 @@ def fetch_series(
             + (f" with at most {max_cloud_fraction:.0%} cloud" if max_cloud_fraction is not None else "")
         )
     gbox = grid_for(aoi=aoi, crs=crs, resolution_m=resolution_m)
-    stats = provider.fill(scenes, aoi=aoi, bands=bands, geobox=gbox)
+    stats = provider.fill(scenes, aoi=aoi, bands=bands, geobox=gbox, progress=progress)
     key = grid_key(gbox)
     return FetchReport(
         aoi=aoi.name,
