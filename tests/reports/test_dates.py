@@ -107,3 +107,18 @@ def test_bare_numbers_are_not_years():
 def test_weekday_of_a_written_date_is_not_a_second_date():
     found = find_dates("Sunday 7 December 2025 - 10:04", published=PUB)
     assert [d.text for d in found] == ["7 December 2025"]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("late last year", "2024-09-01", "2024-12-31"),
+        ("in early this year", "2025-01-01", "2025-04-30"),
+        ("during the summer of last year", "2024-06-01", "2024-08-31"),
+        ("over the weekend", "2025-12-06", "2025-12-07"),
+        ("earlier this month", "2025-12-01", "2025-12-07"),
+    ],
+)
+def test_relative_parts_of_years(text, start, end):
+    d = one(text)
+    assert (d.start.isoformat(), d.end.isoformat()) == (start, end)

@@ -118,3 +118,20 @@ def test_dateline_gives_publication_date(tmp_path):
     report = read_report(path)
     assert report.published == dt.date(2025, 12, 7)
     assert report.meta["published_from"] == "dateline"
+
+
+def test_page_metadata_gives_publication_date_and_publisher(tmp_path):
+    page = NOISY_PAGE.replace(
+        "<title>",
+        '<meta property="article:published_time" content="2024-02-18T10:00:00Z">'
+        '<meta property="og:site_name" content="Example News"><title>',
+    )
+    path = tmp_path / "meta.html"
+    path.write_text(page, encoding="utf-8")
+    report = read_report(path)
+    assert report.published == dt.date(2024, 2, 18)
+    assert report.meta["published_from"] == "page metadata" and report.meta["publisher"] == "Example News"
+    # without such metadata no date is guessed from the body
+    plain = tmp_path / "plain.html"
+    plain.write_text(NOISY_PAGE, encoding="utf-8")
+    assert read_report(plain).published is None

@@ -82,6 +82,10 @@ _ATOMS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _RELATIVE: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "part_year",
+        re.compile(rf"\b(?P<part>{_PART}|{_SEASON})[\s-]+(?:of\s+)?(?P<which>this|last|next)\s+year\b", re.I),
+    ),
     ("earlier_this", re.compile(r"\b(?P<which>earlier|later)\s+this\s+(?P<unit>year|month|week)\b", re.I)),
     ("this", re.compile(r"\b(?P<which>this|last|past|previous|next)\s+(?P<unit>year|month|week)\b", re.I)),
     ("today", re.compile(r"\b(?P<which>today|yesterday|tonight|last\s+night|this\s+morning)\b", re.I)),
@@ -323,6 +327,11 @@ def _relative(
 ) -> tuple[dt.date | None, dt.date | None, str]:
     g = {k: (v.lower() if isinstance(v, str) else v) for k, v in m.groupdict().items()}
     day = dt.timedelta(days=1)
+    if kind == "part_year":
+        year = anchor.year + {"this": 0, "last": -1, "next": 1}[g["which"]]
+        s, e = _year_part(year, g["part"])
+        note = "a future period" if s > anchor else ""
+        return s, e, note
     if kind == "earlier_this":
         unit, which = g["unit"], g["which"]
         first = {"year": anchor.replace(month=1, day=1), "month": anchor.replace(day=1),

@@ -193,7 +193,7 @@ def _xml_paragraphs(xml: str) -> str:
     return "\n\n".join(blocks)
 
 
-def html_to_text(html: str) -> tuple[str, str | None]:
+def html_to_text(html: str, *, page_meta: dict[str, Any] | None = None) -> tuple[str, str | None]:
     """Extract the article text (and title) from an HTML page capture.
 
     Uses trafilatura (main-content extraction: drops menus, tickers, "most read"
@@ -204,6 +204,9 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     ----------
     html : str
         The page as saved.
+    page_meta : dict, optional
+        Filled with what the page states about itself: ``published`` (ISO date from meta
+        tags), ``url`` (canonical), ``publisher`` (site name), where present.
 
     Returns
     -------
@@ -214,6 +217,8 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     """
     text: str | None = None
     title: str | None = None
+    if page_meta is None:
+        page_meta = {}
     try:
         import trafilatura
 
@@ -227,8 +232,13 @@ def html_to_text(html: str) -> tuple[str, str | None]:
             deduplicate=True,
         )
         text = _xml_paragraphs(xml) if xml else None
-        meta = trafilatura.extract_metadata(html)
+        # Only dates the page states (meta tags, <time>), never guessed from the body text.
+        meta = trafilatura.extract_metadata(
+            html, date_config={"extensive_search": False, "original_date": True}
+        )
         title = meta.title if meta is not None else None
+        if meta is not None:
+            page_meta.update({"published": meta.date, "url": meta.url, "publisher": meta.sitename})
     except Exception:  # trafilatura is best effort; the structural pass below always works
         text = None
     soup_title = None
@@ -390,8 +400,9 @@ def read_report(
     text, used = _decode(raw, where=where, encoding=encoding)
     kind = "html" if _HTML_SNIFF.search(raw[:4096]) else "text"
     title = None
+    page: dict[str, Any] = {}
     if kind == "html":
-        text, title = html_to_text(text)
+        text, title = html_to_text(text, page_meta=page)
     text = _normalise(text)
     if len(text) > max_chars:
         cut = text.rfind("\n", 0, max_chars)
@@ -417,6 +428,14 @@ def read_report(
     if published is not None:
         meta["published"] = published.isoformat() if isinstance(published, dt.date) else str(published)
         meta["published_from"] = "option"
+    for key in ("publisher", "url"):
+        meta[key] = meta.get(key) or page.get(key)
+    if not meta.get("published") and page.get("published"):
+        try:
+            meta["published"] = dt.date.fromisoformat(str(page["published"])[:10]).isoformat()
+            meta["published_from"] = "page metadata"
+        except ValueError:
+            pass
     if not meta.get("published"):
         found = _dateline(text)
         meta["published"] = found.isoformat() if found else None
