@@ -663,6 +663,9 @@ def _objects(
         cls = classify_object(facts)
         first_t = k_obj
         evidence_extra: dict[str, Any] = {}
+        if cls.change_type == "evacuation":
+            # removals spread over weeks: the evacuation starts with the first ones seen
+            first_t = int(np.quantile(k, 0.05, method="lower"))
         if cls.change_type == "new_pad" and cls.extra.get("after_earthworks"):
             sec_days = sec[~np.isnat(sec)]
             if sec_days.size:

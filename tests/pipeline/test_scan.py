@@ -1,0 +1,153 @@
+"""scan(): a simulated site end to end, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from geojson_pydantic import FeatureCollection
+
+import sitewatch
+from sitewatch.alerts import ALERT_PROPERTIES
+from sitewatch.errors import DataWarning, NoScenesError
+from sitewatch.export import validate_feature_collection
+from sitewatch.providers.base import register_provider
+from sitewatch.providers.local import LocalProvider
+from sitewatch.simulate import Evacuation, Pad, RunwayExtension, score_alerts, simulate_site
+
+EVENTS = [
+    Pad("pad", (-300.0, 350.0), 120.0, 70.0, 30.0, "2024-12-20"),
+    RunwayExtension("rw", 200.0, "2025-01-10"),
+    Evacuation("ev", "2024-12-01", "2024-12-25", fraction=0.9),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("scan")
+    return simulate_site(
+        out, start="2024-10-01", end="2025-02-28", size_px=120, revisit_days=6, seed=3, events=EVENTS
+    )
+
+
+@pytest.fixture(scope="module")
+def result(site):
+    return sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", start="2024-10-01", end="2025-02-28")
+
+
+def test_finds_every_event_with_type_date_and_size(site, result, tmp_path: Path):
+    path = result.write(tmp_path)
+    fc = json.loads(path.read_text())
+    truth = json.loads(site.truth_path.read_text())
+    score = score_alerts(fc, truth)
+    for e in score["events"]:
+        assert e["found"] and e["type_ok"], e
+        assert 0 <= e["date_error_days"] <= 14, e  # the first clear acquisition after the event
+        if e["change_type"] in ("new_pad", "runway_change"):
+            assert e["area_error"] <= 0.15 and e["length_error"] <= 0.15, e
+    assert score["n_false"] <= 1
+    rw = next(a for a in result.alerts if a.change_type == "runway_change")
+    assert rw.detail == "extension" and rw.evidence["added_length_m"] == pytest.approx(200, rel=0.15)
+    ev = next(a for a in result.alerts if a.change_type == "evacuation")
+    assert 0 < ev.evidence["fraction_affected"] <= 1
+
+
+def test_geojson_is_rfc7946_and_carries_the_schema(result, tmp_path: Path):
+    path = result.write(tmp_path, quicklooks=True)
+    fc = json.loads(path.read_text())
+    FeatureCollection.model_validate(fc)  # geojson-pydantic: a valid GeoJSON FeatureCollection
+    assert validate_feature_collection(fc) == []  # WGS84 ranges, closed, right-hand rings
+    for f in fc["features"]:
+        ring = np.asarray(f["geometry"]["coordinates"][0])
+        area2 = np.sum(ring[:-1, 0] * ring[1:, 1] - ring[1:, 0] * ring[:-1, 1])
+        assert area2 > 0  # exterior counter-clockwise
+        props = f["properties"]
+        assert tuple(props) == ALERT_PROPERTIES
+        assert props["simulated"] is True
+        assert props["status"] in ("candidate", "confirmed") and 0 <= props["confidence"] <= 1
+        assert dt.date.fromisoformat(props["last_unchanged"]) < dt.date.fromisoformat(props["first_detected"])
+        assert set(props["confidence_parts"]) == {
+            "magnitude",
+            "persistence",
+            "clear_observations",
+            "registration",
+        }
+        assert props["evidence"]["scene_ids"] and props["evidence"]["dates"]
+        assert (tmp_path / props["quicklook"]).is_file()
+    meta = fc["sitewatch"]
+    assert meta["simulated"] is True and meta["aoi"] == "simsite"
+    assert {"version", "source", "start", "end", "scenes_used", "scenes_dropped"} <= set(meta)
+    assert all(set(s) == {"id", "date", "clear_fraction", "shift_px"} for s in meta["scenes_used"])
+    assert all(set(s) == {"id", "date", "clear_fraction", "reason"} for s in meta["scenes_dropped"])
+
+
+def test_ids_are_stable_across_reruns(site, result):
+    again = sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", start="2024-10-01", end="2025-02-28")
+    assert [a.id for a in again.alerts] == [a.id for a in result.alerts]
+
+
+def test_imagery_comes_through_the_provider_protocol(site):
+    calls: list[str] = []
+
+    class Spy(LocalProvider):
+        name = "spy"
+
+        def __init__(self, root: str | None = None, **options: object) -> None:
+            calls.append(f"init {sorted(options)}")
+            super().__init__(root)
+
+        def search(self, *a, **k):  # type: ignore[no-untyped-def]
+            calls.append("search")
+            return super().search(*a, **k)
+
+        def load(self, *a, **k):  # type: ignore[no-untyped-def]
+            calls.append("load")
+            return super().load(*a, **k)
+
+    register_provider("spy", Spy)
+    r = sitewatch.scan(
+        site.aoi,
+        f"spy:{site.scenes_dir}",
+        start="2024-10-01",
+        end="2024-11-15",
+        cache_dir="/tmp/unused-cache",
+    )
+    assert calls == ["init ['cache_dir']", "search", "load"]
+    assert r.source.startswith("spy:")
+
+
+def test_no_scenes_in_range(site):
+    with pytest.raises(NoScenesError, match="no scenes"):
+        sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", start="2030-01-01", end="2030-02-01")
+
+
+def test_all_cloudy_gives_an_empty_collection_and_a_warning(site):
+    with pytest.warns(DataWarning, match="cloudy"):
+        r = sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", min_clear_fraction=1.01)
+    assert r.alerts == [] and len(r.scenes_dropped) == len(site.dates)
+    assert r.to_geojson()["features"] == []
+
+
+def test_fewer_than_three_clear_scenes_confirms_nothing(site):
+    with pytest.warns(DataWarning, match="at least three"):
+        r = sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", start="2024-10-01", end="2024-10-08")
+    assert r.alerts == []
+
+
+def test_aoi_partly_outside_the_data(site, tmp_path: Path):
+    aoi_doc = json.loads(site.aoi_path.read_text())
+    ring = np.asarray(aoi_doc["geometry"]["coordinates"][0])
+    width = ring[:, 0].max() - ring[:, 0].min()
+    ring[:, 0] += width * 0.5
+    aoi_doc["geometry"]["coordinates"] = [ring.tolist()]
+    path = tmp_path / "shifted.geojson"
+    path.write_text(json.dumps(aoi_doc))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = sitewatch.scan(str(path), f"local:{site.scenes_dir}", start="2024-10-01", end="2024-12-01")
+    assert 0.3 < r.coverage < 0.7
+    assert any("covers" in str(w.message) for w in caught)
