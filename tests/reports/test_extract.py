@@ -306,3 +306,31 @@ def test_extractor_survives_odd_text(tmp_path):
     path.write_text(odd)
     claims = extract_claims(path, published=dt.date(2025, 1, 1))
     assert all(c.site in (None, "qasrak") for c in claims)
+
+
+DENIALS = """No new construction was observed at the Conoco base in 2024.
+There has been no sign of a withdrawal from al-Omar, officials said on 3 May 2024.
+Rumors that Green Village was evacuated in April 2024 are false, the coalition said.
+Qasrak remains fully operational despite the drawdown elsewhere.
+Satellite images do not show any expansion at Tal Baydar since January 2024.
+Although troops withdrew from Hemo in March 2024, the base near Tell Brak was expanded.
+"""
+
+
+def test_negations_hedges_and_clauses(tmp_path):
+    path = tmp_path / "denials.txt"
+    path.write_text(DENIALS)
+    claims = extract_claims(path, published=dt.date(2024, 6, 1))
+    by_site = {c.site: c for c in claims}
+    assert by_site["conoco"].negated and by_site["conoco"].event == "construction"
+    assert by_site["al-omar"].negated and by_site["al-omar"].event == "withdrawal"
+    assert by_site["green-village"].negated and "are false" in by_site["green-village"].cues
+    assert by_site["qasrak"].event == "presence" and not by_site["qasrak"].negated  # no drawdown at Qasrak
+    assert by_site["tal-baydar"].negated
+    assert (by_site["tal-baydar"].when["start"], by_site["tal-baydar"].when["end"]) == (
+        "2024-01-01",
+        "2024-06-01",
+    )
+    assert by_site["hemo"].event == "withdrawal" and by_site["hemo"].when["start"] == "2024-03-01"
+    # the date of the contrasting clause does not leak onto Tell Brak
+    assert by_site["tell-brak"].event == "construction" and by_site["tell-brak"].when["start"] is None

@@ -85,7 +85,8 @@ _TRIGGERS: dict[str, str] = {
     ),
     "presence": (
         r"stationed|based\s+(?:at|in)|host(?:s|ed|ing)|presence|deployed|garrison(?:ed)?|serves?\s+as|"
-        r"functions?\s+as|hub|operat(?:es|ed|ing)\s+(?:from|out\s+of)|housing|houses"
+        r"functions?\s+as|hub|operat(?:es|ed|ing)\s+(?:from|out\s+of)|housing|houses|"
+        r"remains?\s+(?:fully\s+)?(?:operational|active|manned|in\s+use)"
     ),
 }
 _TRIGGER_RE = re.compile(
@@ -120,6 +121,11 @@ _HEDGE = re.compile(
 )
 _ATTRIBUTION = re.compile(
     r"(?:reportedly|allegedly|purportedly|according\s+to|sources?\s+(?:said|say|told|claimed)|claim)", re.I
+)
+_DENIED_AFTER = re.compile(
+    r"\b(?:(?:is|are|was|were)\s+(?:false|untrue|baseless|unfounded|incorrect|fake)|"
+    r"(?:has|have|was|were)\s+(?:been\s+)?(?:denied|refuted|debunked))\b",
+    re.I,
 )
 _NEGATION = re.compile(
     r"\b(?:not|no|never|neither|nor|without|denied|deny|denies|denying|refuted|rejected|false|"
@@ -293,6 +299,8 @@ def _triggers(sentence: str) -> list[_Trigger]:
         word = m.group(0)
         if event == "presence" and re.search(r"\b(?:air|aerial)\s*$", sentence[: m.start()], re.I):
             continue
+        if re.match(r"\s+(?:elsewhere|at\s+other\s+(?:bases|sites))\b", sentence[m.end() :], re.I):
+            continue  # "despite the drawdown elsewhere": about other places
         out.append(_Trigger(event, m.start(), m.end(), word, bool(_MOVEMENT.match(word))))
     for m in _MOVEMENT_EXTRA.finditer(sentence):
         if blocked[m.start()] or any(t.start <= m.start() < t.end for t in out):
@@ -363,6 +371,10 @@ def _cues(sentence: str, trig: _Trigger, dates: Sequence[DateMention] = ()) -> t
             continue
         negated = True
         cues.append(m.group(0))
+    later = _DENIED_AFTER.search(sentence, trig.end)
+    if later and not negated:  # "Rumors that X was evacuated are false"
+        negated = True
+        cues.append(later.group(0))
     inner = re.search(r"\b(?:not|never)\b", trig.text, re.I)
     if inner and not negated:  # "had not left"
         negated = True
@@ -526,7 +538,7 @@ def extract_text_claims(
                     groups[("other", date.offset if date else -1)] = (None, date)
                 for trig in chosen:
                     event = _event_for(sentence, trig, mention.offset)
-                    date = _nearest(trig.start, dates, lambda d: d.offset)
+                    date = _nearest(trig.start, _dates_for(trig, dates, clauses), lambda d: d.offset)
                     groups.setdefault((event, date.offset if date else -1), (trig, date))
                 if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
                     groups = {k: v for k, v in groups.items() if k[0] != "other"}
@@ -616,8 +628,23 @@ _CAPTION = re.compile(
     r"(?:right|left|top|bottom)\s+image)\b|\((?:AP|AFP|Reuters)\)",
     re.I,
 )
-_CLAUSE_BREAK = re.compile(r"[;:—–]\s|\s(?=(?:while|whereas|although|though|but|however|unlike)\b)", re.I)
-_CONTRAST = re.compile(r"^\W*(?:while|whereas|although|though|unlike)\b", re.I)
+_CLAUSE_BREAK = re.compile(
+    r"[;:—–]\s|\s(?=(?:while|whereas|although|though|but|however|unlike|despite|even\s+as)\b)", re.I
+)
+_CONTRAST = re.compile(r"^\W*(?:while|whereas|although|though|unlike|despite|even\s+as)\b", re.I)
+
+
+def _dates_for(
+    trig: _Trigger, dates: Sequence[DateMention], clauses: Sequence[tuple[int, int, bool]]
+) -> list[DateMention]:
+    """Dates that can belong to an event word: its own clause first, never a contrasting clause's."""
+    ct = _clause_of(trig.start, clauses)
+    same = [d for d in dates if _clause_of(d.offset, clauses) == ct]
+    if same:
+        return same
+    if clauses[ct][2]:
+        return []
+    return [d for d in dates if not clauses[_clause_of(d.offset, clauses)][2]]
 
 
 def _clauses(sentence: str) -> list[tuple[int, int, bool]]:
