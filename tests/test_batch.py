@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cloudpickle
+import numpy as np
 import pytest
 
 import fake_scan
@@ -25,10 +26,11 @@ SRC = "fake:"
 
 
 def run(out: Path, aois: list, **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault("scan_fn", fake_scan.fake_scan)
     kw.setdefault("scheduler", "serial")
     kw.setdefault("start", "2024-01-01")
     kw.setdefault("end", "2024-05-01")
-    return scan_all(aois, SRC, out_dir=out, scan_fn=fake_scan.fake_scan, **kw)
+    return scan_all(aois, SRC, out_dir=out, **kw)
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -340,3 +342,96 @@ def test_a_cluster_without_workers_does_not_hang(tmp_path: Path) -> None:
         )
     assert res.status == "failed"
     assert all("no Dask worker left" in r["error"] for r in res.rows)
+
+
+def fixed_objects_scan(aoi, source, *, start, end, workdir, objects=(), **kw):  # type: ignore[no-untyped-def]
+    """Sees fixed objects (WGS84 WKT) where they meet the AOI, clipped to it, as the real scan would."""
+    import shapely.wkt
+
+    from sitewatch.alerts import alert_id
+
+    feats = []
+    for wkt in objects:
+        geom = shapely.wkt.loads(wkt).intersection(aoi.geometry)
+        if geom.is_empty:
+            continue
+        c = geom.centroid
+        aid = alert_id(aoi.name, "new_pad", (c.x, c.y), "2024-03-01")
+        (workdir / "quicklooks").mkdir(exist_ok=True)
+        (workdir / "quicklooks" / f"{aid}.png").write_bytes(b"\x89PNG fake")
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": {
+                    "id": aid,
+                    "aoi": aoi.name,
+                    "change_type": "new_pad",
+                    "first_detected": "2024-03-01",
+                    "quicklook": f"quicklooks/{aid}.png",
+                },
+            }
+        )
+    used = [{"id": "S1", "date": "2024-03-01", "clear_fraction": 1.0, "shift_px": [0, 0]}]
+    return {
+        "type": "FeatureCollection",
+        "features": feats,
+        "sitewatch": {"aoi": aoi.name, "scenes_used": used, "scenes_dropped": []},
+    }
+
+
+def test_large_aoi_is_scanned_in_tiles_and_merged_once(tmp_path: Path) -> None:
+    import pyproj
+    import shapely
+
+    big = box_aoi("big", lon=40.50, lat=36.70, size_deg=0.05)
+    tiles = batch.split_aoi(big, tile_px=200, overlap_px=30)
+    assert len(tiles) == 9 and tiles[0][0].name == "big--00-00"
+    to_wgs = pyproj.Transformer.from_crs(big.utm_crs, "EPSG:4326", always_xy=True)
+
+    def utm_box(x0: float, y0: float, x1: float, y1: float) -> str:
+        return shapely.transform(
+            shapely.box(x0, y0, x1, y1), lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+        ).wkt
+
+    core0 = tiles[0][1]
+    inside = utm_box(core0[0] + 500, core0[1] + 500, core0[0] + 600, core0[1] + 580)
+    straddling = utm_box(core0[2] - 40, core0[1] + 900, core0[2] + 60, core0[1] + 960)  # across the seam
+    objects = [inside, straddling]
+    kw = {"scan_fn": fixed_objects_scan, "scan_options": {"objects": objects}}
+    tiled = run(tmp_path / "tiled", [big], tile_px=200, tile_overlap_px=30, **kw)
+    whole = run(tmp_path / "whole", [big], tile_px=None, **kw)
+    assert tiled.ok and whole.ok
+    fc_t = json.loads((tiled.run_dir / "aois" / "big" / "alerts.geojson").read_text())
+    fc_w = json.loads((whole.run_dir / "aois" / "big" / "alerts.geojson").read_text())
+    assert len(fc_t["features"]) == 2  # the straddling pad once, from the tile whose core holds it
+    assert {f["properties"]["id"] for f in fc_t["features"]} == {
+        f["properties"]["id"] for f in fc_w["features"]
+    }
+    assert {f["properties"]["aoi"] for f in fc_t["features"]} == {"big"}
+    assert len(fc_t["sitewatch"]["tiles"]) == 9 and len(fc_t["sitewatch"]["scenes_used"]) == 1
+    for f in fc_t["features"]:
+        assert (tiled.run_dir / "aois" / "big" / f["properties"]["quicklook"]).is_file()
+    assert read_manifest(tiled.run_dir)["settings"]["tiles"]["big"][0] == "big--00-00"
+    assert tiled.rows[0]["aoi"] == "big" and tiled.rows[0]["new_pad"] == 2
+
+
+def test_a_failing_tile_fails_its_aoi_only(tmp_path: Path) -> None:
+    def flaky(aoi, source, *, start, end, workdir, **kw):  # type: ignore[no-untyped-def]
+        if aoi.name.endswith("--01-01"):
+            raise RuntimeError("tile read error")
+        return fixed_objects_scan(aoi, source, start=start, end=end, workdir=workdir)
+
+    res = scan_all(
+        [box_aoi("big", size_deg=0.05), box_aoi("small", lon=42)],
+        SRC,
+        start="2024-01-01",
+        end="2024-05-01",
+        out_dir=tmp_path / "r",
+        scan_fn=flaky,
+        scheduler="serial",
+        tile_px=200,
+    )
+    rows = {r["aoi"]: r for r in res.rows}
+    assert rows["small"]["status"] == "ok" and rows["big"]["status"] == "failed"
+    assert "1 of 9 tiles failed: big--01-01: RuntimeError: tile read error" in rows["big"]["error"]

@@ -32,9 +32,11 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
+
+import numpy as np
 
 from sitewatch.errors import ConfigError, NoScenesError, RunError, SitewatchError
 from sitewatch.runs import (
@@ -61,6 +63,7 @@ __all__ = [
     "ScanFunction",
     "connect_scheduler",
     "scan_all",
+    "split_aoi",
 ]
 
 log = logging.getLogger(__name__)
@@ -165,6 +168,8 @@ class _Task:
     options: Mapping[str, Any]
     inner_scheduler: str
     new_from: dt.date | None = None  # since-last: scenes from this day on are new
+    parent: str = ""  # the AOI a tile belongs to ("" when the task is a whole AOI)
+    core: tuple[float, float, float, float] | None = None  # a tile's own part, UTM, no overlap
 
     @property
     def reported_start(self) -> dt.date:
@@ -711,6 +716,146 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# tiles: large AOIs in pieces of bounded size
+
+
+def split_aoi(
+    aoi: AOI, *, tile_px: int, overlap_px: int = 100, resolution_m: float = 10.0
+) -> list[tuple[AOI, tuple[float, float, float, float]]]:
+    """Cut a large AOI into overlapping tiles of at most ``tile_px`` pixels a side (plus overlap).
+
+    Each tile is scanned as its own task, so the memory one scan needs is bounded whatever the
+    AOI's size; an alert is kept from the tile whose *core* (the tile without its overlap) holds
+    its representative point, so objects smaller than the overlap are reported exactly once.
+
+    Parameters
+    ----------
+    aoi : AOI
+    tile_px : int
+        Side of a tile's core in pixels.
+    overlap_px : int
+        Margin added on every side of a core; objects up to about this size that straddle a
+        core boundary are seen whole by one tile.
+    resolution_m : float
+        Pixel size of the analysis grid.
+
+    Returns
+    -------
+    list of (AOI, tuple)
+        Tile AOIs (named ``<aoi>--<row>-<col>``) with their core boxes in ``aoi.utm_crs``;
+        a single ``(aoi, bounds)`` when the AOI fits one tile.
+
+    Examples
+    --------
+    >>> tiles = split_aoi(big_aoi, tile_px=1024)  # doctest: +SKIP
+    """
+    import math
+
+    import pyproj
+    import shapely
+    from shapely.geometry import box
+
+    crs = aoi.utm_crs
+    geom = aoi.geometry_in(crs)
+    minx, miny, maxx, maxy = geom.bounds
+    size = tile_px * resolution_m
+    nx, ny = max(1, math.ceil((maxx - minx) / size)), max(1, math.ceil((maxy - miny) / size))
+    if nx * ny == 1:
+        return [(aoi, (minx, miny, maxx, maxy))]
+    back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    margin = overlap_px * resolution_m
+    tiles = []
+    for r in range(ny):
+        for c in range(nx):
+            core = (minx + c * size, maxy - (r + 1) * size, minx + (c + 1) * size, maxy - r * size)
+            if geom.intersection(box(*core)).is_empty:
+                continue
+            part = geom.intersection(box(*core).buffer(margin, join_style="mitre"))
+            wgs = shapely.transform(part, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+            name = f"{aoi.name[:56]}--{r:02d}-{c:02d}"
+            tile = replace(
+                aoi,
+                name=name,
+                display_name=f"{aoi.display_name} ({r},{c})",
+                geometry=wgs,
+                point=None,
+                path=None,
+            )
+            tiles.append((tile, core))
+    return tiles
+
+
+def _merge_tiles(parent: AOI, tasks: Sequence[_Task], outcomes: Mapping[str, AOIOutcome]) -> AOIOutcome:
+    """One AOI's outcome from its tiles' outcomes: alerts deduplicated by core, scenes united."""
+    import pyproj
+    import shapely
+    from shapely.geometry import box, shape
+
+    parts = [outcomes[t.aoi.name] for t in tasks]
+    start = parts[0].start
+    seconds = sum(p.seconds for p in parts)
+    failed = [p for p in parts if p.status == "failed"]
+    if failed:
+        return AOIOutcome(
+            parent.name,
+            "failed",
+            error=f"{len(failed)} of {len(parts)} tiles failed: "
+            + "; ".join(f"{p.aoi}: {p.error}" for p in failed),
+            error_type=failed[0].error_type,
+            detail="\n\n".join(f"--- {p.aoi}\n{p.detail}" for p in failed),
+            seconds=seconds,
+            start=start,
+        )
+    if all(p.status == "up_to_date" for p in parts):
+        return AOIOutcome(parent.name, "up_to_date", seconds=seconds, start=start)
+    from sitewatch.alerts import alert_id
+
+    fwd = pyproj.Transformer.from_crs("EPSG:4326", parent.utm_crs, always_xy=True)
+    features: list[dict[str, Any]] = []
+    files: dict[str, bytes] = {}
+    used: dict[str, Any] = {}
+    dropped: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    for task, part in zip(tasks, parts, strict=True):
+        if part.alerts is None:
+            continue
+        meta = meta or dict(part.alerts.get("sitewatch") or {})
+        tile_meta = part.alerts.get("sitewatch") or {}
+        for sc in tile_meta.get("scenes_used") or []:
+            used.setdefault(str(sc.get("id")), sc)
+        for sc in tile_meta.get("scenes_dropped") or []:
+            dropped.setdefault(str(sc.get("id") if isinstance(sc, Mapping) else sc), sc)
+        core = box(*task.core) if task.core else None
+        for feat in part.alerts.get("features") or []:
+            geom = shape(feat["geometry"]) if feat.get("geometry") else None
+            if geom is None or geom.is_empty:
+                continue
+            point = geom.representative_point()
+            x, y = fwd.transform(point.x, point.y)
+            if core is not None and not core.covers(shapely.Point(x, y)):
+                continue  # the neighbouring tile whose core holds it reports it
+            props = dict(feat.get("properties") or {})
+            props["aoi"] = parent.name
+            if props.get("change_type") and props.get("first_detected"):
+                c = geom.centroid
+                props["id"] = alert_id(parent.name, props["change_type"], (c.x, c.y), props["first_detected"])
+            ql = props.get("quicklook")
+            if ql and ql in part.files:
+                target = ql if ql not in files else f"{task.aoi.name}/{ql}"
+                files[target] = part.files[ql]
+                props["quicklook"] = target
+            features.append({**feat, "id": props.get("id", feat.get("id")), "properties": props})
+    meta.update(
+        aoi=parent.name,
+        tiles=[t.aoi.name for t in tasks],
+        scenes_used=sorted(used.values(), key=lambda sc: (str(sc.get("date")), str(sc.get("id")))),
+        scenes_dropped=list(dropped.values()),
+    )
+    fc = {"type": "FeatureCollection", "sitewatch": meta, "features": features}
+    return AOIOutcome(parent.name, "ok", alerts=fc, files=files, seconds=seconds, start=start)
+
+
+# ---------------------------------------------------------------------------------------------
 # the entry point
 
 
@@ -733,6 +878,8 @@ def scan_all(
     no_workers_timeout_s: float = 60.0,
     timeout_s: float | None = None,
     inner_scheduler: Literal["sync", "threads"] = "sync",
+    tile_px: int | None = 1024,
+    tile_overlap_px: int = 100,
     progress: bool = False,
 ) -> BatchResult:
     """Scan many AOIs in parallel on Dask and write one run directory.
@@ -780,8 +927,13 @@ def scan_all(
     inner_scheduler : {"sync", "threads"}
         Dask scheduler inside one AOI's scan (``"sync"`` keeps memory bounded when many
         AOIs run at once; ``"threads"`` suits one very large AOI).
+    tile_px : int or None
+        AOIs wider or taller than this many 10 m pixels are cut into tiles scanned as separate
+        tasks (see :func:`split_aoi`), which bounds the memory of one scan; None never cuts.
+    tile_overlap_px : int
+        Overlap between tiles, in pixels.
     progress : bool
-        Show a progress bar of AOIs on stderr.
+        Show a progress bar of AOIs (tiles) on stderr.
 
     Returns
     -------
@@ -861,9 +1013,40 @@ def scan_all(
                 # The history core judges new scenes against the months before them; the
                 # provider's cache serves those again without fetching them.
                 task_start = max(start_d, new_from - dt.timedelta(days=lookback_days))
-            tasks.append(
-                _Task(aoi, sources[aoi.name], task_start, end_d, fn, options, inner_scheduler, new_from)
-            )
+            pieces = split_aoi(aoi, tile_px=tile_px, overlap_px=tile_overlap_px) if tile_px else [(aoi, None)]
+            for piece, core in pieces:
+                tiled = len(pieces) > 1
+                tasks.append(
+                    _Task(
+                        piece,
+                        sources[aoi.name],
+                        task_start,
+                        end_d,
+                        fn,
+                        options,
+                        inner_scheduler,
+                        new_from,
+                        parent=aoi.name if tiled else "",
+                        core=core if tiled else None,
+                    )
+                )
+        by_parent: dict[str, list[_Task]] = {}
+        for t in tasks:
+            by_parent.setdefault(t.parent or t.aoi.name, []).append(t)
+        parent_aoi = {a.name: a for a in aoi_list}
+        arrived: dict[str, dict[str, AOIOutcome]] = {}
+
+        def whole(outcome: AOIOutcome, task_parent: str) -> AOIOutcome | None:
+            """The AOI's outcome once all its tiles have arrived (at once for an untiled AOI)."""
+            if not task_parent:
+                return outcome
+            got = arrived.setdefault(task_parent, {})
+            got[outcome.aoi] = outcome
+            if len(got) < len(by_parent[task_parent]):
+                return None
+            return _merge_tiles(parent_aoi[task_parent], by_parent[task_parent], got)
+
+        unit_parent = {t.aoi.name: t.parent for t in tasks}
         up_to_date = [t for t in tasks if t.reported_start > t.end]
 
         manifest: dict[str, Any] = {
@@ -886,6 +1069,9 @@ def scan_all(
                 "workers": workers,
                 "retries": retries,
                 "inner_scheduler": inner_scheduler,
+                "tile_px": tile_px,
+                "tile_overlap_px": tile_overlap_px,
+                "tiles": {n: [t.aoi.name for t in ts] for n, ts in by_parent.items() if ts[0].parent},
                 "scan_function": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}",
                 "scan_options": {k: v for k, v in options.items() if not k.startswith("_")},
             },
@@ -898,9 +1084,10 @@ def scan_all(
         collections: dict[str, dict[str, Any]] = {}
         states: dict[str, AOIState] = dict(previous)
         try:
-            for task in up_to_date:
-                outcome = AOIOutcome(task.aoi.name, "up_to_date", start=task.reported_start.isoformat())
-                rows[task.aoi.name] = _write_outcome(run_dir, outcome, previous.get(task.aoi.name), True)[0]
+            for name in sorted({t.parent or t.aoi.name for t in up_to_date}):
+                start_iso = by_parent[name][0].reported_start.isoformat()
+                current = AOIOutcome(name, "up_to_date", start=start_iso)
+                rows[name] = _write_outcome(run_dir, current, previous.get(name), True)[0]
             todo = [t for t in tasks if t.reported_start <= t.end]
             with (
                 contextlib.ExitStack() as stack,
@@ -914,9 +1101,14 @@ def scan_all(
             ):
                 # The bar starts once the cluster answers, and closes on any way out.
                 bar = stack.enter_context(_progress(len(tasks), enabled=progress, initial=len(up_to_date)))
-                for outcome in _outcomes(
+                for unit in _outcomes(
                     todo, client, no_workers_timeout_s=no_workers_timeout_s, timeout_s=timeout_s
                 ):
+                    bar.set_postfix_str(f"{unit.aoi}: {unit.status}", refresh=False)
+                    bar.update(1)
+                    outcome = whole(unit, unit_parent[unit.aoi])
+                    if outcome is None:
+                        continue
                     row, fc, state = _write_outcome(
                         run_dir, outcome, previous.get(outcome.aoi), bool(since_last)
                     )
@@ -925,8 +1117,6 @@ def scan_all(
                         collections[outcome.aoi] = fc
                     if state is not None:
                         states[outcome.aoi] = state
-                    bar.set_postfix_str(f"{outcome.aoi}: {outcome.status}", refresh=False)
-                    bar.update(1)
 
             if claims is not None:
                 _link_reports(run_dir, claims, collections, rows)

@@ -78,6 +78,13 @@ _BATCH_OPTIONS = [
         help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed.",
     ),
     click.option(
+        "--tile-px",
+        type=click.IntRange(min=64),
+        default=1024,
+        show_default=True,
+        help="With --all: AOIs larger than this many 10 m pixels a side are scanned in overlapping tiles.",
+    ),
+    click.option(
         "--scan-function",
         metavar="MODULE:FUNCTION",
         default=None,
@@ -128,6 +135,7 @@ def run_batch(
     reports_dir: Path | None = None,
     retries: int = 2,
     timeout_s: float | None = None,
+    tile_px: int | None = 1024,
     scan_function: str | None = None,
     scan_options: Mapping[str, Any] | None = None,
 ) -> None:
@@ -139,7 +147,7 @@ def run_batch(
         The command's context (for ``-q`` and the exit code).
     source, start, end
         As for a single scan.
-    aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, scan_function
+    aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, tile_px, scan_function
         The batch options (see :func:`batch_options` and :func:`sitewatch.batch.scan_all`).
     scan_options : mapping, optional
         Options of the single-AOI scan passed on to every AOI.
@@ -165,6 +173,7 @@ def run_batch(
         workers=workers,
         retries=retries,
         timeout_s=timeout_s,
+        tile_px=tile_px,
         progress=not quiet,
     )
     click.echo(result.table())
