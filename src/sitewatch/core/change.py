@@ -57,6 +57,9 @@ class ChangeParams:
     ----------
     bands : tuple of str
         Bands whose differences make the change vector (those present are used).
+    change_indices : tuple of str
+        Spectral indices (names from :data:`sitewatch.core.indices.INDICES`) whose
+        differences join the change vector as robust z-scores.
     sensitivity : float
         Scales the threshold: the threshold is ``median + k_mad * MAD / sensitivity`` of
         the score. 1 is the default; 2 finds fainter changes, 0.5 only strong ones.
@@ -98,6 +101,7 @@ class ChangeParams:
     """
 
     bands: tuple[str, ...] = CHANGE_BANDS
+    change_indices: tuple[str, ...] = ()
     sensitivity: float = 1.0
     k_mad: float = 5.0
     threshold_method: Literal["mad", "otsu"] = "mad"
@@ -238,7 +242,9 @@ def standardized_difference(
     use = [b for b in bands if b in have]
     if not use:
         raise BandMissingError(f"none of the change bands {', '.join(bands)} is in both images")
-    diff = after.sel(band=use).values.astype(np.float32) - before.sel(band=use).values.astype(np.float32)
+    diff = after.sel(band=use).values.astype(np.float32, copy=False) - before.sel(band=use).values.astype(
+        np.float32, copy=False
+    )
     z = np.empty_like(diff)
     for i, d in enumerate(diff):
         med, mad = _robust(d[valid] if valid is not None else d)
@@ -268,13 +274,15 @@ def change_vector(
         dates' spectra (degrees; 0 = same colour, brightness change only).
     """
     before, after = _one_date(before), _one_date(after)
-    mag = np.sqrt(np.mean(z.values.astype(np.float64) ** 2, axis=0)).astype(np.float32)
+    mag = np.sqrt(np.mean(np.square(z.values), axis=0, dtype=np.float32))
     bands = [str(b) for b in z.coords["band"].values]
-    b = before.sel(band=bands).values.astype(np.float64)
-    a = after.sel(band=bands).values.astype(np.float64)
+    b = before.sel(band=bands).values.astype(np.float32, copy=False)
+    a = after.sel(band=bands).values.astype(np.float32, copy=False)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (a * b).sum(0) / np.sqrt((a * a).sum(0) * (b * b).sum(0))
-    angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).astype(np.float32)
+        cos = np.einsum("byx,byx->yx", a, b) / np.sqrt(
+            np.einsum("byx,byx->yx", a, a) * np.einsum("byx,byx->yx", b, b)
+        )
+    angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).astype(np.float32, copy=False)
     return _plane(before, mag, "magnitude"), _plane(before, angle, "angle_deg")
 
 
@@ -490,6 +498,18 @@ def detect_changes(
         ok = ok & np.asarray(valid.values if isinstance(valid, xr.DataArray) else valid, bool)
     z = standardized_difference(before, after, bands=p.bands, valid=ok)
     magnitude, angle = change_vector(before, after, z)
+    index_diff = index_differences(before, after)
+    extra = [i for i in p.change_indices if i in set(map(str, index_diff.coords["index"].values))]
+    if extra:
+        # indices join the change vector as robust z-scores, like bands
+        zi = []
+        for name in extra:
+            d = index_diff.sel(index=name).values
+            med, mad = _robust(d[ok])
+            zi.append((d - med) / mad)
+        n_b = z.sizes["band"]
+        total = magnitude.values.astype(np.float64) ** 2 * n_b + np.sum(np.square(zi), axis=0)
+        magnitude = magnitude.copy(data=np.sqrt(total / (n_b + len(extra))).astype(np.float32))
     # the threshold comes from the score before the land-cover priors, so that damping
     # vegetation and water lowers their scores without lowering the bar for everything else
     undamped = change_score(before, after, magnitude, valid=ok, params=p, land_cover_priors=False)
@@ -515,7 +535,7 @@ def detect_changes(
         score=score,
         magnitude=magnitude.where(ok),
         angle=angle.where(ok),
-        index_diff=index_differences(before, after).where(ok),
+        index_diff=index_diff.where(ok),
         valid=_plane(before, ok, "valid"),
         mask=_plane(before, labels > 0, "change"),
         labels=_plane(before, labels.astype(np.int32), "labels"),

@@ -145,10 +145,10 @@ def compute_indices(
 
     def get(band: str) -> np.ndarray:
         if band not in cache:
-            cache[band] = np.asarray(stack.sel(band=band).values, dtype=np.float32)
+            cache[band] = np.asarray(stack.sel(band=band).values, dtype=np.float32)  # a view when float32
         return cache[band]
 
-    layers = [INDICES[n][1](get, have).astype(np.float32) for n in names]
+    layers = [INDICES[n][1](get, have).astype(np.float32, copy=False) for n in names]
     data = (
         np.stack(layers, axis=1)
         if layers

@@ -328,6 +328,11 @@ def compare(
                 "choose another date"
             )
 
+    # past the masks, only the change and index bands matter (60 m bands and SCL are dropped)
+    index_bands = {"B02", "B03", "B04", "B08", "B11", "B12"}
+    keep = [x for x in spectral if x in params.bands or x in index_bands] or spectral
+    b, a = b.sel(band=keep), a.sel(band=keep)
+
     t0 = time.perf_counter()
     geobox = b.odc.geobox
     size = pixel_size_m(geobox)
