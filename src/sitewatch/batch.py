@@ -292,28 +292,15 @@ def sitewatch_scan(
     dict
         The alerts FeatureCollection.
     """
-    from sitewatch.pipeline.scan import scan  # type: ignore[import-not-found,unused-ignore]
+    import json
+
+    from sitewatch.pipeline.scan import scan
 
     result = scan(aoi, source, start=start, end=end, **options)
-    return _scan_result_to_collection(result, workdir)
-
-
-def _scan_result_to_collection(result: Any, workdir: Path) -> Mapping[str, Any]:
-    # The scan result writes itself (alerts GeoJSON + quicklooks) where asked.
-    for method in ("write", "save", "export"):
-        writer = getattr(result, method, None)
-        if callable(writer):
-            out = writer(workdir)
-            path = Path(out) if isinstance(out, (str, os.PathLike)) else workdir / "alerts.geojson"
-            if path.is_dir():
-                path = path / "alerts.geojson"
-            import json
-
-            data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    if isinstance(result, Mapping):
-        return result
-    raise ConfigError(f"scan returned {type(result).__name__}, which batch cannot turn into alerts")
+    # ScanResult.write puts alerts.geojson and quicklooks/ (paths relative to the folder) in workdir.
+    path = result.write(workdir, quicklooks=True)
+    data: Mapping[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
 
 
 # ---------------------------------------------------------------------------------------------
