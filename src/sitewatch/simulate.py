@@ -941,22 +941,31 @@ def random_events(
 
     extent = size_px * resolution_m
     events: list[Any] = []
-    # pads in the eastern half, clear of the base (which lies south-west)
+    # keep pads clear of the base (runway, its possible extension, the compound) and of each other
+    grid = _Grid(size_px, resolution_m, (0.0, 0.0), "EPSG:3857")
+    rw_len = min(1700.0, extent * 0.7)
+    c = (-0.12 * extent, -0.12 * extent)
+    busy = [
+        grid.rect(c, rw_len + 2 * 450.0, 45.0, 60.0).buffer(80.0),
+        shapely.box(
+            c[0] + 0.05 * extent - 0.15 * extent,
+            c[1] - 0.22 * extent - 0.11 * extent,
+            c[0] + 0.05 * extent + 0.15 * extent,
+            c[1] - 0.22 * extent + 0.11 * extent,
+        ).buffer(60.0),
+    ]
     for i in range(int(rng.integers(1, 4))):
-        L = float(rng.uniform(50, 220))
-        W = float(rng.uniform(40, min(L, 120)))
-        c = (float(rng.uniform(0.1, 0.38)) * extent, float(rng.uniform(-0.05, 0.38)) * extent - i * 0.0)
-        c = (c[0], c[1] - 0.3 * extent * (i % 2))
+        for _ in range(100):
+            length = float(rng.uniform(50, 220))
+            width = float(rng.uniform(40, min(length, 120)))
+            centre = (float(rng.uniform(-0.4, 0.4)) * extent, float(rng.uniform(-0.4, 0.4)) * extent)
+            orient = float(rng.uniform(0, 180))
+            poly = grid.rect(centre, length, width, orient)
+            if not any(poly.buffer(60.0).intersects(b) for b in busy):
+                break
+        busy.append(poly)
         events.append(
-            Pad(
-                f"pad-{i}",
-                c,
-                L,
-                W,
-                float(rng.uniform(0, 180)),
-                day(),
-                earthworks_days=int(rng.choice([0, 0, 30])),
-            )
+            Pad(f"pad-{i}", centre, length, width, orient, day(), earthworks_days=int(rng.choice([0, 0, 30])))
         )
     if rng.random() < 0.7:
         events.append(RunwayExtension("runway-ext", float(rng.uniform(200, 400)), day()))
