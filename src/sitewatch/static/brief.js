@@ -7,6 +7,16 @@
     if (v === null || v === undefined || v === "") return "–";
     var n = Number(v); return isNaN(n) ? esc(v) : n.toLocaleString("en", {maximumFractionDigits: digits || 0}) + (unit || "");
   }
+  function plain(v) {
+    // Evidence may be a sentence or a mapping of named measurements; show either as text.
+    if (v === null || v === undefined) return "";
+    if (typeof v !== "object") return String(v);
+    if (Array.isArray(v)) return v.map(plain).join(", ");
+    return Object.keys(v).map(function (k) {
+      var x = v[k];
+      return k.replace(/_/g, " ") + " " + (typeof x === "number" ? num(x, "", 2) : plain(x));
+    }).join(" · ");
+  }
   function styleFor(p, selected) {
     var c = data.colours[p.change_type] || data.colours.other;
     return {color: c, weight: selected ? 4 : 2, fillColor: c, fillOpacity: selected ? 0.55 : 0.3};
@@ -28,7 +38,7 @@
     var rows = [["type", p.change_type], ["status", p.status], ["confidence", num(p.confidence, "", 2)],
       ["last unchanged", p.last_unchanged || "?"], ["first detected", p.first_detected],
       ["area", num(p.area_m2, " m²")], ["length × width", num(p.length_m, " m") + " × " + num(p.width_m, " m")],
-      ["orientation", num(p.orientation_deg, "°")], ["evidence", p.evidence], ["detail", p.detail]];
+      ["orientation", num(p.orientation_deg, "°")], ["evidence", plain(p.evidence)], ["detail", p.detail]];
     var parts = p.confidence_parts || {};
     var cp = Object.keys(parts).map(function (k) { return esc(k) + " " + num(parts[k], "", 2); }).join(", ");
     if (cp) rows.push(["confidence parts", cp]);
