@@ -161,7 +161,7 @@ def test_refused_search_is_a_credentials_error(stac_server: StacServer, site_aoi
 
 @pytest.mark.e2e
 def test_unreachable_api_is_a_provider_error(site_aoi: Any) -> None:
-    p = get_provider("stac:http://127.0.0.1:9/v1", cache=False, timeout_s=2)
+    p = get_provider("stac:http://127.0.0.1:9/v1", cache=False, timeout_s=2, retry_sleep_s=0.01)
     with pytest.raises(ProviderError, match="cannot reach"):
         list(p.search(site_aoi, *MAY))
 
@@ -262,7 +262,7 @@ def test_rescan_works_offline_from_the_cache(
     server = StacServer().start()
     for scene in s2_series:
         server.add_scene(scene)
-    p = get_provider(f"stac:{server.url}", cache_dir=tmp_path)
+    p = get_provider(f"stac:{server.url}", cache_dir=tmp_path, retry_sleep_s=0.01)
     scenes = list(p.search(site_aoi, *MAY, max_cloud_fraction=0.5))
     online = p.load(scenes, aoi=site_aoi, bands=["B04", "SCL"])
     server.stop()
@@ -275,6 +275,26 @@ def test_rescan_works_offline_from_the_cache(
         again = list(p.search(site_aoi, dt.date(2024, 5, 10), dt.date(2024, 5, 31)))
     assert [s.date.day for s in again] == [16]
     # Nothing cached for another AOI: the network error itself is reported.
-    other = get_provider(f"stac:{server.url}", cache_dir=tmp_path / "empty")
+    other = get_provider(f"stac:{server.url}", cache_dir=tmp_path / "empty", retry_sleep_s=0.01)
     with pytest.raises(ProviderError):
         list(other.search(site_aoi, *MAY))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["429", "503", "drop"])
+def test_busy_catalogue_is_retried(stac_server: StacServer, site_aoi: Any, kind: str) -> None:
+    stac_server.fail(r"/v1/search", kind, times=2, retry_after="1" if kind == "429" else None)
+    p = get_provider(f"stac:{stac_server.url}", cache=False, retry_sleep_s=0.05)
+    assert len(list(p.search(site_aoi, *MAY))) == 4
+    assert [r.get("failed") for r in stac_server.requests("/v1/search")] == [kind, kind, None]
+
+
+@pytest.mark.e2e
+def test_catalogue_rate_limit_is_reported(stac_server: StacServer, site_aoi: Any) -> None:
+    from sitewatch.errors import RateLimitError
+
+    stac_server.fail(r"/v1/search", "429", times=100, retry_after="0")
+    p = get_provider(f"stac:{stac_server.url}", cache=False, max_attempts=2, retry_sleep_s=0.01)
+    with pytest.raises(RateLimitError, match="429"):
+        list(p.search(site_aoi, *MAY))
+    assert len(stac_server.requests("/v1/search")) == 3

@@ -359,6 +359,11 @@ class SentinelHubProvider:
             ) from None
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else None
+            if status == 429:
+                raise RateLimitError(
+                    f"{self.name} at {self.base_url} rate-limited {what} (HTTP 429); "
+                    "wait a while and run again"
+                ) from None
             if status in (401, 403):
                 raise CredentialsError(
                     f"{self.name} at {self.base_url} refused to {what} (HTTP {status}); check SH_CLIENT_ID / "

@@ -32,7 +32,14 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import shapely
 
-from sitewatch.errors import BandMissingError, ConfigError, CredentialsError, DataError, ProviderError
+from sitewatch.errors import (
+    BandMissingError,
+    ConfigError,
+    CredentialsError,
+    DataError,
+    ProviderError,
+    RateLimitError,
+)
 from sitewatch.providers.base import CATEGORICAL_BANDS, DEFAULT_BANDS
 from sitewatch.providers.cache import CachedProvider, grid_for
 from sitewatch.types import AOI, Scene
@@ -292,6 +299,10 @@ class StacProvider:
         Assets of one scene read at the same time (odc-stac's thread pool).
     fetch_threads : int
         Scenes fetched at the same time by the cache.
+    max_attempts : int
+        Retries of catalogue requests answered 429 or 5xx, or dropped (``Retry-After`` is honoured).
+    retry_sleep_s : float
+        Back-off factor between those retries.
     name : str
         The provider name recorded in stacks and the cache.
     """
@@ -307,6 +318,8 @@ class StacProvider:
         timeout_s: float = 60.0,
         read_threads: int = 4,
         fetch_threads: int = 4,
+        max_attempts: int = 4,
+        retry_sleep_s: float = 1.0,
         name: str = "stac",
     ) -> None:
         if not url.startswith(("http://", "https://")):
@@ -319,6 +332,8 @@ class StacProvider:
         self.timeout_s = timeout_s
         self.read_threads = max(1, int(read_threads))
         self.fetch_threads = max(1, int(fetch_threads))
+        self.max_attempts = max(0, int(max_attempts))
+        self.retry_sleep_s = float(retry_sleep_s)
         self.name = name
         self._client: Any = None
 
@@ -334,11 +349,22 @@ class StacProvider:
         if self._client is None:
             import pystac_client
             from pystac_client.exceptions import APIError
+            from pystac_client.stac_api_io import StacApiIO
+            from urllib3 import Retry
 
+            # Busy APIs answer 429 (with Retry-After) or 502/503/504: wait and retry a bounded
+            # number of times, POST searches included, before giving up with a clear error.
+            retry = Retry(
+                total=self.max_attempts,
+                backoff_factor=self.retry_sleep_s,
+                status_forcelist=(429, 500, 502, 503, 504),
+                allowed_methods=None,
+                respect_retry_after_header=True,
+                raise_on_status=False,
+            )
+            stac_io = StacApiIO(headers=self.headers or None, timeout=self.timeout_s, max_retries=retry)
             try:
-                self._client = pystac_client.Client.open(
-                    self.url, headers=self.headers or None, timeout=self.timeout_s
-                )
+                self._client = pystac_client.Client.open(self.url, stac_io=stac_io)
             except APIError as exc:
                 raise self._api_error(exc, "open the catalogue") from None
             except Exception as exc:  # requests / JSON errors
@@ -351,6 +377,11 @@ class StacProvider:
     def _api_error(self, exc: Exception, what: str) -> ProviderError:
         status = getattr(exc, "status_code", None)
         text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        if status == 429:
+            return RateLimitError(
+                f"the STAC API at {_redact_url(self.url)} kept answering 429 (too many requests) to {what}; "
+                "wait a while and run again (fetched scenes stay cached)"
+            )
         if status in (401, 403):
             return CredentialsError(
                 f"the STAC API at {_redact_url(self.url)} refused to {what} (HTTP {status}); "
