@@ -89,6 +89,12 @@ class ChangeParams:
         MNDWI above which a pixel counts as water.
     water_factor : float
         Score factor for pixels that are water in both dates (tides, turbidity, glint).
+    angle_weight : float
+        Weight (0..1) of the spectral angle against the magnitude in the change evidence
+        (geometric blend of both, each relative to its median); 0 = magnitude only.
+    grow_k_mad : float or None
+        Hysteresis: objects seeded above the threshold grow over connected pixels above
+        ``median + grow_k_mad * MAD`` (must be below ``k_mad``); None = off.
     pixel_k_mad : float
         A changed pixel must also show change on its own: its unsmoothed magnitude must
         exceed ``median + pixel_k_mad * MAD`` (scaled by sensitivity). This keeps
@@ -114,6 +120,8 @@ class ChangeParams:
     greening_factor: float = 0.5
     water_mndwi: float = 0.0
     water_factor: float = 0.0
+    grow_k_mad: float | None = None
+    angle_weight: float = 0.0
     pixel_k_mad: float = 2.0
     opening_px: int = 1
     closing_px: int = 1
@@ -499,6 +507,15 @@ def detect_changes(
     z = standardized_difference(before, after, bands=p.bands, valid=ok)
     magnitude, angle = change_vector(before, after, z)
     index_diff = index_differences(before, after)
+    if p.angle_weight > 0:
+        # a change of colour (spectral angle) says more than a change of brightness alone,
+        # which sun angle, haze and shadows also cause
+        m_med, _ = _robust(magnitude.values[ok])
+        a_med, _ = _robust(angle.values[ok])
+        m_n = np.maximum(magnitude.values / max(m_med, 1e-6), 0)
+        a_n = np.maximum(np.nan_to_num(angle.values) / max(a_med, 1e-6), 0)
+        combined = (m_n ** (1 - p.angle_weight) * a_n**p.angle_weight).astype(np.float32)
+        magnitude = magnitude.copy(data=combined)
     extra = [i for i in p.change_indices if i in set(map(str, index_diff.coords["index"].values))]
     if extra:
         # indices join the change vector as robust z-scores, like bands
@@ -522,7 +539,19 @@ def detect_changes(
         sensitivity=p.sensitivity,
         reference=undamped.values[ok],
     )
-    raw = np.nan_to_num(score.values, nan=-np.inf) > thr
+    score_vals = np.nan_to_num(score.values, nan=-np.inf)
+    raw = score_vals > thr
+    if p.grow_k_mad is not None and p.grow_k_mad < p.k_mad and p.threshold_method == "mad":
+        # hysteresis: objects seeded above the threshold grow over neighbours above a lower one
+        low = threshold_score(
+            score.values, k_mad=p.grow_k_mad, sensitivity=p.sensitivity, reference=undamped.values[ok]
+        )
+        grown, _ = ndimage.label(score_vals > low, structure=np.ones((3, 3), bool))
+        seeded = np.unique(grown[raw])
+        keep = np.zeros(int(grown.max()) + 1, bool)
+        keep[seeded] = True
+        keep[0] = False
+        raw = keep[grown]
     if p.pixel_k_mad > 0:
         mag_thr = threshold_score(
             magnitude.values, k_mad=p.pixel_k_mad, sensitivity=p.sensitivity, reference=magnitude.values[ok]
