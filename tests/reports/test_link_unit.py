@@ -94,3 +94,17 @@ def test_withdrawal_needs_an_evacuation_not_a_pad(col):
     (link,) = link_claims([claim("w", "qasrak", "withdrawal", "2024-05-01", "2024-05-31")], col)
     assert link.verdict == "contradicted"
     assert [a["id"] for a in link.related] == ["p1"]  # the pad is shown as a near miss of another type
+
+
+def test_attack_is_supported_by_damage_but_never_contradicted(col):
+    (quiet,) = link_claims([claim("a", "qasrak", "attack", "2024-02-01", "2024-02-10")], col)
+    assert quiet.verdict == "not_visible" and "strike damage" in quiet.reason
+    scarred = collection(
+        "qasrak",
+        [alert("burn", "other", "2024-02-01", "2024-02-11", area_m2=5000)],
+        scenes_every(START, END),
+        start=START,
+        end=END,
+    )
+    (hit,) = link_claims([claim("b", "qasrak", "attack", "2024-02-01", "2024-02-10")], scarred)
+    assert hit.verdict == "supported" and hit.alerts[0]["id"] == "burn"

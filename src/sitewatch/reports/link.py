@@ -610,6 +610,10 @@ def _link_one(
             strength=_strength(scored),
         )
 
+    if claim.event in _NOT_VISIBLE_WHY:
+        # Strike damage may show when large, but its absence proves nothing at 10 m.
+        return Link(**base, verdict="not_visible", reason=_NOT_VISIBLE_WHY[claim.event], related=related,
+                    interval=interval, imagery=imagery)  # fmt: skip
     too_small = _too_small(sizes, min_visible_area_m2, min_visible_width_m)
     if too_small:
         return Link(
