@@ -146,7 +146,7 @@ def synthetic_core_input(t_n: int, side: int, f_n: int, cloud_fraction: float, s
 
 def reference(values: np.ndarray, valid: np.ndarray, tile_px: int) -> None:
     """The plain NumPy way: temporal nanmedian baseline per pixel and band, z-score per observation."""
-    t_n, f_n, p_n = values.shape
+    p_n = values.shape[2]
     for s0 in range(0, p_n, tile_px):
         sl = slice(s0, min(p_n, s0 + tile_px))
         x = values[:, :, sl].copy()
@@ -171,14 +171,16 @@ def core(t_n: int, side: int, f_n: int, cloud_fraction: float) -> None:
     t_core = time.perf_counter() - t0
     peak_core = peak_rss_gib()
     print(
-        f"core:      {t_core:8.1f} s   process peak {peak_core:.2f} GiB   changed pixels {int(out['changed'].sum())}"
+        f"core:      {t_core:8.1f} s   process peak {peak_core:.2f} GiB   "
+        f"changed pixels {int(out['changed'].sum())}"
     )
     t0 = time.perf_counter()
     reference(values, valid, params.tile_px)
     t_ref = time.perf_counter() - t0
     print(f"reference: {t_ref:8.1f} s   (np.nanmedian baseline + z-score, same tiles, same process)")
     print(
-        f"speed-up:  {t_ref / t_core:8.1f} x   (target >= 5 x)   core peak {peak_core:.2f} GiB (target < 3 GiB)"
+        f"speed-up:  {t_ref / t_core:8.1f} x   (target >= 5 x)   "
+        f"core peak {peak_core:.2f} GiB (target < 3 GiB)"
     )
     print()
 

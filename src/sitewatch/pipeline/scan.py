@@ -448,10 +448,13 @@ def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) ->
     from scipy import ndimage
 
     t_n = stack.sizes["time"]
-    first_break = int(break_index[break_index >= 0].min()) if (break_index >= 0).any() else t_n
-    n_early = max(3, min(first_break, t_n // 3))
+    # the early part of the series, each pixel only before its own break
+    n_early = min(t_n, max(6, t_n // 3))
     vals = stack.values[:n_early].astype(np.float32) * 1e-4
-    vals[~np.broadcast_to(clear[:n_early, None], vals.shape)] = np.nan
+    usable = clear[:n_early] & (
+        (break_index < 0)[None] | (np.arange(n_early)[:, None, None] < break_index[None])
+    )
+    vals[~np.broadcast_to(usable[:, None], vals.shape)] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         comp = np.nanmedian(vals, axis=0)  # (B, Y, X)
@@ -727,6 +730,11 @@ def _objects(
             "clear_observations_before": n_before,
             "clear_observations_after": n_after,
             "clear_fraction_at_detection": round(float(clear_frac_t[first_t]), 3),
+            "context": {
+                "built_up_before_overlap": round(fac_overlap, 3),
+                "runway_overlap": round(rw_overlap, 3),
+                "runway_adjacent": bool(facts.runway_adjacent),
+            },
             **{k2: v for k2, v in extra.items() if v is not None},
             **evidence_extra,
         }
