@@ -135,3 +135,27 @@ def test_page_metadata_gives_publication_date_and_publisher(tmp_path):
     plain = tmp_path / "plain.html"
     plain.write_text(NOISY_PAGE, encoding="utf-8")
     assert read_report(plain).published is None
+
+
+TEXT_CAPTURE = """Home | World | Middle East | Opinion | Video
+Engineers levelled land at the Qasrak base on 3 May 2025, residents said.
+Read more: Convoy reaches Ain al-Asad air base
+Most Read
+1. Helicopters land at al-Tanf garrison
+2. Drones strike Hemo base
+
+The work continued for a week.
+Share it:
+Leave a Reply
+Green Village was bombed, says a reader.
+"""
+
+
+def test_plain_text_capture_furniture_is_blanked_in_place(tmp_path):
+    path = tmp_path / "capture.txt"
+    path.write_text(TEXT_CAPTURE)
+    text = read_report(path).text
+    assert len(text) == len(TEXT_CAPTURE)  # offsets stay those of the file
+    assert "Engineers levelled land at the Qasrak base" in text and "The work continued" in text
+    for noise in ("Home | World", "Read more", "Most Read", "al-Tanf", "Hemo", "Leave a Reply", "bombed"):
+        assert noise not in text

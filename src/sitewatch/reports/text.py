@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_CHARS",
     "ReportText",
     "html_to_text",
+    "strip_text_boilerplate",
     "load_index",
     "read_report",
 ]
@@ -254,6 +255,66 @@ def html_to_text(html: str, *, page_meta: dict[str, Any] | None = None) -> tuple
     return text, title
 
 
+_LIST_HEADER = re.compile(
+    r"^\s*(?:most\s+(?:read|popular|viewed|shared|commented)|trending(?:\s+now)?|related(?:\s+(?:articles|stories|"
+    r"news|posts))?|recommended(?:\s+for\s+you)?|you\s+may\s+also\s+like|more\s+from\s+.{0,40}|"
+    r"top\s+stories|latest(?:\s+news)?|editor'?s\s+picks|breaking(?:\s+news)?)\s*:?\s*$",
+    re.I,
+)
+_COMMENTS_HEADER = re.compile(
+    r"^\s*(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+a\s+comment|comments?\s*(?:\(\d+\))?|"
+    r"\d+\s+comments?|join\s+the\s+discussion)\s*:?\s*$",
+    re.I,
+)
+_NOISE_LINE = re.compile(
+    r"^\s*(?:read\s+(?:more|also)\s*:|share\s+(?:it|this)\s*:?|subscribe\b|sign\s+up\b|advertisement\s*$|"
+    r"follow\s+us\b|tags?\s*:|breaking\s*:)",
+    re.I,
+)
+
+
+def strip_text_boilerplate(text: str) -> str:
+    """Blank out page furniture in a plain-text page capture, keeping every offset in place.
+
+    Menus (lines of ``|``-separated items), "Most Read" / "Related" lists (a header line
+    and the short lines under it), "Read more:" and "Share" lines, and everything from a
+    comments header ("Leave a Reply", "12 Comments") on are replaced by spaces, so claim
+    offsets still point into the file as written.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Same length as ``text``.
+    """
+    lines = text.split("\n")
+    out = []
+    in_list = False
+    blank_rest = False
+    for line in lines:
+        stripped = line.strip()
+        drop = blank_rest
+        if not drop and _COMMENTS_HEADER.match(line):
+            blank_rest = drop = True
+        elif not drop and _LIST_HEADER.match(line):
+            in_list = drop = True
+        elif in_list:
+            # A list runs on with short lines (headlines); a blank line or a long paragraph ends it.
+            if (stripped and len(stripped) <= 140 and not stripped.endswith((".", "!", "?"))) or (
+                stripped[:3].rstrip(".) ").isdigit() and len(stripped) <= 200
+            ):
+                drop = True
+            else:
+                in_list = False
+        if not drop and (_NOISE_LINE.match(line) or (stripped.count(" | ") >= 3 and len(stripped) < 300)):
+            drop = True
+        out.append(" " * len(line) if drop else line)
+    return "\n".join(out)
+
+
 def _normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # NFKC folds no-break spaces, full-width digits and ligatures that defeat plain patterns;
@@ -404,6 +465,8 @@ def read_report(
     if kind == "html":
         text, title = html_to_text(text, page_meta=page)
     text = _normalise(text)
+    if kind == "text":
+        text = strip_text_boilerplate(text)
     if len(text) > max_chars:
         cut = text.rfind("\n", 0, max_chars)
         text = text[: cut if cut > max_chars // 2 else max_chars]
