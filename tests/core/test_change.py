@@ -112,3 +112,23 @@ def test_params_are_checked() -> None:
         ChangeParams(sensitivity=0)
     with pytest.raises(ConfigError):
         ChangeParams(threshold_method="magic")  # type: ignore[arg-type]
+
+
+def test_neighbourhood_magnitude_forgives_one_pixel_offsets() -> None:
+    from scipy import ndimage
+
+    from sitewatch.core.change import change_vector, neighbourhood_magnitude
+
+    rng = np.random.default_rng(3)
+    texture = ndimage.gaussian_filter(rng.standard_normal((60, 60)), 1.5) * 10
+    before = (SOIL[:, None, None] * (1 + 0.2 * texture[None])).astype(np.float32)
+    after = np.roll(before, 1, axis=2)  # the same ground, one pixel off
+    after[:, 20:40, 20:40] = ROOF[:, None, None]  # and a new 20 x 20 px roof
+    b, a = _stacks(before, after)
+    z = standardized_difference(b, a)
+    plain, _ = change_vector(b, a, z)
+    near = neighbourhood_magnitude(b, a, z, radius_px=1)
+    edge = np.zeros((60, 60), bool)
+    edge[5:15, 5:55] = True
+    assert float(np.nanmedian(near.values[edge])) < 0.2 * float(np.nanmedian(plain.values[edge]))
+    assert float(np.nanmin(near.values[24:36, 24:36])) > 5 * float(np.nanmedian(near.values[edge]))

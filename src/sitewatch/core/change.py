@@ -41,6 +41,7 @@ __all__ = [
     "detect_changes",
     "index_differences",
     "land_cover_factor",
+    "neighbourhood_magnitude",
     "standardized_difference",
     "threshold_score",
 ]
@@ -92,6 +93,9 @@ class ChangeParams:
     angle_weight : float
         Weight (0..1) of the spectral angle against the magnitude in the change evidence
         (geometric blend of both, each relative to its median); 0 = magnitude only.
+    neighbourhood_px : int
+        Compare each BEFORE pixel with the best-matching AFTER pixel within this radius
+        (see :func:`neighbourhood_magnitude`); 0 = pixel to pixel.
     grow_k_mad : float or None
         Hysteresis: objects seeded above the threshold grow over connected pixels above
         ``median + grow_k_mad * MAD`` (must be below ``k_mad``); None = off.
@@ -120,6 +124,7 @@ class ChangeParams:
     greening_factor: float = 0.5
     water_mndwi: float = 0.0
     water_factor: float = 0.0
+    neighbourhood_px: int = 0
     grow_k_mad: float | None = None
     angle_weight: float = 0.0
     pixel_k_mad: float = 2.0
@@ -254,11 +259,67 @@ def standardized_difference(
         np.float32, copy=False
     )
     z = np.empty_like(diff)
+    meds, mads = [], []
     for i, d in enumerate(diff):
         med, mad = _robust(d[valid] if valid is not None else d)
         z[i] = (d - med) / mad
+        meds.append(med)
+        mads.append(mad)
     coords = {k: v for k, v in before.coords.items() if set(v.dims) <= {"y", "x"}}
-    return xr.DataArray(z, dims=("band", "y", "x"), coords={**coords, "band": use}, name="z")
+    return xr.DataArray(
+        z,
+        dims=("band", "y", "x"),
+        coords={**coords, "band": use},
+        name="z",
+        attrs={"median": meds, "mad": mads},
+    )
+
+
+def neighbourhood_magnitude(
+    before: xr.DataArray,
+    after: xr.DataArray,
+    z: xr.DataArray,
+    *,
+    radius_px: int = 1,
+) -> xr.DataArray:
+    """Change-vector magnitude against the best-matching AFTER pixel within ``radius_px``.
+
+    For each pixel the smallest RMS z-score over AFTER shifted by up to ``radius_px``
+    whole pixels in each direction. Residual misregistration and the shifting edges of
+    tall buildings (another sun and view angle) then stop reading as change, while a
+    new object larger than the window still differs from every neighbour.
+
+    Parameters
+    ----------
+    before, after : xarray.DataArray
+        ``(band, y, x)``.
+    z : xarray.DataArray
+        From :func:`standardized_difference` (its ``median``/``mad`` attributes are reused).
+    radius_px : int
+
+    Returns
+    -------
+    xarray.DataArray
+        float32 ``(y, x)``.
+    """
+    before, after = _one_date(before), _one_date(after)
+    bands = [str(b) for b in z.coords["band"].values]
+    a = after.sel(band=bands).values.astype(np.float32, copy=False)
+    b = before.sel(band=bands).values.astype(np.float32, copy=False)
+    med = np.asarray(z.attrs["median"], np.float32)[:, None, None]
+    inv_mad = (1.0 / np.asarray(z.attrs["mad"], np.float32))[:, None, None]
+    base = b + med
+    h, w = a.shape[1:]
+    best = np.full((h, w), np.inf, np.float32)
+    r = radius_px
+    padded = np.pad(a, ((0, 0), (r, r), (r, r)), mode="edge")
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            shifted = padded[:, r + dy : r + dy + h, r + dx : r + dx + w]
+            m = np.sqrt(np.mean(np.square((shifted - base) * inv_mad), axis=0))
+            np.fmin(best, m, out=best)
+    best[~np.isfinite(best)] = np.nan
+    return _plane(before, best, "magnitude")
 
 
 def change_vector(
@@ -506,6 +567,8 @@ def detect_changes(
         ok = ok & np.asarray(valid.values if isinstance(valid, xr.DataArray) else valid, bool)
     z = standardized_difference(before, after, bands=p.bands, valid=ok)
     magnitude, angle = change_vector(before, after, z)
+    if p.neighbourhood_px > 0:
+        magnitude = neighbourhood_magnitude(before, after, z, radius_px=p.neighbourhood_px)
     index_diff = index_differences(before, after)
     if p.angle_weight > 0:
         # a change of colour (spectral angle) says more than a change of brightness alone,
