@@ -334,3 +334,21 @@ def test_negations_hedges_and_clauses(tmp_path):
     assert by_site["hemo"].event == "withdrawal" and by_site["hemo"].when["start"] == "2024-03-01"
     # the date of the contrasting clause does not leak onto Tell Brak
     assert by_site["tell-brak"].event == "construction" and by_site["tell-brak"].when["start"] is None
+
+
+def test_sources_record_every_file_read(tmp_path):
+    from sitewatch.reports import extract_reports
+
+    (tmp_path / "a.txt").write_text("Engineers expanded the Qasrak base on 3 May 2025.")
+    (tmp_path / "b.txt").write_text("")
+    (tmp_path / "c.txt").write_text("Nothing about any known place.")
+    with pytest.warns(DataWarning, match="empty"):
+        claims, sources = extract_reports(tmp_path, published="2025-06-01")
+    assert len(claims) == 1
+    by_file = {s["file"]: s for s in sources}
+    assert set(by_file) == {"a.txt", "b.txt", "c.txt"}
+    assert by_file["a.txt"]["claims"] == 1 and by_file["a.txt"]["published_from"] == "option"
+    assert by_file["b.txt"]["claims"] == 0 and "empty" in by_file["b.txt"]["warnings"][0]
+    assert by_file["c.txt"]["claims"] == 0 and by_file["c.txt"]["warnings"] == []
+    doc = claims_document(claims, sources)
+    assert [s["file"] for s in doc["sources"]] == ["a.txt", "b.txt", "c.txt"]

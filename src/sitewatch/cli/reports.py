@@ -49,10 +49,10 @@ def extract_command(paths: tuple[Path, ...], published: dt.date | None, out: Pat
 
     Reports are plain text or HTML page captures in any common encoding.
     """
-    from sitewatch.reports import claims_document, extract_claims
+    from sitewatch.reports import claims_document, extract_reports
 
-    claims = extract_claims(list(paths), published=published)
-    _write_json(claims_document(claims), out)
+    claims, sources = extract_reports(list(paths), published=published)
+    _write_json(claims_document(claims, sources), out)
     if out is not None:
         sites = sorted({c.site for c in claims if c.site})
         click.echo(f"{len(claims)} claims about {len(sites)} places -> {out}", err=True)

@@ -15,6 +15,7 @@ from sitewatch.reports.extract import (
     Claim,
     claims_document,
     extract_claims,
+    extract_reports,
     extract_text_claims,
 )
 from sitewatch.reports.link import (
@@ -47,6 +48,7 @@ __all__ = [
     "brief_markdown",
     "claims_document",
     "extract_claims",
+    "extract_reports",
     "extract_text_claims",
     "find_dates",
     "find_quantities",

@@ -36,6 +36,7 @@ __all__ = [
     "Event",
     "claims_document",
     "extract_claims",
+    "extract_reports",
     "extract_text_claims",
     "iter_report_files",
 ]
@@ -883,6 +884,42 @@ def extract_claims(
     >>> claims = extract_claims("reports/")            # doctest: +SKIP
     >>> [(c.site, c.event, c.when["start"]) for c in claims][:2]  # doctest: +SKIP
     """
+    claims, _ = extract_reports(paths, published=published, places=places, max_bytes=max_bytes)
+    return claims
+
+
+def extract_reports(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    published: dt.date | str | None = None,
+    places: Sequence[Place] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[list[Claim], list[dict[str, Any]]]:
+    """Extract claims, and say what was read: one source record per file, claims or not.
+
+    Parameters
+    ----------
+    paths, published, places, max_bytes
+        As for :func:`extract_claims`.
+
+    Returns
+    -------
+    claims : list of Claim
+    sources : list of dict
+        Per file: ``file``, ``path``, ``publisher``, ``url``, ``published``,
+        ``published_from``, ``encoding``, ``kind`` (text/html), ``truncated``, ``claims``
+        (how many) and ``warnings`` (the messages issued while reading it).
+
+    Raises
+    ------
+    ReportError
+        On a missing, binary or undecodable file.
+
+    Warns
+    -----
+    DataWarning
+        As :func:`extract_claims`; the same messages are kept in ``sources``.
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     if places is None:
@@ -891,30 +928,51 @@ def extract_claims(
         places = list_places()
     matcher = PlaceMatcher(places)
     out: list[Claim] = []
+    sources: list[dict[str, Any]] = []
     indexes: dict[Path, dict[str, dict[str, Any]]] = {}
     for path in iter_report_files(paths):
         if path.parent not in indexes:
             indexes[path.parent] = load_index(path.parent)
-        report = read_report(path, published=published, max_bytes=max_bytes, index=indexes[path.parent])
-        if not report.text.strip():
-            continue
-        if report.published is None:
-            warnings.warn(
-                f"report {path} has no publication date (no index.json entry, no dateline, no --published): "
-                "relative dates stay open",
-                DataWarning,
-                stacklevel=2,
-            )
-        out.extend(extract_text_claims(report, matcher=matcher))
-    return out
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = read_report(path, published=published, max_bytes=max_bytes, index=indexes[path.parent])
+            if report.text.strip() and report.published is None:
+                warnings.warn(
+                    f"report {path} has no publication date (no index.json entry, page metadata, dateline "
+                    "or --published): relative dates stay open",
+                    DataWarning,
+                    stacklevel=2,
+                )
+        for w in caught:  # kept for the record, and still shown to the caller
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        found = extract_text_claims(report, matcher=matcher) if report.text.strip() else []
+        out.extend(found)
+        sources.append(
+            {
+                **{
+                    k: report.meta.get(k) for k in ("file", "publisher", "url", "published", "published_from")
+                },
+                "path": str(path),
+                "encoding": report.encoding,
+                "kind": report.kind,
+                "truncated": report.truncated,
+                "claims": len(found),
+                "warnings": [str(w.message) for w in caught],
+            }
+        )
+    return out, sources
 
 
-def claims_document(claims: Sequence[Claim]) -> dict[str, Any]:
+def claims_document(
+    claims: Sequence[Claim], sources: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Wrap claims into the claims-file document (``{"sitewatch_claims": ..., "claims": [...]}``).
 
     Parameters
     ----------
     claims : sequence of Claim
+    sources : sequence of dict, optional
+        What was read (from :func:`extract_reports`); derived from the claims when not given.
 
     Returns
     -------
@@ -922,12 +980,14 @@ def claims_document(claims: Sequence[Claim]) -> dict[str, Any]:
     """
     import sitewatch
 
-    sources: dict[str, dict[str, Any]] = {}
-    for c in claims:
-        sources.setdefault(str(c.source.get("file")), dict(c.source))
+    if sources is None:
+        derived: dict[str, dict[str, Any]] = {}
+        for c in claims:
+            derived.setdefault(str(c.source.get("file")), dict(c.source))
+        sources = list(derived.values())
     return {
         "sitewatch_claims": CLAIMS_VERSION,
         "generator": f"sitewatch {sitewatch.__version__}",
-        "sources": list(sources.values()),
+        "sources": [dict(s) for s in sources],
         "claims": [c.as_dict() for c in claims],
     }
