@@ -46,7 +46,7 @@ def test_fetch_then_refetch_then_ls_and_rm(stac_server: StacServer, registry: Pa
     first = run(*args)
     assert first.exit_code == 0, first.output
     assert "3 scene(s)" in first.output and "fetched 3, already cached 0" in first.output
-    assert "[3/3] 2024-05-16" in first.output  # progress, one line per fetched scene
+    assert "[1/3] 2024-05-" in first.output and "[3/3] 2024-05-" in first.output  # one line per scene
     stac_server.reset_counts()
     again = run(*args, "--json")
     assert again.exit_code == 0, again.output
