@@ -97,7 +97,7 @@ class HistoryParams:
     normalize: bool = True
     despike: bool = False
     vegetation_filter: bool = True
-    tile_px: int = 8192
+    tile_px: int = 32768
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -154,20 +154,33 @@ def _bin_sums(
     return s1, s2, cnt
 
 
+def _count_before(valid: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Clear observations strictly before index ``k`` per pixel (row by row: no (T, P) temporary)."""
+    out = np.zeros(valid.shape[1], np.int32)
+    for t in range(valid.shape[0]):
+        out += valid[t] & (t < k)
+    return out
+
+
 def _bin_stats(
     s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and scale (noise floor and capped spread) per bin from sums."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bmean = s1 / cnt[:, None, :]
-        bvar = np.maximum(s2 / cnt[:, None, :] - bmean * bmean, 0)
-    floor2 = np.float32(p.noise_floor**2)
+    inv_n = np.zeros(cnt.shape, np.float32)
+    np.divide(np.float32(1), cnt, out=inv_n, where=cnt > 0)
+    inv_n = inv_n[:, None, :]
+    bmean = s1 * inv_n
+    bvar = s2 * inv_n
+    bvar -= bmean * bmean
     # a bin's own spread widens its state (fields move within a month) but is capped, so a
     # bin spoilt by a missed cloud cannot swallow every later observation
-    cap2 = np.float32((p.spread_cap * p.noise_floor) ** 2)
-    bscale = np.sqrt(floor2 + np.minimum(bvar, cap2)).astype(np.float32)
-    bscale[np.broadcast_to(cnt[:, None, :] == 0, bscale.shape)] = np.inf
-    return bmean.astype(np.float32), bscale
+    np.clip(bvar, 0, np.float32((p.spread_cap * p.noise_floor) ** 2), out=bvar)
+    bvar += np.float32(p.noise_floor**2)
+    bscale = np.sqrt(bvar, out=bvar)
+    empty = np.broadcast_to(cnt[:, None, :] == 0, bscale.shape)
+    bscale[empty] = np.inf
+    bmean[empty] = np.nan
+    return bmean, bscale
 
 
 def _nn_distance(
@@ -192,10 +205,20 @@ def _reference_bins(b: int, *, recent: int, season: int, year_bins: int, n_bins:
     return sorted(set(refs))
 
 
-def _distance(x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2) -> np.ndarray:
-    """RMS over features (``axis``) of ``(x - mean) / scale``."""
-    z = (x - mean) / scale
-    out: np.ndarray = np.sqrt(np.mean(z * z, axis=axis))
+def _distance(x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2, *, inverse: bool = False) -> np.ndarray:
+    """RMS over features (``axis``) of ``(x - mean) / scale`` (``* scale`` when ``inverse``)."""
+    z = x - mean
+    if inverse:
+        z *= scale
+    else:
+        z /= scale
+    n_f = x.shape[axis]
+    if axis in (-2, x.ndim - 2):
+        ss = np.einsum("...fp,...fp->...p", z, z)
+    else:
+        ss = np.einsum("...f,...f->...", z, z)
+    ss *= np.float32(1.0 / n_f)
+    out: np.ndarray = np.sqrt(ss, out=ss)
     return out
 
 
@@ -382,11 +405,12 @@ def _tile(
     nonempty = np.bincount(bins, minlength=n_bins) > 0
     s1, s2, cnt = _bin_sums(x, valid, starts, nonempty)
     bmean, bscale = _bin_stats(s1, s2, cnt, p)
+    binv = np.reciprocal(bscale)
     ref_ok = valid.copy()
     for bb in range(n_bins):
         tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
         if tsl.start < tsl.stop:
-            ref_ok[tsl] &= _distance(x[tsl], bmean[bb][None], bscale[bb][None]) < p.threshold
+            ref_ok[tsl] &= _distance(x[tsl], bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
     # the outliers are few: take them out of the sums instead of summing again
     oi, op = np.nonzero(valid & ~ref_ok)
     if oi.size:
@@ -397,6 +421,7 @@ def _tile(
             np.subtract.at(s2[:, f, :], (ob, op), xo[:, f] * xo[:, f])
         np.subtract.at(cnt, (ob, op), 1)
     bmean, bscale = _bin_stats(s1, s2, cnt, p)
+    binv = np.reciprocal(bscale)
     del s1, s2
     ref_count = np.zeros((n_bins, p_n), np.int32)
     for b in range(n_bins):
@@ -415,7 +440,7 @@ def _tile(
             continue
         xb = x[tsl]
         r0 = refs[bb][-1]
-        d = _distance(xb, bmean[r0][None], bscale[r0][None])
+        d = _distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
         d[np.isnan(d)] = np.inf
         score[tsl] = d
         ti, pi = np.nonzero((d >= thr) & valid[tsl])
@@ -465,11 +490,7 @@ def _tile(
     res: dict[str, np.ndarray] = {
         "break_index": k,
         "last_unchanged_index": np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32),
-        "n_clear_before": np.where(
-            has,
-            np.cumsum(valid, axis=0, dtype=np.int16)[np.maximum(k, 0), np.arange(p_n)] - 1,
-            valid.sum(axis=0),
-        ).astype(np.int32),
+        "n_clear_before": _count_before(valid, np.where(has, k, t_n)),
     }
     if return_scores:
         res["scores"] = score
