@@ -110,7 +110,7 @@ def test_planned_transfer_is_hedged(shared_claims):
     plans = [
         c for c in pick(shared_claims, site="al-omar", event="withdrawal") if "intended" in c.quote["text"]
     ]
-    assert plans and all(c.hedged for c in plans)
+    assert plans and all(c.hedged and c.planned for c in plans)
     arrivals = [c for c in pick(shared_claims, event="arrival") if "intended" in c.quote["text"]]
     assert {c.site for c in arrivals} == {"qasrak", "al-shaddadi"}
 

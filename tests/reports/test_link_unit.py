@@ -108,3 +108,16 @@ def test_attack_is_supported_by_damage_but_never_contradicted(col):
     )
     (hit,) = link_claims([claim("b", "qasrak", "attack", "2024-02-01", "2024-02-10")], scarred)
     assert hit.verdict == "supported" and hit.alerts[0]["id"] == "burn"
+
+
+def test_a_plan_is_looked_for_until_the_imagery_ends(col):
+    import dataclasses
+
+    plan = dataclasses.replace(
+        claim("plan", "qasrak", "construction", "2024-03-01", "2024-03-31"), planned=True, hedged=True
+    )
+    (link,) = link_claims([plan], col)
+    assert link.verdict == "supported"  # the pad of May carried the March plan out
+    assert "a plan" in link.interval["note"]
+    (done,) = link_claims([dataclasses.replace(plan, planned=False)], col)
+    assert done.verdict == "contradicted"

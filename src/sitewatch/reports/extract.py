@@ -120,6 +120,7 @@ _HEDGE = re.compile(
     r"expected\s+to|set\s+to|will|would)\b",
     re.I,
 )
+_PLAN = re.compile(r"\b(?:intend|plan|expected|set\s+to|will|would)", re.I)
 _ATTRIBUTION = re.compile(
     r"(?:reportedly|allegedly|purportedly|according\s+to|sources?\s+(?:said|say|told|claimed)|claim)", re.I
 )
@@ -176,6 +177,9 @@ class Claim:
         The word that made the event.
     negated, hedged : bool
         Whether the text denies or doubts the event.
+    planned : bool
+        The text speaks of an intention or a forecast ("intended to transfer", "will
+        consolidate", "in the coming months"), not of something done.
     cues : tuple of str
         The negation / hedge words found.
     when : dict
@@ -195,6 +199,7 @@ class Claim:
     trigger: str | None
     negated: bool = False
     hedged: bool = False
+    planned: bool = False
     cues: tuple[str, ...] = ()
     when: dict[str, Any] = field(default_factory=dict)
     quantities: tuple[dict[str, Any], ...] = ()
@@ -213,6 +218,7 @@ class Claim:
             "trigger": self.trigger,
             "negated": self.negated,
             "hedged": self.hedged,
+            "planned": self.planned,
             "cues": list(self.cues),
             "when": dict(self.when),
             "quantities": [dict(q) for q in self.quantities],
@@ -233,6 +239,7 @@ class Claim:
             trigger=data.get("trigger"),
             negated=bool(data.get("negated")),
             hedged=bool(data.get("hedged")),
+            planned=bool(data.get("planned")),
             cues=tuple(data.get("cues") or ()),
             when=dict(data.get("when") or {}),
             quantities=tuple(dict(q) for q in data.get("quantities") or ()),
@@ -561,6 +568,9 @@ def extract_text_claims(
                     if date is not None and "future period" in date.note:
                         hedged = True
                         cue_list.append(date.text)
+                    planned = any(_PLAN.search(cue) for cue in cue_list) or bool(
+                        date is not None and "future period" in date.note
+                    )
                     single_place = len({m.place.name if m.place else m.text for m in mentions}) == 1
                     own_q = [
                         q for q in quantities
@@ -585,6 +595,7 @@ def extract_text_claims(
                             trigger=trig_opt.text if trig_opt else None,
                             negated=negated,
                             hedged=hedged,
+                            planned=planned,
                             cues=tuple(dict.fromkeys(cue_list)),
                             when=when,
                             quantities=tuple(_quantity_dict(q, s_start) for q in own_q),

@@ -133,6 +133,7 @@ CLAIMS_SCHEMA: dict[str, Any] = {
                     "trigger": {"type": ["string", "null"]},
                     "negated": {"type": "boolean"},
                     "hedged": {"type": "boolean"},
+                    "planned": {"type": "boolean"},
                     "cues": {"type": "array", "items": {"type": "string"}},
                     "when": {
                         "type": "object",
@@ -507,7 +508,11 @@ def _link_one(
     if end is None:
         end = col_end
         notes.append("open end: compared up to the end of the imagery")
-    elif col_end is not None and start is not None and start <= col_end < end:
+    if claim.planned and col_end is not None and end is not None and end < col_end:
+        # A plan reported in May may be carried out any time later: look up to the end of the imagery.
+        end = col_end
+        notes.append("a plan: looked for up to the end of the imagery")
+    elif col_end is not None and start is not None and end is not None and start <= col_end < end:
         # "from July 2025 onward" ends at publication; imagery can only speak up to its last scene.
         end = col_end
         notes.append(f"the imagery ends on {col_end.isoformat()}: judged up to then")
@@ -671,6 +676,8 @@ def _link_one(
             strength="moderate",
         )
     reason = f"no {type_words} alert although {seen} would show one at 10 m"
+    if claim.planned:
+        reason = f"the plan was not carried out by {interval['end']}, as far as imagery shows: {reason}"
     strength = (
         "strong" if len(after) >= min_clear_after + 2 and len(before) >= min_clear_before + 1 else "moderate"
     )
