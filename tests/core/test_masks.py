@@ -94,3 +94,21 @@ def test_s2cloudless_on_real_sample(shared_dir) -> None:
 def test_s2cloudless_needs_its_bands() -> None:
     with pytest.raises(BandMissingError, match="B01"):
         cloud_probability(make_stack(_land(), bands=BANDS6))
+
+
+def test_shadows_from_reference_catches_far_shadow_over_bright_ground() -> None:
+    from sitewatch.core.masks import shadows_from_reference
+
+    ground = np.array([1200, 1500, 1800, 2500, 3000, 2600], np.float32)[:, None, None]
+    ref = np.broadcast_to(ground, (6, 200, 200)).copy()
+    now = ref.copy()
+    now[:, :40, :40] = np.array([4000, 4000, 4000, 4500, 3500, 2500], np.float32)[:, None, None]  # cloud
+    now[:, 150:170, 150:170] *= 0.3  # its shadow, far away (about 150 px)
+    now[:, 100:110, 10:20] *= 1.5  # ground that brightened: not a shadow
+    stack = make_stack(now, bands=BANDS6)
+    classes = pixel_classes(stack, buffer_px=0, average_px=0)
+    assert (classes.values[0, 150:170, 150:170] == CLEAR).all()  # too far for the darkness rule
+    out = shadows_from_reference(classes, stack, make_stack(ref, bands=BANDS6))
+    assert (out.values[0, 150:170, 150:170] == SHADOW).all()
+    assert (out.values[0, 100:110, 10:20] == CLEAR).all()
+    assert (out.values[0, :40, :40] == CLOUD).all()

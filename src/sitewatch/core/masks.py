@@ -8,6 +8,8 @@ What it offers
   (falling back to spectral rules when its ten bands are not all there), shadows with a
   darkness rule restricted to the neighbourhood of the detected clouds.
 - :func:`clear_mask` : ``True`` where a pixel is valid and neither cloud nor shadow.
+- :func:`shadows_from_reference` : more shadows, found as strong NIR+SWIR darkening against
+  another date or a composite, up to 3 km from a cloud (winter shadows fall far).
 - :func:`valid_fraction` : the clear fraction per date.
 - :func:`scl_classes` : the SCL to sitewatch code table as a function.
 
@@ -34,6 +36,7 @@ __all__ = [
     "cloud_probability",
     "pixel_classes",
     "scl_classes",
+    "shadows_from_reference",
     "valid_fraction",
 ]
 
@@ -315,6 +318,67 @@ def _keep_seeded(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     keep[np.unique(labels[seeds & mask])] = True
     keep[0] = False
     return keep[labels]
+
+
+def shadows_from_reference(
+    classes: xr.DataArray,
+    stack: xr.DataArray,
+    reference: xr.DataArray,
+    *,
+    darkening: float = 0.6,
+    search_px: int = 300,
+) -> xr.DataArray:
+    """Add cloud shadows found by comparison with a cloud-free reference image.
+
+    A clear pixel near a cloud of its own date that is much darker than the reference in
+    both NIR and SWIR (below ``darkening`` times the reference) is a cloud shadow: land
+    cover rarely darkens in both at once, a shadow always does; the pixel must also be dark
+    outright (NIR < 0.12, SWIR < 0.10). This catches the shadows
+    that absolute darkness rules miss over bright ground and in winter scenes.
+
+    Parameters
+    ----------
+    classes : xarray.DataArray
+        uint8 ``(time, y, x)`` from :func:`pixel_classes`.
+    stack : xarray.DataArray
+        The ``(time, band, y, x)`` stack the classes describe.
+    reference : xarray.DataArray
+        ``(band, y, x)`` (or one-date stack) on the same grid: another date or a
+        cloud-free composite (e.g. the per-pixel median of a series).
+    darkening : float
+        How much darker than the reference a shadow is at least (ratio, both bands).
+    search_px : int
+        How far from a cloud (pixels) a shadow may be: 300 px = 3 km, the offset of the
+        shadow of a 1.5 km high cloud under a winter sun 25 degrees high.
+
+    Returns
+    -------
+    xarray.DataArray
+        The classes with the new :data:`SHADOW` pixels.
+    """
+    if "time" in reference.dims:
+        reference = reference.isel(time=0)
+    nir_name = "B08" if _has(stack, ["B08"]) and "B08" in reference.coords["band"].values else "B8A"
+    needed = [nir_name, "B11"]
+    if not (_has(stack, needed) and all(b in set(map(str, reference.coords["band"].values)) for b in needed)):
+        return classes
+    codes = classes.values.copy()
+    ref_nir = reference.sel(band=nir_name).values
+    ref_swir = reference.sel(band="B11").values
+    nir = _band(stack, nir_name)
+    swir = _band(stack, "B11")
+    with np.errstate(invalid="ignore"):
+        # relatively darker than the reference, and dark in absolute terms (a shadow is dark;
+        # ground that later brightens, like a new roof, need not be)
+        dark = (nir < darkening * ref_nir) & (swir < darkening * ref_swir) & (nir < 1200) & (swir < 1000)
+    for t in range(codes.shape[0]):
+        cloud = codes[t] == CLOUD
+        if not cloud.any():
+            continue
+        near = ndimage.distance_transform_edt(~cloud) <= search_px
+        new = dark[t] & near & (codes[t] == CLEAR)
+        codes[t][new] = SHADOW
+    return classes.copy(data=codes)
 
 
 def _disk(radius: int) -> np.ndarray:

@@ -26,7 +26,7 @@ import xarray as xr
 
 from sitewatch.core.change import ChangeMap, ChangeParams, _params_dict, detect_changes
 from sitewatch.core.coregister import Shift, apply_shift, estimate_shift, pixel_size_m, reference_image
-from sitewatch.core.masks import clear_mask
+from sitewatch.core.masks import CLEAR, pixel_classes, shadows_from_reference
 from sitewatch.core.normalize import Normalization, normalize
 from sitewatch.errors import AllCloudyError, DataError, DataWarning, NoOverlapError, RegistrationError
 from sitewatch.objects.measure import MeasuredObject, measure_objects
@@ -317,8 +317,14 @@ def compare(
         raise NoOverlapError("BEFORE and AFTER have no valid pixel in common; the dates do not overlap")
 
     t0 = time.perf_counter()
-    clear_b = clear_mask(b, method=mask_method).values[0]  # type: ignore[arg-type]
-    clear_a = clear_mask(a, method=mask_method).values[0]  # type: ignore[arg-type]
+    classes_b = pixel_classes(b, method=mask_method)  # type: ignore[arg-type]
+    classes_a = pixel_classes(a, method=mask_method)  # type: ignore[arg-type]
+    if classes_b.attrs.get("method") != "scl":
+        classes_b = shadows_from_reference(classes_b, b, a)
+    if classes_a.attrs.get("method") != "scl":
+        classes_a = shadows_from_reference(classes_a, a, b)
+    clear_b = classes_b.values[0] == CLEAR
+    clear_a = classes_a.values[0] == CLEAR
     timings["masks"] = time.perf_counter() - t0
     frac = (float(clear_b.mean()), float(clear_a.mean()))
     for name, f, da in (("BEFORE", frac[0], b), ("AFTER", frac[1], a)):
