@@ -10,6 +10,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 from sitewatch.aoi import list_aois, list_places, load_aoi, load_gazetteer
+from sitewatch.batch import BatchResult, scan_all
+from sitewatch.brief import write_brief
 from sitewatch.core.change import ChangeParams
 from sitewatch.errors import SitewatchError, SitewatchWarning
 from sitewatch.pipeline.compare import ChangeResult, compare
@@ -22,6 +24,7 @@ from sitewatch.types import AOI, Place, Scene
 
 __all__ = [
     "AOI",
+    "BatchResult",
     "ChangeParams",
     "ChangeResult",
     "Place",
@@ -47,4 +50,6 @@ __all__ = [
     "open_scene",
     "open_series",
     "remove_cache",
+    "scan_all",
+    "write_brief",
 ]
