@@ -64,10 +64,13 @@ def test_compare_json_and_bad_input(scene_writer, tmp_path) -> None:
         data * 1.02, name="S2_20210101", bands=bands, dates=("2021-01-01",), directory=tmp_path / "b"
     )
     runner = CliRunner()
-    ok = runner.invoke(cli, ["compare", str(before), str(after), "--json"], catch_exceptions=False)
+    ok = runner.invoke(
+        cli, ["compare", str(before), str(after), "--json", "--threshold", "otsu"], catch_exceptions=False
+    )
     assert ok.exit_code == 0, ok.output
     summary = json.loads(ok.output)
     assert summary["n_objects"] == 0 and "shift" in summary
+    assert summary["params"]["threshold_method"] == "otsu"
     far = scene_writer(
         data,
         name="S2_20220101",

@@ -34,6 +34,14 @@ from sitewatch.cli.options import aoi_option, echo_json, json_option
     "(threshold = median + 5 MAD / sensitivity).",
 )
 @click.option(
+    "--threshold",
+    "threshold_method",
+    type=click.Choice(["mad", "otsu"]),
+    default="mad",
+    show_default=True,
+    help="Data-driven threshold of the change score: robust median + k MAD, or Otsu.",
+)
+@click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
     default=900.0,
@@ -64,6 +72,7 @@ def cli(
     out: str | None,
     quicklook: str | None,
     sensitivity: float,
+    threshold_method: str,
     min_area_m2: float,
     no_coregister: bool,
     max_shift_px: float,
@@ -82,7 +91,11 @@ def cli(
     from sitewatch.providers.local import open_scene
 
     aoi = load_aoi(aoi_name) if aoi_name else None
-    params = ChangeParams(sensitivity=sensitivity, min_area_m2=min_area_m2)
+    params = ChangeParams(
+        sensitivity=sensitivity,
+        min_area_m2=min_area_m2,
+        threshold_method=threshold_method,  # type: ignore[arg-type]
+    )
     before_stack = open_scene(before, aoi=aoi)
     result = compare(
         before_stack,
