@@ -137,7 +137,11 @@ def test_unreachable_scheduler_fails_fast_and_clearly(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_dying_worker_is_retried_or_reported_without_hanging(tmp_path: Path) -> None:
+def test_dying_worker_is_retried_or_reported_without_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A killed worker cannot clean its scratch folder: keep those in tmp_path (workers inherit TMPDIR).
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     aois = [box_aoi("alpha"), box_aoi("crash-always", lon=41), box_aoi("crash-once-x", lon=42)]
     marker = tmp_path / "markers"
     marker.mkdir()
