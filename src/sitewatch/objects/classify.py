@@ -140,6 +140,9 @@ class ObjectFacts:
         Fraction of the object inside built-up area that was there before.
     facility_area_m2 : float or None
         Area of that built-up area.
+    texture_before, texture_after : float or None
+        Spatial standard deviation of visible brightness over the object before and after
+        (structures, vehicles and equipment make a site "busy"; cleared ground is smooth).
     """
 
     area_m2: float
@@ -157,6 +160,8 @@ class ObjectFacts:
     runway_length_m: float | None = None
     facility_overlap: float = 0.0
     facility_area_m2: float | None = None
+    texture_before: float | None = None
+    texture_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -247,8 +252,13 @@ def classify_object(
 
     # 1. evacuation
     if f.facility_overlap >= 0.5 and not is_concrete_like(late):
+        smoother = (
+            f.texture_before is not None
+            and f.texture_after is not None
+            and f.texture_after < 0.7 * f.texture_before
+        )
         built_drop = is_built_like(f.before) and (
-            not is_built_like(late) or abs(ia["brightness"] - ib["brightness"]) > 0.03
+            not is_built_like(late) or abs(ia["brightness"] - ib["brightness"]) > 0.03 or smoother
         )
         if built_drop:
             frac = None
@@ -259,6 +269,8 @@ def classify_object(
                 f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, NDBI {ib['ndbi']:.2f} -> "
                 f"{ia['ndbi']:.2f}: structures removed"
             )
+            if f.texture_before is not None and f.texture_after is not None:
+                reasons.append(f"texture (brightness spread) {f.texture_before:.3f} -> {f.texture_after:.3f}")
             if f.date_spread_days > 10:
                 reasons.append(f"removals spread over {f.date_spread_days:.0f} days")
             return Classification(

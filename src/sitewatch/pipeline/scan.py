@@ -628,6 +628,12 @@ def _objects(
                 return {b: float(np.nanmean(v[i])) for i, b in enumerate(band_names)}
 
         before, early, late = mean_spec("before"), mean_spec("after_early"), mean_spec("after_late")
+
+        def texture(var: str) -> float | None:
+            v = history[var].sel(band=["B02", "B03", "B04"]).values[:, pix_changed].mean(axis=0)
+            v = v[np.isfinite(v)]
+            return float(np.std(v)) if v.size >= 4 else None
+
         # context: runway in line, built-up area before
         rw_adj, rw_overlap, rw_len = False, 0.0, None
         for rw in runways:
@@ -662,6 +668,8 @@ def _objects(
             runway_length_m=rw_len,
             facility_overlap=fac_overlap,
             facility_area_m2=fac_area,
+            texture_before=texture("before"),
+            texture_after=texture("after_late"),
         )
         cls = classify_object(facts)
         first_t = k_obj
