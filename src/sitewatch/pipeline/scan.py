@@ -629,8 +629,8 @@ def _objects(
 
         before, early, late = mean_spec("before"), mean_spec("after_early"), mean_spec("after_late")
 
-        def texture(var: str) -> float | None:
-            v = history[var].sel(band=["B02", "B03", "B04"]).values[:, pix_changed].mean(axis=0)
+        def texture(var: str, sel: np.ndarray = pix_changed) -> float | None:
+            v = history[var].sel(band=["B02", "B03", "B04"]).values[:, sel].mean(axis=0)
             v = v[np.isfinite(v)]
             return float(np.std(v)) if v.size >= 4 else None
 
