@@ -151,3 +151,31 @@ def test_aoi_partly_outside_the_data(site, tmp_path: Path):
         r = sitewatch.scan(str(path), f"local:{site.scenes_dir}", start="2024-10-01", end="2024-12-01")
     assert 0.3 < r.coverage < 0.7
     assert any("covers" in str(w.message) for w in caught)
+
+
+def test_scenes_on_mixed_grids(site, tmp_path: Path):
+    """A scene on another grid (offset by half a pixel, 20 m pixels) is warped onto the AOI grid."""
+    import shutil
+
+    from odc.geo.geobox import GeoBox
+
+    from sitewatch.providers.local import stack_to_dataarray, write_scene
+
+    folder = tmp_path / "mixed"
+    shutil.copytree(site.scenes_dir, folder)
+    scenes = sitewatch.find_scenes(folder)
+    odd = scenes[len(scenes) // 2]
+    one = sitewatch.open_scene(odd.location)
+    gb = one.odc.geobox
+    l, b, r, t = gb.boundingbox
+    coarse = GeoBox.from_bbox((l + 5, b - 5, r + 5, t - 5), gb.crs, resolution=20)
+    h, w = coarse.shape
+    data = np.full((1, one.sizes["band"], h, w), np.nan, np.float32)
+    sub = one.values[:, :, ::2, ::2][:, :, :h, :w]
+    data[:, :, : sub.shape[2], : sub.shape[3]] = sub
+    moved = stack_to_dataarray(data, coarse, [odd], [str(x) for x in one.band.values], provider="local")
+    Path(odd.location).unlink()
+    write_scene(moved, folder, name=odd.id, processing_level="L2A")
+    r2 = sitewatch.scan(site.aoi, f"local:{folder}", start="2024-10-01", end="2025-02-28")
+    assert r2.coverage > 0.95
+    assert {a.change_type for a in r2.alerts} >= {"new_pad", "runway_change"}
