@@ -167,8 +167,8 @@ def test_scenes_on_mixed_grids(site, tmp_path: Path):
     odd = scenes[len(scenes) // 2]
     one = sitewatch.open_scene(odd.location)
     gb = one.odc.geobox
-    l, b, r, t = gb.boundingbox
-    coarse = GeoBox.from_bbox((l + 5, b - 5, r + 5, t - 5), gb.crs, resolution=20)
+    left, bottom, right, top = gb.boundingbox
+    coarse = GeoBox.from_bbox((left + 5, bottom - 5, right + 5, top - 5), gb.crs, resolution=20)
     h, w = coarse.shape
     data = np.full((1, one.sizes["band"], h, w), np.nan, np.float32)
     sub = one.values[:, :, ::2, ::2][:, :, :h, :w]
