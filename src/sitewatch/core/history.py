@@ -6,26 +6,29 @@ crop phenology, missed clouds and shadows, haze and slow drift, so the core work
 1. **Radiometric normalisation** (optional): per date and band, a plane (offset + east/north
    gradient) fitted on pseudo-invariant pixels (the most temporally stable ones) is removed,
    which takes out haze and illumination differences between dates.
-2. **Despiking**: each clear observation is replaced by the median of itself and its previous
-   and next *clear* observations, so one bright or dark date (a missed cloud edge, a wet
-   day) cannot start a change, while a step that persists is kept with its first date.
-3. **Robust baseline that knows the seasons**: time is cut into bins (30 days by default);
-   each bin's clear observations give a mean state and spread per band. A date is compared
-   with the *states* of its reference bins: the few bins just before it (slow drift) and the
-   same season one year earlier (fields greening and being harvested look like last year).
-   The change score is the distance to the *nearest* reference state, in units of the band's
-   noise floor and the state's own spread: a pad on a field is far from every field state; a
-   harvest is close to last year's stubble.
+2. **Robust baseline that knows the seasons**: time is cut into bins (30 days by default);
+   each bin's clear observations give a mean state and a (capped) spread per band, after
+   dropping the observations far from their own bin's state (thin clouds and shadows the
+   mask missed). A date is compared with its reference: the bins just before it (slow drift)
+   and the same season one year earlier (fields greening and being harvested look like last
+   year). The change score is the distance, in noise units, first to the latest reference
+   state and, where that is far, to the *nearest single* reference observation: a pad on a
+   field is far from every field state; a harvest is close to last year's stubble.
+3. **Phenology is not change**: an observation that is green or natural soil-like ground, at
+   a pixel whose reference is natural ground too, cannot start a break (greening, harvest,
+   ploughing); concrete, asphalt, bright levelled earth and roofs can.
 4. **Confirmation**: a date is a break only when it and the next clear observation(s) are both
-   far from the reference states of the break date (``confirm_obs``, 2 by default, as OPERA
-   DIST-ALERT and GFW alerts do). The first confirmed break per pixel gives ``first_detected``
-   (first clear date showing the change) and ``last_unchanged`` (the clear date before).
-5. **Afterwards**: every later observation is scored against the frozen pre-break states:
+   far from the reference of the break date (``confirm_obs``, 2 by default, as OPERA
+   DIST-ALERT and GFW alerts do), so one bright date (a missed cloud edge) is never a change.
+   The first confirmed break per pixel gives ``first_detected`` (first clear date showing the
+   change) and ``last_unchanged`` (the clear date before). ``despike=True`` also replaces each
+   observation by the median of it and its clear neighbours first.
+5. **Afterwards**: every later observation is scored against the frozen pre-break reference:
    ``persistence`` is the share still changed; when the last clear observations are back to
    the old state the break is ``transient`` (reverted, e.g. parked material or flooding).
    A second confirmed break away from the first new state (earthworks, then concrete) gives
-   ``second_detected``. Breaks that are phenology (greening; vegetation to soil-like ground)
-   are flagged ``vegetation`` and not counted as changes.
+   ``second_detected``. Breaks whose before/after spectra are phenology are flagged
+   ``vegetation`` and not counted as changes.
 
 The scoring is sparse: a date is checked against further reference states only where the
 first state is already far, so the cost is a few passes over the stack, processed in
