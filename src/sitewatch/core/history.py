@@ -208,7 +208,9 @@ def _reference_bins(b: int, *, recent: int, season: int, year_bins: int, n_bins:
     return sorted(set(refs))
 
 
-def _distance(x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2, *, inverse: bool = False) -> np.ndarray:
+def _distance(
+    x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2, *, inverse: bool = False
+) -> np.ndarray:
     """RMS over features (``axis``) of ``(x - mean) / scale`` (``* scale`` when ``inverse``)."""
     z = x - mean
     if inverse:
