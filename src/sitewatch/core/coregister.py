@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,7 @@ def _gradient(image: np.ndarray) -> np.ndarray:
     return mag
 
 
+@lru_cache(maxsize=8)
 def _window(shape: tuple[int, int]) -> np.ndarray:
     from skimage.filters import window
 
@@ -131,7 +133,7 @@ def _window(shape: tuple[int, int]) -> np.ndarray:
 def _pcc(ref: np.ndarray, mov: np.ndarray, upsample: int) -> tuple[float, float, float]:
     from skimage.registration import phase_cross_correlation
 
-    win = _window(ref.shape)
+    win = _window((int(ref.shape[0]), int(ref.shape[1])))
     shift, error, _ = phase_cross_correlation(
         ref * win, mov * win, upsample_factor=upsample, normalization=None
     )
