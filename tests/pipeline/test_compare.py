@@ -98,3 +98,31 @@ def test_levels_mixed_warns_and_uint16_works() -> None:
 def test_sensitivity_param() -> None:
     b, a = _pair()
     assert len(compare(b, a, params=ChangeParams(min_area_m2=1e6)).objects) == 0
+
+
+def test_after_on_another_grid_is_resampled() -> None:
+    b, a = _pair()
+    # the same AFTER, cut 5 px smaller on the right and bottom (as OSCD's imgs_2 sometimes are)
+    smaller = make_stack(
+        a.values[0, :, :115, :115], bands=BANDS, dates=("2023-05-01",), origin=(500_000.0, 4_060_000.0)
+    )
+    r = compare(b, smaller)
+    assert r.mask.shape == b.shape[2:]
+    assert (r.mask.values[116:, :] == 255).all()
+    assert (r.mask.values[52:60, 32:48] == 1).all()
+
+
+def test_scl_masks_clouds_in_l2a_pairs() -> None:
+    b, a = _pair()
+    scl_b = np.full((1, 1, 120, 120), 5, np.float32)
+    scl_a = scl_b.copy()
+    scl_a[0, 0, :30, :] = 9  # cloud, high probability
+    b2 = make_stack(
+        np.concatenate([b.values, scl_b], axis=1)[0], bands=(*BANDS, "SCL"), dates=("2020-05-01",)
+    )
+    a2 = make_stack(
+        np.concatenate([a.values, scl_a], axis=1)[0], bands=(*BANDS, "SCL"), dates=("2023-05-01",)
+    )
+    r = compare(b2, a2)
+    assert (r.mask.values[:30] == 255).all()
+    assert (r.mask.values[52:60, 32:48] == 1).all()

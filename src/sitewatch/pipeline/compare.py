@@ -225,7 +225,7 @@ def compare(
     before, after : str, pathlib.Path or xarray.DataArray
         Scenes in the local format (multi-band GeoTIFF or per-band folder), or stacks
         ``(time, band, y, x)`` with one date each (reflectance x 10000; integer arrays
-        treat 0 as no data). A stack AFTER must already be on BEFORE's grid.
+        treat 0 as no data). AFTER is resampled onto BEFORE's grid when it is not on it.
     params : ChangeParams, optional
         Detector settings (sensitivity, minimum mapping unit...).
     aoi : AOI, optional
@@ -293,11 +293,10 @@ def compare(
         notes.append(msg)
     b = b.sel(band=common)
     a = a.sel(band=common)
-    if b.shape[2:] != a.shape[2:]:
-        raise DataError(
-            f"AFTER {a.shape[2:]} is not on BEFORE's grid {b.shape[2:]}; pass paths, or load AFTER "
-            "with geobox=before.odc.geobox"
-        )
+    if a.odc.geobox != b.odc.geobox:
+        # AFTER given as a stack on its own grid: resample it onto BEFORE's
+        a = a.odc.reproject(b.odc.geobox, resampling="bilinear")
+        a = a.rename({d: {"latitude": "y", "longitude": "x"}.get(str(d), str(d)) for d in a.dims})
     lb, la = _level(b), _level(a)
     if lb and la and lb != la:
         msg = f"BEFORE is {lb} and AFTER is {la}: compare like with like (both L1C or both L2A)"
