@@ -76,6 +76,7 @@ def test_dark_city_is_not_shadow_without_clouds() -> None:
     assert (pixel_classes(stack).values == CLEAR).all()
 
 
+@pytest.mark.e2e
 def test_s2cloudless_on_real_sample(shared_dir) -> None:
     d = np.load(shared_dir / "data" / "cloudmask" / "s2cloudless_input_arrays.npz")
     img = d["s2_im"][0, :256, :256]
