@@ -493,7 +493,14 @@ def _runways(asphalt: np.ndarray, gbox: Any, res_m: float) -> list[dict[str, Any
 
 
 def _unmixed_measure(
-    stack: xr.DataArray, clear: np.ndarray, mask: np.ndarray, first_t: int, gbox: Any, *, ring_px: int = 2
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    mask: np.ndarray,
+    first_t: int,
+    gbox: Any,
+    *,
+    ring_px: int = 2,
+    before_from: int = 0,
 ) -> dict[str, float] | None:
     """Sub-pixel size of an object: each pixel's share of the object's change vector.
 
@@ -518,7 +525,8 @@ def _unmixed_measure(
     sub[~np.broadcast_to(cl[:, None], sub.shape)] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        before = np.nanmean(sub[max(0, first_t - 4) : first_t], axis=0)
+        lo = max(0, first_t - 4, min(before_from + 1, first_t - 1))
+        before = np.nanmean(sub[lo:first_t], axis=0)
         after = np.nanmean(sub[first_t : min(t_n, first_t + 6)], axis=0)
     d = np.nan_to_num(after - before)
     msub = mask[r0:r1, c0:c1]
@@ -692,7 +700,15 @@ def _objects(
                 extra["fraction_affected"] = round(min(1.0, n_changed * res_m**2 / facts.facility_area_m2), 3)
             extra["changed_area_m2"] = round(n_changed * res_m**2, 1)
         else:
-            um = _unmixed_measure(stack, clear, m, first_t, gbox)
+            # after earthworks, "before" is the levelled ground, not the field under it
+            um = _unmixed_measure(
+                stack,
+                clear,
+                m,
+                first_t,
+                gbox,
+                before_from=k_obj if "earthworks_first_detected" in evidence_extra else 0,
+            )
             if um is not None:
                 meas_out.update(um)
                 if "added_length_m" in extra:
