@@ -288,7 +288,8 @@ def scan(
     bands = [*LOAD_BANDS, *(["SCL"] if "SCL" in bands_have else [])]
     stack = provider.load(scenes, aoi=the_aoi, bands=bands, crs="utm", resolution_m=resolution_m)
     stack = stack.sortby("time")
-    simulated = any("SIM" in str(s).upper() for s in stack.coords["scene_id"].values) or any(
+    # sitewatch.simulate names its scenes SIM_S2_...; other providers may flag them in properties
+    simulated = any(str(s).startswith("SIM_S2_") for s in stack.coords["scene_id"].values) or any(
         s.properties.get("simulated") for s in scenes
     )
     result = ScanResult(aoi=the_aoi, source=source, start=d0, end=d1, simulated=bool(simulated))
