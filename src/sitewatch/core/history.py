@@ -165,11 +165,9 @@ def _count_before(valid: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bin_stats(
-    s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and scale (noise floor and capped spread) per bin from sums."""
-    inv_n = np.zeros(cnt.shape, np.float32)
+def _bin_stats(s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale (noise floor and capped spread) per bin from sums; NaN for empty bins."""
+    inv_n = np.full(cnt.shape, np.nan, np.float32)
     np.divide(np.float32(1), cnt, out=inv_n, where=cnt > 0)
     inv_n = inv_n[:, None, :]
     bmean = s1 * inv_n
@@ -180,9 +178,6 @@ def _bin_stats(
     np.clip(bvar, 0, np.float32((p.spread_cap * p.noise_floor) ** 2), out=bvar)
     bvar += np.float32(p.noise_floor**2)
     bscale = np.sqrt(bvar, out=bvar)
-    empty = np.broadcast_to(cnt[:, None, :] == 0, bscale.shape)
-    bscale[empty] = np.inf
-    bmean[empty] = np.nan
     return bmean, bscale
 
 
@@ -396,7 +391,7 @@ def _tile(
     return_scores: bool,
 ) -> dict[str, np.ndarray]:
     t_n, f_n, p_n = x.shape
-    valid = valid & np.isfinite(x).all(axis=1)
+    valid = valid & np.isfinite(np.einsum("tfp->tp", x))
     x[~np.broadcast_to(valid[:, None, :], x.shape)] = np.nan
     prev, nxt = _prev_next(valid)
     if p.despike:
@@ -425,8 +420,12 @@ def _tile(
             np.subtract.at(s1[:, f, :], (ob, op), xo[:, f])
             np.subtract.at(s2[:, f, :], (ob, op), xo[:, f] * xo[:, f])
         np.subtract.at(cnt, (ob, op), 1)
-    bmean, bscale = _bin_stats(s1, s2, cnt, p)
-    binv = np.reciprocal(bscale)
+        # only the (bin, pixel) states that lost an observation change
+        ub, up = np.unique(np.stack([ob, op]), axis=1)
+        m2, sc2 = _bin_stats(s1[ub, :, up][:, :, None], s2[ub, :, up][:, :, None], cnt[ub, up][:, None], p)
+        bmean[ub, :, up] = m2[:, :, 0]
+        bscale[ub, :, up] = sc2[:, :, 0]
+        binv[ub, :, up] = np.reciprocal(sc2[:, :, 0])
     del s1, s2
     ref_count = np.zeros((n_bins, p_n), np.int32)
     for b in range(n_bins):
