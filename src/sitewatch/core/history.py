@@ -37,6 +37,7 @@ spatial tiles to bound memory.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ class HistoryParams:
     vegetation_filter : bool
         Do not count breaks that are phenology (greening, harvest, ploughing).
     tile_px : int
-        Pixels processed at once (memory bound).
+        Pixels processed at once per worker (memory bound).
+    workers : int
+        Threads working on tiles side by side; 0 for one per core (at most 4).
     """
 
     bin_days: int = 30
@@ -100,7 +103,8 @@ class HistoryParams:
     normalize: bool = True
     despike: bool = False
     vegetation_filter: bool = True
-    tile_px: int = 32768
+    tile_px: int = 16384
+    workers: int = 0
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -165,7 +169,9 @@ def _count_before(valid: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bin_stats(s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams) -> tuple[np.ndarray, np.ndarray]:
+def _bin_stats(
+    s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and scale (noise floor and capped spread) per bin from sums; NaN for empty bins."""
     inv_n = np.full(cnt.shape, np.nan, np.float32)
     np.divide(np.float32(1), cnt, out=inv_n, where=cnt > 0)
@@ -364,7 +370,8 @@ def break_arrays(
     }
     if return_scores:
         out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
-    for s0 in range(0, p_n, p.tile_px):
+
+    def run(s0: int) -> None:
         sl = slice(s0, min(p_n, s0 + p.tile_px))
         pix = np.arange(sl.start, sl.stop)
         x = values[:, :, sl].astype(np.float32)
@@ -375,6 +382,19 @@ def break_arrays(
         res = _tile(x, valid[:, sl], bins, refs, n_bins, p, red_nir, blue, swir, return_scores)
         for k, v in res.items():
             out[k][..., sl] = v
+
+    starts0 = list(range(0, p_n, p.tile_px))
+    workers = p.workers or min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(starts0) <= 1:
+        for s0 in starts0:
+            run(s0)
+    else:
+        # NumPy releases the GIL in its array loops: tiles run side by side on the cores
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for fut in [pool.submit(run, s0) for s0 in starts0]:
+                fut.result()
     return out
 
 
@@ -392,7 +412,7 @@ def _tile(
 ) -> dict[str, np.ndarray]:
     t_n, f_n, p_n = x.shape
     valid = valid & np.isfinite(np.einsum("tfp->tp", x))
-    x[~np.broadcast_to(valid[:, None, :], x.shape)] = np.nan
+    np.copyto(x, np.float32(np.nan), where=~valid[:, None, :])
     prev, nxt = _prev_next(valid)
     if p.despike:
         # median of previous, current and next clear observation
