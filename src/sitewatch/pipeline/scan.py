@@ -553,7 +553,12 @@ def _unmixed_measure(
     if not geoms:
         return None
     m = measure_geometry(shapely.union_all([g for _, g in geoms]))
-    k = math.sqrt(area / m["area_m2"]) if m["area_m2"] > 0 else 1.0
+    # compact objects (pads) are rectangles: scale the rectangle to the area; for strips the
+    # pixel outline's length is the better estimate, scaled to the area of the outline
+    rect = m["length_m"] * m["width_m"]
+    compact = m["width_m"] > 0 and m["length_m"] / m["width_m"] < 3
+    base = rect if compact else m["area_m2"]
+    k = math.sqrt(area / base) if base > 0 else 1.0
     return {
         "area_m2": round(area, 1),
         "length_m": round(m["length_m"] * k, 1),
