@@ -541,6 +541,8 @@ def _unmixed_measure(
     frac = np.clip(np.einsum("bhw,b->hw", d, dc) / norm, 0, 1)
     frac[~region[r0:r1, c0:c1]] = 0
     frac[frac < 0.15] = 0
+    # outside the detected object only clear partial cover counts (fields change around pads)
+    frac[(frac < 0.3) & ~msub] = 0
     footprint = frac >= 0.5
     lab, _ = ndimage.label(footprint)
     keep = np.unique(lab[msub & footprint])
