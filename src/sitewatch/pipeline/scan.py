@@ -823,6 +823,12 @@ def _quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path
     t_first = int(np.searchsorted(days, np.datetime64(alert.first_detected)))
     later = [t for t in range(t_first, len(times)) if clear_win[t] >= 0.9]
     t_after = later[min(1, len(later) - 1)] if later else t_first
+    if alert.change_type == "evacuation" and later:
+        t_after = later[-1]  # removals go on for weeks: show the end state
+    # "before": the last unchanged date, or the last one before it clear over the whole window
+    if clear_win[min(int(t_before), len(times) - 1)] < 0.9:
+        earlier = [t for t in range(int(t_before), -1, -1) if clear_win[t] >= 0.9]
+        t_before = earlier[0] if earlier else t_before
     before = result.stack.isel(
         {"time": int(min(t_before, len(times) - 1)), "y": slice(r0, r1), "x": slice(c0, c1)}
     )
@@ -832,7 +838,9 @@ def _quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path
     title = (
         f"{'SIMULATED - ' if alert.simulated else ''}{alert.aoi}: {alert.change_type}"
         f"{' (' + alert.detail + ')' if alert.detail else ''}  last unchanged {alert.last_unchanged}  "
-        f"first detected {alert.first_detected}  after: {np.datetime_as_string(days[t_after])}  "
+        f"first detected {alert.first_detected}\n"
+        f"images: before {np.datetime_as_string(days[int(t_before)])}, "
+        f"after {np.datetime_as_string(days[t_after])}  "
         f"conf {alert.confidence:.2f}"
     )
     return change_quicklook(path, before, after, mask, np.where(sub == label, 1, 0), title=title)
