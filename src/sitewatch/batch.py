@@ -1169,24 +1169,11 @@ def _progress(total: int, *, enabled: bool, initial: int) -> Any:
 
 def _extract_claims(reports_dir: Path, aois: Sequence[AOI]) -> list[Any]:
     """Read the reports once, before any scan, so a bad reports folder fails the run at once."""
-    from dataclasses import replace
-
-    from sitewatch.aoi import list_places
-    from sitewatch.reports import extract_claims
+    from sitewatch.reports import extract_claims_for
 
     if not reports_dir.exists():
         raise ConfigError(f"reports folder {reports_dir} does not exist")
-    known: dict[str, Any] = {}
-    with contextlib.suppress(SitewatchError):  # no registry: the scanned sites alone still resolve
-        known = {p.name: p for p in list_places()}
-    for aoi in aois:
-        place = aoi.as_place()
-        registered = known.get(aoi.name)
-        if registered is not None and not place.aliases:
-            # A site given as a bare geometry keeps the names reports use for it in the registry.
-            place = replace(place, aliases=registered.aliases, display_name=registered.display_name)
-        known[aoi.name] = place
-    return list(extract_claims(reports_dir, places=list(known.values())))
+    return extract_claims_for(reports_dir, aois)
 
 
 def _link_reports(

@@ -15,6 +15,7 @@ from sitewatch.reports.extract import (
     Claim,
     claims_document,
     extract_claims,
+    extract_claims_for,
     extract_reports,
     extract_text_claims,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "brief_markdown",
     "claims_document",
     "extract_claims",
+    "extract_claims_for",
     "extract_reports",
     "extract_text_claims",
     "find_dates",

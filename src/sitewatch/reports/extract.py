@@ -1002,3 +1002,60 @@ def claims_document(
         "sources": [dict(s) for s in sources],
         "claims": [c.as_dict() for c in claims],
     }
+
+
+def extract_claims_for(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    aois: Sequence[Any],
+    *,
+    published: dt.date | str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[Claim]:
+    """Extract claims with the scanned AOIs known as places, whatever the registry holds.
+
+    A scan may watch a site given as a user GeoJSON file: its name and aliases are added to
+    the registry's places (and a registered site given as a bare geometry keeps the names
+    reports use for it), so claims about it resolve to the name its alerts carry.
+
+    Parameters
+    ----------
+    paths : path-like or iterable of path-like
+        Report files or folders, as for :func:`extract_claims`.
+    aois : sequence of AOI
+        The scanned areas.
+    published : date or str, optional
+        Publication date when neither ``index.json`` nor the page says it.
+    max_bytes : int
+        How much of each file is read.
+
+    Returns
+    -------
+    list of Claim
+
+    Raises
+    ------
+    ReportError
+        If a path does not exist or a file cannot be read as text.
+    """
+    import contextlib
+    from dataclasses import replace
+
+    from sitewatch.aoi import list_places
+    from sitewatch.errors import SitewatchError
+
+    targets = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    for target in targets:
+        if not Path(target).exists():
+            raise ReportError(f"reports path {target} does not exist")
+    known: dict[str, Place] = {}
+    with contextlib.suppress(SitewatchError):  # no registry: the scanned sites alone still resolve
+        known = {p.name: p for p in list_places()}
+    for aoi in aois:
+        place = aoi.as_place()
+        registered = known.get(aoi.name)
+        if registered is not None and not place.aliases:
+            place = replace(place, aliases=registered.aliases, display_name=registered.display_name)
+        known[aoi.name] = place
+    return list(
+        extract_claims(targets, published=published, places=list(known.values()), max_bytes=max_bytes)
+    )
