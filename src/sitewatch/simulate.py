@@ -498,7 +498,7 @@ class _Site:
                     gone.append(self.structures[idx][0])
                 idx += 1
             removed = shapely.union_all(gone) if gone else shapely.Polygon()
-            fraction = float(removed.area / self.compound.area)
+            fraction = n_go / max(1, len(self.structures))
             self.truth.append(
                 self._truth(
                     self.compound,
@@ -512,6 +512,7 @@ class _Site:
                     structures_total=len(self.structures),
                     fraction_affected=round(fraction, 3),
                     removed_area_m2=round(float(removed.area), 1),
+                    removed_area_fraction=round(float(removed.area / self.compound.area), 3),
                 )
             )
         else:

@@ -475,8 +475,10 @@ def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) ->
         | ((spec["B02"] >= 0.15) & (swir_nir < 1.15) & (red_blue < 1.3))
         | ((spec["B02"] < 0.13) & (red_blue < 1.3) & (hi < 0.2))
     )
+    # structures: bright flat roofs and tents, dark vehicles and containers
+    roofs = (ndvi < 0.3) & (((vis > 0.28) & (red_blue < 1.25)) | ((hi < 0.2) & (red_blue < 1.3) & ~asphalt))
     built = ndimage.binary_closing(built, iterations=2) & np.isfinite(vis)
-    return {"asphalt": asphalt, "built": built, "composite": comp}
+    return {"asphalt": asphalt, "built": built, "roofs": roofs & built, "composite": comp}
 
 
 def _runways(asphalt: np.ndarray, gbox: Any, res_m: float) -> list[dict[str, Any]]:
@@ -663,9 +665,10 @@ def _objects(
         fac_ids = built_lab[m & (built_lab > 0)]
         fac_overlap = float((m & ctx["built"]).sum() / m.sum())
         fac_area = None
+        fac_main = 0
         if fac_ids.size:
-            main = int(np.bincount(fac_ids).argmax())
-            fac_area = float((built_lab == main).sum() * res_m**2) if main else None
+            fac_main = int(np.bincount(fac_ids).argmax())
+            fac_area = float((built_lab == fac_main).sum() * res_m**2) if fac_main else None
         facts = ObjectFacts(
             area_m2=meas["area_m2"],
             length_m=meas["length_m"],
@@ -704,8 +707,13 @@ def _objects(
         extra = dict(cls.extra)
         meas_out = dict(meas)
         if cls.change_type == "evacuation":
-            if facts.facility_area_m2:
-                extra["fraction_affected"] = round(min(1.0, n_changed * res_m**2 / facts.facility_area_m2), 3)
+            # the share of the facility's structures (roofs, vehicles) that changed
+            fac = (built_lab == fac_main) if fac_main else m
+            # the facility's structures around the object (not roofs-like pixels of far roads)
+            struct = fac & ctx["roofs"] & ndimage.binary_dilation(m, iterations=3)
+            if struct.sum() >= 4:
+                extra["fraction_affected"] = round(float((changed & struct).sum() / struct.sum()), 3)
+            extra["structure_area_before_m2"] = round(float(struct.sum() * res_m**2), 1)
             extra["changed_area_m2"] = round(n_changed * res_m**2, 1)
         else:
             # after earthworks, "before" is the levelled ground, not the field under it
