@@ -19,7 +19,7 @@ from sitewatch.pipeline.scan import ScanResult, scan
 from sitewatch.providers.base import get_provider
 from sitewatch.providers.cache import cache_entries, fetch_series, remove_cache
 from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
-from sitewatch.reports import extract_claims, link_claims, load_claims
+from sitewatch.reports import cite_reports, extract_claims, link_claims, load_claims
 from sitewatch.types import AOI, Place, Scene
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "compare",
     "scan",
     "ScanResult",
+    "cite_reports",
     "extract_claims",
     "fetch_series",
     "find_scenes",

@@ -56,7 +56,7 @@ _BATCH_OPTIONS = [
         "reports_dir",
         type=click.Path(file_okay=False, exists=True, path_type=Path),
         default=None,
-        help="With --all: a folder of text reports; their claims are linked to each site's alerts.",
+        help="A folder of text reports: their claims are linked to the alerts (verdicts in each alert).",
     ),
     click.option(
         "--since-last",

@@ -87,6 +87,7 @@ def cli(
     """
     from sitewatch.core.history import HistoryParams
     from sitewatch.errors import ConfigError
+    from sitewatch.export import write_geojson
     from sitewatch.pipeline.scan import scan
 
     if end < start:
@@ -108,6 +109,9 @@ def cli(
         return
     if not aoi_name:
         raise click.UsageError("give --aoi NAME|FILE (or --all to scan every watched site)")
+    reports_dir = batch.get("reports_dir")
+    if reports_dir is not None and not Path(reports_dir).exists():
+        raise ConfigError(f"reports folder {reports_dir} does not exist")
     result = scan(
         aoi_name,
         source,
@@ -121,14 +125,49 @@ def cli(
     path = out or Path("alerts.geojson")
     if quicklooks_dir is not None and result.alerts:
         result = result.with_quicklooks(quicklooks_dir, relative_to=path.resolve().parent)
-    written = result.write_geojson(path)
+    collection = result.to_geojson()
+    links: list[Any] = []
+    if reports_dir is not None:
+        collection, links = _cite_reports(collection, Path(reports_dir), result.aoi, path)
+    written = write_geojson(path, collection["features"], foreign={"sitewatch": collection["sitewatch"]})
     if as_json:
-        echo_json(result.to_geojson())
+        echo_json(collection)
         return
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     if quiet:
         return
     click.echo(summary(result, written))
+    if reports_dir is not None:
+        click.echo(reports_summary(links, path))
+
+
+def _cite_reports(
+    collection: dict[str, Any], reports_dir: Path, aoi: Any, out: Path
+) -> tuple[dict[str, Any], list[Any]]:
+    """Link the reports' claims about the AOI to the alerts; write claims and links beside ``out``."""
+    from sitewatch.reports import cite_reports, claims_document, links_document
+    from sitewatch.runs import atomic_write_json
+
+    cited, claims, links = cite_reports(collection, reports_dir, aois=[aoi])
+    atomic_write_json(_beside(out, "claims"), claims_document(claims))
+    atomic_write_json(_beside(out, "links"), links_document(links, claims))
+    return cited, links
+
+
+def _beside(path: Path, kind: str) -> Path:
+    return path.with_name(f"{path.stem}.{kind}.json")
+
+
+def reports_summary(links: list[Any], out: Path) -> str:
+    """One line per verdict count, and where the claims and links were written."""
+    from collections import Counter
+
+    counts = Counter(link.verdict for link in links)
+    verdicts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "none"
+    return (
+        f"reports: {len(links)} claim(s) about this site ({verdicts})\n"
+        f"claims: {_beside(out, 'claims')}\nlinks:  {_beside(out, 'links')}"
+    )
 
 
 def summary(result: Any, path: Path | None = None) -> str:

@@ -859,3 +859,50 @@ def attach_links(
         props = feat.setdefault("properties", {})
         props["claims"] = cites.get(str(props.get("id")), [])
     return doc
+
+
+def cite_reports(
+    collection: Mapping[str, Any],
+    reports: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    aois: Sequence[Any],
+    published: dt.date | str | None = None,
+    tolerance_days: int = 15,
+) -> tuple[dict[str, Any], list[Claim], list[Link]]:
+    """Extract the claims of reports, link those about the scanned AOIs, and cite them in the alerts.
+
+    This is what ``sitewatch scan --reports DIR`` does in one go.
+
+    Parameters
+    ----------
+    collection : mapping
+        An alerts FeatureCollection of a scan (its ``sitewatch`` member names the AOI).
+    reports : path-like or sequence of path-like
+        Report files or folders.
+    aois : sequence of AOI
+        The scanned areas (known as places even when they are user files).
+    published : date or str, optional
+        Publication date for reports that do not say it.
+    tolerance_days : int
+        Slack on dates when matching claims to alerts.
+
+    Returns
+    -------
+    collection : dict
+        A copy of ``collection`` whose alerts carry ``properties.claims`` (see :func:`attach_links`).
+    claims : list of Claim
+        Every claim about the scanned AOIs.
+    links : list of Link
+        One per claim, with its verdict.
+
+    Raises
+    ------
+    ReportError
+        If a report path is missing or unreadable.
+    """
+    from sitewatch.reports.extract import extract_claims_for
+
+    names = {aoi.name for aoi in aois}
+    claims = [c for c in extract_claims_for(reports, aois, published=published) if c.site in names]
+    links = link_claims(claims, collection, tolerance_days=tolerance_days) if claims else []
+    return attach_links(collection, links, claims), claims, links
