@@ -10,7 +10,8 @@ beside a plain NumPy reference run in the same process (``np.nanmedian`` baselin
 z-score per observation, on the same tiles).
 
     python scripts/bench_scan.py                 # both parts
-    python scripts/bench_scan.py --sites 2 --size-px 200 --skip-core
+    python scripts/bench_scan.py --sites 2 --size-px 200 --skip-core   # accuracy only, quick
+    python scripts/bench_scan.py --skip-core --seed0 100               # other sites
     python scripts/bench_scan.py --skip-accuracy --pixels 1000
 """
 
@@ -33,6 +34,8 @@ import sitewatch
 from sitewatch.core.history import HistoryParams, break_arrays
 from sitewatch.simulate import random_events, score_alerts, simulate_site
 
+CLEAR_SHARE = 0.5  # a scene is clear over an event when at least this share of its footprint is clear
+
 GIB = 1024**3
 
 
@@ -40,12 +43,67 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB
 
 
-def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path) -> None:
+def clear_dates_over(scenes_dir: Path, truth: dict) -> dict[str, list[str]]:
+    """Per truth event (by name), the dates of scenes clear over at least half its footprint.
+
+    Clear comes from the simulated scenes' own SCL (the same classes sitewatch treats as
+    clear), independent of what the scan kept or dropped.
+    """
+    import pyproj
+    import rasterio
+    import shapely
+    from rasterio.features import rasterize
+    from shapely.geometry import shape
+
+    from sitewatch.core.masks import CLEAR, scl_classes
+
+    files = sorted(scenes_dir.glob("*.tif"))
+    out: dict[str, list[str]] = {}
+    with rasterio.open(files[0]) as src:
+        crs, transform, shp = src.crs, src.transform, (src.height, src.width)
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    feet = {}
+    for f in truth["features"]:
+        p = f["properties"]
+        if not p.get("expected_alert"):
+            continue
+        g = shapely.transform(
+            shape(f["geometry"]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
+        m = rasterize([g], out_shape=shp, transform=transform, all_touched=False).astype(bool)
+        if not m.any():
+            m = rasterize([g], out_shape=shp, transform=transform, all_touched=True).astype(bool)
+        feet[p["name"]] = m
+        out[p["name"]] = []
+    for path in files:
+        with rasterio.open(path) as src:
+            band = list(src.descriptions).index("SCL") + 1
+            clear = scl_classes(src.read(band)) == CLEAR
+        day = path.stem.split("_")[-1][:8]
+        day = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        for name, m in feet.items():
+            if clear[m].mean() >= CLEAR_SHARE:
+                out[name].append(day)
+    return out
+
+
+def revisit_error(event_date: str, detected: str | None, clear_dates: list[str]) -> int | None:
+    """Error of ``detected`` in clear revisits: 0 = the first clear scene on/after the event,
+    1 = the next clear one, ...; negative when detected before the event."""
+    if detected is None:
+        return None
+    after = [d for d in clear_dates if d >= event_date]
+    if detected < event_date:
+        return -sum(1 for d in clear_dates if detected <= d < event_date) or -1
+    return sum(1 for d in after if d < detected)
+
+
+def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path, *, seed0: int = 0) -> None:
     per_type: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     false_total = 0
     years = (np.datetime64(end) - np.datetime64(start)).astype(int) / 365.25
     print(f"== accuracy: {n_sites} simulated sites, {size_px} x {size_px} px, {start} to {end} ==")
-    for seed in range(n_sites):
+    for seed in range(seed0, seed0 + n_sites):
         events = random_events(seed, start=start, end=end, size_px=size_px)
         t0 = time.perf_counter()
         site = simulate_site(
@@ -59,6 +117,8 @@ def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path) ->
         fc = result.to_geojson()
         truth = json.loads(site.truth_path.read_text())
         score = score_alerts(fc, truth)
+        clear_by_event = clear_dates_over(site.scenes_dir, truth)
+        first_by_id = {f["properties"]["id"]: f["properties"].get("first_detected") for f in fc["features"]}
         false_total += score["n_false"]
         print(
             f"site {seed}: {len(site.dates)} scenes, {len(events)} events, {len(result.alerts)} alerts, "
@@ -70,6 +130,13 @@ def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path) ->
             d["type_ok"].append(bool(e.get("type_ok")))
             if "date_error_days" in e:
                 d["date"].append(e["date_error_days"])
+            rv = None
+            if e["found"]:
+                rv = revisit_error(e["date"], first_by_id.get(e.get("alert_id")), clear_by_event[e["name"]])
+                if rv is not None:
+                    d["revisit"].append(rv)
+            if e.get("fraction_truth") is not None:
+                d["fraction"].append((e.get("fraction_affected"), e["fraction_truth"]))
             if "area_error" in e:
                 d["area"].append(e["area_error"])
             if "length_error" in e:
@@ -81,15 +148,21 @@ def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path) ->
             )
             print(
                 f"   {e['date']} {e['change_type']:<14} {status:<22} "
-                f"date {e.get('date_error_days', '-')!s:>4} d  area {e.get('area_error', '-')!s:>6}  "
-                f"length {e.get('length_error', '-')!s:>6}"
+                f"date {e.get('date_error_days', '-')!s:>4} d ({'-' if rv is None else rv} clear revisits)  "
+                f"area {e.get('area_error', '-')!s:>6}  length {e.get('length_error', '-')!s:>6}"
+                + (
+                    f"  fraction {e.get('fraction_affected')} (truth {e['fraction_truth']})"
+                    if e.get("fraction_truth") is not None
+                    else ""
+                )
             )
         for fa in score["false_alerts"]:
             print(f"   false alert: {fa['change_type']} {fa['id']}")
     print()
     print(
         f"{'type':<15}{'events':>7}{'recall':>8}{'typed ok':>9}{'date err d (median/max)':>25}"
-        f"{'area err (med/max)':>20}{'length err (med/max)':>22}"
+        f"{'area err (med/max)':>20}{'length err (med/max)':>22}{'<=1 clear revisit':>19}"
+        f"{'revisits (med/max)':>20}"
     )
     for t, d in sorted(per_type.items()):
         n = len(d["found"])
@@ -98,10 +171,22 @@ def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path) ->
             return f"{statistics.median(v):.2f}/{max(v):.2f}" if v else "-"
 
         dates = [abs(x) for x in d["date"]]
+        rv = d["revisit"]
+        within = f"{sum(0 <= x <= 1 for x in rv) / n:.2f}" if rv else "-"
+        rmm = f"{statistics.median(rv):.0f}/{max(rv)}" if rv else "-"
         print(
             f"{t:<15}{n:>7}{sum(d['found']) / n:>8.2f}{sum(d['type_ok']) / n:>9.2f}"
             f"{(f'{statistics.median(dates):.0f}/{max(dates):.0f}' if dates else '-'):>25}"
             f"{mm(d['area']):>20}{mm(d['length']):>22}"
+            f"{within:>19}{rmm:>20}"
+        )
+    fr = [(a, t) for d in per_type.values() for a, t in d["fraction"]]
+    if fr:
+        errs = [abs(a - t) for a, t in fr if a is not None]
+        print(
+            "evacuation fraction_affected vs truth: "
+            + ", ".join(f"{a if a is not None else '-'}/{t}" for a, t in fr)
+            + (f"; abs error median {statistics.median(errs):.2f}, max {max(errs):.2f}" if errs else "")
         )
     print(
         f"false alerts: {false_total} over {n_sites} AOIs x {years:.1f} years = "
@@ -197,7 +282,7 @@ def core(t_n: int, side: int, f_n: int, cloud_fraction: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sites", type=int, default=4)
+    ap.add_argument("--sites", type=int, default=6)
     ap.add_argument("--size-px", type=int, default=220)
     ap.add_argument("--start", default="2024-01-01")
     ap.add_argument("--end", default="2025-12-31")
@@ -205,12 +290,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pixels", type=int, default=1000, help="side of the core benchmark square")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-core", action="store_true")
+    ap.add_argument(
+        "--seed0", type=int, default=0, help="first site seed (try others to avoid tuning on one sample)"
+    )
     args = ap.parse_args(argv)
     if not args.skip_core:
         core(args.dates, args.pixels, 6, 0.2)
     if not args.skip_accuracy:
         with tempfile.TemporaryDirectory() as tmp:
-            accuracy(args.sites, args.size_px, args.start, args.end, Path(tmp))
+            accuracy(args.sites, args.size_px, args.start, args.end, Path(tmp), seed0=args.seed0)
     return 0
 
 

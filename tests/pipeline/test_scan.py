@@ -53,7 +53,11 @@ def test_finds_every_event_with_type_date_and_size(site, result, tmp_path: Path)
     rw = next(a for a in result.alerts if a.change_type == "runway_change")
     assert rw.detail == "extension" and rw.evidence["added_length_m"] == pytest.approx(200, rel=0.15)
     ev = next(a for a in result.alerts if a.change_type == "evacuation")
-    assert 0 < ev.evidence["fraction_affected"] <= 1
+    # the share of the facility's structures that went (truth: structures removed / total)
+    ev_truth = next(e for e in score["events"] if e["change_type"] == "evacuation")
+    assert ev.evidence["fraction_affected"] == pytest.approx(ev_truth["fraction_truth"], abs=0.25)
+    # the share of structure pixels flagged changed undercounts (mixed edge pixels); it is kept apart
+    assert ev.evidence["fraction_affected_pixels"] < ev.evidence["fraction_affected"]
 
 
 def test_geojson_is_rfc7946_and_carries_the_schema(result, tmp_path: Path):

@@ -481,6 +481,21 @@ def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) ->
     return {"asphalt": asphalt, "built": built, "roofs": roofs & built, "composite": comp}
 
 
+def _late_composite(stack: xr.DataArray, clear: np.ndarray, n_obs: int = 6) -> np.ndarray:
+    """Per pixel, the median of its last ``n_obs`` clear observations (reflectance, ``(B, Y, X)``)."""
+    t_n = stack.sizes["time"]
+    # the most recent clear observations: count clear dates from the end
+    from_end = np.cumsum(clear[::-1], axis=0)[::-1]
+    use = clear & (from_end <= n_obs)
+    first = int(np.argmax(use.any(axis=(1, 2)))) if use.any() else t_n
+    vals = stack.values[first:].astype(np.float32) * np.float32(1e-4)
+    vals[~np.broadcast_to(use[first:, None], vals.shape)] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out: np.ndarray = np.nanmedian(vals, axis=0)
+    return out
+
+
 def _runways(asphalt: np.ndarray, gbox: Any, res_m: float) -> list[dict[str, Any]]:
     """Elongated asphalt strips (length >= 400 m, length >= 8 x width) in the early composite."""
     from sitewatch.objects.measure import measure_geometry
@@ -521,7 +536,11 @@ def _unmixed_measure(
     rows, cols = np.nonzero(region)
     if rows.size == 0:
         return None
-    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    # a margin of background around the object, to learn how the surroundings changed meanwhile
+    pad_px = ring_px + 4
+    h, w = mask.shape
+    r0, r1 = max(0, rows.min() - pad_px), min(h, rows.max() + 1 + pad_px)
+    c0, c1 = max(0, cols.min() - pad_px), min(w, cols.max() + 1 + pad_px)
     t_n = stack.sizes["time"]
     sub = stack.values[:, :, r0:r1, c0:c1].astype(np.float32) * np.float32(1e-4)
     cl = clear[:, r0:r1, c0:c1]
@@ -531,16 +550,40 @@ def _unmixed_measure(
         lo = max(0, first_t - 4, min(before_from + 1, first_t - 1))
         before = np.nanmean(sub[lo:first_t], axis=0)
         after = np.nanmean(sub[first_t : min(t_n, first_t + 6)], axis=0)
+    ok = np.isfinite(before).all(axis=0) & np.isfinite(after).all(axis=0)
     d = np.nan_to_num(after - before)
+    before = np.nan_to_num(before)
     msub = mask[r0:r1, c0:c1]
     core = ndimage.binary_erosion(msub)
     if core.sum() < 3:
         core = msub
-    dc = d[:, core].mean(axis=1)
-    norm = float(dc @ dc)
-    if not np.isfinite(norm) or norm <= 0:
+    # Linear unmixing per pixel: after = f * material + (1 - f) * (what the pixel would have
+    # become without the object). The latter is the pixel's own "before" plus the change of
+    # the nearby background over the same dates (fields green up or are harvested meanwhile),
+    # so that a changing field around a pad is not counted as part of it.
+    bg = ok & ~ndimage.binary_dilation(msub, iterations=ring_px + 1)
+    d_bg = np.zeros_like(d)
+    if bg.sum() >= 8:
+        wgt = ndimage.gaussian_filter(bg.astype(np.float32), 2.0)
+        for b in range(d.shape[0]):
+            d_bg[b] = ndimage.gaussian_filter(np.where(bg, d[b], 0.0), 2.0) / np.maximum(wgt, 1e-6)
+        known = wgt > 0.05
+        if not known.all():
+            _, (iy, ix) = ndimage.distance_transform_edt(~known, return_indices=True)
+            d_bg = d_bg[:, iy, ix]
+    material = np.nanmean(np.where(core, after, np.nan).reshape(after.shape[0], -1), axis=1)
+    if not np.isfinite(material).all():
         return None
-    frac = np.clip(np.einsum("bhw,b->hw", d, dc) / norm, 0, 1)
+    expect = before + d_bg  # (B, h, w): the pixel without the object
+    contrast = material[:, None, None] - expect
+    norm = np.einsum("bhw,bhw->hw", contrast, contrast)
+    if not np.isfinite(norm[core]).all() or float(np.median(norm[core])) <= 0:
+        return None
+    frac = np.einsum("bhw,bhw->hw", d - d_bg, contrast) / np.maximum(norm, 1e-9)
+    frac = np.clip(np.nan_to_num(frac), 0, 1)
+    # where the ground already looked like the material (the old runway a strip extends),
+    # the fraction is undefined: the object did not change those pixels
+    frac[~ok | (norm < 0.1 * float(np.median(norm[core])))] = 0
     frac[~region[r0:r1, c0:c1]] = 0
     frac[frac < 0.15] = 0
     # outside the detected object only clear partial cover counts (fields change around pads)
@@ -614,6 +657,7 @@ def _objects(
     shifts = {u["date"]: math.hypot(*u["shift_px"]) for u in result.scenes_used}
     band_names = [str(b) for b in history.coords["band"].values]
     alerts: list[tuple[Alert, int]] = []
+    late_comp: np.ndarray | None = None
     for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
         m = labels == lab
         pix_changed = m & changed
@@ -707,12 +751,33 @@ def _objects(
         extra = dict(cls.extra)
         meas_out = dict(meas)
         if cls.change_type == "evacuation":
-            # the share of the facility's structures (roofs, vehicles) that changed
+            # The share of the facility's structures (roofs, vehicles, containers) that went:
+            # each structure pixel's spectral distance from the bare yard they leave behind,
+            # before (early composite) and at the end of the series (late composite); the
+            # fraction is the structure signal lost over the signal there was, summed over
+            # the facility (mixed edge pixels count by how much structure they held).
+            from rasterio.features import geometry_mask
+
             fac = (built_lab == fac_main) if fac_main else m
-            # the facility's structures around the object (not roofs-like pixels of far roads)
-            struct = fac & ctx["roofs"] & ndimage.binary_dilation(m, iterations=3)
-            if struct.sum() >= 4:
-                extra["fraction_affected"] = round(float((changed & struct).sum() / struct.sum()), 3)
+            hull = geometry_mask([geom.convex_hull], out_shape=m.shape, transform=gbox.affine, invert=True)
+            near = ndimage.binary_dilation(hull | m, iterations=3)
+            struct = fac & ndimage.binary_dilation(ctx["roofs"]) & near
+            if late_comp is None:
+                late_comp = _late_composite(stack, clear)
+            comp = ctx["composite"]
+            gone = pix_changed & struct
+            if struct.sum() >= 4 and gone.sum() >= 4:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    yard = np.nanmedian(late_comp[:, gone], axis=1)
+                    s_b = np.sqrt(np.nansum((comp[:, struct] - yard[:, None]) ** 2, axis=0))
+                    s_a = np.sqrt(np.nansum((late_comp[:, struct] - yard[:, None]) ** 2, axis=0))
+                ok_px = np.isfinite(s_b) & np.isfinite(s_a)
+                lost = float(np.sum(s_b[ok_px] - np.minimum(s_a[ok_px], s_b[ok_px])))
+                total = float(np.sum(s_b[ok_px]))
+                if total > 0:
+                    extra["fraction_affected"] = round(min(1.0, max(0.0, lost / total)), 3)
+                extra["fraction_affected_pixels"] = round(float(gone.sum() / struct.sum()), 3)
             extra["structure_area_before_m2"] = round(float(struct.sum() * res_m**2), 1)
             extra["changed_area_m2"] = round(n_changed * res_m**2, 1)
         else:
