@@ -78,8 +78,9 @@ class ChangeParams:
     superpixel_scale : float
         Felzenszwalb scale (larger = larger segments).
     superpixel_block : int
-        Superpixels are computed on ``block x block`` means (2 = 20 m: four times faster,
-        pooled OSCD F1 0.449 instead of 0.460 at 1).
+        Superpixels are computed on ``block x block`` means and expanded back (2, the
+        default = 20 m, the native grid of the SWIR bands: four times faster than 1, and
+        on OSCD as good: pooled F1 0.456 against 0.461 at full resolution).
     vegetation_ndvi : float
         NDVI above which a pixel counts as vegetated.
     vegetation_factor : float
@@ -118,7 +119,7 @@ class ChangeParams:
     smooth_sigma_px: float = 1.0
     superpixel_weight: float = 0.5
     superpixel_scale: float = 30.0
-    superpixel_block: int = 1
+    superpixel_block: int = 2
     vegetation_ndvi: float = 0.4
     vegetation_factor: float = 0.3
     greening_factor: float = 0.5
@@ -202,7 +203,10 @@ def _plane(like: xr.DataArray, data: np.ndarray, name: str) -> xr.DataArray:
     return xr.DataArray(data, dims=("y", "x"), coords=coords, name=name)
 
 
-def _robust(x: np.ndarray, max_samples: int = 250_000) -> tuple[float, float]:
+_ROBUST_SAMPLES = 250_000
+
+
+def _robust(x: np.ndarray, max_samples: int = _ROBUST_SAMPLES) -> tuple[float, float]:
     v = x[np.isfinite(x)]
     if v.size > max_samples:
         # a regular subsample: the median and MAD of 250 000 values are exact to < 0.5 %
@@ -260,8 +264,13 @@ def standardized_difference(
     )
     z = np.empty_like(diff)
     meds, mads = [], []
+    # the statistics come from a regular subsample of the valid pixels (see _robust), gathered
+    # once by index instead of masking every band in full
+    pick = np.flatnonzero(np.asarray(valid, bool)) if valid is not None else None
+    if pick is not None and pick.size > _ROBUST_SAMPLES:
+        pick = pick[:: pick.size // _ROBUST_SAMPLES + 1]
     for i, d in enumerate(diff):
-        med, mad = _robust(d[valid] if valid is not None else d)
+        med, mad = _robust(d.ravel()[pick] if pick is not None else d)
         z[i] = (d - med) / mad
         meds.append(med)
         mads.append(mad)
@@ -370,10 +379,14 @@ def index_differences(before: xr.DataArray, after: xr.DataArray) -> xr.DataArray
     """
     ib = compute_indices(_one_date(before))
     ia = compute_indices(_one_date(after))
-    shared = [str(i) for i in ib.coords["index"].values if i in set(ia.coords["index"].values)]
-    out = ia.sel(index=shared) - ib.sel(index=shared)
+    a_names = [str(i) for i in ia.coords["index"].values]
+    b_names = [str(i) for i in ib.coords["index"].values]
+    shared = [i for i in b_names if i in a_names]
+    data = ia.values[[a_names.index(i) for i in shared]]
+    data -= ib.values[[b_names.index(i) for i in shared]]  # the fancy index made a copy
+    out = ib.isel(index=[b_names.index(i) for i in shared]).copy(data=data.astype(np.float32, copy=False))
     out.name = "index_diff"
-    return out.astype(np.float32)
+    return out
 
 
 def land_cover_factor(
@@ -452,14 +465,8 @@ def change_score(
         mm = ndimage.gaussian_filter(mm, p.smooth_sigma_px)
     if p.superpixel_weight > 0:
         pick = [b for b in ("B03", "B04", "B08", "B11") if b in set(map(str, before.coords["band"].values))]
-        layers = np.concatenate([before.sel(band=pick).values, after.sel(band=pick).values]).astype(
-            np.float32
-        )
-        chans = []
-        for layer in layers:
-            mu, sd = np.nanmean(layer), np.nanstd(layer)
-            chans.append((layer - mu) / (sd if sd > 0 else 1.0))
-        segments = _coarse_superpixels(np.stack(chans, axis=-1), p)
+        layers = [before.sel(band=b).values for b in pick] + [after.sel(band=b).values for b in pick]
+        segments = _coarse_superpixels(layers, p)
         mm = p.superpixel_weight * segment_mean(mm, segments) + (1 - p.superpixel_weight) * mm
     if land_cover_priors:
         mm = mm * land_cover_factor(before, after, params=p)
@@ -467,21 +474,40 @@ def change_score(
     return _plane(before, mm, "change_score")
 
 
-def _coarse_superpixels(image: np.ndarray, p: ChangeParams) -> np.ndarray:
-    """Felzenszwalb segments computed on 2 x 2 block means (20 m), expanded back.
+def _coarse_superpixels(layers: Sequence[np.ndarray], p: ChangeParams) -> np.ndarray:
+    """Felzenszwalb segments of standardised layers, computed on ``block x block`` means.
 
-    Segmenting at 20 m is four times faster and loses little: half the bands are 20 m.
+    Each layer is averaged over ``p.superpixel_block`` pixel blocks (NaN ignored), then
+    standardised (zero mean, unit standard deviation), and the segments of the coarse
+    image are expanded back to full resolution. Segmenting at 20 m (block 2) is four times
+    faster and loses little: half the bands are 20 m. The minimum segment size is rounded
+    up in blocks, so that a coarse segment is never smaller than the 9 pixels (3 x 3 at
+    10 m) a full-resolution one has at least.
     """
-    h, w = image.shape[:2]
-    f = p.superpixel_block
-    if f <= 1:
-        return superpixels(image, scale=p.superpixel_scale, min_size=9)
+    h, w = layers[0].shape
+    f = max(1, int(p.superpixel_block))
     hb, wb = -(-h // f), -(-w // f)
-    padded = np.pad(image, ((0, hb * f - h), (0, wb * f - w), (0, 0)), mode="edge")
-    with np.errstate(invalid="ignore"):
-        small = np.nanmean(padded.reshape(hb, f, wb, f, -1), axis=(1, 3))
-    seg = superpixels(small, scale=p.superpixel_scale, min_size=max(2, 9 // (f * f)))
+    chans = []
+    for layer in layers:
+        x = np.asarray(layer, dtype=np.float32)
+        if f > 1:
+            finite = np.isfinite(x)
+            pad = ((0, hb * f - h), (0, wb * f - w))
+            sums = np.pad(np.where(finite, x, 0.0), pad, mode="edge").reshape(hb, f, wb, f).sum(axis=(1, 3))
+            n = np.pad(finite, pad, mode="edge").reshape(hb, f, wb, f).sum(axis=(1, 3))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = (sums / n).astype(np.float32)
+        mu, sd = np.nanmean(x), np.nanstd(x)
+        chans.append((x - mu) / (sd if sd > 0 else 1.0))
+    image = np.stack(chans, axis=-1)
+    if f == 1:
+        return superpixels(image, scale=p.superpixel_scale, min_size=_MIN_SEGMENT_PX)
+    seg = superpixels(image, scale=p.superpixel_scale, min_size=max(2, math.ceil(_MIN_SEGMENT_PX / (f * f))))
     return np.repeat(np.repeat(seg, f, axis=0), f, axis=1)[:h, :w]
+
+
+#: Smallest superpixel (pixels at full resolution): the 3 x 3 minimum mapping unit.
+_MIN_SEGMENT_PX = 9
 
 
 def threshold_score(

@@ -19,6 +19,7 @@ register it on the reference (the sign convention of ``phase_cross_correlation``
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -140,6 +141,16 @@ def _pcc(ref: np.ndarray, mov: np.ndarray, upsample: int) -> tuple[float, float,
     return float(shift[0]), float(shift[1]), float(error)
 
 
+def _fast_len_below(n: int) -> int:
+    """The largest FFT-friendly length (only factors 2, 3, 5, 7, 11) not above ``n``."""
+    from scipy.fft import next_fast_len
+
+    m = n
+    while m > 1 and next_fast_len(m) != m:
+        m -= 1
+    return max(m, 1)
+
+
 def estimate_shift(
     reference: np.ndarray | xr.DataArray,
     moving: np.ndarray | xr.DataArray,
@@ -223,8 +234,12 @@ def estimate_shift(
                     continue
                 ty, tx, _ = _pcc(ta, tb, upsample)
                 tiles.append((ty, tx))
-    # the whole-image estimate gives the error figure (and the shift when tiles are too few)
-    dy, dx, error = _pcc(a, b, upsample if len(tiles) < 3 else 2)
+    # the whole-image estimate gives the error figure (and the shift when tiles are too few);
+    # cropped to sizes the FFT factors well (a prime side like 197 makes it ten times slower)
+    fh, fw = _fast_len_below(h), _fast_len_below(w)
+    r0, c0 = (h - fh) // 2, (w - fw) // 2
+    whole = (slice(r0, r0 + fh), slice(c0, c0 + fw))
+    dy, dx, error = _pcc(a[whole], b[whole], upsample if len(tiles) < 3 else 2)
     spread = None
     if len(tiles) >= 3:
         arr = np.asarray(tiles)
@@ -273,14 +288,24 @@ def apply_shift(data: np.ndarray | xr.DataArray, shift: Shift | Sequence[float])
     out = np.empty_like(values)
     flat_in = values.reshape(-1, *values.shape[-2:])
     flat_out = out.reshape(-1, *values.shape[-2:])
-    for i, img in enumerate(flat_in):
+
+    def one(i: int) -> None:
+        img = flat_in[i]
         nan = ~np.isfinite(img)
-        filled = np.where(nan, 0.0, img)
-        moved = ndimage.shift(filled, (dy, dx), order=1, mode="constant", cval=np.nan)
+        filled = np.where(nan, np.float32(0.0), img)
+        ndimage.shift(filled, (dy, dx), output=flat_out[i], order=1, mode="constant", cval=np.nan)
         if nan.any():
             bad = ndimage.shift(nan.astype(np.float32), (dy, dx), order=1, mode="constant", cval=1.0)
-            moved[bad > 0.01] = np.nan
-        flat_out[i] = moved
+            flat_out[i][bad > 0.01] = np.nan
+
+    if len(flat_in) > 1:
+        # scipy.ndimage releases the GIL: the bands are shifted on all cores
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(flat_in), os.cpu_count() or 1)) as pool:
+            list(pool.map(one, range(len(flat_in))))
+    elif len(flat_in) == 1:
+        one(0)
     if isinstance(data, xr.DataArray):
         return data.copy(data=out)
     return out

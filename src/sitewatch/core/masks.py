@@ -134,15 +134,21 @@ def cloud_probability(
             f"s2cloudless needs bands {', '.join(S2CLOUDLESS_BANDS)}; the stack lacks {', '.join(missing)}: "
             "load them, or use method='rules'"
         )
-    data = np.stack([_band(stack, b) for b in S2CLOUDLESS_BANDS], axis=-1) / 10000.0  # (t, y, x, 10)
-    t, h, w, _ = data.shape
-    valid = np.isfinite(data).all(axis=-1)
-    filled = np.where(np.isfinite(data), data, 0.0).astype(np.float32)
+    t, h, w = stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]
     hb, wb = -(-h // block), -(-w // block)
-    pad = ((0, 0), (0, hb * block - h), (0, wb * block - w), (0, 0))
-    padded = np.pad(filled, pad, mode="edge")
-    small = padded.reshape(t, hb, block, wb, block, -1).mean(axis=(2, 4))
-    probs = _detector().get_cloud_probability_maps(small.astype(np.float32)).astype(np.float32)
+    pad = ((0, 0), (0, hb * block - h), (0, wb * block - w))
+    valid = np.ones((t, h, w), bool)
+    small = np.empty((t, hb, wb, len(S2CLOUDLESS_BANDS)), np.float32)  # block means, reflectance 0..1
+    for k, name in enumerate(S2CLOUDLESS_BANDS):
+        # band by band: no (time, y, x, band) copies of the full-resolution stack
+        x = _band(stack, name)
+        finite = np.isfinite(x)
+        valid &= finite
+        filled = np.where(finite, x, np.float32(0.0))
+        if pad[1][1] or pad[2][1]:
+            filled = np.pad(filled, pad, mode="edge")
+        small[..., k] = filled.reshape(t, hb, block, wb, block).mean(axis=(2, 4)) / 10000.0
+    probs = _detector().get_cloud_probability_maps(small).astype(np.float32)
     full = np.repeat(np.repeat(probs, block, axis=1), block, axis=2)[:, :h, :w]
     full[~valid] = np.nan
     return xr.DataArray(

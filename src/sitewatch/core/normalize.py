@@ -115,7 +115,7 @@ def normalize(
     >>> norm.gains["B04"]  # doctest: +SKIP
     0.93
     """
-    from scipy import stats
+    from scipy import special
 
     from sitewatch.errors import AllCloudyError
 
@@ -126,11 +126,16 @@ def normalize(
     shared = [b for b in a_bands if b in b_bands and b != "SCL"]
     ia = [a_bands.index(b) for b in shared]
     ib = [b_bands.index(b) for b in shared]
-    A = a_vals[ia].reshape(len(shared), -1)
-    B = b_vals[ib].reshape(len(shared), -1)
-    ok = np.isfinite(A).all(0) & np.isfinite(B).all(0)
+    # (band, pixel) views, no copies: only the sampled pixels are gathered below
+    A = a_vals.reshape(a_vals.shape[0], -1)
+    B = b_vals.reshape(b_vals.shape[0], -1)
     if clear is not None:
-        ok &= np.asarray(clear.values if isinstance(clear, xr.DataArray) else clear, bool).ravel()
+        ok = np.asarray(clear.values if isinstance(clear, xr.DataArray) else clear, bool).ravel().copy()
+    else:
+        ok = np.ones(A.shape[1], bool)
+    for i, j in zip(ia, ib, strict=True):
+        ok &= np.isfinite(A[i])
+        ok &= np.isfinite(B[j])
     idx = np.flatnonzero(ok)
     if idx.size < 100 or not shared:
         raise AllCloudyError(
@@ -139,7 +144,8 @@ def normalize(
         )
     if idx.size > max_samples:
         idx = np.sort(np.random.default_rng(seed).choice(idx, max_samples, replace=False))
-    As, Bs = A[:, idx].astype(np.float64), B[:, idx].astype(np.float64)
+    As = np.stack([A[i, idx] for i in ia]).astype(np.float64)
+    Bs = np.stack([B[j, idx] for j in ib]).astype(np.float64)
     w = np.ones(idx.size)
     gains = np.ones(len(shared))
     offsets = np.zeros(len(shared))
@@ -155,7 +161,7 @@ def normalize(
         sd = np.sqrt((diff**2) @ ws)
         sd[sd == 0] = 1.0
         chi = ((diff / sd[:, None]) ** 2).sum(0)
-        w = stats.chi2.sf(chi, p)
+        w = special.chdtrc(p, chi)  # chi-square survival function
         if w.sum() <= 0:
             w = np.ones(idx.size)
             break
@@ -165,10 +171,11 @@ def normalize(
         inv = np.ones(idx.size, bool)
     diff_raw = As[:, inv] - Bs[:, inv]
     diff_norm = gains[:, None] * As[:, inv] + offsets[:, None] - Bs[:, inv]
-    out_vals = after.values.astype(np.float32).copy()
+    out_vals = np.array(after.values, dtype=np.float32)  # one copy
     view = out_vals.reshape(-1, *after.shape[-3:])[0] if after.ndim == 4 else out_vals
     for k, i in enumerate(ia):
-        view[i] = (gains[k] * view[i] + offsets[k]).astype(np.float32)
+        view[i] *= np.float32(gains[k])
+        view[i] += np.float32(offsets[k])
     result = after.copy(data=out_vals)
     norm = Normalization(
         gains=dict(zip(shared, map(float, gains), strict=True)),

@@ -107,12 +107,21 @@ def metric_crs_for(geom: BaseGeometry, crs: Any) -> str:
     -------
     str
     """
-    c = pyproj.CRS.from_user_input(_crs(crs))
+    own = _projected_metric_crs(_crs_text(crs))
+    if own is not None:
+        return own
+    centre = _transform(geom, _crs(crs), WGS84).centroid
+    return utm_crs_for(centre.x, centre.y)
+
+
+@lru_cache(maxsize=64)
+def _projected_metric_crs(crs_text: str) -> str | None:
+    # the EPSG look-up is slow (tens of ms): once per CRS
+    c = pyproj.CRS.from_user_input(crs_text)
     if c.is_projected and c.axis_info[0].unit_name in ("metre", "meter"):
         code = c.to_epsg()
-        return f"EPSG:{code}" if code else _crs_text(c)
-    centre = _transform(geom, c, WGS84).centroid
-    return utm_crs_for(centre.x, centre.y)
+        return f"EPSG:{code}" if code else c.to_wkt()
+    return None
 
 
 def measure_geometry(geom: BaseGeometry) -> dict[str, float]:
@@ -261,13 +270,17 @@ def measure_objects(
     n = int(arr.max()) if arr.size else 0
     if n == 0:
         return []
-    counts = np.bincount(arr.ravel(), minlength=n + 1)
+    # statistics over the labelled pixels only (objects are a small share of a scene)
+    inside = np.flatnonzero(arr.ravel())
+    lab = arr.ravel()[inside]
+    counts = np.bincount(lab, minlength=n + 1)
     means: dict[str, np.ndarray] = {}
     for name, layer in (values or {}).items():
-        v = np.asarray(layer.values if isinstance(layer, xr.DataArray) else layer, dtype=np.float64)
+        v = np.asarray(layer.values if isinstance(layer, xr.DataArray) else layer).ravel()[inside]
+        v = v.astype(np.float64)
         ok = np.isfinite(v)
-        s = np.bincount(arr.ravel(), weights=np.where(ok, v, 0.0).ravel(), minlength=n + 1)
-        c = np.bincount(arr.ravel(), weights=ok.ravel().astype(np.float64), minlength=n + 1)
+        s = np.bincount(lab, weights=np.where(ok, v, 0.0), minlength=n + 1)
+        c = np.bincount(lab, weights=ok.astype(np.float64), minlength=n + 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             means[name] = s / c
     crs = _crs_text(geobox.crs)
