@@ -17,7 +17,7 @@ from sitewatch.errors import DataWarning, NoScenesError
 from sitewatch.export import validate_feature_collection
 from sitewatch.providers.base import register_provider
 from sitewatch.providers.local import LocalProvider
-from sitewatch.simulate import Evacuation, Pad, RunwayExtension, score_alerts, simulate_site
+from sitewatch.simulate import Earthworks, Evacuation, Pad, RunwayExtension, score_alerts, simulate_site
 
 EVENTS = [
     Pad("pad", (-300.0, 350.0), 120.0, 70.0, 30.0, "2024-12-20"),
@@ -58,6 +58,29 @@ def test_finds_every_event_with_type_date_and_size(site, result, tmp_path: Path)
     assert ev.evidence["fraction_affected"] == pytest.approx(ev_truth["fraction_truth"], abs=0.25)
     # the share of structure pixels flagged changed undercounts (mixed edge pixels); it is kept apart
     assert ev.evidence["fraction_affected_pixels"] < ev.evidence["fraction_affected"]
+
+
+def test_pad_beside_earthworks_is_its_own_object_measured_within_15_percent(tmp_path: Path):
+    """A pad built a few weeks after earthworks 50 m away: two objects, the pad sized right.
+
+    The gap-closing that joins scattered removals must not merge distinct works on open
+    ground; and fields changing around the pad (June harvest) must not inflate its size.
+    """
+    events = [
+        Pad("pad", (150.0, 200.0), 110.0, 65.0, 20.0, "2025-06-03"),
+        Earthworks("ew", (150.0, 70.0), 150.0, 60.0, 20.0, "2025-04-20"),
+    ]
+    site = simulate_site(
+        tmp_path, start="2024-11-01", end="2025-08-31", size_px=90, revisit_days=5, seed=11, events=events
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        r = sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", start="2024-11-01", end="2025-08-31")
+    score = score_alerts(r.to_geojson(), json.loads(site.truth_path.read_text()))
+    by_name = {e["name"]: e for e in score["events"]}
+    assert by_name["pad"]["type_ok"] and by_name["ew"]["type_ok"], score["events"]
+    assert by_name["pad"]["alert_id"] != by_name["ew"]["alert_id"]
+    assert by_name["pad"]["area_error"] <= 0.15 and by_name["pad"]["length_error"] <= 0.15, by_name["pad"]
 
 
 def test_geojson_is_rfc7946_and_carries_the_schema(result, tmp_path: Path):

@@ -444,6 +444,71 @@ def _split_by_date(labels: np.ndarray, days: np.ndarray, split_days: int, min_pi
     return out
 
 
+def _separate_distinct(
+    labels: np.ndarray,
+    changed: np.ndarray,
+    days: np.ndarray,
+    built: np.ndarray,
+    min_pixels: int,
+    *,
+    min_gap_days: int = 10,
+) -> np.ndarray:
+    """Undo bridges the gap-closing made between distinct works on open ground.
+
+    The closing that joins scattered changed pixels (structures removed one by one) also
+    bridges two separate works a few pixels apart, such as a pad built beside earthworks
+    of a few weeks before. Within one label, connected groups of changed pixels outside
+    the built-up area, each at least ``min_pixels``, whose dates do not overlap (10-90 %
+    ranges disjoint, medians more than ``min_gap_days`` apart) become objects of their own;
+    bridge pixels join the nearest group.
+    """
+    from scipy import ndimage
+
+    out = labels.copy()
+    nxt = int(labels.max()) + 1
+    for lab in range(1, int(labels.max()) + 1):
+        m = labels == lab
+        if not m.any():
+            continue
+        comp, n = ndimage.label(m & changed, structure=np.ones((3, 3)))
+        if n < 2:
+            continue
+        groups = []
+        for c in range(1, n + 1):
+            g = comp == c
+            if g.sum() < min_pixels or (g & built).sum() > 0.5 * g.sum():
+                continue
+            d = days[g]
+            d = d[d >= 0]
+            if d.size:
+                groups.append((c, np.quantile(d, 0.1), np.median(d), np.quantile(d, 0.9)))
+        if len(groups) < 2:
+            continue
+        groups.sort(key=lambda g: g[2])
+        # chain groups of similar dates; a new object starts where the dates clearly part
+        clusters: list[list[int]] = [[groups[0][0]]]
+        hi = groups[0][3]
+        med = groups[0][2]
+        for c, q10, q50, q90 in groups[1:]:
+            if q10 > hi and q50 - med > min_gap_days:
+                clusters.append([c])
+            else:
+                clusters[-1].append(c)
+            hi, med = max(hi, q90), q50
+        if len(clusters) < 2:
+            continue
+        seeds = np.zeros(m.shape, np.int32)
+        for i, cl in enumerate(clusters):
+            seeds[np.isin(comp, cl)] = i + 1
+        # every pixel of the label goes to the nearest cluster
+        _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
+        nearest = seeds[iy, ix]
+        for i in range(2, len(clusters) + 1):
+            out[m & (nearest == i)] = nxt
+            nxt += 1
+    return out
+
+
 def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) -> dict[str, np.ndarray]:
     """What was on the ground before: a clear composite of the early scenes, runway and built-up masks."""
     from scipy import ndimage
@@ -648,6 +713,7 @@ def _objects(
     day0 = times[0].astype("datetime64[D]")
     days = np.where(changed, (times[np.maximum(bidx, 0)].astype("datetime64[D]") - day0).astype(int), -1)
     labels = _split_by_date(labels0, days, split_days, min_px)
+    labels = _separate_distinct(labels, changed, days, ctx["built"], min_px)
     runways = _runways(ctx["asphalt"], gbox, res_m)
     # facilities: built-up areas without the roads and tracks that link them
     built_lab, _ = ndimage.label(
