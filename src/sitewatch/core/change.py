@@ -198,6 +198,13 @@ def _one_date(da: xr.DataArray) -> xr.DataArray:
     return da
 
 
+def _planes(da: xr.DataArray, names: Sequence[str]) -> list[np.ndarray]:
+    """2-D views (no copies) of the named bands of a ``(band, y, x)`` DataArray."""
+    values = np.asarray(da.values)
+    index = {str(b): i for i, b in enumerate(da.coords["band"].values)}
+    return [values[index[n]] for n in names]
+
+
 def _plane(like: xr.DataArray, data: np.ndarray, name: str) -> xr.DataArray:
     coords = {k: v for k, v in like.coords.items() if set(v.dims) <= {"y", "x"}}
     return xr.DataArray(data, dims=("y", "x"), coords=coords, name=name)
@@ -259,19 +266,20 @@ def standardized_difference(
     use = [b for b in bands if b in have]
     if not use:
         raise BandMissingError(f"none of the change bands {', '.join(bands)} is in both images")
-    diff = after.sel(band=use).values.astype(np.float32, copy=False) - before.sel(band=use).values.astype(
-        np.float32, copy=False
-    )
-    z = np.empty_like(diff)
+    a_planes, b_planes = _planes(after, use), _planes(before, use)
+    z = np.empty((len(use), *a_planes[0].shape), np.float32)
+    for i, (pa, pb) in enumerate(zip(a_planes, b_planes, strict=True)):
+        np.subtract(pa, pb, out=z[i], casting="same_kind")  # no (band, y, x) copies of the inputs
     meds, mads = [], []
     # the statistics come from a regular subsample of the valid pixels (see _robust), gathered
     # once by index instead of masking every band in full
     pick = np.flatnonzero(np.asarray(valid, bool)) if valid is not None else None
     if pick is not None and pick.size > _ROBUST_SAMPLES:
         pick = pick[:: pick.size // _ROBUST_SAMPLES + 1]
-    for i, d in enumerate(diff):
+    for d in z:
         med, mad = _robust(d.ravel()[pick] if pick is not None else d)
-        z[i] = (d - med) / mad
+        d -= np.float32(med)
+        d /= np.float32(mad)
         meds.append(med)
         mads.append(mad)
     coords = {k: v for k, v in before.coords.items() if set(v.dims) <= {"y", "x"}}
@@ -354,12 +362,16 @@ def change_vector(
     before, after = _one_date(before), _one_date(after)
     mag = np.sqrt(np.mean(np.square(z.values), axis=0, dtype=np.float32))
     bands = [str(b) for b in z.coords["band"].values]
-    b = before.sel(band=bands).values.astype(np.float32, copy=False)
-    a = after.sel(band=bands).values.astype(np.float32, copy=False)
+    shape = mag.shape
+    ab, aa, bb = np.zeros(shape, np.float32), np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+    tmp = np.empty(shape, np.float32)
+    for pa, pb in zip(_planes(after, bands), _planes(before, bands), strict=True):
+        # band by band on views of the inputs: no (band, y, x) copies
+        ab += np.multiply(pa, pb, out=tmp, casting="same_kind")
+        aa += np.multiply(pa, pa, out=tmp, casting="same_kind")
+        bb += np.multiply(pb, pb, out=tmp, casting="same_kind")
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.einsum("byx,byx->yx", a, b) / np.sqrt(
-            np.einsum("byx,byx->yx", a, a) * np.einsum("byx,byx->yx", b, b)
-        )
+        cos = ab / np.sqrt(aa * bb)
     angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).astype(np.float32, copy=False)
     return _plane(before, mag, "magnitude"), _plane(before, angle, "angle_deg")
 
@@ -587,8 +599,9 @@ def detect_changes(
     p = params or ChangeParams()
     before, after = _one_date(before), _one_date(after)
     use = [b for b in p.bands if b in set(map(str, before.coords["band"].values))]
-    finite = np.isfinite(before.sel(band=use).values).all(0) & np.isfinite(after.sel(band=use).values).all(0)
-    ok = finite
+    ok = np.ones((before.sizes["y"], before.sizes["x"]), bool)
+    for plane in _planes(before, use) + _planes(after, use):
+        ok &= np.isfinite(plane)
     if valid is not None:
         ok = ok & np.asarray(valid.values if isinstance(valid, xr.DataArray) else valid, bool)
     z = standardized_difference(before, after, bands=p.bands, valid=ok)

@@ -223,6 +223,31 @@ def estimate_shift(
     else:
         a = np.nan_to_num(ref - np.nanmean(ref))
         b = np.nan_to_num(mov - np.nanmean(mov))
+    with _single_threaded_blas():
+        return _estimate(a, b, mask, upsample=upsample, tile_px=tile_px, pixel_size=pixel_size)
+
+
+def _single_threaded_blas() -> Any:
+    """Context in which BLAS runs on one thread.
+
+    The upsampled DFT of the phase correlation multiplies small matrices: BLAS threads gain
+    nothing there, and when the cores are busy with other work they stall each other (ten
+    times slower on a loaded two-core machine).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _estimate(
+    a: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray,
+    *,
+    upsample: int,
+    tile_px: int,
+    pixel_size: tuple[float, float] | None,
+) -> Shift:
     tiles: list[tuple[float, float]] = []
     h, w = a.shape
     if h >= 2 * tile_px or w >= 2 * tile_px:

@@ -268,10 +268,10 @@ def pixel_classes(
     >>> (classes == CLOUD).mean()  # doctest: +SKIP
     """
     bands = _spectral_bands(stack)
-    spectral = stack.sel(band=bands).values if bands else np.empty((stack.sizes["time"], 0, 1, 1))
-    nodata = (
-        ~np.isfinite(spectral).all(axis=1) if bands else np.zeros(stack.shape[:1] + stack.shape[2:], bool)
-    )
+    nodata = np.zeros((stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]), bool)
+    for name in bands:
+        # band by band on views: no copy of the whole stack
+        nodata |= ~np.isfinite(stack.sel(band=name).values)
     if method == "auto":
         if _has(stack, ["SCL"]):
             method = "scl"

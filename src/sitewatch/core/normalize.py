@@ -152,13 +152,15 @@ def normalize(
     p = len(shared)
     for _ in range(iterations):
         ws = w / w.sum()
-        ma, mb = As @ ws, Bs @ ws
-        sa = np.sqrt(((As - ma[:, None]) ** 2) @ ws)
-        sb = np.sqrt(((Bs - mb[:, None]) ** 2) @ ws)
+        # weighted sums with einsum's own loops: a BLAS matrix-vector product this small
+        # gains nothing from threads, and its threads stall when the cores are busy
+        ma, mb = np.einsum("bi,i->b", As, ws), np.einsum("bi,i->b", Bs, ws)
+        sa = np.sqrt(np.einsum("bi,i->b", (As - ma[:, None]) ** 2, ws))
+        sb = np.sqrt(np.einsum("bi,i->b", (Bs - mb[:, None]) ** 2, ws))
         gains = np.where(sa > 0, sb / np.where(sa > 0, sa, 1), 1.0)
         offsets = mb - gains * ma
         diff = gains[:, None] * As + offsets[:, None] - Bs
-        sd = np.sqrt((diff**2) @ ws)
+        sd = np.sqrt(np.einsum("bi,i->b", diff**2, ws))
         sd[sd == 0] = 1.0
         chi = ((diff / sd[:, None]) ** 2).sum(0)
         w = special.chdtrc(p, chi)  # chi-square survival function

@@ -184,6 +184,16 @@ def _float_stack(da: xr.DataArray) -> xr.DataArray:
     return da
 
 
+def _all_finite(da: xr.DataArray, bands: list[str]) -> np.ndarray:
+    """``(y, x)``: True where every band of the first date is finite (band by band, no copy)."""
+    values = np.asarray(da.values)
+    index = {str(x): i for i, x in enumerate(da.coords["band"].values)}
+    out = np.ones(values.shape[-2:], bool)
+    for name in bands:
+        out &= np.isfinite(values[0, index[name]])
+    return out
+
+
 def _date_of(da: xr.DataArray) -> str:
     if "time" in da.coords:
         return str(np.datetime_as_string(np.asarray(da.coords["time"].values).ravel()[0], unit="D"))
@@ -291,8 +301,11 @@ def compare(
         msg = f"bands {', '.join(dropped)} are missing in one date; comparing the {len(common)} common bands"
         warnings.warn(msg, DataWarning, stacklevel=2)
         notes.append(msg)
-    b = b.sel(band=common)
-    a = a.sel(band=common)
+    # selecting bands copies the whole stack: only when there is something to drop
+    if b_bands != common:
+        b = b.sel(band=common)
+    if a_bands != common:
+        a = a.sel(band=common)
     if a.odc.geobox != b.odc.geobox:
         # AFTER given as a stack on its own grid: resample it onto BEFORE's
         a = a.odc.reproject(b.odc.geobox, resampling="bilinear")
@@ -303,8 +316,8 @@ def compare(
         warnings.warn(msg, DataWarning, stacklevel=2)
         notes.append(msg)
     spectral = [x for x in common if x != "SCL"]
-    a_valid_any = np.isfinite(a.sel(band=spectral).values).all(axis=1)[0]
-    b_valid_any = np.isfinite(b.sel(band=spectral).values).all(axis=1)[0]
+    a_valid_any = _all_finite(a, spectral)
+    b_valid_any = _all_finite(b, spectral)
     if not a_valid_any.any():
         raise NoOverlapError(
             f"AFTER ({_scene_id(a) or 'image'}) holds no data on BEFORE's grid ({_scene_id(b) or 'image'}); "
