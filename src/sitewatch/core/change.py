@@ -360,7 +360,12 @@ def change_vector(
         dates' spectra (degrees; 0 = same colour, brightness change only).
     """
     before, after = _one_date(before), _one_date(after)
-    mag = np.sqrt(np.mean(np.square(z.values), axis=0, dtype=np.float32))
+    zv = np.asarray(z.values)
+    mag = np.zeros(zv.shape[1:], np.float32)
+    for zi in zv:  # band by band: no squared (band, y, x) copy
+        mag += np.square(zi, dtype=np.float32)
+    mag /= np.float32(len(zv))
+    np.sqrt(mag, out=mag)
     bands = [str(b) for b in z.coords["band"].values]
     shape = mag.shape
     ab, aa, bb = np.zeros(shape, np.float32), np.zeros(shape, np.float32), np.zeros(shape, np.float32)
@@ -394,8 +399,10 @@ def index_differences(before: xr.DataArray, after: xr.DataArray) -> xr.DataArray
     a_names = [str(i) for i in ia.coords["index"].values]
     b_names = [str(i) for i in ib.coords["index"].values]
     shared = [i for i in b_names if i in a_names]
-    data = ia.values[[a_names.index(i) for i in shared]]
-    data -= ib.values[[b_names.index(i) for i in shared]]  # the fancy index made a copy
+    data = ia.values[[a_names.index(i) for i in shared]]  # the fancy index makes a copy
+    b_vals = ib.values
+    for k, name in enumerate(shared):
+        data[k] -= b_vals[b_names.index(name)]
     out = ib.isel(index=[b_names.index(i) for i in shared]).copy(data=data.astype(np.float32, copy=False))
     out.name = "index_diff"
     return out

@@ -80,6 +80,7 @@ def normalize(
     iterations: int = 5,
     max_samples: int = 50_000,
     seed: int = 0,
+    overwrite: bool = False,
 ) -> tuple[xr.DataArray, Normalization]:
     """Normalise ``after`` to the radiometry of ``before`` on pseudo-invariant pixels.
 
@@ -97,6 +98,9 @@ def normalize(
         At most this many pixels (a fixed random sample) are used to fit.
     seed : int
         Seed of the sample, for reproducible results.
+    overwrite : bool
+        Normalise ``after``'s float32 data in place instead of in a copy (saves a copy of
+        the stack when the caller no longer needs the original).
 
     Returns
     -------
@@ -173,7 +177,10 @@ def normalize(
         inv = np.ones(idx.size, bool)
     diff_raw = As[:, inv] - Bs[:, inv]
     diff_norm = gains[:, None] * As[:, inv] + offsets[:, None] - Bs[:, inv]
-    out_vals = np.array(after.values, dtype=np.float32)  # one copy
+    if overwrite and after.dtype == np.float32 and after.values.flags.writeable:
+        out_vals = after.values
+    else:
+        out_vals = np.array(after.values, dtype=np.float32)  # one copy
     view = out_vals.reshape(-1, *after.shape[-3:])[0] if after.ndim == 4 else out_vals
     for k, i in enumerate(ia):
         view[i] *= np.float32(gains[k])

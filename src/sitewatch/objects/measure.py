@@ -107,6 +107,9 @@ def metric_crs_for(geom: BaseGeometry, crs: Any) -> str:
     -------
     str
     """
+    epsg = getattr(crs, "epsg", None)  # odc-geo CRS: the EPSG code is known without a look-up
+    if epsg and getattr(crs, "projected", False) and tuple(getattr(crs, "units", ())) == ("metre", "metre"):
+        return f"EPSG:{epsg}"
     own = _projected_metric_crs(_crs_text(crs))
     if own is not None:
         return own

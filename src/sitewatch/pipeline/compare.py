@@ -349,7 +349,9 @@ def compare(
     # past the masks, only the change and index bands matter (60 m bands and SCL are dropped)
     index_bands = {"B02", "B03", "B04", "B08", "B11", "B12"}
     keep = [x for x in spectral if x in params.bands or x in index_bands] or spectral
-    b, a = b.sel(band=keep), a.sel(band=keep)
+    # BEFORE is only read band by band (views) from here on: no need to copy it; AFTER gets
+    # a copy of its own, which is then shifted and normalised
+    a = a.sel(band=keep) if keep != [str(x) for x in a.coords["band"].values] else a.copy()
 
     t0 = time.perf_counter()
     geobox = b.odc.geobox
@@ -387,7 +389,7 @@ def compare(
             f"only {both.mean():.1%} of the pixels are clear in both dates; choose other dates"
         )
     t0 = time.perf_counter()
-    a_norm, norm = normalize(a, b, clear=both)
+    a_norm, norm = normalize(a, b, clear=both, overwrite=True)  # AFTER is compare's own copy
     timings["normalize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
