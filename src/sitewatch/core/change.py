@@ -399,11 +399,13 @@ def index_differences(before: xr.DataArray, after: xr.DataArray) -> xr.DataArray
     a_names = [str(i) for i in ia.coords["index"].values]
     b_names = [str(i) for i in ib.coords["index"].values]
     shared = [i for i in b_names if i in a_names]
-    data = ia.values[[a_names.index(i) for i in shared]]  # the fancy index makes a copy
+    # compute_indices returned fresh arrays: subtract in place, index by index
+    data = ia.values if a_names == shared else ia.values[[a_names.index(i) for i in shared]]
     b_vals = ib.values
     for k, name in enumerate(shared):
         data[k] -= b_vals[b_names.index(name)]
-    out = ib.isel(index=[b_names.index(i) for i in shared]).copy(data=data.astype(np.float32, copy=False))
+    like = ib if b_names == shared else ib.isel(index=[b_names.index(i) for i in shared])
+    out = like.copy(data=data.astype(np.float32, copy=False))
     out.name = "index_diff"
     return out
 
@@ -505,15 +507,17 @@ def _coarse_superpixels(layers: Sequence[np.ndarray], p: ChangeParams) -> np.nda
     """
     h, w = layers[0].shape
     f = max(1, int(p.superpixel_block))
-    hb, wb = -(-h // f), -(-w // f)
+    rows, cols = np.arange(0, h, f), np.arange(0, w, f)
     chans = []
     for layer in layers:
         x = np.asarray(layer, dtype=np.float32)
         if f > 1:
+            # block sums of the finite values and their counts (partial blocks at the edge too)
             finite = np.isfinite(x)
-            pad = ((0, hb * f - h), (0, wb * f - w))
-            sums = np.pad(np.where(finite, x, 0.0), pad, mode="edge").reshape(hb, f, wb, f).sum(axis=(1, 3))
-            n = np.pad(finite, pad, mode="edge").reshape(hb, f, wb, f).sum(axis=(1, 3))
+            sums = np.add.reduceat(
+                np.add.reduceat(np.where(finite, x, np.float32(0)), rows, axis=0), cols, axis=1
+            )
+            n = np.add.reduceat(np.add.reduceat(finite, rows, axis=0, dtype=np.int32), cols, axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 x = (sums / n).astype(np.float32)
         mu, sd = np.nanmean(x), np.nanstd(x)
