@@ -43,6 +43,8 @@ from sitewatch.objects.classify import (
     classify_object,
     is_asphalt_like,
     is_built_like,
+    is_concrete_like,
+    is_earth_like,
     spectral_indices,
 )
 from sitewatch.types import AOI
@@ -509,6 +511,31 @@ def _separate_distinct(
     return out
 
 
+def _surface_onset(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, start_t: int) -> int | None:
+    """When an object's surface is laid: the first of two consecutive concrete-like dates.
+
+    From ``start_t`` on, the object's median spectrum on each date clear over most of it;
+    only after at least one earth-like (levelled) date, else None.
+    """
+    names = [str(b) for b in stack.coords["band"].values]
+    seen_earth = False
+    prev: int | None = None
+    for t in range(start_t, stack.sizes["time"]):
+        ok = clear[t] & sel
+        if ok.sum() < max(3, 0.5 * sel.sum()):
+            continue
+        v = stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4)
+        spec = dict(zip(names, np.median(v, axis=1).tolist(), strict=True))
+        if is_concrete_like(spec):
+            if prev is not None and seen_earth:
+                return prev
+            prev = t
+        else:
+            prev = None
+            seen_earth = seen_earth or is_earth_like(spec)
+    return None
+
+
 def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) -> dict[str, np.ndarray]:
     """What was on the ground before: a clear composite of the early scenes, runway and built-up masks."""
     from scipy import ndimage
@@ -612,9 +639,11 @@ def _unmixed_measure(
     sub[~np.broadcast_to(cl[:, None], sub.shape)] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        lo = max(0, first_t - 4, min(before_from + 1, first_t - 1))
-        before = np.nanmean(sub[lo:first_t], axis=0)
+        # before: the ground before the object (before the levelling, when there was one)
+        end_b = before_from if 0 < before_from < first_t else first_t
+        before = np.nanmean(sub[max(0, end_b - 4) : end_b], axis=0)
         after = np.nanmean(sub[first_t : min(t_n, first_t + 6)], axis=0)
+        levelled = np.nanmean(sub[end_b + 1 : first_t], axis=0) if end_b < first_t - 1 else None
     ok = np.isfinite(before).all(axis=0) & np.isfinite(after).all(axis=0)
     d = np.nan_to_num(after - before)
     before = np.nan_to_num(before)
@@ -644,7 +673,21 @@ def _unmixed_measure(
     norm = np.einsum("bhw,bhw->hw", contrast, contrast)
     if not np.isfinite(norm[core]).all() or float(np.median(norm[core])) <= 0:
         return None
-    frac = np.einsum("bhw,bhw->hw", d - d_bg, contrast) / np.maximum(norm, 1e-9)
+    y = d - d_bg
+    frac = np.einsum("bhw,bhw->hw", y, contrast) / np.maximum(norm, 1e-9)
+    earth = None
+    if levelled is not None:
+        earth = np.nanmean(np.where(core, levelled, np.nan).reshape(levelled.shape[0], -1), axis=1)
+    if earth is not None and np.isfinite(earth).all():
+        # levelling spills beyond the pad: a second material, the levelled ground, so that
+        # after = f * material + g * levelled + (1 - f - g) * expected (least squares)
+        c2 = earth[:, None, None] - expect
+        aa, bb = norm, np.einsum("bhw,bhw->hw", c2, c2)
+        ab = np.einsum("bhw,bhw->hw", contrast, c2)
+        ay, by = np.einsum("bhw,bhw->hw", contrast, y), np.einsum("bhw,bhw->hw", c2, y)
+        det = aa * bb - ab * ab
+        solvable = det > 1e-6 * np.maximum(aa * bb, 1e-12)
+        frac = np.where(solvable, (ay * bb - by * ab) / np.where(solvable, det, 1.0), frac)
     frac = np.clip(np.nan_to_num(frac), 0, 1)
     # where the ground already looked like the material (the old runway a strip extends),
     # the fraction is undefined: the object did not change those pixels
@@ -755,7 +798,18 @@ def _objects(
                 warnings.simplefilter("ignore", RuntimeWarning)
                 return {b: float(np.nanmean(v[i])) for i, b in enumerate(band_names)}
 
-        before, early, late = mean_spec("before"), mean_spec("after_early"), mean_spec("after_late")
+        # the material is read on the object's interior: edge pixels mix it with the ground
+        # around (a 60 m strip is half edge pixels at 10 m), unless the object is all edge
+        # (else the half of its pixels that changed most, the purest ones)
+        interior = ndimage.binary_erosion(pix_changed)
+        spec_px = interior
+        if interior.sum() < max(4, 0.2 * n_changed):
+            mag_px = history["magnitude"].values
+            spec_px = pix_changed & (mag_px >= np.nanmedian(mag_px[pix_changed]))
+            if spec_px.sum() < 4:
+                spec_px = pix_changed
+        before = mean_spec("before", spec_px)
+        early, late = mean_spec("after_early", spec_px), mean_spec("after_late", spec_px)
 
         def texture(var: str, sel: np.ndarray = pix_changed) -> float | None:
             v = history[var].sel(band=["B02", "B03", "B04"]).values[:, sel].mean(axis=0)
@@ -812,6 +866,19 @@ def _objects(
                 sec_date = np.sort(sec_days)[int(0.3 * (sec_days.size - 1))]
                 first_t = int(np.searchsorted(times, sec_date))
                 evidence_extra["earthworks_first_detected"] = _d(times[k_obj]).isoformat()
+        elif cls.change_type == "new_pad":
+            # levelling seen first, the surface laid later: date the pad by when the
+            # object itself turns concrete-like (its interior, on clear dates)
+            pad_t = _surface_onset(stack, clear, spec_px, k_obj)
+            if pad_t is not None and pad_t > k_obj:
+                first_t = pad_t
+                evidence_extra["earthworks_first_detected"] = _d(times[k_obj]).isoformat()
+                cls = replace(
+                    cls,
+                    detail="after earthworks",
+                    reasons=(*cls.reasons, "levelled (bare bright earth) before the concrete"),
+                    extra={**cls.extra, "after_earthworks": True},
+                )
         before_t = [t for t in range(first_t) if obj_clear[t] >= 0.5]
         lu = before_t[-1] if before_t else None
         extra = dict(cls.extra)
