@@ -19,7 +19,6 @@ register it on the reference (the sign convention of ``phase_cross_correlation``
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -44,8 +43,9 @@ class Shift:
         The same in metres (northing/easting sense: ``dy_m`` positive moves south), when the
         pixel size is known.
     error : float
-        ``phase_cross_correlation``'s translation-invariant normalised RMS error of the
-        whole-image estimate (0 = perfect match, 1 = no match).
+        ``phase_cross_correlation``'s translation-invariant normalised RMS error (0 =
+        perfect match, 1 = no match): the median over the tiles when there are at least
+        three, else that of the whole-image estimate.
     tile_spread_px : float or None
         Median absolute deviation (pixels) of the per-tile estimates around the overall
         one; small when the shift is a true, consistent translation.
@@ -249,6 +249,7 @@ def _estimate(
     pixel_size: tuple[float, float] | None,
 ) -> Shift:
     tiles: list[tuple[float, float]] = []
+    errors: list[float] = []
     h, w = a.shape
     if h >= 2 * tile_px or w >= 2 * tile_px:
         for r0 in range(0, h - tile_px + 1, tile_px):
@@ -257,14 +258,9 @@ def _estimate(
                 tb = b[r0 : r0 + tile_px, c0 : c0 + tile_px]
                 if mask[r0 : r0 + tile_px, c0 : c0 + tile_px].mean() < 0.8 or ta.std() == 0 or tb.std() == 0:
                     continue
-                ty, tx, _ = _pcc(ta, tb, upsample)
+                ty, tx, terr = _pcc(ta, tb, upsample)
                 tiles.append((ty, tx))
-    # the whole-image estimate gives the error figure (and the shift when tiles are too few);
-    # cropped to sizes the FFT factors well (a prime side like 197 makes it ten times slower)
-    fh, fw = _fast_len_below(h), _fast_len_below(w)
-    r0, c0 = (h - fh) // 2, (w - fw) // 2
-    whole = (slice(r0, r0 + fh), slice(c0, c0 + fw))
-    dy, dx, error = _pcc(a[whole], b[whole], upsample if len(tiles) < 3 else 2)
+                errors.append(terr)
     spread = None
     if len(tiles) >= 3:
         arr = np.asarray(tiles)
@@ -272,6 +268,14 @@ def _estimate(
         # a tile estimate far from the median is a tile with little texture: trust the median
         dy, dx = float(med[0]), float(med[1])
         spread = float(np.median(np.hypot(arr[:, 0] - dy, arr[:, 1] - dx)))
+        error = float(np.median(errors))
+    else:
+        # too few tiles: the whole image gives the shift, cropped to sizes the FFT factors
+        # well (a prime side like 197 makes it ten times slower)
+        fh, fw = _fast_len_below(h), _fast_len_below(w)
+        r0, c0 = (h - fh) // 2, (w - fw) // 2
+        whole = (slice(r0, r0 + fh), slice(c0, c0 + fw))
+        dy, dx, error = _pcc(a[whole], b[whole], upsample)
     dy_m = dx_m = None
     if pixel_size is not None:
         dy_m, dx_m = dy * pixel_size[0], dx * pixel_size[1]
@@ -313,26 +317,46 @@ def apply_shift(data: np.ndarray | xr.DataArray, shift: Shift | Sequence[float])
     out = np.empty_like(values)
     flat_in = values.reshape(-1, *values.shape[-2:])
     flat_out = out.reshape(-1, *values.shape[-2:])
-
-    def one(i: int) -> None:
-        img = flat_in[i]
+    for img, dst in zip(flat_in, flat_out, strict=True):
         nan = ~np.isfinite(img)
-        filled = np.where(nan, np.float32(0.0), img)
-        ndimage.shift(filled, (dy, dx), output=flat_out[i], order=1, mode="constant", cval=np.nan)
+        _bilinear_shift(np.where(nan, np.float32(0.0), img), dy, dx, out=dst)
         if nan.any():
-            bad = ndimage.shift(nan.astype(np.float32), (dy, dx), order=1, mode="constant", cval=1.0)
-            flat_out[i][bad > 0.01] = np.nan
-
-    if len(flat_in) > 1:
-        # scipy.ndimage releases the GIL: the bands are shifted on all cores
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(len(flat_in), os.cpu_count() or 1)) as pool:
-            list(pool.map(one, range(len(flat_in))))
-    elif len(flat_in) == 1:
-        one(0)
+            bad = _bilinear_shift(nan.astype(np.float32), dy, dx)
+            dst[~(bad <= 0.01)] = np.nan
     if isinstance(data, xr.DataArray):
         return data.copy(data=out)
+    return out
+
+
+def _bilinear_shift(img: np.ndarray, dy: float, dx: float, *, out: np.ndarray | None = None) -> np.ndarray:
+    """``scipy.ndimage.shift(img, (dy, dx), order=1, mode="constant", cval=nan)`` in float32.
+
+    A translation samples every pixel at the same fractional offset, so bilinear
+    interpolation is four shifted slices with four fixed weights: several times faster
+    than the general resampler, and the same values (to float32 rounding). Pixels whose
+    source lies outside the image are NaN.
+    """
+    h, w = img.shape
+    if out is None:
+        out = np.empty((h, w), np.float32)
+    out.fill(np.nan)
+    # output (y, x) reads input (y - dy, x - dx) = (y + iy + fy, x + ix + fx)
+    iy, ix = math.floor(-dy), math.floor(-dx)
+    fy, fx = np.float32(-dy - iy), np.float32(-dx - ix)
+    # output rows whose source row lies within [0, h - 1] (likewise columns)
+    y0, y1 = max(0, math.ceil(dy)), min(h, math.floor(h - 1 + dy) + 1)
+    x0, x1 = max(0, math.ceil(dx)), min(w, math.floor(w - 1 + dx) + 1)
+    if y1 <= y0 or x1 <= x0:
+        return out
+    ry, rx = slice(y0 + iy, y1 + iy), slice(x0 + ix, x1 + ix)
+    # the second row/column only counts when its weight is not zero (it may lie past the edge)
+    ry2 = slice(y0 + iy + 1, y1 + iy + 1) if fy > 0 else ry
+    rx2 = slice(x0 + ix + 1, x1 + ix + 1) if fx > 0 else rx
+    dst = out[y0:y1, x0:x1]
+    np.multiply(img[ry, rx], (1 - fy) * (1 - fx), out=dst)
+    dst += img[ry, rx2] * ((1 - fy) * fx)
+    dst += img[ry2, rx] * (fy * (1 - fx))
+    dst += img[ry2, rx2] * (fy * fx)
     return out
 
 
