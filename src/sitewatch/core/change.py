@@ -508,6 +508,7 @@ def _coarse_superpixels(layers: Sequence[np.ndarray], p: ChangeParams) -> np.nda
     h, w = layers[0].shape
     f = max(1, int(p.superpixel_block))
     rows, cols = np.arange(0, h, f), np.arange(0, w, f)
+    full = np.outer(np.diff(rows, append=h), np.diff(cols, append=w))  # pixels per block
     chans = []
     for layer in layers:
         x = np.asarray(layer, dtype=np.float32)
@@ -517,7 +518,10 @@ def _coarse_superpixels(layers: Sequence[np.ndarray], p: ChangeParams) -> np.nda
             sums = np.add.reduceat(
                 np.add.reduceat(np.where(finite, x, np.float32(0)), rows, axis=0), cols, axis=1
             )
-            n = np.add.reduceat(np.add.reduceat(finite, rows, axis=0, dtype=np.int32), cols, axis=1)
+            if finite.all():
+                n = full
+            else:
+                n = np.add.reduceat(np.add.reduceat(finite, rows, axis=0, dtype=np.int32), cols, axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 x = (sums / n).astype(np.float32)
         mu, sd = np.nanmean(x), np.nanstd(x)

@@ -184,6 +184,17 @@ def _float_stack(da: xr.DataArray) -> xr.DataArray:
     return da
 
 
+def _shifted_bands(da: xr.DataArray, bands: list[str], shift: Shift) -> xr.DataArray:
+    """The named bands of a one-date stack, shifted (one new array, no intermediate copy)."""
+    values = np.asarray(da.values)
+    index = {str(x): i for i, x in enumerate(da.coords["band"].values)}
+    out = np.empty((1, len(bands), *values.shape[-2:]), np.float32)
+    for j, name in enumerate(bands):
+        out[0, j] = apply_shift(values[0, index[name]], shift)
+    coords = {k: v for k, v in da.coords.items() if "band" not in v.dims}
+    return xr.DataArray(out, dims=da.dims, coords={**coords, "band": bands}, name=da.name, attrs=da.attrs)
+
+
 def _all_finite(da: xr.DataArray, bands: list[str]) -> np.ndarray:
     """``(y, x)``: True where every band of the first date is finite (band by band, no copy)."""
     values = np.asarray(da.values)
@@ -350,15 +361,15 @@ def compare(
     index_bands = {"B02", "B03", "B04", "B08", "B11", "B12"}
     keep = [x for x in spectral if x in params.bands or x in index_bands] or spectral
     # BEFORE is only read band by band (views) from here on: no need to copy it; AFTER gets
-    # a copy of its own, which is then shifted and normalised
-    a = a.sel(band=keep) if keep != [str(x) for x in a.coords["band"].values] else a.copy()
+    # a copy of its own (made while shifting it, when it is shifted), then normalised in place
+    a_all = a
 
     t0 = time.perf_counter()
     geobox = b.odc.geobox
     size = pixel_size_m(geobox)
     ref_b = reference_image(b).values[0]
     if coregister:
-        mov = reference_image(a).values[0]
+        mov = reference_image(a_all).values[0]
         shift = estimate_shift(
             np.where(clear_b, ref_b, np.nan), np.where(clear_a, mov, np.nan), pixel_size=size
         )
@@ -376,11 +387,13 @@ def compare(
             warnings.warn(msg, DataWarning, stacklevel=2)
             notes.append(msg)
         if shift.magnitude_px >= 0.05:
-            a = apply_shift(a, shift)
+            a = _shifted_bands(a_all, keep, shift)
             clear_a = apply_shift(clear_a.astype(np.float32), shift) > 0.5
             shift = Shift(**{**shift.__dict__, "applied": True})
     else:
         shift = Shift(dy=0.0, dx=0.0, dy_m=0.0, dx_m=0.0)
+    if a is a_all:
+        a = a.sel(band=keep) if keep != [str(x) for x in a.coords["band"].values] else a.copy()
     timings["coregister"] = time.perf_counter() - t0
 
     both = clear_b & clear_a
