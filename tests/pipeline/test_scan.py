@@ -206,3 +206,47 @@ def test_scenes_on_mixed_grids(site, tmp_path: Path):
     r2 = sitewatch.scan(site.aoi, f"local:{folder}", start="2024-10-01", end="2025-02-28")
     assert r2.coverage > 0.95
     assert {a.change_type for a in r2.alerts} >= {"new_pad", "runway_change"}
+
+
+def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
+    """Bare yard split off an evacuation (typed earthworks) is part of it; a pad is not."""
+    import shapely
+
+    from sitewatch.alerts import Alert
+    from sitewatch.pipeline.scan import _absorb_into_evacuations
+
+    def alert(i: str, kind: str, day: str) -> Alert:
+        return Alert(
+            id=i,
+            aoi="x",
+            change_type=kind,
+            detail=None,
+            status="confirmed",
+            confidence=0.9,
+            confidence_parts={},
+            last_unchanged=None,
+            first_detected=dt.date.fromisoformat(day),
+            area_m2=1000.0,
+            length_m=40.0,
+            width_m=25.0,
+            orientation_deg=0.0,
+            geometry=shapely.box(0, 0, 1, 1),
+        )
+
+    labels = np.array([[1, 1, 2, 3, 4]])
+    alerts = [
+        (alert("ev", "evacuation", "2025-01-10"), 1),
+        (alert("yard", "earthworks", "2025-01-20"), 2),
+        (alert("pad", "new_pad", "2025-01-20"), 3),
+        (alert("later", "earthworks", "2025-09-01"), 4),
+    ]
+    facility_of = {
+        1: (7, dt.date(2025, 1, 10), dt.date(2025, 2, 15)),
+        2: (7, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
+        3: (7, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
+        4: (7, dt.date(2025, 9, 1), dt.date(2025, 9, 5)),
+    }
+    out = _absorb_into_evacuations(alerts, facility_of, labels, 30)
+    assert [a.id for a, _ in out] == ["ev", "pad", "later"]
+    assert out[0][0].evidence["absorbed"] == ["yard"]
+    assert labels.tolist() == [[1, 1, 1, 3, 4]]

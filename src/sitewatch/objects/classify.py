@@ -206,7 +206,9 @@ def classify_object(
 
     1. **evacuation**: at least half the object lies in built-up area that was there
        before, the built-up signal drops (roofs, vehicles, equipment gone), and it does
-       not become pavement; ``fraction_affected`` = object area / built-up area.
+       not become pavement; ``fraction_affected`` here is a first guess (object area /
+       built-up area) that :func:`sitewatch.scan` replaces by the share of the facility's
+       structure signal lost (see the README's scan section).
     2. **runway_change**: a paved strip (asphalt or concrete after) that is elongated:
        ``extension`` when it continues an existing runway in line (``added_length_m`` =
        its length), ``resurfacing`` when it lies on one, ``new`` when it is long and

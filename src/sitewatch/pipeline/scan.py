@@ -511,6 +511,52 @@ def _separate_distinct(
     return out
 
 
+def _absorb_into_evacuations(
+    alerts: list[tuple[Alert, int]],
+    facility_of: dict[int, tuple[int, dt.date, dt.date]],
+    labels: np.ndarray,
+    margin_days: int,
+) -> list[tuple[Alert, int]]:
+    """Fold bits of an evacuated facility back into its evacuation.
+
+    Removing structures bares the yard: a patch of it split off the evacuation object reads
+    as earthworks or other change. An ``earthworks`` or ``other`` object mostly inside the
+    same facility as an evacuation, dated within the evacuation's removals (+- ``margin_days``),
+    is part of it: its label joins the evacuation's and its id is listed in the evacuation's
+    ``evidence.absorbed``.
+    """
+    from dataclasses import replace
+
+    evac = {
+        facility_of[lab][0]: i
+        for i, (a, lab) in enumerate(alerts)
+        if a.change_type == "evacuation" and facility_of.get(lab, (0,))[0] > 0
+    }
+    if not evac:
+        return alerts
+    margin = dt.timedelta(days=margin_days)
+    keep: list[tuple[Alert, int]] = []
+    absorbed: dict[int, list[str]] = {}
+    for a, lab in alerts:
+        fac, _, _ = facility_of.get(lab, (0, None, None))
+        j = evac.get(fac) if fac else None
+        if j is not None and a.change_type in ("earthworks", "other") and a.first_detected is not None:
+            ev_lab = alerts[j][1]
+            _, lo, hi = facility_of[ev_lab]
+            if lo - margin <= a.first_detected <= hi + margin:
+                labels[labels == lab] = ev_lab
+                absorbed.setdefault(j, []).append(a.id)
+                continue
+        keep.append((a, lab))
+    out = []
+    for a, lab in keep:
+        j = next((i for i, (b, _) in enumerate(alerts) if b is a), None)
+        if j in absorbed:
+            a = replace(a, evidence={**a.evidence, "absorbed": absorbed[j]})
+        out.append((a, lab))
+    return out
+
+
 def _surface_onset(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, start_t: int) -> int | None:
     """When an object's surface is laid: the first of two consecutive concrete-like dates.
 
@@ -767,6 +813,7 @@ def _objects(
     band_names = [str(b) for b in history.coords["band"].values]
     alerts: list[tuple[Alert, int]] = []
     late_comp: np.ndarray | None = None
+    facility_of: dict[int, tuple[int, dt.date, dt.date]] = {}
     for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
         m = labels == lab
         pix_changed = m & changed
@@ -995,6 +1042,8 @@ def _objects(
             simulated=result.simulated,
         )
         alerts.append((alert, lab))
+        facility_of[lab] = (fac_main if fac_overlap >= 0.5 else 0, _d(times[k.min()]), _d(times[k.max()]))
+    alerts = _absorb_into_evacuations(alerts, facility_of, labels, split_days)
     alerts.sort(key=lambda al: (al[0].first_detected or dt.date.min, al[0].id))
     labels_da = xr.DataArray(
         labels.astype(np.int32),
