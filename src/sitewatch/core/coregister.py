@@ -113,14 +113,17 @@ def pixel_size_m(geobox: Any) -> tuple[float, float]:
 def _gradient(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image, dtype=np.float32)
     finite = np.isfinite(img)
-    fill = float(np.nanmedian(img)) if finite.any() else 0.0
-    img = np.where(finite, img, fill)
+    complete = bool(finite.all())
+    if not complete:
+        fill = float(np.nanmedian(img)) if finite.any() else 0.0
+        img = np.where(finite, img, fill)
     gy = ndimage.sobel(img, axis=0)
     gx = ndimage.sobel(img, axis=1)
     mag = np.hypot(gx, gy)
-    # gradients at the data edge are artefacts of the fill
-    edge = ndimage.binary_dilation(~finite, iterations=2)
-    mag[edge] = 0.0
+    if not complete:
+        # gradients at the data edge are artefacts of the fill
+        edge = ndimage.binary_dilation(~finite, iterations=2)
+        mag[edge] = 0.0
     return mag
 
 

@@ -42,7 +42,7 @@ def _transformer(src: str, dst: str) -> pyproj.Transformer | None:
     return pyproj.Transformer.from_crs(s, d, always_xy=True)
 
 
-def _transform(geom: BaseGeometry, src: Any, dst: Any) -> BaseGeometry:
+def _transform(geom: Any, src: Any, dst: Any) -> Any:
     tr = _transformer(_crs_text(src), _crs_text(dst))
     if tr is None:
         return geom
@@ -288,18 +288,21 @@ def measure_objects(
             means[name] = s / c
     crs = _crs_text(geobox.crs)
     # one metric CRS for the whole grid: the UTM zone of its centre (or the grid's own CRS)
-    metric_crs = metric_crs_for(shapely.box(*geobox.extent.boundingbox), crs)
-    out: list[MeasuredObject] = []
-    for label, geom in vectorize(arr.astype(np.int32), geobox, simplify_px=simplify_px):
-        metric, _ = to_metric(geom, crs, metric_crs=metric_crs)
-        out.append(
-            MeasuredObject(
-                label=label,
-                geometry=to_wgs84(geom, crs),
-                n_pixels=int(counts[label]),
-                measures=measure_geometry(metric),
-                stats={k: float(v[label]) for k, v in means.items()},
-                metric_crs=metric_crs,
-            )
+    metric_crs = metric_crs_for(shapely.box(*geobox.extent.boundingbox), geobox.crs)
+    pieces = list(vectorize(arr.astype(np.int32), geobox, simplify_px=simplify_px))
+    geoms = np.empty(len(pieces), dtype=object)
+    geoms[:] = [g for _, g in pieces]
+    # all outlines reprojected in one call each (shapely.transform takes arrays)
+    metric = _transform(geoms, crs, metric_crs)
+    wgs = _transform(geoms, crs, WGS84)
+    return [
+        MeasuredObject(
+            label=label,
+            geometry=wgs[i],
+            n_pixels=int(counts[label]),
+            measures=measure_geometry(metric[i]),
+            stats={k: float(v[label]) for k, v in means.items()},
+            metric_crs=metric_crs,
         )
-    return out
+        for i, (label, _) in enumerate(pieces)
+    ]
