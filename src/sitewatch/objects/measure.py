@@ -135,7 +135,7 @@ def _utm_zone_crs(lon: float, lat: float) -> str:
     )
     if not regular:
         return utm_crs_for(lon, lat)
-    zone = int(math.floor(x)) % 60 + 1
+    zone = math.floor(x) % 60 + 1
     return f"EPSG:{(32600 if lat > 0 else 32700) + zone}"
 
 

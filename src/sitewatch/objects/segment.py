@@ -159,12 +159,15 @@ def superpixels(
     from skimage.segmentation import felzenszwalb
 
     img = np.asarray(image, dtype=np.float32)
+    complete = bool(np.isfinite(img).all())
     if img.ndim == 3:
-        med = np.nanmedian(img.reshape(-1, img.shape[-1]), axis=0)
-        img = np.where(np.isfinite(img), img, med)
+        if not complete:
+            med = np.nanmedian(img.reshape(-1, img.shape[-1]), axis=0)
+            img = np.where(np.isfinite(img), img, med)
         channel_axis: int | None = -1
     else:
-        img = np.where(np.isfinite(img), img, np.nanmedian(img))
+        if not complete:
+            img = np.where(np.isfinite(img), img, np.nanmedian(img))
         channel_axis = None
     with warnings.catch_warnings():
         # skimage warns that a many-channel image is read as multichannel: that is intended
