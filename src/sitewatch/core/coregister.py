@@ -4,8 +4,9 @@ What it offers
 --------------
 - :class:`Shift` : a measured offset (rows, columns, metres) and how far to trust it.
 - :func:`estimate_shift` : phase correlation (``skimage.registration.phase_cross_correlation``
-  with upsampling) on gradient-magnitude images, over the whole image and over tiles; the
-  tile spread is the quality figure.
+  with upsampling) on gradient-magnitude images, per 256 px tile (the median of the tiles is
+  the shift, their spread the quality figure), or over the whole image when it holds fewer
+  than three tiles.
 - :func:`apply_shift` : move a 2-D array or a ``(..., y, x)`` DataArray by a shift
   (bilinear, NaN-aware).
 - :func:`coregister` : align every date of a ``(time, band, y, x)`` stack onto a reference
