@@ -38,6 +38,44 @@ def utm_crs_for(lon: float, lat: float) -> str:
     >>> utm_crs_for(40.51, 36.70)
     'EPSG:32637'
     """
+    zone = utm_zone_number(lon, lat)
+    if zone is None:
+        return _utm_crs_from_database(lon, lat)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def utm_zone_number(lon: float, lat: float) -> int | None:
+    """The UTM zone number of a point, with the standard exceptions of Norway and Svalbard.
+
+    UTM covers 80 S to 84 N; outside it (the polar caps) this returns None. The pyproj
+    database lists every zone whose area of use touches a point and knows none of the
+    exceptions, and a look-up costs tens of milliseconds, so the zone is computed here.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees (WGS84).
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> utm_zone_number(40.51, 36.70), utm_zone_number(5.3, 60.4), utm_zone_number(15.0, 78.2)
+    (37, 32, 33)
+    """
+    if not -80.0 <= lat < 84.0:
+        return None
+    if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:
+        return 32  # zone 32V is widened over south-west Norway
+    if lat >= 72.0 and 0.0 <= lon < 42.0:
+        # Svalbard: zones 32X, 34X and 36X are not used; their neighbours are widened.
+        return 31 if lon < 9.0 else 33 if lon < 21.0 else 35 if lon < 33.0 else 37
+    return int((lon + 180.0) // 6.0) % 60 + 1
+
+
+def _utm_crs_from_database(lon: float, lat: float) -> str:
     infos = pyproj.database.query_utm_crs_info(
         datum_name="WGS 84",
         area_of_interest=pyproj.aoi.AreaOfInterest(lon, lat, lon, lat),

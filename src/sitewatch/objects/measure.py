@@ -114,29 +114,7 @@ def metric_crs_for(geom: BaseGeometry, crs: Any) -> str:
     if own is not None:
         return own
     centre = _transform(geom, _crs(crs), WGS84).centroid
-    return _utm_zone_crs(centre.x, centre.y)
-
-
-def _utm_zone_crs(lon: float, lat: float) -> str:
-    """:func:`sitewatch.types.utm_crs_for`, with the regular zones computed directly.
-
-    The pyproj database query behind ``utm_crs_for`` takes about 50 ms; inside the regular
-    grid (6 degree zones from 180 W, north from the equator 326xx, south 327xx) the zone is
-    plain arithmetic. Zone edges, the equator, the irregular zones of Norway and Svalbard
-    and the polar caps are left to the database.
-    """
-    x = (lon + 180.0) / 6.0
-    regular = (
-        -80.0 <= lat < 84.0
-        and lat != 0.0
-        and not (56.0 <= lat < 64.0 and 3.0 <= lon < 12.0)
-        and not (lat >= 72.0 and 0.0 <= lon < 42.0)
-        and abs(x - round(x)) > 1e-6
-    )
-    if not regular:
-        return utm_crs_for(lon, lat)
-    zone = math.floor(x) % 60 + 1
-    return f"EPSG:{(32600 if lat > 0 else 32700) + zone}"
+    return utm_crs_for(centre.x, centre.y)
 
 
 @lru_cache(maxsize=64)
