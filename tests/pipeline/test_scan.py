@@ -250,3 +250,78 @@ def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
     assert [a.id for a, _ in out] == ["ev", "pad", "later"]
     assert out[0][0].evidence["absorbed"] == ["yard"]
     assert labels.tolist() == [[1, 1, 1, 3, 4]]
+
+
+def _toy_stack(frames: list[np.ndarray]) -> tuple:
+    """A (T, 6, H, W) reflectance x 10000 stack on a 10 m UTM grid, all clear."""
+    import xarray as xr
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import assign_crs
+
+    data = np.stack(frames).astype(np.float32) * 10000
+    t_n, _, h, w = data.shape
+    gbox = GeoBox.from_bbox((500000, 4000000, 500000 + 10 * w, 4000000 + 10 * h), "EPSG:32637", resolution=10)
+    times = np.array([np.datetime64("2025-01-01") + np.timedelta64(10 * i, "D") for i in range(t_n)])
+    da = xr.DataArray(
+        data,
+        dims=("time", "band", "y", "x"),
+        coords={
+            "time": times,
+            "band": ["B02", "B03", "B04", "B08", "B11", "B12"],
+            "y": gbox.coords["y"].values,
+            "x": gbox.coords["x"].values,
+        },
+    )
+    return assign_crs(da, "EPSG:32637"), np.ones((t_n, h, w), bool), gbox
+
+
+FIELD = np.array([0.04, 0.07, 0.05, 0.35, 0.20, 0.10])  # green crop
+STUBBLE = np.array([0.12, 0.15, 0.19, 0.25, 0.33, 0.27])  # harvested: bright, bare
+EARTH = np.array([0.23, 0.27, 0.31, 0.34, 0.43, 0.37])
+CONCRETE = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29])
+
+
+def test_pad_size_ignores_the_field_harvested_around_it():
+    """A 12 x 8 px pad laid as the field around it is harvested: area within 15 %."""
+    from sitewatch.pipeline.scan import _unmixed_measure
+
+    h = w = 30
+    rng = np.random.default_rng(0)
+    pad = np.zeros((h, w), bool)
+    pad[10:18, 8:20] = True
+    frames = []
+    for t in range(12):
+        ground = FIELD if t < 6 else STUBBLE
+        img = np.broadcast_to(ground[:, None, None], (6, h, w)).copy()
+        if t >= 6:
+            img[:, pad] = CONCRETE[:, None]
+        frames.append(img + rng.normal(0, 0.004, img.shape))
+    stack, clear, gbox = _toy_stack(frames)
+    m = _unmixed_measure(stack, clear, pad, 6, gbox)
+    assert m is not None
+    assert m["area_m2"] == pytest.approx(96 * 100, rel=0.15)
+    assert m["length_m"] == pytest.approx(120, rel=0.15)
+
+
+def test_surface_onset_dates_a_pad_laid_on_earlier_earthworks():
+    from sitewatch.pipeline.scan import _surface_onset
+
+    h = w = 12
+    sel = np.zeros((h, w), bool)
+    sel[3:9, 3:9] = True
+
+    def series(states: list[np.ndarray]) -> tuple:
+        frames = []
+        for s in states:
+            img = np.broadcast_to(FIELD[:, None, None], (6, h, w)).copy()
+            img[:, sel] = s[:, None]
+            frames.append(img)
+        return _toy_stack(frames)
+
+    stack, clear, _ = series([FIELD] * 3 + [EARTH] * 3 + [CONCRETE] * 4)
+    assert _surface_onset(stack, clear, sel, 3) == 6
+    clear[6] = False  # the first concrete date clouded: the next clear one
+    assert _surface_onset(stack, clear, sel, 3) == 7
+    # laid straight on the field: no levelling phase, nothing to re-date
+    stack, clear, _ = series([FIELD] * 3 + [CONCRETE] * 5)
+    assert _surface_onset(stack, clear, sel, 3) is None
