@@ -619,10 +619,15 @@ def _context(stack: xr.DataArray, clear: np.ndarray, break_index: np.ndarray) ->
     return {"asphalt": asphalt, "built": built, "roofs": roofs & built, "composite": comp}
 
 
-def _late_composite(stack: xr.DataArray, clear: np.ndarray, n_obs: int = 6) -> np.ndarray:
-    """Per pixel, the median of its last ``n_obs`` clear observations (reflectance, ``(B, Y, X)``)."""
+def _late_composite(stack: xr.DataArray, clear: np.ndarray, n_obs: int = 6, *, from_t: int = 0) -> np.ndarray:
+    """Per pixel, the median of its last ``n_obs`` clear observations from date ``from_t`` on.
+
+    Reflectance ``(B, Y, X)``; NaN where a pixel has no clear observation from ``from_t``.
+    """
     t_n = stack.sizes["time"]
     # the most recent clear observations: count clear dates from the end
+    clear = clear.copy()
+    clear[:from_t] = False
     from_end = np.cumsum(clear[::-1], axis=0)[::-1]
     use = clear & (from_end <= n_obs)
     first = int(np.argmax(use.any(axis=(1, 2)))) if use.any() else t_n
@@ -812,7 +817,6 @@ def _objects(
     shifts = {u["date"]: math.hypot(*u["shift_px"]) for u in result.scenes_used}
     band_names = [str(b) for b in history.coords["band"].values]
     alerts: list[tuple[Alert, int]] = []
-    late_comp: np.ndarray | None = None
     facility_of: dict[int, tuple[int, dt.date, dt.date]] = {}
     for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
         m = labels == lab
@@ -942,8 +946,9 @@ def _objects(
             hull = geometry_mask([geom.convex_hull], out_shape=m.shape, transform=gbox.affine, invert=True)
             near = ndimage.binary_dilation(hull | m, iterations=3)
             struct = fac & ndimage.binary_dilation(ctx["roofs"]) & near
-            if late_comp is None:
-                late_comp = _late_composite(stack, clear)
+            # the end state: only dates after the removals (the series may end soon after)
+            t_end = min(int(np.quantile(k, 0.95, method="lower")) + 1, len(times) - 2)
+            late_comp = _late_composite(stack, clear, from_t=max(0, t_end))
             comp = ctx["composite"]
             gone = pix_changed & struct
             if struct.sum() >= 4 and gone.sum() >= 4:
