@@ -209,7 +209,7 @@ def test_scenes_on_mixed_grids(site, tmp_path: Path):
 
 
 def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
-    """Bare yard split off an evacuation (typed earthworks) is part of it; a pad is not."""
+    """Bare yard or a small evacuation split off an evacuation is part of it; a pad is not."""
     import shapely
 
     from sitewatch.alerts import Alert
@@ -226,30 +226,32 @@ def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
             confidence_parts={},
             last_unchanged=None,
             first_detected=dt.date.fromisoformat(day),
-            area_m2=1000.0,
+            area_m2=5000.0 if i == "ev" else 1000.0,
             length_m=40.0,
             width_m=25.0,
             orientation_deg=0.0,
             geometry=shapely.box(0, 0, 1, 1),
         )
 
-    labels = np.array([[1, 1, 2, 3, 4]])
+    labels = np.array([[1, 1, 2, 3, 4, 5]])
     alerts = [
         (alert("ev", "evacuation", "2025-01-10"), 1),
         (alert("yard", "earthworks", "2025-01-20"), 2),
         (alert("pad", "new_pad", "2025-01-20"), 3),
         (alert("later", "earthworks", "2025-09-01"), 4),
+        (alert("ev-bit", "evacuation", "2025-02-01"), 5),
     ]
     facility_of = {
         1: (7, dt.date(2025, 1, 10), dt.date(2025, 2, 15)),
         2: (7, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
         3: (7, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
         4: (7, dt.date(2025, 9, 1), dt.date(2025, 9, 5)),
+        5: (7, dt.date(2025, 2, 1), dt.date(2025, 2, 1)),
     }
     out = _absorb_into_evacuations(alerts, facility_of, labels, 30)
     assert [a.id for a, _ in out] == ["ev", "pad", "later"]
-    assert out[0][0].evidence["absorbed"] == ["yard"]
-    assert labels.tolist() == [[1, 1, 1, 3, 4]]
+    assert out[0][0].evidence["absorbed"] == ["yard", "ev-bit"]
+    assert labels.tolist() == [[1, 1, 1, 3, 4, 1]]
 
 
 def _toy_stack(frames: list[np.ndarray]) -> tuple:

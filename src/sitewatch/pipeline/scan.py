@@ -520,18 +520,19 @@ def _absorb_into_evacuations(
     """Fold bits of an evacuated facility back into its evacuation.
 
     Removing structures bares the yard: a patch of it split off the evacuation object reads
-    as earthworks or other change. An ``earthworks`` or ``other`` object mostly inside the
-    same facility as an evacuation, dated within the evacuation's removals (+- ``margin_days``),
-    is part of it: its label joins the evacuation's and its id is listed in the evacuation's
-    ``evidence.absorbed``.
+    as earthworks, other change, or a second small evacuation. An ``earthworks``, ``other``
+    or ``evacuation`` object mostly inside the same facility as a (larger) evacuation, dated
+    within that evacuation's removals (+- ``margin_days``), is part of it: its label joins the
+    evacuation's and its id is listed in the evacuation's ``evidence.absorbed``.
     """
     from dataclasses import replace
 
-    evac = {
-        facility_of[lab][0]: i
-        for i, (a, lab) in enumerate(alerts)
-        if a.change_type == "evacuation" and facility_of.get(lab, (0,))[0] > 0
-    }
+    evac: dict[int, int] = {}  # facility -> its largest evacuation
+    for i, (a, lab) in enumerate(alerts):
+        fac = facility_of.get(lab, (0,))[0]
+        bigger = fac not in evac or a.area_m2 > alerts[evac[fac]][0].area_m2
+        if a.change_type == "evacuation" and fac > 0 and bigger:
+            evac[fac] = i
     if not evac:
         return alerts
     margin = dt.timedelta(days=margin_days)
@@ -540,7 +541,13 @@ def _absorb_into_evacuations(
     for a, lab in alerts:
         fac, _, _ = facility_of.get(lab, (0, None, None))
         j = evac.get(fac) if fac else None
-        if j is not None and a.change_type in ("earthworks", "other") and a.first_detected is not None:
+        kinds = ("earthworks", "other", "evacuation")
+        if (
+            j is not None
+            and alerts[j][0] is not a
+            and a.change_type in kinds
+            and a.first_detected is not None
+        ):
             ev_lab = alerts[j][1]
             _, lo, hi = facility_of[ev_lab]
             if lo - margin <= a.first_detected <= hi + margin:
