@@ -7,6 +7,7 @@ or drop the connection) on requests whose path matches a pattern.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import io
@@ -704,6 +705,28 @@ class SentinelHubServer(LoopbackServer):
             "assets": {},
         }
 
+    def _jwt(self) -> str:
+        """An access token shaped like the service's (a JWT whose payload names the client in ``azp``).
+
+        sentinelhub reads the payload to key its shared sessions. Each segment is padded with JSON
+        whitespace to whole base64 quanta, so it decodes whatever padding rule the reader applies.
+        """
+        now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+
+        def segment(obj: dict[str, Any]) -> str:
+            raw = json.dumps(obj, separators=(",", ":"))
+            raw += " " * (-len(raw) % 3)
+            return base64.b64encode(raw.encode()).decode()
+
+        claims = {
+            "azp": self.client_id,
+            "sub": self.client_id,
+            "iat": now,
+            "exp": now + 3600,
+            "jti": uuid.uuid4().hex,
+        }
+        return f"{segment({'alg': 'RS256', 'typ': 'JWT'})}.{segment(claims)}.{uuid.uuid4().hex}"
+
     def _authorised(self, h: BaseHTTPRequestHandler) -> bool:
         auth = h.headers.get("Authorization", "")
         return auth.startswith("Bearer ") and auth[7:] in self.tokens
@@ -720,7 +743,7 @@ class SentinelHubServer(LoopbackServer):
                     h, {"error": "invalid_client", "error_description": "Invalid client credentials"}, 401
                 )
                 return
-            token = uuid.uuid4().hex
+            token = self._jwt()
             self.tokens.add(token)
             self.json(
                 h,

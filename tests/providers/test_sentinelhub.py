@@ -241,3 +241,15 @@ def test_interrupted_fetch_resumes(sh_server: SentinelHubServer, site_aoi: Any, 
     assert p.stats.fetched_ids == [scenes[1].id, scenes[2].id]  # type: ignore[attr-defined]
     assert len(sh_server.process_calls) == n_calls + 2
     assert stack.sizes["time"] == 3
+
+
+def test_a_new_provider_does_not_reuse_a_revoked_shared_token(
+    sh_server: SentinelHubServer, site_aoi: Any
+) -> None:
+    # sentinelhub shares OAuth sessions process-wide per (client id, base URL): a token the
+    # service revoked (or that another server at the same address issued) must not be reused.
+    first = get_provider("sentinelhub", cache=False, **FAST)
+    assert list(first.search(site_aoi, *MAY))
+    sh_server.tokens.clear()
+    second = get_provider("sentinelhub", cache=False, **FAST)
+    assert list(second.search(site_aoi, *MAY))

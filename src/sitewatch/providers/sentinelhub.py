@@ -282,6 +282,7 @@ class SentinelHubProvider:
         self.timeout_s = float(timeout_s)
         self.page_size = int(page_size)
         self._config: Any = None
+        self._authenticated = False
 
     def __repr__(self) -> str:
         # Never the secret; not even the client id.
@@ -314,6 +315,23 @@ class SentinelHubProvider:
                 max_retries=self.max_rate_limit_retries,
             )
         return self._config
+
+    def _authenticate(self) -> Any:
+        """Return the config after starting this provider's own OAuth session (one token request).
+
+        sentinelhub shares sessions process-wide per (client id, base URL). A shared token that
+        the service no longer honours (revoked early, or issued by another server that answered
+        at the same address) would otherwise be reused until it expires, and every request would
+        fail with 401; a provider therefore starts with a token of its own.
+        """
+        config = self._sh_config()
+        if not self._authenticated:
+            from sentinelhub import SentinelHubDownloadClient, SentinelHubSession
+
+            with self._errors("authenticate"):
+                SentinelHubDownloadClient.cache_session(SentinelHubSession(config=config))
+            self._authenticated = True
+        return config
 
     @contextlib.contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -407,7 +425,7 @@ class SentinelHubProvider:
 
         if aoi is None:
             raise ConfigError(f"searching {self.name} needs an AOI (--aoi NAME)")
-        config = self._sh_config()
+        config = self._authenticate()
         t0 = start or dt.date(2015, 6, 23)
         t1 = end or dt.datetime.now(dt.timezone.utc).date()
         flt = None
@@ -503,7 +521,7 @@ class SentinelHubProvider:
         epsg = gbox.crs.epsg if gbox.crs is not None else None
         if epsg is None:
             raise ConfigError(f"{self.name} needs a grid in an EPSG CRS (got {gbox.crs})")
-        config = self._sh_config()
+        config = self._authenticate()
         script, refl, mask = evalscript_for(bands)
         t_from = _parse_time(str(scene.properties.get("time_from", scene.datetime.isoformat()))) - _PASS_SLACK
         t_to = _parse_time(str(scene.properties.get("time_to", scene.datetime.isoformat()))) + _PASS_SLACK
