@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import make_stack
 from sitewatch.core.change import (
     ChangeParams,
     detect_changes,
@@ -13,6 +12,7 @@ from sitewatch.core.change import (
     threshold_score,
 )
 from sitewatch.errors import ConfigError
+from synthetic import make_stack
 
 BANDS = ("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12")
 SOIL = np.array([900, 1100, 1300, 1500, 1700, 1800, 1900, 2000, 2600, 2200], np.float32)

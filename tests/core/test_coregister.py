@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from conftest import make_stack
 from sitewatch.core.coregister import Shift, apply_shift, coregister, estimate_shift, pixel_size_m
 from sitewatch.errors import DataError, RegistrationError
+from synthetic import make_stack
 
 
 def _texture(h: int = 256, w: int = 256, seed: int = 0) -> np.ndarray:

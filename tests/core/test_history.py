@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import make_stack
 from sitewatch.core.history import HistoryParams, break_arrays, detect_breaks
 from sitewatch.errors import DataError
+from synthetic import make_stack
 
 SOIL = np.array([0.11, 0.15, 0.20, 0.26, 0.36, 0.30], np.float32)
 CONCRETE = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29], np.float32)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import make_stack
 from sitewatch.core.masks import (
     CLEAR,
     CLOUD,
@@ -16,6 +15,7 @@ from sitewatch.core.masks import (
     valid_fraction,
 )
 from sitewatch.errors import BandMissingError
+from synthetic import make_stack
 
 BANDS6 = ("B02", "B03", "B04", "B08", "B11", "B12")
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import make_stack
 from sitewatch.core.normalize import normalize
 from sitewatch.errors import AllCloudyError
+from synthetic import make_stack
 
 BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from conftest import make_stack
 from sitewatch import ChangeParams, compare
 from sitewatch.errors import AllCloudyError, DataWarning, NoOverlapError, RegistrationError
+from synthetic import make_stack
 
 BANDS = ("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12")
 SOIL = np.array([900, 1100, 1300, 1500, 1700, 1800, 1900, 2000, 2600, 2200], np.float32)
