@@ -54,7 +54,7 @@ from sitewatch.runs import (
     read_state,
     versions,
 )
-from sitewatch.types import AOI
+from sitewatch.types import AOI, as_date
 
 __all__ = [
     "CHANGE_TYPES",
@@ -480,17 +480,6 @@ def _infrastructure_failure(task: _Task, fut: Any) -> AOIOutcome:
 
 # ---------------------------------------------------------------------------------------------
 # writing the run
-
-
-def _as_date(value: Any, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{what} {value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def _public_source(source: str) -> str:
@@ -953,7 +942,7 @@ def scan_all(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"AOI names must be unique in a batch; repeated: {', '.join(dupes)}")
-    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
+    start_d, end_d = as_date(start, what="start"), as_date(end, what="end")
     if start_d > end_d:
         raise ConfigError(f"start {start_d} is after end {end_d}")
     if retries < 0 or lookback_days < 0:

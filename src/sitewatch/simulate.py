@@ -43,7 +43,7 @@ from scipy import ndimage
 from shapely.geometry import mapping
 
 from sitewatch.errors import ConfigError
-from sitewatch.types import AOI, WGS84, Scene, utm_crs_for
+from sitewatch.types import AOI, WGS84, Scene, as_date, utm_crs_for
 
 __all__ = [
     "BANDS",
@@ -78,17 +78,6 @@ MATERIALS: dict[str, tuple[float, ...]] = {
 }
 _SCL_DARK, _SCL_SHADOW, _SCL_VEG, _SCL_SOIL = 2, 3, 4, 5
 _SCL_CLOUD_MED, _SCL_CLOUD_HIGH, _SCL_CIRRUS = 8, 9, 10
-
-
-def _date(value: str | dt.date) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 @dataclass(frozen=True)
@@ -402,7 +391,7 @@ class _Site:
         if isinstance(ev, Pad):
             poly = g.rect(ev.center_m, ev.length_m, ev.width_m, ev.orientation_deg)
             cov = g.coverage(poly)
-            day = _date(ev.date)
+            day = as_date(ev.date)
             ew_start = day - dt.timedelta(days=ev.earthworks_days) if ev.earthworks_days else None
             if ew_start is not None:
                 # levelling spills a little beyond the final pad
@@ -427,7 +416,7 @@ class _Site:
             )
         elif isinstance(ev, Earthworks):
             poly = g.rect(ev.center_m, ev.length_m, ev.width_m, ev.orientation_deg)
-            day = _date(ev.date)
+            day = as_date(ev.date)
             self.layers.append(_Layer(ev.name, g.coverage(poly), "earthworks", start=day, kind="event"))
             self.truth.append(
                 self._truth(
@@ -453,7 +442,7 @@ class _Site:
                 r["center"][1] + uy * (half + ev.added_length_m / 2),
             )
             poly = g.rect(c, ev.added_length_m, r["width"], r["orient"])
-            day = _date(ev.date)
+            day = as_date(ev.date)
             if ev.earthworks_days:
                 ew = g.coverage(poly.buffer(5, join_style="mitre"))
                 self.layers.append(
@@ -484,7 +473,7 @@ class _Site:
         elif isinstance(ev, Evacuation):
             if not self.structures:
                 raise ConfigError(f"event {ev.name}: an evacuation needs a site with a base (base=True)")
-            start, end = _date(ev.start), _date(ev.end)
+            start, end = as_date(ev.start), as_date(ev.end)
             span = max(1, (end - start).days)
             order = self.rng.permutation(len(self.structures))
             n_go = round(ev.fraction * len(self.structures))
@@ -787,7 +776,7 @@ def simulate_site(
 
     from sitewatch.providers.local import stack_to_dataarray, write_scene
 
-    d0, d1 = _date(start), _date(end)
+    d0, d1 = as_date(start), as_date(end)
     if d1 <= d0:
         raise ConfigError(f"simulate_site: end {d1} must come after start {d0}")
     if size_px < 16:
@@ -933,7 +922,7 @@ def random_events(
     list
     """
     rng = np.random.default_rng(seed + 10_000)
-    d0, d1 = _date(start), _date(end)
+    d0, d1 = as_date(start), as_date(end)
     span = (d1 - d0).days
     lo = d0 + dt.timedelta(days=min(365, span // 2))
 

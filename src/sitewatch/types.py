@@ -12,7 +12,9 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["AOI", "LocationCertainty", "Place", "Scene", "ProcessingLevel"]
+from sitewatch.errors import ConfigError
+
+__all__ = ["AOI", "LocationCertainty", "Place", "ProcessingLevel", "Scene", "as_date", "utm_crs_for"]
 
 LocationCertainty = Literal["exact", "approximate", "unknown"]
 ProcessingLevel = Literal["L1C", "L2A"]
@@ -92,6 +94,40 @@ def _utm_crs_from_database(lon: float, lat: float) -> str:
 
     best = min(wgs84_zones, key=meridian_distance)
     return f"EPSG:{best.code}"
+
+
+def as_date(value: str | dt.date, *, what: str = "date") -> dt.date:
+    """Return a calendar date from a date, a datetime or ISO text (``YYYY-MM-DD``, time allowed).
+
+    Parameters
+    ----------
+    value : str, datetime.date or datetime.datetime
+    what : str
+        What the value is, for the error message (``"--start"``...).
+
+    Returns
+    -------
+    datetime.date
+
+    Raises
+    ------
+    ConfigError
+        If ``value`` is not a date.
+
+    Examples
+    --------
+    >>> as_date("2025-05-24T08:03:11Z")
+    datetime.date(2025, 5, 24)
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
+    except ValueError:
+        raise ConfigError(f"{what} {value!r} is not a date in YYYY-MM-DD form") from None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from sitewatch.objects.classify import (
     is_earth_like,
     spectral_indices,
 )
-from sitewatch.types import AOI
+from sitewatch.types import AOI, as_date
 
 __all__ = ["ScanResult", "scan"]
 
@@ -185,15 +185,6 @@ class ScanResult:
         return replace(self, alerts=new)
 
 
-def _date(value: dt.date | str | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{value!r} is not a date in YYYY-MM-DD form") from None
-
-
 def _d(t: Any) -> dt.date:
     return dt.date.fromisoformat(str(np.datetime_as_string(np.datetime64(t, "D"))))
 
@@ -265,7 +256,7 @@ def scan(
     from sitewatch.providers.base import get_provider
 
     the_aoi = aoi if isinstance(aoi, AOI) else load_aoi(aoi)
-    d0, d1 = _date(start), _date(end)
+    d0, d1 = (None if start is None else as_date(start)), (None if end is None else as_date(end))
     if d0 and d1 and d1 < d0:
         raise ConfigError(f"the scan range ends ({d1}) before it starts ({d0}); swap --start and --end")
     p = params or HistoryParams()

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from sitewatch.errors import DataError, ReportError
 from sitewatch.reports.extract import CLAIMS_VERSION, EVENTS, Claim
+from sitewatch.types import as_date
 
 __all__ = [
     "CLAIMS_SCHEMA",
@@ -256,7 +257,7 @@ def check_alerts(doc: Any, *, where: str = "alerts") -> None:
         for key in ("first_detected", "last_unchanged"):
             if props.get(key):
                 try:
-                    _date(props[key])
+                    as_date(props[key])
                 except ValueError:
                     raise DataError(f"{where}: alert {props['id']} has a bad {key} {props[key]!r}") from None
 
@@ -317,14 +318,6 @@ class Link:
             "interval": dict(self.interval),
             "imagery": dict(self.imagery),
         }
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _collections(alerts: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -396,7 +389,7 @@ def _clear_scenes(meta: Mapping[str, Any], min_clear_fraction: float) -> list[tu
         frac = s.get("clear_fraction")
         frac = 1.0 if frac is None else float(frac)
         if frac >= min_clear_fraction and s.get("date"):
-            out.append((_date(s["date"]), str(s.get("id", "")), frac))
+            out.append((as_date(s["date"]), str(s.get("id", "")), frac))
     out.sort()
     return out
 
@@ -496,11 +489,11 @@ def _link_one(
         )
     meta = col["sitewatch"]
     features = [f for f in col.get("features") or [] if f]
-    col_start = _date(meta["start"]) if meta.get("start") else None
-    col_end = _date(meta["end"]) if meta.get("end") else None
+    col_start = as_date(meta["start"]) if meta.get("start") else None
+    col_end = as_date(meta["end"]) if meta.get("end") else None
 
-    start = _date(claim.when["start"]) if claim.when.get("start") else None
-    end = _date(claim.when["end"]) if claim.when.get("end") else None
+    start = as_date(claim.when["start"]) if claim.when.get("start") else None
+    end = as_date(claim.when["end"]) if claim.when.get("end") else None
     notes = []
     if start is None:
         start = col_start
@@ -525,8 +518,8 @@ def _link_one(
     }
 
     def window(props: Mapping[str, Any]) -> tuple[dt.date, dt.date]:
-        first = _date(props["first_detected"])
-        last = _date(props["last_unchanged"]) if props.get("last_unchanged") else (col_start or first)
+        first = as_date(props["first_detected"])
+        last = as_date(props["last_unchanged"]) if props.get("last_unchanged") else (col_start or first)
         return min(last, first), first
 
     def overlaps(props: Mapping[str, Any]) -> bool:
