@@ -16,13 +16,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pyproj
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.errors import AOIError
-from sitewatch.types import AOI, WGS84, Place, utm_crs_for
+from sitewatch.types import AOI, WGS84, Place, transform_geometry, utm_crs_for
 
 __all__ = [
     "aoi_dir",
@@ -139,13 +138,8 @@ def _single_feature(doc: Any, path: Path) -> Mapping[str, Any]:
 def _circle(lon: float, lat: float, radius_m: float) -> BaseGeometry:
     """A geodesically sensible circle: buffered in UTM, returned in WGS84."""
     utm = utm_crs_for(lon, lat)
-    fwd = pyproj.Transformer.from_crs(WGS84, utm, always_xy=True)
-    back = pyproj.Transformer.from_crs(utm, WGS84, always_xy=True)
-    x, y = fwd.transform(lon, lat)
-    disk = shapely.Point(x, y).buffer(radius_m, quad_segs=32)
-    import numpy as np
-
-    return shapely.transform(disk, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+    centre = transform_geometry(shapely.Point(lon, lat), WGS84, utm)
+    return transform_geometry(centre.buffer(radius_m, quad_segs=32), utm, WGS84)
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:

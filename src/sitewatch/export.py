@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyproj
 import shapely
 import xarray as xr
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
+
+from sitewatch.types import transform_geometry
 
 __all__ = ["feature_collection", "validate_feature_collection", "write_geojson", "write_mask"]
 
@@ -37,15 +38,6 @@ def _to_geometry(geom: Any) -> BaseGeometry:
     if isinstance(geom, BaseGeometry):
         return geom
     return shape(geom)
-
-
-def _reproject(geom: BaseGeometry, crs: Any) -> BaseGeometry:
-    src = pyproj.CRS.from_user_input(crs.to_wkt() if hasattr(crs, "to_wkt") else crs)
-    dst = pyproj.CRS.from_epsg(4326)
-    if src == dst:
-        return geom
-    tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
-    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def _orient(geom: BaseGeometry) -> BaseGeometry:
@@ -120,7 +112,7 @@ def feature_collection(
         geom_in = feat.get("geometry")
         geometry = None
         if geom_in is not None:
-            geom = _orient(_reproject(_to_geometry(geom_in), crs))
+            geom = _orient(transform_geometry(_to_geometry(geom_in), crs, "EPSG:4326"))
             geom = shapely.set_precision(geom, 10.0**-precision) if precision is not None else geom
             geom = _orient(geom)  # set_precision may reorder rings
             if not geom.is_empty:

@@ -5,16 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
+import numpy as np
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.errors import ConfigError
 
-__all__ = ["AOI", "LocationCertainty", "Place", "ProcessingLevel", "Scene", "as_date", "utm_crs_for"]
+__all__ = [
+    "AOI",
+    "LocationCertainty",
+    "Place",
+    "ProcessingLevel",
+    "Scene",
+    "as_date",
+    "transform_geometry",
+    "utm_crs_for",
+]
 
 LocationCertainty = Literal["exact", "approximate", "unknown"]
 ProcessingLevel = Literal["L1C", "L2A"]
@@ -248,8 +258,7 @@ class AOI:
         -------
         shapely geometry
         """
-        tr = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
-        return shapely.transform(self.geometry, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+        return transform_geometry(self.geometry, WGS84, crs)
 
     @property
     def area_m2(self) -> float:
@@ -270,10 +279,43 @@ class AOI:
         )
 
 
-def _stack(xy: tuple[Any, Any]) -> Any:
-    import numpy as np
+def _crs_key(crs: Any) -> str:
+    # odc-geo and pyproj CRS objects both give WKT; text (EPSG:xxxx, WKT) is used as is
+    return str(crs.to_wkt()) if hasattr(crs, "to_wkt") else str(crs)
 
-    return np.column_stack(xy)
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> pyproj.Transformer | None:
+    # building a transformer is slow (milliseconds); the same few CRS pairs recur all run long
+    s, d = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
+    if s == d:
+        return None
+    return pyproj.Transformer.from_crs(s, d, always_xy=True)
+
+
+def transform_geometry(geom: Any, src_crs: Any, dst_crs: Any) -> Any:
+    """Reproject shapely geometries (one, or an array of them) from one CRS to another.
+
+    Parameters
+    ----------
+    geom : shapely geometry or array of geometries
+        Coordinates ``(x, y)``, longitude first in geographic CRSs.
+    src_crs, dst_crs : str, pyproj.CRS or odc-geo CRS
+
+    Returns
+    -------
+    shapely geometry or array of geometries
+        ``geom`` itself when the two CRSs are the same.
+
+    Examples
+    --------
+    >>> round(transform_geometry(shapely.Point(39.0, 0.0), "EPSG:4326", "EPSG:32637").x)
+    500000
+    """
+    tr = _transformer(_crs_key(src_crs), _crs_key(dst_crs))
+    if tr is None:
+        return geom
+    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 @dataclass(frozen=True)
@@ -331,8 +373,8 @@ class Scene:
         if self.bounds is None or self.crs is None:
             return None
         poly = shapely.box(*self.bounds)
-        if pyproj.CRS.from_user_input(self.crs) == pyproj.CRS.from_user_input(WGS84):
+        if _transformer(_crs_key(self.crs), WGS84) is None:
             return poly
-        tr = pyproj.Transformer.from_crs(self.crs, WGS84, always_xy=True)
+        # densified first: straight edges in one CRS are curves in another
         dense = shapely.segmentize(poly, max_segment_length=max(poly.length / 64, 1e-9))
-        return shapely.transform(dense, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+        return transform_geometry(dense, self.crs, WGS84)

@@ -29,24 +29,9 @@ import xarray as xr
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.objects.segment import vectorize
-from sitewatch.types import WGS84, utm_crs_for
+from sitewatch.types import WGS84, transform_geometry, utm_crs_for
 
 __all__ = ["MeasuredObject", "measure_geometry", "measure_objects", "metric_crs_for", "to_metric", "to_wgs84"]
-
-
-@lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> pyproj.Transformer | None:
-    s, d = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
-    if s == d:
-        return None
-    return pyproj.Transformer.from_crs(s, d, always_xy=True)
-
-
-def _transform(geom: Any, src: Any, dst: Any) -> Any:
-    tr = _transformer(_crs_text(src), _crs_text(dst))
-    if tr is None:
-        return geom
-    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def to_wgs84(geom: BaseGeometry, crs: Any) -> BaseGeometry:
@@ -61,7 +46,7 @@ def to_wgs84(geom: BaseGeometry, crs: Any) -> BaseGeometry:
     -------
     shapely geometry
     """
-    return _transform(geom, _crs(crs), WGS84)
+    return transform_geometry(geom, _crs(crs), WGS84)
 
 
 def to_metric(geom: BaseGeometry, crs: Any, *, metric_crs: str | None = None) -> tuple[BaseGeometry, str]:
@@ -81,7 +66,7 @@ def to_metric(geom: BaseGeometry, crs: Any, *, metric_crs: str | None = None) ->
         ``(geometry in metres, CRS string)``.
     """
     target = metric_crs or metric_crs_for(geom, crs)
-    return _transform(geom, crs, target), target
+    return transform_geometry(geom, crs, target), target
 
 
 def _crs(crs: Any) -> Any:
@@ -113,7 +98,7 @@ def metric_crs_for(geom: BaseGeometry, crs: Any) -> str:
     own = _projected_metric_crs(_crs_text(crs))
     if own is not None:
         return own
-    centre = _transform(geom, _crs(crs), WGS84).centroid
+    centre = transform_geometry(geom, _crs(crs), WGS84).centroid
     return utm_crs_for(centre.x, centre.y)
 
 
@@ -293,8 +278,8 @@ def measure_objects(
     geoms = np.empty(len(pieces), dtype=object)
     geoms[:] = [g for _, g in pieces]
     # all outlines reprojected in one call each (shapely.transform takes arrays)
-    metric = _transform(geoms, crs, metric_crs)
-    wgs = _transform(geoms, crs, WGS84)
+    metric = transform_geometry(geoms, crs, metric_crs)
+    wgs = transform_geometry(geoms, crs, WGS84)
     return [
         MeasuredObject(
             label=label,

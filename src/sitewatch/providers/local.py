@@ -45,7 +45,7 @@ from sitewatch.errors import (
     NoScenesError,
 )
 from sitewatch.providers.base import ALL_BANDS, BAND_RESOLUTION_M, CATEGORICAL_BANDS
-from sitewatch.types import AOI, WGS84, Scene, utm_crs_for
+from sitewatch.types import AOI, WGS84, Scene, transform_geometry, utm_crs_for
 
 __all__ = [
     "LocalProvider",
@@ -409,15 +409,11 @@ def aoi_coverage(aoi: AOI, footprint: shapely.Geometry | None) -> float:
     """
     if footprint is None:
         return 0.0
-    to_utm = pyproj.Transformer.from_crs(WGS84, aoi.utm_crs, always_xy=True)
-
-    def project(g: shapely.Geometry) -> shapely.Geometry:
-        return shapely.transform(g, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1])))
-
-    area = project(aoi.geometry)
+    area = aoi.geometry_in(aoi.utm_crs)
     if area.area == 0:
         return 0.0
-    return float(min(1.0, project(footprint).intersection(area).area / area.area))
+    covered = transform_geometry(footprint, WGS84, aoi.utm_crs).intersection(area)
+    return float(min(1.0, covered.area / area.area))
 
 
 def _wgs84_bounds(bounds: Sequence[float], crs: Any) -> tuple[float, ...]:
