@@ -467,7 +467,8 @@ def target_geobox(
         if aoi is not None:
             bbox = aoi.geometry_in(crs).bounds
         else:
-            union = shapely.union_all([s.footprint() for s in scenes if s.footprint() is not None])
+            footprints = [s.footprint() for s in scenes]
+            union = shapely.union_all([f for f in footprints if f is not None])
             tr = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
             bbox = tr.transform_bounds(*union.bounds)
         gbox = GeoBox.from_bbox(bbox, crs, resolution=resolution_m)
