@@ -37,6 +37,7 @@ spatial tiles to bound memory.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -48,7 +49,14 @@ import xarray as xr
 
 from sitewatch.errors import DataError
 
-__all__ = ["HISTORY_BANDS", "HistoryParams", "break_arrays", "detect_breaks"]
+__all__ = [
+    "HISTORY_BANDS",
+    "HistoryParams",
+    "break_arrays",
+    "detect_breaks",
+    "fit_planes",
+    "plane_sample_step",
+]
 
 #: Bands the history core reads by default (10 m and 20 m, visible to SWIR).
 HISTORY_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
@@ -228,27 +236,56 @@ def _distance(
     return out
 
 
-def _normalize_offsets(
-    x: np.ndarray, valid: np.ndarray, shape: tuple[int, int], *, scale: float = 1.0, sample_step: int = 8
-) -> np.ndarray:
-    """Per-date, per-band planes ``(T, F, H*W)`` to subtract: haze and illumination.
+def plane_sample_step(shape: tuple[int, int], *, max_samples: int = 120_000) -> int:
+    """Pixel step of the regular sub-sample the normalisation planes are fitted on.
 
-    Fitted by least squares on pseudo-invariant pixels (the 30 % with the smallest
-    temporal spread on a sub-sample), against their temporal median.
+    Every 8th pixel each way, coarser for big images so the sample stays below
+    ``max_samples`` pixels (a whole Sentinel-2 tile is sampled every 32nd pixel).
     """
-    t, f, _p = x.shape
     h, w = shape
-    rows, cols = np.mgrid[0:h:sample_step, 0:w:sample_step]
+    return max(8, math.ceil(math.sqrt(h * w / max_samples)))
+
+
+def fit_planes(
+    sample: np.ndarray, valid: np.ndarray, shape: tuple[int, int], step: int, *, scale: float = 1.0
+) -> np.ndarray:
+    """Per-date, per-band haze/illumination planes ``(T, F, 3)`` from a regular sub-sample.
+
+    Parameters
+    ----------
+    sample : numpy.ndarray
+        ``(T, F, Hs, Ws)`` values at rows and columns ``0, step, 2*step...`` of the image.
+    valid : numpy.ndarray
+        ``(T, Hs, Ws)`` bool, True for clear observations.
+    shape : tuple of int
+        ``(H, W)`` of the whole image (the planes' coordinates run over it).
+    step : int
+        Sampling step (see :func:`plane_sample_step`).
+    scale : float
+        Factor to reflectance 0..1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T, F, 3)`` offset, east and north gradient per date and band, fitted by least
+        squares on pseudo-invariant pixels (the 30 % with the smallest temporal spread)
+        against their temporal median; zeros where too few pixels are clear.
+    """
+    t, f, hs, ws = sample.shape
+    h, w = shape
+    rows, cols = np.mgrid[0 : hs * step : step, 0 : ws * step : step]
     sidx = (rows * w + cols).ravel()
-    xs = x[:, :, sidx].astype(np.float32) * np.float32(scale)
-    vs = valid[:, sidx]
+    xs = sample.reshape(t, f, hs * ws).astype(np.float32) * np.float32(scale)
+    vs = np.asarray(valid, bool).reshape(t, hs * ws) & np.isfinite(xs).all(axis=1)
     xs[~np.broadcast_to(vs[:, None, :], xs.shape)] = np.nan
     enough = vs.sum(axis=0) >= max(3, t // 4)
     if enough.sum() < 20:
         return np.zeros((t, f, 3), np.float32)
     xs, sidx, vs = xs[:, :, enough], sidx[enough], vs[:, enough]
-    med = np.nanmedian(xs, axis=0)  # (F, S) on a small sample
-    spread = np.nanmedian(np.abs(xs - med), axis=0).mean(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(xs, axis=0)  # (F, S) on a small sample
+        spread = np.nanmedian(np.abs(xs - med), axis=0).mean(axis=0)
     stable = spread <= np.quantile(spread, 0.3)
     xs, sidx, med, vs = xs[:, :, stable], sidx[stable], med[:, stable], vs[:, stable]
     ry = (sidx // w) / max(1, h - 1) - 0.5
@@ -272,6 +309,17 @@ def _normalize_offsets(
                 sol, *_ = np.linalg.lstsq(a[good][keep], d[good][keep], rcond=None)
             coef[ti, fi] = sol
     return coef
+
+
+def _normalize_offsets(
+    x: np.ndarray, valid: np.ndarray, shape: tuple[int, int], *, scale: float = 1.0
+) -> np.ndarray:
+    """:func:`fit_planes` on ``(T, F, H*W)`` values."""
+    t, f, _p = x.shape
+    h, w = shape
+    step = plane_sample_step(shape)
+    sample = x.reshape(t, f, h, w)[:, :, ::step, ::step]
+    return fit_planes(sample, valid.reshape(t, h, w)[:, ::step, ::step], shape, step, scale=scale)
 
 
 def _subtract_plane(x: np.ndarray, coef: np.ndarray, pix: np.ndarray, shape: tuple[int, int]) -> None:
@@ -302,6 +350,8 @@ def break_arrays(
     blue: int | None = 0,
     swir: int | None = 4,
     return_scores: bool = False,
+    plane_coef: np.ndarray | None = None,
+    pixel_index: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Break detection on plain arrays: the NumPy engine under :func:`detect_breaks`.
 
@@ -321,6 +371,12 @@ def break_arrays(
         Feature positions of red/NIR, blue and SWIR-1 for the vegetation filter.
     return_scores : bool
         Also return the ``(T, P)`` change score of every observation against its baseline.
+    plane_coef : numpy.ndarray, optional
+        ``(T, F, 3)`` normalisation planes fitted beforehand (:func:`fit_planes`), for
+        pixels that are one block of a bigger image; needs ``shape`` (of the whole image).
+    pixel_index : numpy.ndarray, optional
+        ``(P,)`` flat positions of the pixels in the ``shape`` image (default: all of it,
+        in order); with ``plane_coef`` for blocks.
 
     Returns
     -------
@@ -350,7 +406,15 @@ def break_arrays(
         for b in range(n_bins)
     ]
     coef = None
-    if p.normalize and shape is not None and shape[0] * shape[1] == p_n and t_n >= 3:
+    if pixel_index is not None and (shape is None or len(pixel_index) != p_n):
+        raise DataError(
+            f"pixel_index needs shape and {p_n} positions; got {None if shape is None else len(pixel_index)}"
+        )
+    if plane_coef is not None:
+        if shape is None or plane_coef.shape != (t_n, f_n, 3):
+            raise DataError(f"plane_coef must be ({t_n}, {f_n}, 3) with shape given; got {plane_coef.shape}")
+        coef = plane_coef if p.normalize else None
+    elif p.normalize and shape is not None and shape[0] * shape[1] == p_n and t_n >= 3:
         coef = _normalize_offsets(values, valid, shape, scale=float(scale_in))
     out: dict[str, np.ndarray] = {
         "break_index": np.full(p_n, -1, np.int32),
@@ -373,7 +437,7 @@ def break_arrays(
 
     def run(s0: int) -> None:
         sl = slice(s0, min(p_n, s0 + p.tile_px))
-        pix = np.arange(sl.start, sl.stop)
+        pix = np.arange(sl.start, sl.stop) if pixel_index is None else pixel_index[sl]
         x = values[:, :, sl].astype(np.float32)
         if scale_in != 1:
             x *= scale_in
@@ -704,6 +768,11 @@ def detect_breaks(
     >>> ds.changed.sum().item()  # doctest: +SKIP
     """
     p = params or HistoryParams()
+    if stack.chunks is not None or (isinstance(clear, xr.DataArray) and clear.chunks is not None):
+        # dask-backed: block by block, so memory stays bounded whatever the size
+        from sitewatch.core.chunked import detect_breaks_chunked
+
+        return detect_breaks_chunked(stack, clear, bands=bands, params=p, return_scores=return_scores)
     have = [str(b) for b in stack.coords["band"].values]
     use = [b for b in bands if b in have]
     if len(use) < 3:
