@@ -352,6 +352,7 @@ def break_arrays(
     return_scores: bool = False,
     plane_coef: np.ndarray | None = None,
     pixel_index: np.ndarray | None = None,
+    value_scale: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Break detection on plain arrays: the NumPy engine under :func:`detect_breaks`.
 
@@ -377,6 +378,9 @@ def break_arrays(
     pixel_index : numpy.ndarray, optional
         ``(P,)`` flat positions of the pixels in the ``shape`` image (default: all of it,
         in order); with ``plane_coef`` for blocks.
+    value_scale : float, optional
+        Factor from ``values`` to reflectance 0..1 (by default 1e-4 for integers and for
+        floats above 50, else 1); set it for blocks so every block scales alike.
 
     Returns
     -------
@@ -394,7 +398,9 @@ def break_arrays(
     days = np.asarray(days, dtype=np.int64)
     t_n, f_n, p_n = values.shape
     scale_in = (
-        np.float32(1e-4)
+        np.float32(value_scale)
+        if value_scale is not None
+        else np.float32(1e-4)
         if values.dtype.kind in "iu" or np.nanmax(values[:, :, :: max(1, p_n // 997)]) > 50
         else np.float32(1)
     )
