@@ -5,7 +5,9 @@ It stands in for ``sitewatch.pipeline.scan.scan`` behind ``scan_all(scan_fn=...)
 2024-06-15, confidence that grows with the number of scenes after the change, and a PNG
 quicklook per alert written into ``workdir``. AOI names steer failures:
 ``bad-*`` raises a DataError, ``crash-*`` kills its worker process, ``crash-once-*`` kills it
-only on the first try (a marker file in ``options['marker_dir']`` remembers).
+only on the first try (a marker file in ``options['marker_dir']`` remembers). It reports its
+scenes to ``progress`` as the real scan does; ``options['sleep_s']`` makes it slower;
+``options['probe_dir']`` gets, per AOI, the names of the scratch folders beside its own.
 """
 
 from __future__ import annotations
@@ -45,9 +47,20 @@ def _png(seed: int) -> bytes:
 
 
 def fake_scan(
-    aoi: AOI, source: str, *, start: dt.date, end: dt.date, workdir: Path, **options: Any
+    aoi: AOI,
+    source: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    workdir: Path,
+    progress: Any = None,
+    **options: Any,
 ) -> dict[str, Any]:
     name = aoi.name
+    if options.get("probe_dir"):
+        # the process folders of this run on this machine, as this task starts
+        owners = sorted(p.name for p in workdir.parent.parent.iterdir())
+        (Path(options["probe_dir"]) / f"{name}.owners").write_text("\n".join(owners))
     if name.startswith("bad"):
         raise DataError(f"scenes of {name} are corrupt (simulated failure)")
     if name.startswith("crash-once"):
@@ -58,8 +71,16 @@ def fake_scan(
     elif name.startswith("crash"):
         os._exit(13)
     dates = scene_dates(start, end)
+    if progress is not None:
+        progress("found", len(dates))
     if not dates:
         raise NoScenesError(f"no scene of {name} between {start} and {end}")
+    if progress is not None:
+        progress("loaded", len(dates))
+    if options.get("sleep_s"):
+        import time
+
+        time.sleep(float(options["sleep_s"]))
     w, s, e, n = aoi.geometry.bounds
     features = []
     for slug, kind, when, (x0, y0, x1, y1) in EVENTS:

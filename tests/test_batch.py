@@ -140,8 +140,9 @@ def test_unreachable_scheduler_fails_fast_and_clearly(tmp_path: Path) -> None:
 def test_dying_worker_is_retried_or_reported_without_hanging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A killed worker cannot clean its scratch folder: keep those in tmp_path (workers inherit TMPDIR).
+    # Nothing may land in the real temporary folder, even with the scratch clean-up broken.
     monkeypatch.setenv("TMPDIR", str(tmp_path))
+    scratch = tmp_path / "scratch"
     aois = [box_aoi("alpha"), box_aoi("crash-always", lon=41), box_aoi("crash-once-x", lon=42)]
     marker = tmp_path / "markers"
     marker.mkdir()
@@ -151,7 +152,8 @@ def test_dying_worker_is_retried_or_reported_without_hanging(
         scheduler="processes",
         workers=1,
         retries=1,
-        scan_options={"marker_dir": str(marker)},
+        scratch_dir=scratch,
+        scan_options={"marker_dir": str(marker), "probe_dir": str(marker)},
     )
     rows = {r["aoi"]: r for r in result.rows}
     assert rows["alpha"]["status"] == "ok"
@@ -159,6 +161,60 @@ def test_dying_worker_is_retried_or_reported_without_hanging(
     assert rows["crash-always"]["status"] == "failed"
     assert "worker" in rows["crash-always"]["error"] and "died" in rows["crash-always"]["error"]
     assert result.status == "partial"
+    # At its retry, the folders of the killed workers were gone: only the live worker's is left.
+    owners = (marker / "crash-once-x.owners").read_text().split()
+    assert len(owners) == 1, owners
+    # and the run left no scratch behind, though three of its workers were killed mid-scan
+    assert not scratch.exists() or not any(scratch.iterdir())
+
+
+def _dead_process_stamp() -> str:
+    import subprocess
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    stamp = f"{proc.pid}-{int(psutil.Process(proc.pid).create_time() * 100)}"
+    proc.wait()
+    return stamp
+
+
+def test_sweep_scratch_removes_only_dead_processes_folders(tmp_path: Path) -> None:
+    host = batch._host()
+    dead = tmp_path / "old-run" / host / _dead_process_stamp()
+    (dead / "alpha-x1").mkdir(parents=True)
+    (dead / "alpha-x1" / "quicklook.png").write_bytes(b"\x89PNG")
+    live = tmp_path / "this-run" / host / batch._process_stamp() / "beta-x2"
+    live.mkdir(parents=True)
+    # the live process's pid with another start time: a reused pid, so the owner is gone
+    reused = tmp_path / "this-run" / host / f"{live.parent.name.split('-')[0]}-12345"
+    reused.mkdir()
+    elsewhere = tmp_path / "old-run" / "another-host" / _dead_process_stamp()
+    elsewhere.mkdir(parents=True)  # another machine's processes are not ours to judge
+    foreign = tmp_path / "this-run" / host / "not-a-stamp"
+    foreign.mkdir()
+    assert batch.sweep_scratch(tmp_path) == 2
+    assert not dead.exists() and not reused.exists()
+    assert live.is_dir() and elsewhere.is_dir() and foreign.is_dir()
+    assert not (tmp_path / "old-run" / host).exists()  # emptied parents go too
+    assert batch.sweep_scratch(tmp_path / "missing") == 0
+
+
+def test_scratch_of_a_run_is_removed_at_its_end(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    seen: list[Path] = []
+
+    def looking(aoi, source, *, start, end, workdir, **kw):  # type: ignore[no-untyped-def]
+        seen.append(workdir)
+        assert workdir.is_dir() and scratch in workdir.parents
+        return fake_scan.fake_scan(aoi, source, start=start, end=end, workdir=workdir)
+
+    res = run(
+        tmp_path / "r", [box_aoi("alpha"), box_aoi("beta", lon=41)], scan_fn=looking, scratch_dir=scratch
+    )
+    assert res.ok and len(seen) == 2 and len(set(seen)) == 2
+    assert not any(p.exists() for p in seen)
+    assert not scratch.exists() or not any(scratch.iterdir())
 
 
 def test_existing_cluster_client_is_used_and_left_open(tmp_path: Path) -> None:

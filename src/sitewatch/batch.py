@@ -28,7 +28,9 @@ import io
 import logging
 import os
 import re
+import shutil
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -60,10 +62,14 @@ __all__ = [
     "CHANGE_TYPES",
     "AOIOutcome",
     "BatchResult",
+    "SceneReport",
     "ScanFunction",
     "connect_scheduler",
+    "default_scratch_root",
     "scan_all",
+    "sitewatch_scan",
     "split_aoi",
+    "sweep_scratch",
 ]
 
 log = logging.getLogger(__name__)
@@ -170,14 +176,39 @@ class _Task:
     new_from: dt.date | None = None  # since-last: scenes from this day on are new
     parent: str = ""  # the AOI a tile belongs to ("" when the task is a whole AOI)
     core: tuple[float, float, float, float] | None = None  # a tile's own part, UTM, no overlap
+    run_token: str = "run"  # names this run's scratch folders
+    scratch_root: str | None = None  # None: the worker's own temp folder
+    progress_topic: str | None = None  # Dask event topic scene counts go to (None: no reports)
 
     @property
     def reported_start(self) -> dt.date:
         return self.new_from or self.start
 
 
-def _run_task(task: _Task) -> AOIOutcome:
-    """Scan one AOI; every error becomes a failed outcome so one AOI never stops the others."""
+#: ``report(event, n_scenes)`` with event ``"found"`` (the search is done) or ``"loaded"``.
+SceneReport = Callable[[str, int], None]
+
+
+def _worker_reporter(topic: str, unit: str) -> SceneReport:
+    """Send scene counts from a task on a Dask worker to the client, as scheduler events."""
+
+    def report(event: str, n_scenes: int) -> None:
+        try:
+            from distributed import get_worker
+
+            get_worker().log_event(topic, {"unit": unit, "event": event, "scenes": int(n_scenes)})
+        except Exception as exc:  # progress is a nicety: it never fails a scan
+            log.debug("scene progress of %s not reported: %s", unit, exc)
+
+    return report
+
+
+def _run_task(task: _Task, report: Callable[[Mapping[str, Any]], None] | None = None) -> AOIOutcome:
+    """Scan one AOI; every error becomes a failed outcome so one AOI never stops the others.
+
+    ``report`` receives scene-count events in-process (serial runs); on a Dask worker they go
+    to ``task.progress_topic`` instead.
+    """
     t0 = time.perf_counter()
     name = task.aoi.name
     try:
@@ -187,11 +218,20 @@ def _run_task(task: _Task) -> AOIOutcome:
             # A worker process of a cluster: set it for the process, not per task, because
             # dask.config.set is process-wide and tasks on threads would undo each other.
             dask.config.set(scheduler=task.inner_scheduler)
-        with tempfile.TemporaryDirectory(prefix=f"sitewatch-{name}-") as tmp:
-            workdir = Path(tmp)
-            fc = task.fn(
-                task.aoi, task.source, start=task.start, end=task.end, workdir=workdir, **task.options
-            )
+        options = dict(task.options)
+        scene_report: SceneReport | None = None
+        if report is not None:
+            scene_report = lambda event, n: report({"unit": name, "event": event, "scenes": n})  # noqa: E731
+        elif task.progress_topic:
+            scene_report = _worker_reporter(task.progress_topic, name)
+        if scene_report is not None and _names_parameter(task.fn, "progress"):
+            options["progress"] = scene_report
+        root = Path(task.scratch_root) if task.scratch_root else default_scratch_root()
+        # A worker killed mid-scan leaves its folder behind: whoever comes next on this
+        # machine (the retry, usually) removes the folders of processes that are gone.
+        sweep_scratch(root)
+        with _scratch_folder(root, task.run_token, name) as workdir:
+            fc = task.fn(task.aoi, task.source, start=task.start, end=task.end, workdir=workdir, **options)
             fc = dict(fc)
             files = _collect_files(fc, workdir)
         new_scenes = [d for d in _scene_dates(fc) if d >= task.reported_start.isoformat()]
@@ -266,11 +306,144 @@ def _collect_files(fc: Mapping[str, Any], workdir: Path) -> dict[str, bytes]:
 
 
 # ---------------------------------------------------------------------------------------------
+# scratch folders: <root>/<run token>/<host>/<pid>-<process start>/<unit>-XXXXXXXX
+#
+# A task's folder names the process that owns it, so a folder left by a worker that was killed
+# mid-scan is recognised by the next task on the same machine (the retry, usually) and removed;
+# at the end of the run the run's whole folder goes.
+
+#: Folder name of the scratch root inside the system's temporary folder.
+SCRATCH_DIRNAME = "sitewatch-scratch"
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def default_scratch_root() -> Path:
+    """Return where batch tasks keep temporary files by default: ``<temp>/sitewatch-scratch``.
+
+    Returns
+    -------
+    pathlib.Path
+        Under :func:`tempfile.gettempdir` (``TMPDIR``) of the calling process.
+    """
+    return Path(tempfile.gettempdir()) / SCRATCH_DIRNAME
+
+
+def _host() -> str:
+    import socket
+
+    return _SAFE.sub("_", socket.gethostname()) or "host"
+
+
+def _process_stamp() -> str:
+    import psutil
+
+    me = psutil.Process()
+    return f"{me.pid}-{int(me.create_time() * 100)}"
+
+
+def _owner_alive(stamp: str) -> bool:
+    """Tell whether the process a scratch folder is named after still runs (unknown names: yes)."""
+    import psutil
+
+    m = re.fullmatch(r"(\d+)-(\d+)", stamp)
+    if m is None:
+        return True  # not a folder this module made: leave it
+    try:
+        started = int(psutil.Process(int(m[1])).create_time() * 100)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True  # cannot tell (another user's process): keep
+    return abs(started - int(m[2])) <= 2  # a different start time: the pid was reused
+
+
+def sweep_scratch(root: str | os.PathLike[str] | None = None) -> int:
+    """Remove the scratch folders of batch processes on this machine that no longer run.
+
+    Every batch task calls this before it starts, so a worker killed mid-scan (crash, out of
+    memory) does not leave its files behind once the next task runs on the machine; call it
+    yourself to tidy up after runs that were killed as a whole.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        The scratch root (default :func:`default_scratch_root`).
+
+    Returns
+    -------
+    int
+        How many dead processes' folders were removed.
+
+    Examples
+    --------
+    >>> sweep_scratch()  # doctest: +SKIP
+    0
+    """
+    import glob
+
+    base = Path(root) if root is not None else default_scratch_root()
+    if not base.is_dir():
+        return 0
+    removed = 0
+    for owner in sorted(base.glob(f"*/{glob.escape(_host())}/*")):
+        if not owner.is_dir() or _owner_alive(owner.name):
+            continue
+        shutil.rmtree(owner, ignore_errors=True)
+        if not owner.exists():
+            removed += 1
+            log.info("removed the scratch folder %s of a process that is gone", owner)
+        for parent in (owner.parent, owner.parent.parent):
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # only when empty
+    return removed
+
+
+@contextlib.contextmanager
+def _scratch_folder(root: Path, token: str, unit: str) -> Iterator[Path]:
+    """A fresh folder for one task, removed afterwards (with its parents once empty)."""
+    owner = root / _SAFE.sub("_", token) / _host() / _process_stamp()
+    prefix = _SAFE.sub("_", unit)[:64] + "-"
+    for attempt in range(5):
+        try:
+            owner.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix=prefix, dir=owner))
+            break
+        except FileNotFoundError:  # another task tidied an empty parent away meanwhile
+            if attempt == 4:
+                raise
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for parent in (owner, owner.parent, owner.parent.parent):
+            try:
+                parent.rmdir()
+            except OSError:  # not empty: other tasks still use it
+                break
+
+
+def _remove_run_scratch(root: str | None, token: str) -> None:
+    """Remove one run's scratch folders (on the machine this runs on)."""
+    base = Path(root) if root else default_scratch_root()
+    shutil.rmtree(base / _SAFE.sub("_", token), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        base.rmdir()
+
+
+# ---------------------------------------------------------------------------------------------
 # the default per-AOI function: sitewatch's own scan
 
 
 def sitewatch_scan(
-    aoi: AOI, source: str, *, start: dt.date, end: dt.date, workdir: Path, **options: Any
+    aoi: AOI,
+    source: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    workdir: Path,
+    progress: SceneReport | None = None,
+    **options: Any,
 ) -> Mapping[str, Any]:
     """Scan one AOI with :func:`sitewatch.pipeline.scan.scan` and return its alerts collection.
 
@@ -284,6 +457,9 @@ def sitewatch_scan(
     start, end : datetime.date
     workdir : pathlib.Path
         Where quicklooks are written; the returned collection points at them relatively.
+    progress : callable, optional
+        Called as ``progress("found", n)`` once the provider's search found ``n`` scenes and
+        ``progress("loaded", n)`` once they are loaded (the batch's scenes bar).
     **options
         Passed on to ``scan``.
 
@@ -296,11 +472,74 @@ def sitewatch_scan(
 
     from sitewatch.pipeline.scan import scan
 
-    result = scan(aoi, source, start=start, end=end, **options)
+    if progress is None:
+        result = scan(aoi, source, start=start, end=end, **options)
+    else:
+        with _counted_source(source, progress) as counted:
+            try:
+                result = scan(aoi, counted, start=start, end=end, **options)
+            except SitewatchError as exc:
+                # Messages name the source the user gave, not the counting stand-in.
+                exc.args = tuple(a.replace(counted, source) if isinstance(a, str) else a for a in exc.args)
+                raise
+        result = replace(result, source=source)
     # ScanResult.write puts alerts.geojson and quicklooks/ (paths relative to the folder) in workdir.
     path = result.write(workdir, quicklooks=True)
     data: Mapping[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     return data
+
+
+# Scene counts come from the provider itself: scan() gets a source name that resolves to the
+# real provider wrapped in one that reports what its search found and its load loaded.
+_COUNTING = "_sitewatch-batch-counting"
+_COUNTED: dict[str, tuple[str, SceneReport]] = {}
+_COUNTED_LOCK = threading.Lock()
+
+
+class _CountingProvider:
+    """A provider that tells a :data:`SceneReport` how many scenes it found and loaded."""
+
+    def __init__(self, inner: Any, report: SceneReport) -> None:
+        self._inner = inner
+        self._report = report
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def search(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        scenes = list(self._inner.search(*args, **kwargs))
+        self._report("found", len(scenes))
+        return iter(scenes)
+
+    def load(self, scenes: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        scenes = list(scenes)
+        stack = self._inner.load(scenes, *args, **kwargs)
+        self._report("loaded", len(scenes))
+        return stack
+
+
+def _counting_factory(arg: str | None, **options: Any) -> Any:
+    from sitewatch.providers.base import get_provider
+
+    with _COUNTED_LOCK:
+        source, report = _COUNTED[str(arg)]
+    return _CountingProvider(get_provider(source, **options), report)
+
+
+@contextlib.contextmanager
+def _counted_source(source: str, report: SceneReport) -> Iterator[str]:
+    from sitewatch.providers.base import provider_names, register_provider
+
+    token = os.urandom(8).hex()
+    with _COUNTED_LOCK:
+        if _COUNTING not in provider_names():
+            register_provider(_COUNTING, _counting_factory)
+        _COUNTED[token] = (source, report)
+    try:
+        yield f"{_COUNTING}:{token}"
+    finally:
+        with _COUNTED_LOCK:
+            _COUNTED.pop(token, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,12 +650,31 @@ def _outcomes(
     *,
     no_workers_timeout_s: float,
     timeout_s: float | None,
+    on_event: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> Iterator[AOIOutcome]:
-    """Yield outcomes as tasks finish; infrastructure failures become failed outcomes, never hangs."""
+    """Yield outcomes as tasks finish; infrastructure failures become failed outcomes, never hangs.
+
+    ``on_event`` receives the tasks' scene-count events, always in the calling thread.
+    """
     if client is None:
         for task in tasks:
-            yield _run_task(task)
+            yield _run_task(task, report=on_event)
         return
+    import queue
+
+    events: queue.SimpleQueue[Mapping[str, Any]] = queue.SimpleQueue()
+    topic = tasks[0].progress_topic if tasks else None
+    if on_event is not None and topic:
+        # Handlers run on the client's event loop; the events are handed over to this thread.
+        client.subscribe_topic(topic, lambda event: events.put(event[1]))
+
+    def drain() -> None:
+        while on_event is not None:
+            try:
+                on_event(events.get_nowait())
+            except queue.Empty:
+                return
+
     token = hashlib.sha1(os.urandom(8)).hexdigest()[:8]
     futures = {
         client.submit(_run_task, task, key=f"sitewatch-scan-{task.aoi.name}-{token}", pure=False): task
@@ -427,6 +685,7 @@ def _outcomes(
     no_workers_since: float | None = None
     try:
         while pending:
+            drain()
             done = sorted((f for f in pending if f.done()), key=lambda f: futures[f].aoi.name)
             if not done:
                 time.sleep(0.1)
@@ -466,6 +725,9 @@ def _outcomes(
     finally:
         for fut in pending:
             fut.cancel()
+        if on_event is not None and topic:
+            with contextlib.suppress(Exception):
+                client.unsubscribe_topic(topic)
 
 
 def _infrastructure_failure(task: _Task, fut: Any) -> AOIOutcome:
@@ -683,12 +945,17 @@ def _summary_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
+def _names_parameter(fn: Callable[..., Any], name: str) -> bool:
+    """Tell whether ``fn`` names a keyword ``name`` (``**kwargs`` alone might pass it on: no)."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    param = params.get(name)
+    return param is not None and param.kind in (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -857,6 +1124,7 @@ def scan_all(
     tile_px: int | None = 1024,
     tile_overlap_px: int = 100,
     progress: bool = False,
+    scratch_dir: str | os.PathLike[str] | None = None,
 ) -> BatchResult:
     """Scan many AOIs in parallel on Dask and write one run directory.
 
@@ -909,7 +1177,15 @@ def scan_all(
     tile_overlap_px : int
         Overlap between tiles, in pixels.
     progress : bool
-        Show a progress bar of AOIs (tiles) on stderr.
+        Show progress bars on stderr: AOIs (tiles) done, and scenes scanned across them (the
+        total grows as each task's search reports what it found; the count advances as scenes
+        are loaded). A ``scan_fn`` that accepts a ``progress`` keyword is given a
+        :data:`SceneReport` to call; one that does not is counted when its result arrives.
+    scratch_dir : path-like, optional
+        Where tasks keep their temporary files (quicklooks before they travel back), in one
+        folder per run, removed at its end. Default: :func:`default_scratch_root` (on a remote
+        cluster, each worker's own temporary folder). A task also removes folders left by
+        worker processes that died on its machine (see :func:`sweep_scratch`).
 
     Returns
     -------
@@ -955,6 +1231,14 @@ def scan_all(
     else:
         sources = dict.fromkeys(names, str(source))
     run_dir = Path(out_dir)
+    local = scheduler is None or scheduler in ("threads", "processes", "serial")
+    remote = not local
+    # Local workers share this process's temporary folder; remote ones use their own.
+    scratch_root = (
+        str(scratch_dir) if scratch_dir is not None else (str(default_scratch_root()) if local else None)
+    )
+    token = f"{_SAFE.sub('_', run_dir.resolve().name)[:40]}-{os.urandom(6).hex()}"
+    topic = f"sitewatch-progress-{token}" if progress else None
     fn = scan_fn or sitewatch_scan
     options = dict(scan_options or {})
 
@@ -1004,6 +1288,9 @@ def scan_all(
                         new_from,
                         parent=aoi.name if tiled else "",
                         core=core if tiled else None,
+                        run_token=token,
+                        scratch_root=scratch_root,
+                        progress_topic=topic,
                     )
                 )
         by_parent: dict[str, list[_Task]] = {}
@@ -1075,24 +1362,32 @@ def scan_all(
                     connect_timeout_s=connect_timeout_s,
                 ) as client,
             ):
-                # The bar starts once the cluster answers, and closes on any way out.
-                bar = stack.enter_context(_progress(len(tasks), enabled=progress, initial=len(up_to_date)))
-                for unit in _outcomes(
-                    todo, client, no_workers_timeout_s=no_workers_timeout_s, timeout_s=timeout_s
-                ):
-                    bar.set_postfix_str(f"{unit.aoi}: {unit.status}", refresh=False)
-                    bar.update(1)
-                    outcome = whole(unit, unit_parent[unit.aoi])
-                    if outcome is None:
-                        continue
-                    row, fc, state = _write_outcome(
-                        run_dir, outcome, previous.get(outcome.aoi), bool(since_last)
-                    )
-                    rows[outcome.aoi] = row
-                    if fc is not None:
-                        collections[outcome.aoi] = fc
-                    if state is not None:
-                        states[outcome.aoi] = state
+                # The bars start once the cluster answers, and close on any way out.
+                bars = stack.enter_context(_Progress(len(tasks), enabled=progress, initial=len(up_to_date)))
+                try:
+                    for unit in _outcomes(
+                        todo,
+                        client,
+                        no_workers_timeout_s=no_workers_timeout_s,
+                        timeout_s=timeout_s,
+                        on_event=bars.event if progress else None,
+                    ):
+                        bars.done(unit)
+                        outcome = whole(unit, unit_parent[unit.aoi])
+                        if outcome is None:
+                            continue
+                        row, fc, state = _write_outcome(
+                            run_dir, outcome, previous.get(outcome.aoi), bool(since_last)
+                        )
+                        rows[outcome.aoi] = row
+                        if fc is not None:
+                            collections[outcome.aoi] = fc
+                        if state is not None:
+                            states[outcome.aoi] = state
+                finally:
+                    # The run's scratch folders go however it ends, a killed worker's too
+                    # (local workers share this machine; a remote cluster's are asked).
+                    _clean_scratch(client if remote else None, scratch_root, token)
 
             if claims is not None:
                 _link_reports(run_dir, claims, collections, rows)
@@ -1133,27 +1428,87 @@ def scan_all(
     return BatchResult(run_dir, status, tuple(ordered), previous_run)
 
 
+def _clean_scratch(client: Any, root: str | None, token: str) -> None:
+    """Remove this run's scratch folders here and, for a remote cluster, on its workers."""
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.run(_remove_run_scratch, root, token, wait=False)  # never waits on a sick worker
+    if root is not None:
+        _remove_run_scratch(root, token)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class _NoBar:
-    def __enter__(self) -> _NoBar:
+class _Progress:
+    """Two bars on stderr: AOIs (tiles) done, and scenes scanned across them.
+
+    The scenes bar's total grows as tasks report what their search found; it advances as
+    they report scenes loaded, and settles on each AOI's own count when its result arrives
+    (a scan function that reports nothing is counted then). A failed AOI's unscanned scenes
+    leave the total.
+    """
+
+    def __init__(self, total: int, *, enabled: bool, initial: int) -> None:
+        self.enabled = enabled
+        self.found: dict[str, int] = {}
+        self.loaded: dict[str, int] = {}
+        self.finished: set[str] = set()
+        if not enabled:
+            return
+        from tqdm.auto import tqdm
+
+        self.units = tqdm(total=total, initial=initial, desc="AOIs", unit="aoi", position=0, leave=True)
+        self.scenes = tqdm(total=None, desc="scenes", unit="scene", position=1, leave=True)
+
+    def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        if self.enabled:
+            self.scenes.close()
+            self.units.close()
 
-    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None: ...
-    def update(self, n: int = 1) -> None: ...
+    def _refresh_scenes(self) -> None:
+        if not self.enabled:
+            return
+        self.scenes.total = sum(self.found.values())
+        self.scenes.n = sum(self.loaded.values())
+        self.scenes.refresh()
 
+    def event(self, message: Mapping[str, Any]) -> None:
+        """A task's scene count: ``{"unit", "event": "found" | "loaded", "scenes"}``."""
+        unit, kind = str(message.get("unit")), message.get("event")
+        if unit in self.finished:
+            return  # late news of a task whose result is in
+        n = int(message.get("scenes") or 0)
+        if kind == "found":
+            self.found[unit] = n
+            self.loaded[unit] = 0
+        elif kind == "loaded":
+            self.loaded[unit] = n
+            self.found[unit] = max(n, self.found.get(unit, 0))
+        self._refresh_scenes()
 
-def _progress(total: int, *, enabled: bool, initial: int) -> Any:
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
+    def done(self, outcome: AOIOutcome) -> None:
+        """A task's result arrived."""
+        self.finished.add(outcome.aoi)
+        if outcome.status == "ok":
+            used, dropped = _scenes_info(outcome.alerts)
+            n = len(used) + len(dropped)
+            self.found[outcome.aoi] = self.loaded[outcome.aoi] = n
+        else:
+            self.found[outcome.aoi] = self.loaded.get(outcome.aoi, 0)
+        self._refresh_scenes()
+        if self.enabled:
+            self.units.set_postfix_str(f"{outcome.aoi}: {outcome.status}", refresh=False)
+            self.units.update(1)
 
-    return tqdm(total=total, initial=initial, desc="AOIs", unit="aoi", leave=True)
+    @property
+    def scenes_scanned(self) -> int:
+        """Scenes counted so far."""
+        return sum(self.loaded.values())
 
 
 def _extract_claims(reports_dir: Path, aois: Sequence[AOI]) -> list[Any]:
