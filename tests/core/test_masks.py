@@ -113,3 +113,28 @@ def test_shadows_from_reference_catches_far_shadow_over_bright_ground() -> None:
     assert (out.values[0, 150:170, 150:170] == SHADOW).all()
     assert (out.values[0, 100:110, 10:20] == CLEAR).all()
     assert (out.values[0, :40, :40] == CLOUD).all()
+
+
+@pytest.mark.parametrize("with_scl", [True, False])
+def test_pixel_classes_of_a_dask_stack_equal_the_in_memory_ones(with_scl):
+    """Blocks overlap by the masks' reach: a chunked stack gives the in-memory classes."""
+    from sitewatch.core.masks import pixel_classes
+
+    rng = np.random.default_rng(4)
+    bands = ["B02", "B03", "B04", "B08", "B11", "B12"] + (["SCL"] if with_scl else [])
+    data = np.empty((3, len(bands), 96, 96), np.float32)
+    soil = np.array([1100, 1500, 2000, 2600, 3600, 3000], np.float32)
+    data[:, :6] = soil[None, :, None, None] + rng.normal(0, 30, (3, 6, 96, 96))
+    data[1, :6, 20:50, 30:70] = 6500  # a cloud across block edges
+    data[1, :6, 55:70, 40:80] *= 0.35  # its shadow
+    data[2, :6, 80:, 80:] = np.nan
+    if with_scl:
+        data[:, 6] = 4
+        data[1, 6, 20:50, 30:70] = 9
+    stack = make_stack(data, bands=bands, dates=["2024-01-01", "2024-01-11", "2024-01-21"])
+    eager = pixel_classes(stack, shadow_search_px=20, average_px=4)
+    lazy = pixel_classes(stack.chunk({"y": 40, "x": 40}), shadow_search_px=20, average_px=4)
+    assert lazy.chunks is not None
+    np.testing.assert_array_equal(lazy.values, eager.values)
+    assert lazy.attrs["method"] == eager.attrs["method"]
+    assert (eager.values[1] != 1).sum() > 500  # the cloud is flagged at all

@@ -18,6 +18,7 @@ All functions are pure (xarray in, xarray out) and keep the stack's coordinates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal
@@ -267,6 +268,15 @@ def pixel_classes(
     >>> classes = pixel_classes(stack)  # doctest: +SKIP
     >>> (classes == CLOUD).mean()  # doctest: +SKIP
     """
+    if stack.chunks is not None:
+        return _pixel_classes_chunked(
+            stack,
+            method=method,
+            cloud_threshold=cloud_threshold,
+            buffer_px=buffer_px,
+            shadow_search_px=shadow_search_px,
+            average_px=average_px,
+        )
     bands = _spectral_bands(stack)
     nodata = np.zeros((stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]), bool)
     for name in bands:
@@ -312,6 +322,51 @@ def pixel_classes(
     coords = {k: v for k, v in stack.coords.items() if "band" not in v.dims and k != "band"}
     return xr.DataArray(
         codes, dims=("time", "y", "x"), coords=coords, name="pixel_class", attrs={"method": method}
+    )
+
+
+def _pixel_classes_chunked(stack: xr.DataArray, *, method: Method, **options: Any) -> xr.DataArray:
+    """:func:`pixel_classes` of a dask-backed stack, lazily, one date and one spatial block at a time.
+
+    SCL is read pixel by pixel; the computed masks look around each pixel (cloud
+    averaging, buffers, the shadow search), so their blocks overlap by that reach
+    (:func:`dask.array.map_overlap`), rounded up to whole s2cloudless averaging cells.
+    Clouds larger than the overlap are judged on the part each block sees.
+    """
+    import dask.array as da
+
+    if method == "auto":
+        method = (
+            "scl" if _has(stack, ["SCL"]) else "s2cloudless" if _has(stack, S2CLOUDLESS_BANDS) else "rules"
+        )
+    band_coord = stack.coords["band"]
+    bands = [str(b) for b in band_coord.values]
+    if method == "scl":
+        depth = 0
+    else:
+        reach = int(options["shadow_search_px"]) + int(options["buffer_px"]) + int(options["average_px"])
+        depth = 16 * math.ceil((reach + 8) / 16)
+    data = stack.data.rechunk((1, -1, *stack.data.chunks[2:]))
+    if depth and min(min(c) for c in data.chunks[2:]) < depth:
+        # an overlap reaches one block further at most: blocks at least as big as the reach
+        size = max(depth, max(data.chunks[2]), max(data.chunks[3]))
+        data = data.rechunk((1, -1, size, size))
+
+    def classify(block: np.ndarray) -> np.ndarray:
+        sub = xr.DataArray(block, dims=("time", "band", "y", "x"), coords={"band": bands})
+        codes: np.ndarray = pixel_classes(sub, method=method, **options).values
+        return codes[:, None]
+
+    if depth:
+        overlap_px = {2: depth, 3: depth}
+        grown = da.overlap.overlap(data, depth=overlap_px, boundary="none")
+        codes = grown.map_blocks(classify, dtype=np.uint8, chunks=(grown.chunks[0], (1,), *grown.chunks[2:]))
+        out = da.overlap.trim_internal(codes, overlap_px, boundary="none")
+    else:
+        out = da.map_blocks(classify, data, dtype=np.uint8, chunks=(data.chunks[0], (1,), *data.chunks[2:]))
+    coords = {k: v for k, v in stack.coords.items() if "band" not in v.dims and k != "band"}
+    return xr.DataArray(
+        out[:, 0], dims=("time", "y", "x"), coords=coords, name="pixel_class", attrs={"method": method}
     )
 
 

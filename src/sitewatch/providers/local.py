@@ -21,7 +21,7 @@ import math
 import re
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -604,6 +604,7 @@ def load_scenes(
     geobox: GeoBox | None = None,
     crs: str | None = None,
     resolution_m: float = 10.0,
+    chunk_px: int | None = None,
 ) -> xr.DataArray:
     """Load local scenes as one ``(time, band, y, x)`` stack on a common grid.
 
@@ -622,6 +623,10 @@ def load_scenes(
         scene's own grid.
     resolution_m : float
         Pixel size when reprojecting.
+    chunk_px : int, optional
+        Load lazily: a dask-backed stack whose blocks (one date, all bands,
+        ``chunk_px`` x ``chunk_px`` pixels) are read from the files only when computed,
+        so a stack bigger than memory can be processed block by block.
 
     Returns
     -------
@@ -637,12 +642,72 @@ def load_scenes(
         geobox if geobox is not None else target_geobox(scenes, aoi=aoi, crs=crs, resolution_m=resolution_m)
     )
     names = _choose_bands(scenes, bands)
+    if chunk_px is not None:
+
+        def read_window(t: int, window: GeoBox) -> np.ndarray:
+            return np.stack([read_band(scenes[t], band, window) for band in names])
+
+        return lazy_stack(read_window, gbox, scenes, names, chunk_px=chunk_px, provider="local")
     data = np.full((len(scenes), len(names), *gbox.shape), np.nan, dtype=np.float32)
     for t, scene in enumerate(scenes):
         for b, band in enumerate(names):
             data[t, b] = read_band(scene, band, gbox)
         log.debug("loaded scene %s (%d bands)", scene.id, len(names))
     return stack_to_dataarray(data, gbox, scenes, names, provider="local")
+
+
+def lazy_stack(
+    read_window: Callable[[int, GeoBox], np.ndarray],
+    gbox: GeoBox,
+    scenes: Sequence[Scene],
+    bands: Sequence[str],
+    *,
+    chunk_px: int,
+    provider: str,
+    source: str | None = None,
+) -> xr.DataArray:
+    """A dask-backed stack read block by block on demand: chunked reads for any provider.
+
+    Parameters
+    ----------
+    read_window : callable
+        ``read_window(t, window_geobox)`` returns the ``(band, y, x)`` float32 block of
+        scene ``t`` on ``window_geobox`` (a slice of ``gbox``).
+    gbox : GeoBox
+    scenes : sequence of Scene
+        One per time step, in order.
+    bands : sequence of str
+    chunk_px : int
+        Block side in pixels (one date and all bands per block).
+    provider, source : str
+
+    Returns
+    -------
+    xarray.DataArray
+        As :func:`stack_to_dataarray`, with dask chunks ``(1, bands, chunk_px, chunk_px)``.
+    """
+    import dask.array as da
+    from dask.array.core import normalize_chunks
+
+    if chunk_px < 1:
+        raise ConfigError(f"chunk_px must be a positive number of pixels, not {chunk_px}")
+    height, width = gbox.shape
+    ychunks, xchunks = normalize_chunks((chunk_px, chunk_px), (height, width))
+
+    def block(block_info: dict[Any, Any] | None = None) -> np.ndarray:
+        assert block_info is not None
+        (t0, t1), _, (y0, y1), (x0, x1) = block_info[None]["array-location"]
+        window = gbox[y0:y1, x0:x1]
+        return np.stack([read_window(t, window).astype(np.float32, copy=False) for t in range(t0, t1)])
+
+    data = da.map_blocks(
+        block,
+        dtype=np.float32,
+        chunks=((1,) * len(scenes), (len(bands),), ychunks, xchunks),
+        meta=np.empty((0, 0, 0, 0), np.float32),
+        name=f"sitewatch-read-{provider}",
+    )
+    return stack_to_dataarray(data, gbox, scenes, bands, provider=provider, source=source)
 
 
 def stack_to_dataarray(
@@ -814,9 +879,12 @@ class LocalProvider:
         geobox: GeoBox | None = None,
         crs: str | None = None,
         resolution_m: float = 10.0,
+        chunk_px: int | None = None,
     ) -> xr.DataArray:
-        """Load ``scenes`` as a stack; see :func:`load_scenes`."""
-        da = load_scenes(scenes, aoi=aoi, bands=bands, geobox=geobox, crs=crs, resolution_m=resolution_m)
+        """Load ``scenes`` as a stack; see :func:`load_scenes` (``chunk_px``: lazily, block by block)."""
+        da = load_scenes(
+            scenes, aoi=aoi, bands=bands, geobox=geobox, crs=crs, resolution_m=resolution_m, chunk_px=chunk_px
+        )
         da.attrs["source"] = f"local:{self.root}"
         return da
 
