@@ -6,6 +6,7 @@ import hashlib
 import json
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cloudpickle
@@ -166,6 +167,58 @@ def test_dying_worker_is_retried_or_reported_without_hanging(
     assert len(owners) == 1, owners
     # and the run left no scratch behind, though three of its workers were killed mid-scan
     assert not scratch.exists() or not any(scratch.iterdir())
+
+
+@pytest.mark.timeout(120)
+def test_scratch_of_a_worker_killed_last_goes_at_the_end_of_the_run(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    res = run(
+        tmp_path / "r",
+        [box_aoi("crash-always")],
+        scheduler="processes",
+        workers=1,
+        retries=0,
+        scratch_dir=scratch,
+    )
+    assert res.failed == ["crash-always"]  # no task came after it to tidy up: the run did
+    assert not scratch.exists() or not any(scratch.iterdir())
+
+
+def test_progress_bars_count_aois_and_scenes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    res = run(
+        tmp_path / "r", [box_aoi("alpha"), box_aoi("bad-x", lon=41), box_aoi("beta", lon=42)], progress=True
+    )
+    err = capsys.readouterr().err
+    assert res.failed == ["bad-x"]
+    last = {line.split(":")[0].strip(): line for line in err.replace("\r", "\n").splitlines() if line.strip()}
+    assert "3/3" in last["AOIs"]
+    assert "26/26" in last["scenes"]  # 13 scenes in each AOI that was scanned; bad-x found none
+    run(tmp_path / "q", [box_aoi("alpha")], progress=False)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_scene_counts_travel_from_workers_while_they_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheduler: str
+) -> None:
+    got: list[tuple[str, str, int]] = []
+    real_event = batch._Progress.event
+
+    def spy(self, message):  # type: ignore[no-untyped-def]
+        got.append((message["unit"], message["event"], message["scenes"]))
+        real_event(self, message)
+
+    monkeypatch.setattr(batch._Progress, "event", spy)
+    aois = [box_aoi("alpha"), box_aoi("beta", lon=41), box_aoi("gamma", lon=42)]
+    res = run(
+        tmp_path / "r", aois, scheduler=scheduler, workers=1, progress=True, scan_options={"sleep_s": 0.4}
+    )
+    assert res.ok
+    # one worker, one AOI after another: the first two reported while the run still went on
+    units = {u for u, _, _ in got}
+    assert len(units) >= 2, got
+    assert set(got) <= {(u, e, 13) for u in ("alpha", "beta", "gamma") for e in ("found", "loaded")}
 
 
 def _dead_process_stamp() -> str:
@@ -358,7 +411,9 @@ def test_one_source_per_aoi(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_default_is_sitewatch_scan_on_a_simulated_site(tmp_path: Path) -> None:
+def test_default_is_sitewatch_scan_on_a_simulated_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sitewatch.simulate import Pad, simulate_site
 
     site = simulate_site(
@@ -371,19 +426,35 @@ def test_default_is_sitewatch_scan_on_a_simulated_site(tmp_path: Path) -> None:
         name="sim-tiny",
         seed=2,
     )
+    far = box_aoi("far-away", lon=10.0, lat=10.0)
+    got: list[dict] = []
+    real_event = batch._Progress.event
+    monkeypatch.setattr(batch._Progress, "event", lambda self, m: (got.append(dict(m)), real_event(self, m)))
+    source = f"local:{site.scenes_dir}"
     res = scan_all(
-        [site.aoi],
-        f"local:{site.scenes_dir}",
+        [site.aoi, far],
+        source,
         start="2024-03-01",
         end="2024-09-30",
         out_dir=tmp_path / "run",
         scheduler="serial",
+        progress=True,
     )
+    assert res.failed == ["far-away"]
+    # the message names the user's source, not the stand-in that counts scenes
+    far_row = next(r for r in res.rows if r["aoi"] == "far-away")
+    assert source in far_row["error"] and "counting" not in far_row["error"], far_row["error"]
+    res = replace(res, rows=tuple(r for r in res.rows if r["aoi"] != "far-away"), status="complete")
     assert res.ok, res.table()
     assert read_manifest(res.run_dir)["settings"]["scan_function"] == "sitewatch.batch.sitewatch_scan"
     fc = json.loads((res.run_dir / "aois" / "sim-tiny" / "alerts.geojson").read_text())
     assert fc["sitewatch"]["simulated"] is True and fc["sitewatch"]["scenes_used"]
     assert res.rows[0]["scenes_used"] == len(fc["sitewatch"]["scenes_used"])
+    assert fc["sitewatch"]["source"] == source
+    n = len(fc["sitewatch"]["scenes_used"]) + len(fc["sitewatch"]["scenes_dropped"])
+    assert {"unit": "sim-tiny", "event": "found", "scenes": n} in got
+    assert {"unit": "sim-tiny", "event": "loaded", "scenes": n} in got
+    assert {"unit": "far-away", "event": "found", "scenes": 0} in got
     for feat in fc["features"]:
         ql = feat["properties"]["quicklook"]
         assert ql and (res.run_dir / "aois" / "sim-tiny" / ql).read_bytes().startswith(b"\x89PNG")

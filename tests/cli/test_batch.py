@@ -163,3 +163,44 @@ def test_sitewatch_scan_all_is_the_same_path(aoi_dir: Path, tmp_path: Path) -> N
     assert res.stderr == ""  # -q: no progress bar, no cluster chatter
     assert [line.split()[0] for line in res.stdout.splitlines()] == ["AOI", "alpha", "gamma"]
     assert json.loads((out / "manifest.json").read_text())["settings"]["scan_options"]["min_area_m2"] == 800.0
+
+
+def test_progress_bars_on_stderr_unless_quiet(aoi_dir: Path, tmp_path: Path) -> None:
+    from sitewatch.cli.main import cli
+
+    def scan_all(*extra: str, out: str) -> object:
+        return CliRunner().invoke(
+            cli,
+            [
+                *extra,
+                "scan",
+                "--all",
+                "--scan-function",
+                "fake_scan:fake_scan",
+                "--aoi-dir",
+                str(aoi_dir),
+                "--source",
+                "fake:",
+                "--start",
+                "2024-01-01",
+                "--end",
+                "2024-05-01",
+                "--out-dir",
+                str(tmp_path / out),
+                "--scheduler",
+                "threads",
+                "--workers",
+                "2",
+            ],
+        )
+
+    loud = scan_all(out="loud")
+    assert loud.exit_code == 0, loud.output  # type: ignore[attr-defined]
+    bars = loud.stderr.replace("\r", "\n")  # type: ignore[attr-defined]
+    assert "AOIs: 100%" in bars and "2/2" in bars
+    assert "scenes: 100%" in bars and "26/26" in bars  # 13 scenes in each of the two AOIs
+    assert "AOIs" not in loud.stdout and "scenes:" not in loud.stdout  # type: ignore[attr-defined]
+    quiet = scan_all("-q", out="quiet")
+    assert quiet.exit_code == 0, quiet.output  # type: ignore[attr-defined]
+    assert quiet.stderr == ""  # type: ignore[attr-defined]
+    assert quiet.stdout.splitlines()[0].split()[:2] == ["AOI", "status"]  # type: ignore[attr-defined]
