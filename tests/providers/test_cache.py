@@ -124,6 +124,16 @@ def test_load_caches_and_second_load_reads_nothing(remote: FakeRemote, tmp_path:
     assert list(first.scene_id.values) == [s.id for s in scenes]
 
 
+def test_chunked_load_reads_the_cache_block_by_block(remote: FakeRemote, tmp_path: Path) -> None:
+    cached = CachedProvider(remote, cache_dir=tmp_path)
+    scenes = list(cached.search(AOI_))
+    eager = cached.load(scenes, aoi=AOI_, bands=["B02", "B11", "SCL"])
+    lazy = cached.load(scenes, aoi=AOI_, bands=["B02", "B11", "SCL"], chunk_px=7)
+    assert lazy.chunks is not None and len(remote.reads) == 3  # nothing fetched twice
+    np.testing.assert_array_equal(lazy.values, eager.values)
+    assert list(lazy.scene_id.values) == list(eager.scene_id.values)
+
+
 def test_negative_reflectance_survives(remote: FakeRemote, tmp_path: Path) -> None:
     cached = CachedProvider(remote, cache_dir=tmp_path)
     stack = cached.load([_scene(1)], aoi=AOI_, bands=["B02"])

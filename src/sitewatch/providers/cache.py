@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -259,6 +260,27 @@ class FetchStats:
     scenes_cached: int = 0
     bands_fetched: int = 0
     fetched_ids: list[str] = field(default_factory=list)
+
+
+def _window_on(src: Any, gbox: GeoBox) -> Any:
+    """The window of an open raster that is exactly ``gbox`` (same CRS and pixel grid), else None."""
+    from rasterio.windows import Window
+
+    a, t = gbox.affine, src.transform
+    if src.crs is None or gbox.crs is None or src.crs.to_epsg() != gbox.crs.epsg:
+        return None
+    if not (
+        math.isclose(a.a, t.a, rel_tol=1e-9) and math.isclose(a.e, t.e, rel_tol=1e-9) and a.b == t.b == 0
+    ):
+        return None
+    col, row = ~t * (a.c, a.f)
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    col, row = round(col), round(row)
+    height, width = gbox.shape
+    if col < 0 or row < 0 or col + width > src.width or row + height > src.height:
+        return None
+    return Window(col, row, width, height)
 
 
 class CachedProvider:
@@ -515,6 +537,7 @@ class CachedProvider:
         geobox: GeoBox | None = None,
         crs: str | None = None,
         resolution_m: float = 10.0,
+        chunk_px: int | None = None,
     ) -> xr.DataArray:
         """Load ``scenes`` as a ``(time, band, y, x)`` stack, fetching only what the cache lacks.
 
@@ -530,12 +553,15 @@ class CachedProvider:
         crs : str, optional
             ``"utm"`` (default) or any CRS.
         resolution_m : float
+        chunk_px : int, optional
+            Fill the cache, then return a dask-backed stack read from it block by block
+            (see :func:`sitewatch.providers.local.lazy_stack`).
 
         Returns
         -------
         xarray.DataArray
         """
-        from sitewatch.providers.local import stack_to_dataarray
+        from sitewatch.providers.local import lazy_stack, stack_to_dataarray
 
         if not scenes:
             raise NoScenesError(f"no scenes to load from {self.source}")
@@ -546,6 +572,17 @@ class CachedProvider:
         folder = self._aoi_dir(aoi)
         key = grid_key(gbox)
         grid = _read_manifest(folder / MANIFEST, folder.name)["grids"][key]
+        if chunk_px is not None:
+            paths = [folder / key / grid["scenes"][scene.id]["file"] for scene in scenes]
+            return lazy_stack(
+                lambda t, window: self._read_cached(paths[t], names, window),
+                gbox,
+                scenes,
+                names,
+                chunk_px=chunk_px,
+                provider=self.name,
+                source=self.source,
+            )
         data = np.full((len(scenes), len(names), *gbox.shape), np.nan, dtype=np.float32)
         for t, scene in enumerate(scenes):
             entry = grid["scenes"][scene.id]
@@ -601,13 +638,11 @@ class CachedProvider:
         try:
             with rasterio.open(path) as src:
                 names = [str(d or "") for d in src.descriptions]
-                exact = (src.height, src.width) == tuple(gbox.shape) and src.transform.almost_equals(
-                    gbox.affine
-                )
-                if exact and all(b in names for b in bands):
-                    # Same grid as asked: a plain read, no resampling at all.
+                window = _window_on(src, gbox)
+                if window is not None and all(b in names for b in bands):
+                    # The same grid as asked, or a block of it: a plain read, no resampling at all.
                     offset = float(src.tags().get("BOA_ADD_OFFSET", 0.0))
-                    out = src.read([names.index(b) + 1 for b in bands]).astype(np.float32)
+                    out = src.read([names.index(b) + 1 for b in bands], window=window).astype(np.float32)
                     for i, band in enumerate(bands):
                         layer = out[i]
                         layer[layer == 0] = np.nan
