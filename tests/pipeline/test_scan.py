@@ -327,3 +327,161 @@ def test_surface_onset_dates_a_pad_laid_on_earlier_earthworks():
     # laid straight on the field: no levelling phase, nothing to re-date
     stack, clear, _ = series([FIELD] * 3 + [CONCRETE] * 5)
     assert _surface_onset(stack, clear, sel, 3) is None
+
+
+def test_pad_size_completes_the_part_the_history_missed():
+    """Only the west half of a 12 x 8 px pad is flagged changed (the rest scored weakly):
+    the size comes from the ground that became concrete, not from the flagged pixels; an
+    old concrete apron next to it and the field harvested around it do not join."""
+    from sitewatch.pipeline.scan import _unmixed_measure
+
+    h = w = 34
+    rng = np.random.default_rng(1)
+    pad = np.zeros((h, w), bool)
+    pad[12:20, 8:20] = True
+    apron = np.zeros((h, w), bool)
+    apron[12:20, 20:26] = True  # concrete long before, touching the pad's east side
+    flagged = pad.copy()
+    flagged[:, 14:] = False
+    frames = []
+    for t in range(12):
+        ground = FIELD if t < 6 else STUBBLE
+        img = np.broadcast_to(ground[:, None, None], (6, h, w)).copy()
+        img[:, apron] = CONCRETE[:, None]
+        if t >= 6:
+            img[:, pad] = CONCRETE[:, None]
+        frames.append(img + rng.normal(0, 0.004, img.shape))
+    stack, clear, gbox = _toy_stack(frames)
+    m = _unmixed_measure(stack, clear, flagged, 6, gbox)
+    assert m is not None
+    assert m["area_m2"] == pytest.approx(96 * 100, rel=0.15)
+    assert m["length_m"] == pytest.approx(120, rel=0.15)
+    assert m["grown_px"] > 0
+    assert not (m["footprint"] & apron).any()
+    assert (m["footprint"] & ~pad).sum() <= 2
+    # without growing, the flagged half is all there is
+    half = _unmixed_measure(stack, clear, flagged, 6, gbox, grow_px=0)
+    assert half is not None and half["area_m2"] < 0.75 * 96 * 100
+
+
+def test_absorbed_pieces_join_the_evacuation_outline():
+    """The exported outline of an evacuation covers every piece folded into its label."""
+    import shapely
+    from odc.geo.geobox import GeoBox
+
+    from sitewatch.alerts import Alert, alert_feature
+    from sitewatch.export import feature_collection
+    from sitewatch.objects.measure import to_wgs84
+    from sitewatch.objects.segment import vectorize
+    from sitewatch.pipeline.scan import _absorb_into_evacuations
+
+    gbox = GeoBox.from_bbox((500000, 4000000, 500400, 4000300), "EPSG:32637", resolution=10)
+    labels = np.zeros(gbox.shape, np.int32)
+    labels[2:12, 2:14] = 1  # the evacuation
+    labels[20:26, 25:33] = 2  # bare yard a few pixels off, same facility and dates
+    own = {lab: g for lab, g in vectorize(labels, gbox)}
+
+    def alert(i: str, kind: str, lab: int) -> Alert:
+        return Alert(
+            id=i,
+            aoi="x",
+            change_type=kind,
+            detail=None,
+            status="confirmed",
+            confidence=0.9,
+            confidence_parts={},
+            last_unchanged=None,
+            first_detected=dt.date(2025, 1, 20),
+            area_m2=float(own[lab].area),
+            length_m=120.0,
+            width_m=100.0,
+            orientation_deg=0.0,
+            geometry=to_wgs84(own[lab], gbox.crs),
+        )
+
+    facility_of = {
+        1: (4, dt.date(2025, 1, 10), dt.date(2025, 2, 15)),
+        2: (4, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
+    }
+    out = _absorb_into_evacuations(
+        [(alert("ev", "evacuation", 1), 1), (alert("yard", "earthworks", 2), 2)],
+        facility_of,
+        labels,
+        30,
+        gbox=gbox,
+    )
+    assert [a.id for a, _ in out] == ["ev"]
+    ev = out[0][0]
+    assert ev.evidence["absorbed"] == ["yard"]
+    assert ev.area_m2 == pytest.approx((120 + 48) * 100)
+    assert ev.length_m > 250  # from the evacuation's corner to the far corner of the yard piece
+    yard_wgs = to_wgs84(own[2], gbox.crs)
+    first_wgs = to_wgs84(own[1], gbox.crs)
+    assert ev.geometry.covers(shapely.buffer(yard_wgs, -1e-7)) and ev.geometry.covers(
+        shapely.buffer(first_wgs, -1e-7)
+    )
+    fc = feature_collection([alert_feature(ev)])
+    assert fc["features"][0]["geometry"]["type"] == "MultiPolygon"
+    assert validate_feature_collection(fc) == []
+
+
+def test_quicklook_before_panel_precedes_the_earthworks(tmp_path: Path):
+    """A pad laid on earlier earthworks: "before" is the ground before the levelling."""
+    import shapely
+    import xarray as xr
+
+    from sitewatch.alerts import Alert
+    from sitewatch.pipeline.scan import ScanResult, _quicklook, _quicklook_window
+    from sitewatch.types import AOI
+
+    h = w = 40
+    sel = np.zeros((h, w), bool)
+    sel[15:23, 15:25] = True
+    frames = []
+    for s in [FIELD] * 3 + [EARTH] * 3 + [CONCRETE] * 4:
+        img = np.broadcast_to(FIELD[:, None, None], (6, h, w)).copy()
+        img[:, sel] = s[:, None]
+        frames.append(img)
+    stack, clear, _ = _toy_stack(frames)
+    clear[1, :20] = False  # a cloud over the window on the second date
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=10 * i) for i in range(10)]
+    result = ScanResult(
+        aoi=AOI(name="toy", display_name="toy", geometry=shapely.box(0, 0, 1, 1)),
+        source="local:toy",
+        start=None,
+        end=None,
+        stack=stack,
+        clear=xr.DataArray(clear, dims=("time", "y", "x")),
+        labels=xr.DataArray(sel.astype(np.int32), dims=("y", "x")),
+    )
+
+    def pad_alert(**evidence: str) -> Alert:
+        return Alert(
+            id="pad",
+            aoi="toy",
+            change_type="new_pad",
+            detail="after earthworks" if evidence else None,
+            status="confirmed",
+            confidence=0.9,
+            confidence_parts={},
+            last_unchanged=days[5],
+            first_detected=days[6],
+            area_m2=8000.0,
+            length_m=100.0,
+            width_m=80.0,
+            orientation_deg=90.0,
+            geometry=shapely.box(0, 0, 1, 1),
+            evidence=dict(evidence),
+        )
+
+    after_ew = pad_alert(earthworks_first_detected=days[3].isoformat())
+    _, t_before, t_after = _quicklook_window(result, after_ew, 1)
+    assert (t_before, t_after) == (2, 7)
+    clear[2] = False  # the last date before the earthworks clouded: the one before that
+    _, t_before, _ = _quicklook_window(result, after_ew, 1)
+    assert t_before == 0  # date 1 is cloudy over the window too
+    # laid straight on the ground: before is the last unchanged date
+    _, t_before, _ = _quicklook_window(result, pad_alert(), 1)
+    assert t_before == 5
+    png = _quicklook(result, after_ew, 1, tmp_path / "pad.png")
+    assert png.exists() and png.stat().st_size > 0

@@ -507,6 +507,8 @@ def _absorb_into_evacuations(
     facility_of: dict[int, tuple[int, dt.date, dt.date]],
     labels: np.ndarray,
     margin_days: int,
+    *,
+    gbox: Any = None,
 ) -> list[tuple[Alert, int]]:
     """Fold bits of an evacuated facility back into its evacuation.
 
@@ -514,9 +516,14 @@ def _absorb_into_evacuations(
     as earthworks, other change, or a second small evacuation. An ``earthworks``, ``other``
     or ``evacuation`` object mostly inside the same facility as a (larger) evacuation, dated
     within that evacuation's removals (+- ``margin_days``), is part of it: its label joins the
-    evacuation's and its id is listed in the evacuation's ``evidence.absorbed``.
+    evacuation's and its id is listed in the evacuation's ``evidence.absorbed``. With the
+    grid ``gbox``, the evacuation's outline (a MultiPolygon when the pieces do not touch),
+    area, length, width and orientation are those of every piece its label now holds.
     """
     from dataclasses import replace
+
+    from sitewatch.objects.measure import measure_geometry, to_wgs84
+    from sitewatch.objects.segment import vectorize
 
     evac: dict[int, int] = {}  # facility -> its largest evacuation
     for i, (a, lab) in enumerate(alerts):
@@ -551,6 +558,19 @@ def _absorb_into_evacuations(
         j = next((i for i, (b, _) in enumerate(alerts) if b is a), None)
         if j in absorbed:
             a = replace(a, evidence={**a.evidence, "absorbed": absorbed[j]})
+            if gbox is not None:
+                pieces = [g for _, g in vectorize((labels == lab).astype(np.int32), gbox, simplify_px=0.5)]
+                if pieces:
+                    geom = shapely.union_all(pieces)
+                    meas = measure_geometry(geom)
+                    a = replace(
+                        a,
+                        geometry=to_wgs84(geom, gbox.crs),
+                        area_m2=meas["area_m2"],
+                        length_m=meas["length_m"],
+                        width_m=meas["width_m"],
+                        orientation_deg=meas["orientation_deg"],
+                    )
         out.append((a, lab))
     return out
 
@@ -660,25 +680,33 @@ def _unmixed_measure(
     *,
     ring_px: int = 2,
     before_from: int = 0,
-) -> dict[str, float] | None:
+    grow_px: int = 8,
+) -> dict[str, Any] | None:
     """Sub-pixel size of an object: each pixel's share of the object's change vector.
 
     Edge pixels only partly covered by a pad change only partly; projecting each pixel's
     before-to-after change on the object's core change gives its covered fraction, whose
     sum is the area. Length and width come from the footprint of pixels at least half
     covered, scaled to that area.
+
+    The object is first completed from its after-state surface: neighbours (up to
+    ``grow_px`` away, connected to it) whose ground became the object's material (after
+    state within the material's own spread, before state far from it) belong to it even
+    where the per-pixel history scored their change weakly (a noisy or hazy reference
+    season makes the same step fewer noise units). Returned under ``"footprint"`` (bool
+    mask on the whole grid, with those pixels) and ``"grown_px"``.
     """
     from scipy import ndimage
 
     from sitewatch.objects.measure import measure_geometry
     from sitewatch.objects.segment import vectorize
 
-    region = ndimage.binary_dilation(mask, iterations=ring_px)
-    rows, cols = np.nonzero(region)
+    rows, cols = np.nonzero(mask)
     if rows.size == 0:
         return None
-    # a margin of background around the object, to learn how the surroundings changed meanwhile
-    pad_px = ring_px + 4
+    # a margin of background around the object (grown as far as it may grow), to learn how
+    # the surroundings changed meanwhile
+    pad_px = max(0, grow_px) + 2 * ring_px + 4
     h, w = mask.shape
     r0, r1 = max(0, rows.min() - pad_px), min(h, rows.max() + 1 + pad_px)
     c0, c1 = max(0, cols.min() - pad_px), min(w, cols.max() + 1 + pad_px)
@@ -694,12 +722,21 @@ def _unmixed_measure(
         after = np.nanmean(sub[first_t : min(t_n, first_t + 6)], axis=0)
         levelled = np.nanmean(sub[end_b + 1 : first_t], axis=0) if end_b < first_t - 1 else None
     ok = np.isfinite(before).all(axis=0) & np.isfinite(after).all(axis=0)
-    d = np.nan_to_num(after - before)
-    before = np.nan_to_num(before)
     msub = mask[r0:r1, c0:c1]
     core = ndimage.binary_erosion(msub)
     if core.sum() < 3:
         core = msub
+    grown_px = 0
+    if grow_px > 0:
+        msub = _after_state_footprint(before, after, ok, msub, core, grow_px)
+        grown_px = int(msub.sum() - mask[r0:r1, c0:c1].sum())
+        if grown_px:
+            core = ndimage.binary_erosion(msub)
+            if core.sum() < 3:
+                core = msub
+    region_sub = ndimage.binary_dilation(msub, iterations=ring_px)
+    d = np.nan_to_num(after - before)
+    before = np.nan_to_num(before)
     # Linear unmixing per pixel: after = f * material + (1 - f) * (what the pixel would have
     # become without the object). The latter is the pixel's own "before" plus the change of
     # the nearby background over the same dates (fields green up or are harvested meanwhile),
@@ -741,7 +778,7 @@ def _unmixed_measure(
     # where the ground already looked like the material (the old runway a strip extends),
     # the fraction is undefined: the object did not change those pixels
     frac[~ok | (norm < 0.1 * float(np.median(norm[core])))] = 0
-    frac[~region[r0:r1, c0:c1]] = 0
+    frac[~region_sub] = 0
     frac[frac < 0.15] = 0
     # outside the detected object only clear partial cover counts (fields change around pads)
     frac[(frac < 0.3) & ~msub] = 0
@@ -763,12 +800,53 @@ def _unmixed_measure(
     compact = m["width_m"] > 0 and m["length_m"] / m["width_m"] < 3
     base = rect if compact else m["area_m2"]
     k = math.sqrt(area / base) if base > 0 else 1.0
+    full = np.zeros(mask.shape, bool)
+    full[r0:r1, c0:c1] = msub
     return {
         "area_m2": round(area, 1),
         "length_m": round(m["length_m"] * k, 1),
         "width_m": round(m["width_m"] * k, 1),
         "orientation_deg": m["orientation_deg"],
+        "footprint": full,
+        "grown_px": grown_px,
     }
+
+
+def _after_state_footprint(
+    before: np.ndarray,
+    after: np.ndarray,
+    ok: np.ndarray,
+    msub: np.ndarray,
+    core: np.ndarray,
+    grow_px: int,
+    *,
+    min_tol: float = 0.03,
+) -> np.ndarray:
+    """The object grown over neighbours whose ground became the object's material.
+
+    ``before``/``after`` are ``(B, h, w)`` reflectance composites (NaN where unknown),
+    ``core`` the object's interior. A neighbour joins when its after state is as close to
+    the material (the core's median after state) as the core's own pixels are (90th
+    percentile, at least ``min_tol``), its before state was at least three times further,
+    and it is connected to the object within ``grow_px`` pixels.
+    """
+    from scipy import ndimage
+
+    sel = core & ok
+    if sel.sum() < 3:
+        return msub
+    material = np.median(after[:, sel], axis=1)
+    with np.errstate(invalid="ignore"):
+        d_after = np.sqrt(np.sum((after - material[:, None, None]) ** 2, axis=0))
+        d_before = np.sqrt(np.sum((before - material[:, None, None]) ** 2, axis=0))
+    tol = max(min_tol, float(np.quantile(d_after[sel], 0.9)))
+    # the material must stand out from what was there before, else nothing tells them apart
+    if float(np.median(d_before[sel])) < 3 * tol:
+        return msub
+    like = ok & (d_after <= tol) & (d_before >= 3 * tol)
+    within = ndimage.binary_dilation(msub, iterations=grow_px)
+    grown: np.ndarray = ndimage.binary_propagation(msub, mask=msub | (like & within))
+    return grown
 
 
 def _objects(
@@ -974,7 +1052,20 @@ def _objects(
                 before_from=k_obj if "earthworks_first_detected" in evidence_extra else 0,
             )
             if um is not None:
+                footprint = um.pop("footprint")
+                grown_px = int(um.pop("grown_px"))
                 meas_out.update(um)
+                if grown_px:
+                    # the outline covers what was measured: pixels of the after-state
+                    # footprint that belong to no other object join this one
+                    add = footprint & (labels == 0)
+                    if add.any():
+                        labels[add] = lab
+                        m = labels == lab
+                        geom = shapely.union_all(
+                            [g for _, g in vectorize(m.astype(np.int32), gbox, simplify_px=0.5)]
+                        )
+                    evidence_extra["grown_from_after_state_px"] = grown_px
                 if "added_length_m" in extra:
                     extra["added_length_m"] = round(um["length_m"], 1)
                     if extra.get("runway_length_before_m"):
@@ -1046,7 +1137,7 @@ def _objects(
         )
         alerts.append((alert, lab))
         facility_of[lab] = (fac_main if fac_overlap >= 0.5 else 0, _d(times[k.min()]), _d(times[k.max()]))
-    alerts = _absorb_into_evacuations(alerts, facility_of, labels, split_days)
+    alerts = _absorb_into_evacuations(alerts, facility_of, labels, split_days, gbox=gbox)
     alerts.sort(key=lambda al: (al[0].first_detected or dt.date.min, al[0].id))
     labels_da = xr.DataArray(
         labels.astype(np.int32),
@@ -1064,9 +1155,17 @@ def _objects(
     return out
 
 
-def _quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path:
-    from sitewatch.plots import change_quicklook
+def _quicklook_window(
+    result: ScanResult, alert: Alert, label: int
+) -> tuple[tuple[int, int, int, int], int, int]:
+    """Window ``(r0, r1, c0, c1)`` and the before and after dates (indices) of a quicklook.
 
+    "Before" shows the ground before the object's *first* change: the last date clear over
+    the window before ``last_unchanged``, or, for a pad built after earthworks, before the
+    earthworks were first seen (``evidence.earthworks_first_detected``), so the panel shows
+    the field, not the levelled ground. "After" is the second clear date from
+    ``first_detected`` on (the end state for an evacuation, whose removals take weeks).
+    """
     assert result.stack is not None and result.labels is not None and result.clear is not None
     lab = result.labels.values
     rows, cols = np.nonzero(lab == label)
@@ -1074,30 +1173,44 @@ def _quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path
     pad = max(15, int(0.6 * max(np.ptp(rows) + 1, np.ptp(cols) + 1)))
     r0, r1 = max(0, rows.min() - pad), min(h, rows.max() + pad + 1)
     c0, c1 = max(0, cols.min() - pad), min(w, cols.max() + pad + 1)
-    times = result.stack.coords["time"].values
-    days = times.astype("datetime64[D]")
-    t_before = np.searchsorted(days, np.datetime64(alert.last_unchanged)) if alert.last_unchanged else 0
+    days = result.stack.coords["time"].values.astype("datetime64[D]")
+    t_n = len(days)
     clear_win = result.clear.values[:, r0:r1, c0:c1].mean(axis=(1, 2))
-    t_first = int(np.searchsorted(days, np.datetime64(alert.first_detected)))
-    later = [t for t in range(t_first, len(times)) if clear_win[t] >= 0.9]
+    t_first = min(int(np.searchsorted(days, np.datetime64(alert.first_detected))), t_n - 1)
+    later = [t for t in range(t_first, t_n) if clear_win[t] >= 0.9]
     t_after = later[min(1, len(later) - 1)] if later else t_first
     if alert.change_type == "evacuation" and later:
         t_after = later[-1]  # removals go on for weeks: show the end state
-    # "before": the last unchanged date, or the last one before it clear over the whole window
-    if clear_win[min(int(t_before), len(times) - 1)] < 0.9:
-        earlier = [t for t in range(int(t_before), -1, -1) if clear_win[t] >= 0.9]
-        t_before = earlier[0] if earlier else t_before
-    before = result.stack.isel(
-        {"time": int(min(t_before, len(times) - 1)), "y": slice(r0, r1), "x": slice(c0, c1)}
-    )
-    after = result.stack.isel({"time": int(t_after), "y": slice(r0, r1), "x": slice(c0, c1)})
-    sub = lab[r0:r1, c0:c1]
+    first_change = alert.evidence.get("earthworks_first_detected")
+    if first_change:
+        # the footprint first changed with the earthworks: the ground before them
+        t_end = int(np.searchsorted(days, np.datetime64(first_change)))
+    elif alert.last_unchanged:
+        t_end = int(np.searchsorted(days, np.datetime64(alert.last_unchanged))) + 1
+    else:
+        t_end = 1
+    t_end = max(1, min(t_end, t_n))
+    earlier = [t for t in range(t_end - 1, -1, -1) if clear_win[t] >= 0.9]
+    t_before = earlier[0] if earlier else t_end - 1
+    return (int(r0), int(r1), int(c0), int(c1)), int(t_before), int(t_after)
+
+
+def _quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path:
+    from sitewatch.plots import change_quicklook
+
+    assert result.stack is not None and result.labels is not None
+    (r0, r1, c0, c1), t_before, t_after = _quicklook_window(result, alert, label)
+    days = result.stack.coords["time"].values.astype("datetime64[D]")
+    before = result.stack.isel({"time": t_before, "y": slice(r0, r1), "x": slice(c0, c1)})
+    after = result.stack.isel({"time": t_after, "y": slice(r0, r1), "x": slice(c0, c1)})
+    sub = result.labels.values[r0:r1, c0:c1]
     mask = (sub == label).astype(np.uint8)
+    ew = " (before the earthworks)" if alert.evidence.get("earthworks_first_detected") else ""
     title = (
         f"{'SIMULATED - ' if alert.simulated else ''}{alert.aoi}: {alert.change_type}"
         f"{' (' + alert.detail + ')' if alert.detail else ''}  last unchanged {alert.last_unchanged}  "
         f"first detected {alert.first_detected}\n"
-        f"images: before {np.datetime_as_string(days[int(t_before)])}, "
+        f"images: before {np.datetime_as_string(days[t_before])}{ew}, "
         f"after {np.datetime_as_string(days[t_after])}  "
         f"conf {alert.confidence:.2f}"
     )
