@@ -196,17 +196,38 @@ def _bin_stats(
 
 
 def _nn_distance(
-    xq: np.ndarray, x: np.ndarray, ok: np.ndarray, ref_idx: np.ndarray, pix: np.ndarray, floor: np.float32
+    xq: np.ndarray,
+    x: np.ndarray,
+    ok: np.ndarray,
+    ref_idx: Sequence[int] | np.ndarray,
+    pix: np.ndarray,
+    floor: np.float32,
+    *,
+    max_elems: int = 1 << 21,
 ) -> np.ndarray:
     """Distance of queries ``xq`` (N, F) at pixels ``pix`` to the nearest reference observation.
 
-    The references are ``x[ref_idx, :, pix]`` where ``ok``; inf where there is none.
+    The references are ``x[ref_idx, :, pix]`` where ``ok``; inf where there is none. All
+    references at once, in chunks of queries of at most ``max_elems`` values; the minimum is
+    taken on the sums of squares and the root once (both are monotone, so the value is the
+    same as the smallest root).
     """
-    out = np.full(xq.shape[0], np.inf, np.float32)
-    for r in ref_idx:
-        d = _distance(xq, x[r, :, pix], floor, axis=-1)
-        d[~ok[r, pix]] = np.inf
-        np.fmin(out, d, out=out)
+    n_q, f_n = xq.shape
+    out = np.full(n_q, np.inf, np.float32)
+    ref = np.asarray(ref_idx, dtype=np.intp)
+    if n_q == 0 or ref.size == 0:
+        return out
+    step = max(1, max_elems // (ref.size * f_n))
+    for s0 in range(0, n_q, step):
+        q = slice(s0, min(n_q, s0 + step))
+        pq = pix[q][None, :]
+        z = xq[q][None] - x[ref[:, None], :, pq]  # (R, n, F)
+        z /= floor
+        ss = np.einsum("...f,...f->...", z, z)
+        ss[~ok[ref[:, None], pq]] = np.inf
+        np.fmin.reduce(ss, axis=0, out=out[q], initial=np.inf)
+    out *= np.float32(1.0 / f_n)
+    np.sqrt(out, out=out)
     return out
 
 
@@ -538,8 +559,20 @@ def _tile(
     # reference observations of each bin: the clear (despiked) dates of its reference bins
     ref_t = [np.nonzero(np.isin(bins, refs[bb]))[0] for bb in range(n_bins)]
     floor = np.float32(p.nn_scale * p.noise_floor)
+    natural_ref: np.ndarray | None = None
+    if p.vegetation_filter and red_nir is not None:
+        # phenology is not change: an observation that is green or soil-like, at a pixel whose
+        # reference states are natural ground too, cannot start a break
+        nat_bin = _natural(np.moveaxis(bmean, 1, 0), red_nir, blue, swir)  # (n_bins, P)
+        natural_ref = np.zeros((n_bins, p_n), bool)
+        for bb in range(n_bins):
+            for r in refs[bb]:
+                natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
     # score of every observation against its own baseline: first the state of the bin just
-    # before (cheap, settles most pixels), then the nearest single reference observation
+    # before (cheap, settles most pixels), then the nearest single reference observation.
+    # Observations whose score cannot matter skip the second step: too few reference
+    # observations (no score), and, unless the scores are returned, phenology (never a break)
+    skip_natural = natural_ref is not None and not return_scores
     score = np.full((t_n, p_n), np.inf, np.float32)
     thr = p.threshold
     for bb in range(n_bins):
@@ -551,7 +584,10 @@ def _tile(
         d = _distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
         d[np.isnan(d)] = np.inf
         score[tsl] = d
-        ti, pi = np.nonzero((d >= thr) & valid[tsl])
+        ti, pi = np.nonzero((d >= thr) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
+        if skip_natural and ti.size:
+            keep = ~(_natural(xb[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bb, pi])  # type: ignore[arg-type,index]
+            ti, pi = ti[keep], pi[keep]
         if ti.size:
             cur = score[tsl]
             cur[ti, pi] = np.minimum(
@@ -561,17 +597,9 @@ def _tile(
     score[bad] = np.nan
     score[np.isinf(score)] = np.nan
     flagged = score >= thr
-    natural_ref: np.ndarray | None = None
-    if p.vegetation_filter and red_nir is not None:
-        # phenology is not change: an observation that is green or soil-like, at a pixel whose
-        # reference states are natural ground too, cannot start a break
-        nat_bin = _natural(np.moveaxis(bmean, 1, 0), red_nir, blue, swir)  # (n_bins, P)
-        natural_ref = np.zeros((n_bins, p_n), bool)
-        for bb in range(n_bins):
-            for r in refs[bb]:
-                natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
+    if natural_ref is not None:
         ti, pi = np.nonzero(flagged)
-        nat = _natural(x[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bins[ti], pi]
+        nat = _natural(x[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bins[ti], pi]  # type: ignore[arg-type]
         flagged[ti[nat], pi[nat]] = False
     # confirmation: the next confirm_obs-1 clear observations also far from the break date's references
     confirmed = flagged.copy()
