@@ -5,10 +5,12 @@
            processed chunk by chunk on Dask, so memory stays bounded whatever the tile size.
            The full Sentinel-2 tile (10980 x 10980 px x 100 dates x 6 bands = 145 GB raw) is
            opt-in with --full; the default is a reduced tile that fits the time budget.
-(b) AOIs:  scan_all with 1, 4, 16, 64 small AOIs on the default (threaded) scheduler: the time
-           per AOI must stay flat or fall as AOIs are added.
-(c) schedulers: the same AOIs serially, on the threaded scheduler and on a 2-worker LocalCluster
-           (processes), with a check that all three wrote the same alerts.
+(b) AOIs:  scan_all with 1, 4, 16, 64 small AOIs on the default (threaded) scheduler, each AOI
+           a real sitewatch scan (the default per-AOI function) of a simulated site on disk
+           (64 x 64 px, a year of scenes; 8 distinct sites simulated once before timing, AOI k
+           scans site k mod 8): the time per AOI must stay flat or fall as AOIs are added.
+(c) schedulers: the same 16 AOIs serially, on the threaded scheduler and on a 2-worker
+           LocalCluster (processes), with a check that all three wrote the same alerts.
 
 Usage:
     python scripts/bench_scale.py                     # reduced: 2048 px x 24 dates, AOIs up to 64
@@ -19,7 +21,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import os
@@ -34,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import psutil
-import shapely
 import xarray as xr
 
 from sitewatch import AOI
@@ -198,163 +198,167 @@ def part_a(args: argparse.Namespace, workdir: Path) -> None:
     shutil.rmtree(store, ignore_errors=True)
 
 
-# ------------------------------------------------------------------------------------ AOIs
+# ------------------------------------------------------------------------------------ AOIs (b, c)
+
+#: The year of scenes every simulated site holds (5-day revisits, passes dropped, winter clouds).
+AOI_START, AOI_END = "2024-01-01", "2024-12-31"
 
 
-def bench_aoi_scan(
-    aoi: AOI, source: str, *, start: dt.date, end: dt.date, workdir: Path, **options: Any
-) -> dict:
-    """A per-AOI scan for the benchmark: simulate the AOI's stack, run the history core, report breaks."""
-    size, n_dates = int(options.get("size_px", 96)), int(options.get("n_dates", 36))
-    seed = int(hashlib.sha1(aoi.name.encode()).hexdigest()[:6], 16)
-    block = simulate_block(seed % 5000, seed % 7000, size, size, n_dates)
-    stack = xr.DataArray(
-        block, dims=("time", "band", "y", "x"), coords={"time": dates(n_dates), "band": list(BANDS)}
-    )
-    days = history_block(stack).values
-    w, s, e, n = aoi.geometry.bounds
-    feats = []
-    if (days >= 0).any():
-        ys, xs = np.nonzero(days >= 0)
-        geom = shapely.box(
-            w + (e - w) * xs.min() / size,
-            n - (n - s) * (ys.max() + 1) / size,
-            w + (e - w) * (xs.max() + 1) / size,
-            n - (n - s) * ys.min() / size,
-        )
-        first = (np.datetime64("2024-01-01") + int(np.median(days[days >= 0]))).astype(str)
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(geom),
-                "properties": {
-                    "id": f"{aoi.name}-1",
-                    "aoi": aoi.name,
-                    "change_type": "new_pad",
-                    "first_detected": first,
-                    "area_m2": float((days >= 0).sum() * 100),
-                    "confidence": 0.9,
-                    "status": "new",
-                    "simulated": True,
-                },
-            }
-        )
-    used = [
-        {"id": f"S{i}", "date": str(d), "clear_fraction": 1.0, "shift_px": [0, 0]}
-        for i, d in enumerate(dates(n_dates).astype("datetime64[D]"))
-    ]
-    return {
-        "type": "FeatureCollection",
-        "features": feats,
-        "sitewatch": {"aoi": aoi.name, "simulated": True, "scenes_used": used, "scenes_dropped": []},
-    }
+def simulate_sites(n_sites: int, workdir: Path, *, size_px: int) -> list[tuple[AOI, str]]:
+    """Simulate ``n_sites`` distinct small sites on disk, each a year of scenes: (AOI, local source).
 
+    Sites differ in place (and so UTM grid), fields, clouds, and what is built when: a pad on
+    every site, earthworks on every other one.
+    """
+    from sitewatch.simulate import Earthworks, Pad, simulate_site
 
-def aois(n: int) -> list[AOI]:
-    return [
-        AOI(
-            name=f"aoi-{i:03d}",
-            display_name=f"AOI {i}",
-            geometry=shapely.box(40 + i * 0.02, 36, 40.01 + i * 0.02, 36.01),
-        )
-        for i in range(n)
-    ]
-
-
-_SIM_SITES: dict[int, tuple[AOI, str]] = {}
-
-
-def simulated_sites(n: int, workdir: Path) -> tuple[list[AOI], dict[str, str]]:
-    """``n`` tiny simulated sites on disk (made once, reused): AOIs and their local sources."""
-    from sitewatch.simulate import Pad, simulate_site
-
-    for i in range(n):
-        if i not in _SIM_SITES:
-            site = simulate_site(
-                workdir / "sites" / f"s{i:03d}",
-                name=f"sim-{i:03d}",
-                center=(40.0 + 0.05 * (i % 10), 36.0 + 0.05 * (i // 10)),
-                start="2024-03-01",
-                end="2024-09-30",
-                size_px=40,
-                base=False,
-                events=[Pad(f"pad-{i}", (0.0, 0.0), 120, 60, 15 * i % 180, "2024-06-10")],
-                seed=i,
+    half_m = size_px * 10.0 / 2
+    sites = []
+    for i in range(n_sites):
+        events: list[Any] = [
+            Pad(
+                f"pad-{i}",
+                (-0.35 * half_m + 9.0 * i, 0.25 * half_m - 7.0 * i),
+                110.0 + 12.0 * i,
+                60.0 + 4.0 * i,
+                (23.0 * i) % 180,
+                f"2024-{4 + i % 6:02d}-{5 + (3 * i) % 20:02d}",
             )
-            _SIM_SITES[i] = (site.aoi, f"local:{site.scenes_dir}")
-    chosen = [_SIM_SITES[i] for i in range(n)]
-    return [a for a, _ in chosen], {a.name: src for a, src in chosen}
+        ]
+        if i % 2:
+            events.append(
+                Earthworks(
+                    f"earthworks-{i}", (0.45 * half_m, -0.45 * half_m), 90.0, 60.0, 10.0 * i, "2024-07-20"
+                )
+            )
+        site = simulate_site(
+            workdir / "sites" / f"s{i:02d}",
+            name=f"site-{i:02d}",
+            center=(38.0 + 0.7 * i, 35.5 + 0.4 * (i % 4)),
+            start=AOI_START,
+            end=AOI_END,
+            size_px=size_px,
+            base=False,
+            events=events,
+            seed=100 + i,
+        )
+        sites.append((site.aoi, f"local:{site.scenes_dir}"))
+    return sites
+
+
+def batch_aois(n: int, sites: list[tuple[AOI, str]], *, offset: int = 0) -> tuple[list[AOI], dict[str, str]]:
+    """``n`` AOIs over the simulated sites in turn: AOI ``k`` is site ``k mod len(sites)``, named apart.
+
+    Each AOI's geometry is its site's, so the site's folder serves as its source (``scan_all``
+    takes one source per AOI name); the scans are real and independent, the files shared.
+    """
+    from dataclasses import replace
+
+    chosen, sources = [], {}
+    for k in range(offset, offset + n):
+        site_aoi, source = sites[k % len(sites)]
+        aoi = replace(site_aoi, name=f"aoi-{k:03d}", display_name=f"AOI {k} ({site_aoi.name})", path=None)
+        chosen.append(aoi)
+        sources[aoi.name] = source
+    return chosen, sources
+
+
+_PREPARED: dict[str, Any] = {}
+
+
+def prepare_aois(args: argparse.Namespace, workdir: Path) -> list[tuple[AOI, str]]:
+    """Simulate the sites and warm up, once for (b) and (c) and before any timing."""
+    if "sites" in _PREPARED:
+        return _PREPARED["sites"]
+    t0 = time.perf_counter()
+    sites = simulate_sites(args.aoi_sites, workdir, size_px=args.aoi_px)
+    sim_s = time.perf_counter() - t0
+    # Imports and first-call costs are not per-AOI costs; the warm-up AOI is not one of those measured.
+    aois, sources = batch_aois(1, sites, offset=999)
+    t0 = time.perf_counter()
+    warm = scan_all(
+        aois, sources, start=AOI_START, end=AOI_END, out_dir=workdir / "warmup", scheduler="serial"
+    )
+    warm_s = time.perf_counter() - t0
+    row = warm.rows[0]
+    print(
+        f"    sites: {args.aoi_sites} simulated, {args.aoi_px} x {args.aoi_px} px (10 m), "
+        f"{AOI_START} to {AOI_END}, "
+        f"{row['scenes_used'] + row['scenes_dropped']} scenes each ({row['scenes_used']} used by the scan), "
+        f"simulated in {sim_s:.1f} s; AOI k scans site k mod {args.aoi_sites} with sitewatch.scan; "
+        f"warm-up scan {warm_s:.1f} s"
+    )
+    _PREPARED["sites"] = sites
+    return sites
+
+
+def load() -> str:
+    """The machine's 1-minute load average (other work on it skews every figure)."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
 
 
 def run_batch(
-    n: int, scheduler: str, workdir: Path, args: argparse.Namespace, tag: str, offset: int = 0
-) -> tuple[float, Path]:
-    out = workdir / f"{tag}-{scheduler}-{n}"
-    if args.real:
-        the_aois, sources = simulated_sites(n + offset, workdir)
-        the_aois = the_aois[offset:]
-        sources = {a.name: sources[a.name] for a in the_aois}
-        t0 = time.perf_counter()
-        scan_all(
-            the_aois,
-            sources,
-            start="2024-03-01",
-            end="2024-09-30",
-            out_dir=out,
-            scheduler=scheduler,
-            workers=args.threads,
+    aois: list[AOI], sources: dict[str, str], scheduler: str, out: Path, *, workers: int
+) -> dict[str, Any]:
+    """One timed ``scan_all`` (the default per-AOI scan); fails loudly if any AOI failed."""
+    with timed() as t:
+        result = scan_all(
+            aois, sources, start=AOI_START, end=AOI_END, out_dir=out, scheduler=scheduler, workers=workers
         )
-        return time.perf_counter() - t0, out
-    t0 = time.perf_counter()
-    scan_all(
-        aois(n + offset)[offset:],
-        "simulated",
-        start="2024-01-01",
-        end="2024-12-31",
-        out_dir=out,
-        scan_fn=bench_aoi_scan,
-        scheduler=scheduler,
-        workers=args.threads,
-        scan_options={"size_px": args.aoi_px, "n_dates": args.aoi_dates},
-    )
-    return time.perf_counter() - t0, out
+    if not result.ok:
+        raise SystemExit(f"the benchmark batch failed ({', '.join(result.failed)}):\n{result.table()}")
+    t["alerts"] = sum(r["alerts"] for r in result.rows)
+    task_s = [r["seconds"] for r in result.rows]
+    t["task_mean_s"], t["task_max_s"] = sum(task_s) / len(task_s), max(task_s)
+    t["scenes"] = sum(r["scenes_used"] + r["scenes_dropped"] for r in result.rows)
+    return t
 
 
 def part_b(args: argparse.Namespace, workdir: Path) -> None:
-    what = (
-        "sitewatch scan on simulated 40 x 40 px sites, Mar-Sep 2024 (local files)"
-        if args.real
-        else f"the history core on {args.aoi_px} x {args.aoi_px} px x {args.aoi_dates} dates in memory"
+    print(
+        f"(b) AOIs: scan_all on the threaded scheduler ({args.threads} threads), {args.aoi_counts} AOIs; "
+        f"load {load()}"
     )
-    print(f"(b) AOIs: {what}; threaded scheduler, {args.threads} threads")
-    if args.real:
-        simulated_sites(max(args.aoi_counts) + 1, workdir)  # simulation time is not scan time
-    # Imports and first-call costs are not per-AOI costs; the warm-up AOI is not one of those measured
-    # (its files would be in the OS cache).
-    run_batch(1, "threads", workdir, args, "warmup", offset=max(args.aoi_counts))
+    sites = prepare_aois(args, workdir)
     base = None
+    per_aoi = []
     for n in args.aoi_counts:
-        secs, _ = run_batch(n, "threads", workdir, args, "b")
-        per = secs / n
+        aois, sources = batch_aois(n, sites)
+        t = run_batch(aois, sources, "threads", workdir / f"b-{n}", workers=args.threads)
+        per = t["seconds"] / n
         base = base or per
+        per_aoi.append(per)
         print(
-            f"    {n:3d} AOIs: {secs:6.2f} s total, {per:6.3f} s per AOI ({per / base:4.2f} x the 1-AOI time)"
+            f"    {n:3d} AOIs: {t['seconds']:7.2f} s total, {per:6.3f} s per AOI ({per / base:4.2f} x the "
+            f"1-AOI time), {t['scenes']} scenes, {t['alerts']} alerts, peak RSS {t['peak_gib']:.2f} GiB, "
+            f"load {load()}"
         )
+    print(
+        f"    time per AOI flat or falling ({args.threads} threads; {1 / args.threads:.2f} x would be a "
+        f"perfect split): {all(p <= base * 1.1 for p in per_aoi)}"
+    )
 
 
-def alerts_digest(run: Path) -> str:
+def alerts_digest(run: Path) -> tuple[str, int]:
+    """Digest of the merged alerts (the run's own name taken out) and how many there are."""
     fc = json.loads((run / "alerts.geojson").read_text())
     fc["sitewatch"].pop("run", None)
-    return hashlib.sha256(json.dumps(fc, sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(fc, sort_keys=True).encode()).hexdigest()[:12], len(fc["features"])
 
 
 def part_c(args: argparse.Namespace, workdir: Path) -> None:
     n = args.compare_aois
-    print(f"(c) {n} AOIs: serial vs threaded ({args.threads} threads) vs LocalCluster (2 worker processes)")
+    print(
+        f"(c) {n} AOIs: serial vs threaded ({args.threads} threads in this process) vs a LocalCluster "
+        "of 2 worker processes, same AOIs"
+    )
+    sites = prepare_aois(args, workdir)
+    aois, sources = batch_aois(n, sites)
     rows = []
-    for sched in ("serial", "threads", "processes"):
-        secs, out = run_batch(n, sched, workdir, args, "c")
-        rows.append((sched, secs, alerts_digest(out)))
+    for sched, workers in (("serial", 1), ("threads", args.threads), ("processes", 2)):
+        out = workdir / f"c-{sched}"
+        t = run_batch(aois, sources, sched, out, workers=workers)
+        rows.append((sched, t, *alerts_digest(out)))
     from distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
@@ -364,14 +368,18 @@ def part_c(args: argparse.Namespace, workdir: Path) -> None:
     ):
         client.submit(sum, [1, 2]).result()
     startup = time.perf_counter() - t0
-    serial = rows[0][1]
-    for sched, secs, digest in rows:
-        print(f"    {sched:10s} {secs:6.2f} s  ({serial / secs:4.2f} x serial)  alerts sha256 {digest}")
+    serial = rows[0][1]["seconds"]
+    for sched, t, digest, n_alerts in rows:
+        print(
+            f"    {sched:10s} {t['seconds']:7.2f} s  ({serial / t['seconds']:4.2f} x serial)  "
+            f"peak RSS {t['peak_gib']:.2f} GiB  {n_alerts} alerts, sha256 {digest}  "
+            f"(one AOI's task: {t['task_mean_s']:.2f} s mean, {t['task_max_s']:.2f} s max)"
+        )
     print(
         f"    (starting and stopping a 2-process LocalCluster alone takes {startup:.1f} s here; "
-        f"processes without it: {rows[2][1] - startup:.2f} s)"
+        f"processes without it: {rows[2][1]['seconds'] - startup:.2f} s)"
     )
-    print(f"    same alerts from all three: {len({r[2] for r in rows}) == 1}")
+    print(f"    same alerts from all three: {len({r[2] for r in rows}) == 1}; load {load()}")
 
 
 def main() -> None:
@@ -382,15 +390,10 @@ def main() -> None:
     ap.add_argument("--dates", type=int, default=24)
     ap.add_argument("--chunk-px", type=int, default=512)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--aoi-px", type=int, default=96)
-    ap.add_argument("--aoi-dates", type=int, default=36)
+    ap.add_argument("--aoi-px", type=int, default=64, help="(b, c) side of each simulated site, pixels")
+    ap.add_argument("--aoi-sites", type=int, default=8, help="(b, c) distinct simulated sites")
     ap.add_argument("--aoi-counts", type=lambda s: [int(v) for v in s.split(",")], default=[1, 4, 16, 64])
-    ap.add_argument("--compare-aois", type=int, default=16)
-    ap.add_argument(
-        "--real",
-        action="store_true",
-        help="(b, c) sitewatch's own scan on tiny simulated sites on disk, not the in-memory core",
-    )
+    ap.add_argument("--compare-aois", type=int, default=16, help="(c) AOIs per scheduler")
     ap.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = ap.parse_args()
     if args.full:
