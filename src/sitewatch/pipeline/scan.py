@@ -22,11 +22,12 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import itertools
 import logging
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,8 @@ def scan(
     split_days: int = 60,
     quicklooks_dir: str | Path | None = None,
     provider_options: Mapping[str, Any] | None = None,
+    chunk_px: int | None = None,
+    scratch_dir: str | Path | None = None,
 ) -> ScanResult:
     """Scan an AOI through a time series and return typed, dated alerts.
 
@@ -234,6 +237,14 @@ def scan(
         Write one quicklook PNG per alert there.
     provider_options : mapping, optional
         More options for the provider.
+    chunk_px : int, optional
+        Scan block by block, for AOIs bigger than memory (up to whole Sentinel-2 tiles):
+        the stack is read lazily in ``chunk_px`` square blocks (where the provider can;
+        else loaded and then cut), the per-pixel stages run on dask blocks and the objects
+        in windows around each group of changed pixels, grouped over the whole AOI first
+        (see :mod:`sitewatch.pipeline.chunked`). 512 to 2048 suit most machines.
+    scratch_dir : str or path, optional
+        With ``chunk_px``: where the per-pixel results are streamed (a temporary folder).
 
     Returns
     -------
@@ -279,13 +290,35 @@ def scan(
             f"the scenes lack band(s) {', '.join(missing)} that the scan needs ({', '.join(LOAD_BANDS)})"
         )
     bands = [*LOAD_BANDS, *(["SCL"] if "SCL" in bands_have else [])]
-    stack = provider.load(scenes, aoi=the_aoi, bands=bands, crs="utm", resolution_m=resolution_m)
+    if chunk_px is not None and chunk_px < 16:
+        raise ConfigError(
+            f"chunk_px must be at least 16 pixels (got {chunk_px}); 512 to 2048 suit most machines"
+        )
+    lazily = chunk_px is not None and "chunk_px" in inspect.signature(provider.load).parameters
+    extra: dict[str, Any] = {"chunk_px": chunk_px} if lazily else {}
+    stack = provider.load(scenes, aoi=the_aoi, bands=bands, crs="utm", resolution_m=resolution_m, **extra)
     stack = stack.sortby("time")
     # sitewatch.simulate names its scenes SIM_S2_...; other providers may flag them in properties
     simulated = any(str(s).startswith("SIM_S2_") for s in stack.coords["scene_id"].values) or any(
         s.properties.get("simulated") for s in scenes
     )
     result = ScanResult(aoi=the_aoi, source=source, start=d0, end=d1, simulated=bool(simulated))
+    if chunk_px is not None:
+        from sitewatch.pipeline.chunked import scan_chunked
+
+        if stack.chunks is None:
+            log.info("%s cannot read in blocks: loaded whole, then scanned block by block", provider)
+        stack = stack.chunk({"time": 1, "band": -1, "y": chunk_px, "x": chunk_px})
+        return scan_chunked(
+            stack,
+            result,
+            p,
+            min_clear_fraction,
+            min_area_m2,
+            split_days,
+            quicklooks_dir,
+            scratch_dir=scratch_dir,
+        )
     return _run(stack, result, p, min_clear_fraction, min_area_m2, split_days, quicklooks_dir)
 
 
@@ -296,6 +329,100 @@ def _aoi_mask(stack: xr.DataArray, aoi: AOI) -> np.ndarray:
     geom = aoi.geometry_in(str(gbox.crs))
     inside: np.ndarray = geometry_mask([geom], out_shape=gbox.shape, transform=gbox.affine, invert=True)
     return inside
+
+
+def _judge_scenes(
+    result: ScanResult,
+    *,
+    coverage: float,
+    frac: np.ndarray,
+    ids: Sequence[str],
+    times: np.ndarray,
+    min_clear_fraction: float,
+) -> tuple[ScanResult, np.ndarray]:
+    """Coverage, the scenes dropped as too cloudy, all-cloudy: messages and warnings; the scenes kept."""
+    from dataclasses import replace
+
+    messages: list[str] = []
+    if coverage < 0.99:
+        msg = f"the data covers {coverage:.0%} of AOI {result.aoi.name}; scanning the covered part"
+        messages.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=4)
+    keep = frac >= min_clear_fraction
+    dropped = [
+        {
+            "id": ids[int(i)],
+            "date": _d(times[i]).isoformat(),
+            "clear_fraction": round(float(frac[i]), 3),
+            "reason": f"clear fraction {frac[i]:.0%} below {min_clear_fraction:.0%} "
+            "(clouds, shadows or no data)",
+        }
+        for i in np.nonzero(~keep)[0]
+    ]
+    if dropped:
+        messages.append(f"{len(dropped)} of {len(ids)} scenes dropped as too cloudy")
+    if not keep.any():
+        msg = (
+            f"all {len(ids)} scenes of AOI {result.aoi.name} in the range are cloudy (clear fraction below "
+            f"{min_clear_fraction:.0%}); no alerts: widen the range or lower min_clear_fraction"
+        )
+        messages.append(msg)
+        warnings.warn(msg, DataWarning, stacklevel=4)
+    return replace(result, scenes_dropped=dropped, coverage=coverage, messages=messages), keep
+
+
+def _estimate_shifts(
+    reference_band: np.ndarray, clear: np.ndarray, ref_i: int, ids: Sequence[str]
+) -> list[Any]:
+    """Per scene, the :class:`~sitewatch.core.coregister.Shift` onto scene ``ref_i`` (None: leave it).
+
+    ``reference_band`` is ``(T, Y, X)`` NIR, ``clear`` its clear mask. Shifts above 3 px are
+    refused (kept unshifted) and a scene that cannot be registered is kept unshifted.
+    """
+    from sitewatch.core.coregister import estimate_shift
+
+    reference = np.where(clear[ref_i], reference_band[ref_i], np.nan)
+    out: list[Any] = []
+    for j in range(len(reference_band)):
+        shift = None
+        if j != ref_i:
+            moving = np.where(clear[j], reference_band[j], np.nan)
+            try:
+                s = estimate_shift(reference, moving)
+                if math.isfinite(s.dx) and math.isfinite(s.dy) and s.magnitude_px <= 3.0:
+                    shift = s
+            except Exception as exc:  # a scene that cannot be registered is kept unshifted
+                log.info("scene %s not co-registered: %s", ids[j], exc)
+        out.append(shift)
+    return out
+
+
+def _scenes_used(
+    shifts: Sequence[Any], frac: np.ndarray, ids: Sequence[str], times: np.ndarray
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": ids[j],
+            "date": _d(times[j]).isoformat(),
+            "clear_fraction": round(float(frac[j]), 3),
+            "shift_px": [0.0, 0.0] if s is None else [round(float(s.dx), 3), round(float(s.dy), 3)],
+        }
+        for j, s in enumerate(shifts)
+    ]
+
+
+def _too_few_scenes(result: ScanResult, n_keep: int) -> ScanResult | None:
+    """The result to return when fewer than three clear scenes remain (nothing can be confirmed)."""
+    from dataclasses import replace
+
+    if n_keep >= 3:
+        return None
+    msg = (
+        f"only {n_keep} clear scene(s) of AOI {result.aoi.name} in the range; at least three are needed "
+        "to confirm a change (a baseline and two observations after it): nothing is confirmed"
+    )
+    warnings.warn(msg, DataWarning, stacklevel=4)
+    return replace(result, messages=[*result.messages, msg])
 
 
 def _run(
@@ -309,89 +436,47 @@ def _run(
 ) -> ScanResult:
     from dataclasses import replace
 
-    from sitewatch.core.coregister import apply_shift, estimate_shift
+    from sitewatch.core.coregister import apply_shift
     from sitewatch.core.masks import clear_mask
 
-    messages: list[str] = []
     inside = _aoi_mask(stack, result.aoi)
     refl = stack.sel(band=list(LOAD_BANDS))
     has_data = np.isfinite(refl.values).all(axis=1)  # (T, Y, X)
     covered = has_data.any(axis=0) & inside
-    coverage = float(covered.sum() / max(1, inside.sum()))
-    if coverage < 0.99:
-        msg = f"the data covers {coverage:.0%} of AOI {result.aoi.name}; scanning the covered part"
-        messages.append(msg)
-        warnings.warn(msg, DataWarning, stacklevel=3)
     clear = clear_mask(stack).values & has_data & inside[None]
     frac = clear.sum(axis=(1, 2)) / max(1, covered.sum())
     times = stack.coords["time"].values
     ids = [str(v) for v in stack.coords["scene_id"].values]
-    keep = frac >= min_clear_fraction
-    dropped = [
-        {
-            "id": ids[i],
-            "date": _d(times[i]).isoformat(),
-            "clear_fraction": round(float(frac[i]), 3),
-            "reason": f"clear fraction {frac[i]:.0%} below {min_clear_fraction:.0%} "
-            "(clouds, shadows or no data)",
-        }
-        for i in np.nonzero(~keep)[0]
-    ]
-    if dropped:
-        messages.append(f"{len(dropped)} of {len(ids)} scenes dropped as too cloudy")
-    result = replace(result, scenes_dropped=dropped, coverage=coverage, messages=messages)
-    n_keep = int(keep.sum())
-    if n_keep == 0:
-        msg = (
-            f"all {len(ids)} scenes of AOI {result.aoi.name} in the range are cloudy (clear fraction below "
-            f"{min_clear_fraction:.0%}); no alerts: widen the range or lower min_clear_fraction"
-        )
-        messages.append(msg)
-        warnings.warn(msg, DataWarning, stacklevel=3)
+    result, keep = _judge_scenes(
+        result,
+        coverage=float(covered.sum() / max(1, inside.sum())),
+        frac=frac,
+        ids=ids,
+        times=times,
+        min_clear_fraction=min_clear_fraction,
+    )
+    if not keep.any():
         return result
     idx = np.nonzero(keep)[0]
     stack_k = refl.isel(time=idx)
     clear_k = clear[idx]
     # co-register every scene to the clearest one
-    ref_i = int(np.argmax(frac[idx]))
     ref_band = stack_k.sel(band="B08").values
-    reference = np.where(clear_k[ref_i], ref_band[ref_i], np.nan)
+    shifts = _estimate_shifts(ref_band, clear_k, int(np.argmax(frac[idx])), [ids[i] for i in idx])
     data = stack_k.values.copy()
-    used = []
     clear_out = clear_k.copy()
-    for j in range(len(idx)):
-        shift_px = [0.0, 0.0]
-        if j != ref_i:
-            moving = np.where(clear_k[j], ref_band[j], np.nan)
-            try:
-                s = estimate_shift(reference, moving)
-                if math.isfinite(s.dx) and math.isfinite(s.dy) and s.magnitude_px <= 3.0:
-                    shift_px = [round(float(s.dx), 3), round(float(s.dy), 3)]
-                    if s.magnitude_px >= 0.1:
-                        data[j] = apply_shift(data[j], s)
-                        moved = apply_shift(clear_k[j].astype(np.float32), s)
-                        clear_out[j] = np.nan_to_num(moved, nan=0.0) > 0.99
-            except Exception as exc:  # a scene that cannot be registered is kept unshifted
-                log.info("scene %s not co-registered: %s", ids[idx[j]], exc)
-        used.append(
-            {
-                "id": ids[idx[j]],
-                "date": _d(times[idx[j]]).isoformat(),
-                "clear_fraction": round(float(frac[idx[j]]), 3),
-                "shift_px": shift_px,
-            }
-        )
+    for j, s in enumerate(shifts):
+        if s is not None and s.magnitude_px >= 0.1:
+            data[j] = apply_shift(data[j], s)
+            moved = apply_shift(clear_k[j].astype(np.float32), s)
+            clear_out[j] = np.nan_to_num(moved, nan=0.0) > 0.99
     stack_k = stack_k.copy(data=data)
     clear_da = xr.DataArray(clear_out, dims=("time", "y", "x"), coords={"time": stack_k.coords["time"]})
+    used = _scenes_used(shifts, frac[idx], [ids[i] for i in idx], times[idx])
     result = replace(result, scenes_used=used, stack=stack_k, clear=clear_da)
-    if n_keep < 3:
-        msg = (
-            f"only {n_keep} clear scene(s) of AOI {result.aoi.name} in the range; at least three are needed "
-            "to confirm a change (a baseline and two observations after it): nothing is confirmed"
-        )
-        messages.append(msg)
-        warnings.warn(msg, DataWarning, stacklevel=3)
-        return replace(result, messages=messages)
+    refused = _too_few_scenes(result, len(idx))
+    if refused is not None:
+        return refused
     history = detect_breaks(stack_k, clear_out, params=p)
     result = replace(result, history=history)
     return _objects(result, history, stack_k, clear_out, p, min_area_m2, split_days, quicklooks_dir)
