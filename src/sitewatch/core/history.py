@@ -346,17 +346,6 @@ def fit_planes(
     return coef
 
 
-def _normalize_offsets(
-    x: np.ndarray, valid: np.ndarray, shape: tuple[int, int], *, scale: float = 1.0
-) -> np.ndarray:
-    """:func:`fit_planes` on ``(T, F, H*W)`` values."""
-    t, f, _p = x.shape
-    h, w = shape
-    step = plane_sample_step(shape)
-    sample = x.reshape(t, f, h, w)[:, :, ::step, ::step]
-    return fit_planes(sample, valid.reshape(t, h, w)[:, ::step, ::step], shape, step, scale=scale)
-
-
 def _subtract_plane(x: np.ndarray, coef: np.ndarray, pix: np.ndarray, shape: tuple[int, int]) -> None:
     """``x -= plane`` in place, date by date (no (T, F, P) temporary)."""
     h, w = shape
@@ -425,18 +414,63 @@ def break_arrays(
         ``magnitude``, ``persistence``, ``n_clear_before``, ``n_clear_after``; per feature
         ``(F, P)``: ``before``, ``after_early``, ``after_late``; optionally ``scores``.
     """
+    return _break_arrays(
+        values,
+        valid,
+        days,
+        None,
+        shape=shape,
+        params=params,
+        red_nir=red_nir,
+        blue=blue,
+        swir=swir,
+        return_scores=return_scores,
+        plane_coef=plane_coef,
+        pixel_index=pixel_index,
+        value_scale=value_scale,
+    )
+
+
+def _break_arrays(
+    values: np.ndarray,
+    valid: np.ndarray,
+    days: Sequence[int] | np.ndarray,
+    features: np.ndarray | None,
+    *,
+    shape: tuple[int, int] | None,
+    params: HistoryParams | None,
+    red_nir: tuple[int, int] | None,
+    blue: int | None,
+    swir: int | None,
+    return_scores: bool,
+    plane_coef: np.ndarray | None,
+    pixel_index: np.ndarray | None,
+    value_scale: float | None,
+) -> dict[str, np.ndarray]:
+    """:func:`break_arrays` on the ``features`` positions of ``values`` axis 1 (all when None).
+
+    Only one tile of pixels at a time is converted to float32 (and only the features used),
+    so neither an integer stack nor a stack with more bands is ever copied whole.
+    """
     p = params or HistoryParams()
     if values.ndim != 3 or valid.shape != (values.shape[0], values.shape[2]):
         raise DataError(
             f"break_arrays needs values (T, F, P) and valid (T, P); got {values.shape} and {valid.shape}"
         )
     days = np.asarray(days, dtype=np.int64)
-    t_n, f_n, p_n = values.shape
+    t_n, _, p_n = values.shape
+    feat = np.arange(values.shape[1]) if features is None else np.asarray(features, dtype=np.intp)
+    f_n = feat.size
+    all_features = features is None or np.array_equal(feat, np.arange(values.shape[1]))
+
+    def take(block: np.ndarray) -> np.ndarray:
+        return block if all_features else block[:, feat]
+
     scale_in = (
         np.float32(value_scale)
         if value_scale is not None
         else np.float32(1e-4)
-        if values.dtype.kind in "iu" or np.nanmax(values[:, :, :: max(1, p_n // 997)]) > 50
+        if values.dtype.kind in "iu" or np.nanmax(take(values[:, :, :: max(1, p_n // 997)])) > 50
         else np.float32(1)
     )
     bins = ((days - days[0]) // p.bin_days).astype(np.int64)
@@ -456,7 +490,10 @@ def break_arrays(
             raise DataError(f"plane_coef must be ({t_n}, {f_n}, 3) with shape given; got {plane_coef.shape}")
         coef = plane_coef if p.normalize else None
     elif p.normalize and shape is not None and shape[0] * shape[1] == p_n and t_n >= 3:
-        coef = _normalize_offsets(values, valid, shape, scale=float(scale_in))
+        step = plane_sample_step(shape)
+        sample = take(values.reshape(t_n, values.shape[1], *shape)[:, :, ::step, ::step])
+        valid_s = valid.reshape(t_n, *shape)[:, ::step, ::step]
+        coef = fit_planes(sample, valid_s, shape, step, scale=float(scale_in))
     out: dict[str, np.ndarray] = {
         "break_index": np.full(p_n, -1, np.int32),
         "last_unchanged_index": np.full(p_n, -1, np.int32),
@@ -479,9 +516,8 @@ def break_arrays(
     def run(s0: int) -> None:
         sl = slice(s0, min(p_n, s0 + p.tile_px))
         pix = np.arange(sl.start, sl.stop) if pixel_index is None else pixel_index[sl]
-        x = values[:, :, sl].astype(np.float32)
-        if scale_in != 1:
-            x *= scale_in
+        # the tile's values as float32 reflectance in one pass (the cast is exact for integers)
+        x = np.multiply(take(values[:, :, sl]), scale_in, dtype=np.float32)
         if coef is not None and shape is not None:
             _subtract_plane(x, coef, pix, shape)
         res = _tile(x, valid[:, sl], bins, refs, n_bins, p, red_nir, blue, swir, return_scores)
@@ -837,19 +873,25 @@ def detect_breaks(
     if not np.array_equal(order, np.arange(t_n)):
         raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
     days = times.astype(np.int64)
-    data = stack.sel(band=use).values.reshape(t_n, len(use), h * w)
+    # the stack's own array (a view, whatever its dtype): the bands used are picked tile by
+    # tile, so no copy of the whole stack is made
+    data = np.reshape(stack.transpose("time", "band", "y", "x").values, (t_n, len(have), h * w))
     pos = {b: i for i, b in enumerate(use)}
     red_nir = (pos["B04"], pos["B08"]) if "B04" in pos and "B08" in pos else None
-    res = break_arrays(
+    res = _break_arrays(
         data,
         clear_v.reshape(t_n, h * w),
         days,
+        np.array([have.index(b) for b in use]),
         shape=(h, w),
         params=p,
         red_nir=red_nir,
         blue=pos.get("B02"),
         swir=pos.get("B11"),
         return_scores=return_scores,
+        plane_coef=None,
+        pixel_index=None,
+        value_scale=None,
     )
     tvals = stack.coords["time"].values.astype("datetime64[ns]")
 
