@@ -59,6 +59,14 @@ from sitewatch.cli.options import date_type, echo_json, json_option
     show_default=True,
     help="Change score (noise units) an observation must exceed to count as changed.",
 )
+@click.option(
+    "--chunk-px",
+    type=click.IntRange(min=16),
+    default=2048,
+    show_default=True,
+    help="AOIs larger than this many pixels a side are read and scanned block by block "
+    "(memory bounded whatever the AOI size; objects are never cut at block edges).",
+)
 @json_option
 @batch_options
 @click.pass_context
@@ -74,6 +82,7 @@ def cli(
     min_clear_fraction: float,
     min_area_m2: float,
     threshold: float,
+    chunk_px: int,
     as_json: bool,
     all_aois: bool,
     **batch: Any,
@@ -102,6 +111,7 @@ def cli(
                 "min_clear_fraction": min_clear_fraction,
                 "min_area_m2": min_area_m2,
                 "params": HistoryParams(threshold=threshold),
+                "chunk_px": chunk_px,
                 **({"cache_dir": str(cache_dir)} if cache_dir else {}),
             },
             **batch,
@@ -121,6 +131,7 @@ def cli(
         min_area_m2=min_area_m2,
         params=HistoryParams(threshold=threshold),
         cache_dir=cache_dir,
+        chunk_px=chunk_px,
     )
     path = out or Path("alerts.geojson")
     if quicklooks_dir is not None and result.alerts:

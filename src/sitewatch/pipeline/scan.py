@@ -238,7 +238,8 @@ def scan(
     provider_options : mapping, optional
         More options for the provider.
     chunk_px : int, optional
-        Scan block by block, for AOIs bigger than memory (up to whole Sentinel-2 tiles):
+        AOIs larger than this many pixels a side are scanned block by block, for AOIs
+        bigger than memory (up to whole Sentinel-2 tiles):
         the stack is read lazily in ``chunk_px`` square blocks (where the provider can;
         else loaded and then cut), the per-pixel stages run on dask blocks and the objects
         in windows around each group of changed pixels, grouped over the whole AOI first
@@ -303,6 +304,9 @@ def scan(
         s.properties.get("simulated") for s in scenes
     )
     result = ScanResult(aoi=the_aoi, source=source, start=d0, end=d1, simulated=bool(simulated))
+    if chunk_px is not None and max(stack.sizes["y"], stack.sizes["x"]) <= chunk_px:
+        chunk_px = None  # one block: the in-memory scan, the same result and faster
+        stack = stack.compute()
     if chunk_px is not None:
         from sitewatch.pipeline.chunked import scan_chunked
 
