@@ -184,6 +184,16 @@ def test_scratch_of_a_worker_killed_last_goes_at_the_end_of_the_run(tmp_path: Pa
     assert not scratch.exists() or not any(scratch.iterdir())
 
 
+def test_a_planted_link_is_not_used_as_scratch(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "scratch").symlink_to(elsewhere)
+    res = run(tmp_path / "r", [box_aoi("alpha")], scratch_dir=tmp_path / "scratch")
+    assert res.failed == ["alpha"] and "is a link" in res.rows[0]["error"]
+    assert not any(elsewhere.iterdir())
+    assert batch.default_scratch_root().name.startswith("sitewatch-scratch")
+
+
 def test_progress_bars_count_aois_and_scenes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     res = run(
         tmp_path / "r", [box_aoi("alpha"), box_aoi("bad-x", lon=41), box_aoi("beta", lon=42)], progress=True

@@ -319,14 +319,27 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def default_scratch_root() -> Path:
-    """Return where batch tasks keep temporary files by default: ``<temp>/sitewatch-scratch``.
+    """Return where batch tasks keep temporary files by default: ``<temp>/sitewatch-scratch-<uid>``.
 
     Returns
     -------
     pathlib.Path
-        Under :func:`tempfile.gettempdir` (``TMPDIR``) of the calling process.
+        Under :func:`tempfile.gettempdir` (``TMPDIR``) of the calling process, one per user
+        (a shared temporary folder is not a place to share).
     """
-    return Path(tempfile.gettempdir()) / SCRATCH_DIRNAME
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""
+    return Path(tempfile.gettempdir()) / f"{SCRATCH_DIRNAME}{user}"
+
+
+def _own_root(root: Path) -> None:
+    """Make the scratch root (private) or check that it is a folder of ours, not a planted link."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = root.lstat()
+    if root.is_symlink() or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+        raise ConfigError(
+            f"scratch folder {root} is a link or belongs to another user; "
+            "remove it or give scan_all another scratch_dir"
+        )
 
 
 def _host() -> str:
@@ -402,6 +415,7 @@ def sweep_scratch(root: str | os.PathLike[str] | None = None) -> int:
 @contextlib.contextmanager
 def _scratch_folder(root: Path, token: str, unit: str) -> Iterator[Path]:
     """A fresh folder for one task, removed afterwards (with its parents once empty)."""
+    _own_root(root)
     owner = root / _SAFE.sub("_", token) / _host() / _process_stamp()
     prefix = _SAFE.sub("_", unit)[:64] + "-"
     for attempt in range(5):
@@ -427,8 +441,6 @@ def _remove_run_scratch(root: str | None, token: str) -> None:
     """Remove one run's scratch folders (on the machine this runs on)."""
     base = Path(root) if root else default_scratch_root()
     shutil.rmtree(base / _SAFE.sub("_", token), ignore_errors=True)
-    with contextlib.suppress(OSError):
-        base.rmdir()
 
 
 # ---------------------------------------------------------------------------------------------
