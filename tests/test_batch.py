@@ -470,6 +470,52 @@ def test_default_is_sitewatch_scan_on_a_simulated_site(
         assert ql and (res.run_dir / "aois" / "sim-tiny" / ql).read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_chunked_scan_streams_into_the_task_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from sitewatch.simulate import Pad, simulate_site
+
+    site = simulate_site(
+        tmp_path / "sim",
+        start="2024-03-01",
+        end="2024-05-20",
+        size_px=48,
+        base=False,
+        events=[Pad("pad-1", (0, 0), 150, 80, 30, "2024-04-10")],
+        name="sim-chunked",
+        seed=3,
+    )
+    made: list[Path] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        path = real_mkdtemp(*args, **kwargs)
+        made.append(Path(path))
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording)
+    scratch = tmp_path / "scratch"
+    res = scan_all(
+        [site.aoi],
+        f"local:{site.scenes_dir}",
+        start="2024-03-01",
+        end="2024-05-20",
+        out_dir=tmp_path / "run",
+        scheduler="serial",
+        scan_options={"chunk_px": 32},
+        scratch_dir=scratch,
+    )
+    assert res.ok, res.table()
+    streamed = [p for p in made if p.name.startswith("sitewatch-scan-")]
+    assert streamed, made  # the chunked path ran
+    assert all(scratch in p.parents for p in streamed)  # inside the task's folder, removed with it
+    assert not any(p.exists() for p in made)
+
+
 @pytest.mark.timeout(60)
 def test_a_cluster_without_workers_does_not_hang(tmp_path: Path) -> None:
     from distributed import LocalCluster

@@ -473,7 +473,7 @@ def sitewatch_scan(
         Called as ``progress("found", n)`` once the provider's search found ``n`` scenes and
         ``progress("loaded", n)`` once they are loaded (the batch's scenes bar).
     **options
-        Passed on to ``scan``.
+        Passed on to ``scan`` (``scratch_dir`` defaults to ``workdir``).
 
     Returns
     -------
@@ -484,6 +484,9 @@ def sitewatch_scan(
 
     from sitewatch.pipeline.scan import scan
 
+    # A chunked scan streams its per-pixel results to disk: into the task's own folder, so
+    # they go with it, also when the worker is killed mid-scan (see sweep_scratch).
+    options.setdefault("scratch_dir", workdir)
     if progress is None:
         result = scan(aoi, source, start=start, end=end, **options)
     else:
