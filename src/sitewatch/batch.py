@@ -229,6 +229,7 @@ def _run_task(task: _Task, report: Callable[[Mapping[str, Any]], None] | None = 
         root = Path(task.scratch_root) if task.scratch_root else default_scratch_root()
         # A worker killed mid-scan leaves its folder behind: whoever comes next on this
         # machine (the retry, usually) removes the folders of processes that are gone.
+        _own_root(root)
         sweep_scratch(root)
         with _scratch_folder(root, task.run_token, name) as workdir:
             fc = task.fn(task.aoi, task.source, start=task.start, end=task.end, workdir=workdir, **options)
@@ -396,8 +397,8 @@ def sweep_scratch(root: str | os.PathLike[str] | None = None) -> int:
     import glob
 
     base = Path(root) if root is not None else default_scratch_root()
-    if not base.is_dir():
-        return 0
+    if not base.is_dir() or base.is_symlink():
+        return 0  # a link is not ours to clean through
     removed = 0
     for owner in sorted(base.glob(f"*/{glob.escape(_host())}/*")):
         if not owner.is_dir() or _owner_alive(owner.name):
