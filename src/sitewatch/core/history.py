@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -146,27 +145,6 @@ def _median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     miss = np.isnan(a) | np.isnan(c)
     out[miss] = b[miss]
     return out
-
-
-def _bin_sums(
-    x: np.ndarray, valid: np.ndarray, starts: np.ndarray, nonempty: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sum, sum of squares and count of clear observations per bin."""
-    t_n, f_n, p_n = x.shape
-    n_bins = len(starts)
-    s1 = np.zeros((n_bins, f_n, p_n), np.float32)
-    s2 = np.zeros((n_bins, f_n, p_n), np.float32)
-    cnt = np.zeros((n_bins, p_n), np.int32)
-    for b in range(n_bins):
-        if not nonempty[b]:
-            continue
-        tsl = slice(starts[b], starts[b + 1] if b + 1 < n_bins else t_n)
-        wb = valid[tsl]
-        xz = np.where(wb[:, None, :], x[tsl], np.float32(0))
-        s1[b] = xz.sum(axis=0)
-        s2[b] = np.einsum("tfp,tfp->fp", xz, xz)
-        cnt[b] = wb.sum(axis=0)
-    return s1, s2, cnt
 
 
 def _count_before(valid: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -562,16 +540,29 @@ def _tile(
     # per-bin clear-state mean, spread and count; then again without the observations far
     # from their own bin's state (thin clouds and shadows the mask missed), which would
     # otherwise serve as reference states
+    # (bin by bin, while its dates are in cache; empty bins stay NaN)
     starts = np.searchsorted(bins, np.arange(n_bins))
-    nonempty = np.bincount(bins, minlength=n_bins) > 0
-    s1, s2, cnt = _bin_sums(x, valid, starts, nonempty)
-    bmean, bscale = _bin_stats(s1, s2, cnt, p)
-    binv = np.reciprocal(bscale)
+    s1 = np.zeros((n_bins, f_n, p_n), np.float32)
+    s2 = np.zeros((n_bins, f_n, p_n), np.float32)
+    cnt = np.zeros((n_bins, p_n), np.int32)
+    bmean = np.full((n_bins, f_n, p_n), np.nan, np.float32)
+    bscale = np.full((n_bins, f_n, p_n), np.nan, np.float32)
+    binv = np.full((n_bins, f_n, p_n), np.nan, np.float32)
     ref_ok = valid.copy()
     for bb in range(n_bins):
         tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
-        if tsl.start < tsl.stop:
-            ref_ok[tsl] &= _distance(x[tsl], bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
+        if tsl.start == tsl.stop:
+            continue
+        wb = valid[tsl]
+        xz = np.where(wb[:, None, :], x[tsl], np.float32(0))
+        xz.sum(axis=0, out=s1[bb])
+        np.einsum("tfp,tfp->fp", xz, xz, out=s2[bb])
+        wb.sum(axis=0, out=cnt[bb])
+        m1, sc1 = _bin_stats(s1[bb][None], s2[bb][None], cnt[bb][None], p)
+        bmean[bb] = m1[0]
+        bscale[bb] = sc1[0]
+        np.reciprocal(sc1[0], out=binv[bb])
+        ref_ok[tsl] &= _distance(x[tsl], bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
     # the outliers are few: take them out of the sums instead of summing again
     oi, op = np.nonzero(valid & ~ref_ok)
     if oi.size:
@@ -638,7 +629,6 @@ def _tile(
         nat = _natural(x[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bins[ti], pi]  # type: ignore[arg-type]
         flagged[ti[nat], pi[nat]] = False
     # confirmation: the next confirm_obs-1 clear observations also far from the break date's references
-    confirmed = flagged.copy()
     ti, pi = np.nonzero(flagged)
     cur_t = ti.copy()
     ok = np.ones(ti.shape, bool)
@@ -656,9 +646,12 @@ def _tile(
         if natural_ref is not None:
             ok &= ~(_natural(xn.T, red_nir, blue, swir) & natural_ref[bins[ti], pi])  # type: ignore[arg-type]
         cur_t = nt
-    confirmed[ti, pi] = ok
-    has = confirmed.any(axis=0)
-    k = np.where(has, np.argmax(confirmed, axis=0), -1).astype(np.int32)
+    # the first confirmed date per pixel: np.nonzero lists time ascending, so a pixel's first
+    # entry among the confirmed ones is its earliest
+    k = np.full(p_n, -1, np.int32)
+    k_pix, k_first = np.unique(pi[ok], return_index=True)
+    k[k_pix] = ti[ok][k_first]
+    has = k >= 0
     res: dict[str, np.ndarray] = {
         "break_index": k,
         "last_unchanged_index": np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32),
@@ -683,21 +676,30 @@ def _tile(
         xs = x[:, :, sel]  # (T, F, S), only pixels with a break
         vs = valid[:, sel]
         kb = bins[ks]
-        # frozen pre-break states of each pixel
-        dpost = np.full((t_n, sel.size), np.inf, np.float32)
+        # frozen pre-break states of each pixel: its clear reference observations (those of
+        # its break date's bin), listed per pixel in time order and walked slot by slot, all
+        # pixels at once; the distance of every observation to the nearest of them
+        in_ref = np.zeros((n_bins, t_n), bool)
         for j in np.unique(kb):
-            m = np.nonzero(kb == j)[0]
-            xm = xs[:, :, m]
-            xrm = xm.copy()
-            xrm[~np.broadcast_to(ref_ok[:, None, sel[m]], xrm.shape)] = np.nan
-            for r in ref_t[j]:
-                d = _distance(xm, xrm[r][None], floor)
-                d[np.isnan(d)] = np.inf
-                dpost[:, m] = np.minimum(dpost[:, m], d)
-            # the pre-break state: mean of the clear reference observations
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                before[:, sel[m]] = np.nanmean(xrm[ref_t[j]], axis=0)
+            in_ref[j, ref_t[j]] = True
+        rmask = in_ref[kb].T & ref_ok[:, sel]  # (T, S)
+        n_ref = rmask.sum(axis=0)
+        slots = np.argsort(~rmask, axis=0, kind="stable")[: int(n_ref.max())]
+        cols = np.arange(sel.size)
+        ss_min = np.full((t_n, sel.size), np.inf, np.float32)
+        ref_sum = np.zeros((f_n, sel.size), np.float32)
+        for i, ri in enumerate(slots):
+            xr = xs[ri, :, cols].T  # (F, S)
+            xr[:, n_ref <= i] = np.nan
+            z = xs - xr[None]
+            z /= floor
+            np.fmin(ss_min, np.einsum("tfp,tfp->tp", z, z), out=ss_min)
+            ref_sum += np.where(n_ref > i, xr, np.float32(0))
+        ss_min *= np.float32(1.0 / f_n)
+        dpost = np.sqrt(ss_min, out=ss_min)
+        # the pre-break state: mean of the clear reference observations
+        with np.errstate(invalid="ignore", divide="ignore"):
+            before[:, sel] = (ref_sum.astype(np.float64) / n_ref).astype(np.float32)
         tt = np.arange(t_n)[:, None]
         after = (tt >= ks[None]) & vs
         still = after & (dpost >= thr)
