@@ -290,9 +290,9 @@ def fit_planes(
     h, w = shape
     rows, cols = np.mgrid[0 : hs * step : step, 0 : ws * step : step]
     sidx = (rows * w + cols).ravel()
-    xs = sample.reshape(t, f, hs * ws).astype(np.float32) * np.float32(scale)
+    xs = np.multiply(sample, np.float32(scale), dtype=np.float32).reshape(t, f, hs * ws)
     vs = np.asarray(valid, bool).reshape(t, hs * ws) & np.isfinite(xs).all(axis=1)
-    xs[~np.broadcast_to(vs[:, None, :], xs.shape)] = np.nan
+    np.copyto(xs, np.float32(np.nan), where=~vs[:, None, :])
     enough = vs.sum(axis=0) >= max(3, t // 4)
     if enough.sum() < 20:
         return np.zeros((t, f, 3), np.float32)
@@ -309,17 +309,22 @@ def fit_planes(
         ok = vs[ti]
         if ok.sum() < 20:
             continue
-        a = design[ok]
+        a_ok = design[ok]
+        d_ok = xs[ti][:, ok] - med[:, ok]  # (F, n), every band at once
         for fi in range(f):
-            d = xs[ti, fi, ok] - med[fi, ok]
+            d = d_ok[fi]
             good = np.isfinite(d)
-            if good.sum() < 20:
+            n_good = np.count_nonzero(good)
+            if n_good < 20:
                 continue
-            sol, *_ = np.linalg.lstsq(a[good], d[good], rcond=None)
-            resid = d[good] - a[good] @ sol
+            a = a_ok
+            if n_good < d.size:
+                a, d = a[good], d[good]
+            sol, *_ = np.linalg.lstsq(a, d, rcond=None)
+            resid = d - a @ sol
             keep = np.abs(resid) <= 2.5 * (np.median(np.abs(resid)) * 1.4826 + 1e-6)
             if keep.sum() >= 20:
-                sol, *_ = np.linalg.lstsq(a[good][keep], d[good][keep], rcond=None)
+                sol, *_ = np.linalg.lstsq(a[keep], d[keep], rcond=None)
             coef[ti, fi] = sol
     return coef
 
