@@ -335,8 +335,15 @@ def _subtract_plane(x: np.ndarray, coef: np.ndarray, pix: np.ndarray, shape: tup
     ry = ((pix // w) / max(1, h - 1) - 0.5).astype(np.float32)
     rx = ((pix % w) / max(1, w - 1) - 0.5).astype(np.float32)
     c = coef.astype(np.float32)
+    plane = np.empty(x.shape[1:], np.float32)
+    part = np.empty(x.shape[1:], np.float32)
     for t in range(x.shape[0]):
-        x[t] -= c[t, :, 0:1] + c[t, :, 1:2] * rx[None] + c[t, :, 2:3] * ry[None]
+        # x[t] -= c0 + c1 * rx + c2 * ry, in that order, in two reused buffers
+        np.multiply(c[t, :, 1:2], rx[None], out=plane)
+        np.add(c[t, :, 0:1], plane, out=plane)
+        np.multiply(c[t, :, 2:3], ry[None], out=part)
+        plane += part
+        x[t] -= plane
 
 
 # --------------------------------------------------------------------------- the core
@@ -440,6 +447,7 @@ def _break_arrays(
         raise DataError(
             f"break_arrays needs values (T, F, P) and valid (T, P); got {values.shape} and {valid.shape}"
         )
+    valid = np.asarray(valid, dtype=bool)  # no copy when it is bool already
     days = np.asarray(days, dtype=np.int64)
     t_n, _, p_n = values.shape
     feat = np.arange(values.shape[1]) if features is None else np.asarray(features, dtype=np.intp)
@@ -501,9 +509,22 @@ def _break_arrays(
         pix = np.arange(sl.start, sl.stop) if pixel_index is None else pixel_index[sl]
         # the tile's values as float32 reflectance in one pass (the cast is exact for integers)
         x = np.multiply(take(values[:, :, sl]), scale_in, dtype=np.float32)
+        may_have_nan = values.dtype.kind not in "iub"
         if coef is not None and shape is not None:
             _subtract_plane(x, coef, pix, shape)
-        res = _tile(x, valid[:, sl], bins, refs, n_bins, p, red_nir, blue, swir, return_scores)
+        res = _tile(
+            x,
+            valid[:, sl],
+            bins,
+            refs,
+            n_bins,
+            p,
+            red_nir,
+            blue,
+            swir,
+            return_scores,
+            check_finite=may_have_nan,
+        )
         for k, v in res.items():
             out[k][..., sl] = v
 
@@ -533,9 +554,12 @@ def _tile(
     blue: int | None,
     swir: int | None,
     return_scores: bool,
+    *,
+    check_finite: bool = True,
 ) -> dict[str, np.ndarray]:
     t_n, f_n, p_n = x.shape
-    valid = valid & np.isfinite(np.einsum("tfp->tp", x))
+    # integer input (and its planes) is finite everywhere: no check needed
+    valid = valid & np.isfinite(np.einsum("tfp->tp", x)) if check_finite else valid
     np.copyto(x, np.float32(np.nan), where=~valid[:, None, :])
     prev, nxt = _prev_next(valid)
     if p.despike:
