@@ -237,12 +237,15 @@ def synthetic_core_input(
     return values, valid, days
 
 
-def reference(values: np.ndarray, valid: np.ndarray, tile_px: int) -> None:
+def reference(values: np.ndarray, valid: np.ndarray, tile_px: int, *, fast_median: bool = False) -> None:
     """The plain NumPy way: temporal nanmedian baseline per pixel and band, z-score per observation.
 
     Per tile as the core: the digital numbers are converted to float32 (NaN needs a float;
     z-scores need no scaling to reflectance), clouds set to NaN, then ``np.nanmedian`` and
-    ``np.nanstd`` over time and the z-score of every observation.
+    ``np.nanstd`` over time and the z-score of every observation. ``fast_median``: the
+    median from one ``np.sort`` (NaN last) and the middle of the clear values instead of
+    ``np.nanmedian`` (which goes through masked arrays), to show how much of the
+    reference's time is that function.
     """
     p_n = values.shape[2]
     for s0 in range(0, p_n, tile_px):
@@ -251,7 +254,14 @@ def reference(values: np.ndarray, valid: np.ndarray, tile_px: int) -> None:
         x[~np.broadcast_to(valid[:, None, sl], x.shape)] = np.nan
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(x, axis=0)
+            if fast_median:
+                srt = np.sort(x, axis=0)
+                n = x.shape[0] - np.count_nonzero(np.isnan(x), axis=0)
+                lo = np.take_along_axis(srt, (np.maximum(n - 1, 0) // 2)[None], axis=0)[0]
+                hi = np.take_along_axis(srt, np.minimum(n // 2, x.shape[0] - 1)[None], axis=0)[0]
+                med = np.where(n > 0, (lo + hi) / 2, np.nan)
+            else:
+                med = np.nanmedian(x, axis=0)
             sd = np.nanstd(x, axis=0)
         z = np.abs(x - med) / (sd + 1e-6)
         _ = (z > 3).all(axis=1)
@@ -325,6 +335,13 @@ def core(
     print(
         f"reference: {t_ref:8.2f} s   (np.nanmedian baseline + z-score, same tiles, same process, one thread;"
         f" CPU {c_ref:.2f} s)"
+    )
+    t0 = time.perf_counter()
+    reference(values, valid, params.tile_px, fast_median=True)
+    t_fast = time.perf_counter() - t0
+    print(
+        f"(the same reference with a sort-based median instead of np.nanmedian: {t_fast:.2f} s, "
+        f"{t_fast / t_core:.1f} x the core's time; not the issue's reference)"
     )
     print(
         f"speed-up:  {t_ref / t_core:8.1f} x   (target >= 5 x; one thread each: {t_ref / t_one:.1f} x; "
