@@ -292,6 +292,32 @@ def test_existing_cluster_client_is_used_and_left_open(tmp_path: Path) -> None:
         assert res2.ok
 
 
+@pytest.mark.timeout(60)
+def test_a_remote_clusters_workers_are_asked_to_remove_the_runs_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+    import time
+
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the workers' temp folder (same process)
+
+    def leaving(aoi, source, *, start, end, workdir, **kw):  # type: ignore[no-untyped-def]
+        (workdir.parent / "left-behind.txt").write_text("as by a task killed before its clean-up")
+        return fake_scan.fake_scan(aoi, source, start=start, end=end, workdir=workdir)
+
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        res = run(tmp_path / "r", [box_aoi("alpha")], scan_fn=leaving, scheduler=cluster.scheduler_address)
+        assert res.ok
+        root = batch.default_scratch_root()
+        assert root.parent == tmp_path
+        deadline = time.monotonic() + 10
+        while any(root.rglob("left-behind.txt")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(root.rglob("*")), list(root.rglob("*"))
+
+
 def test_disk_full_stops_cleanly_and_keeps_earlier_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -444,6 +444,13 @@ def _remove_run_scratch(root: str | None, token: str) -> None:
     shutil.rmtree(base / _SAFE.sub("_", token), ignore_errors=True)
 
 
+async def _remove_run_scratch_on_worker(root: str | None, token: str) -> None:
+    """:func:`_remove_run_scratch` on a Dask worker, off its event loop."""
+    import asyncio
+
+    await asyncio.to_thread(_remove_run_scratch, root, token)
+
+
 # ---------------------------------------------------------------------------------------------
 # the default per-AOI function: sitewatch's own scan
 
@@ -1448,7 +1455,8 @@ def _clean_scratch(client: Any, root: str | None, token: str) -> None:
     """Remove this run's scratch folders here and, for a remote cluster, on its workers."""
     if client is not None:
         with contextlib.suppress(Exception):
-            client.run(_remove_run_scratch, root, token, wait=False)  # never waits on a sick worker
+            # fire and forget (a coroutine: Dask runs those without waiting): never waits on a sick worker
+            client.run(_remove_run_scratch_on_worker, root, token, wait=False)
     if root is not None:
         _remove_run_scratch(root, token)
 
