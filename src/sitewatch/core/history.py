@@ -652,13 +652,11 @@ def _tile(
     bad = ~valid | (ref_count[bins] < p.min_ref_obs)
     score[bad] = np.nan
     score[np.isinf(score)] = np.nan
-    flagged = score >= thr
+    ti, pi = np.nonzero(score >= thr)  # flagged observations, time ascending
     if natural_ref is not None:
-        ti, pi = np.nonzero(flagged)
         nat = _natural(x[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bins[ti], pi]  # type: ignore[arg-type]
-        flagged[ti[nat], pi[nat]] = False
+        ti, pi = ti[~nat], pi[~nat]
     # confirmation: the next confirm_obs-1 clear observations also far from the break date's references
-    ti, pi = np.nonzero(flagged)
     cur_t = ti.copy()
     ok = np.ones(ti.shape, bool)
     for _ in range(p.confirm_obs - 1):
