@@ -17,7 +17,7 @@ import fake_scan
 from fake_scan import box_aoi
 from sitewatch import batch, runs
 from sitewatch.batch import scan_all
-from sitewatch.errors import ConfigError, RunError, RunLockedError
+from sitewatch.errors import ConfigError, NoScenesError, RunError, RunLockedError
 from sitewatch.runs import lock_run, read_manifest
 
 # Worker processes import nothing from tests/: ship the fake scan with the task.
@@ -534,12 +534,31 @@ def test_a_chunked_scan_streams_into_the_task_scratch(
         scheduler="serial",
         scan_options={"chunk_px": 32},
         scratch_dir=scratch,
+        progress=True,  # through the scene-counting provider, which must keep the lazy load
     )
     assert res.ok, res.table()
     streamed = [p for p in made if p.name.startswith("sitewatch-scan-")]
     assert streamed, made  # the chunked path ran
     assert all(scratch in p.parents for p in streamed)  # inside the task's folder, removed with it
     assert not any(p.exists() for p in made)
+
+
+def test_the_scene_counting_provider_keeps_the_providers_signatures(tmp_path: Path) -> None:
+    import inspect
+
+    from sitewatch.providers.base import get_provider
+
+    got: list[tuple[str, int]] = []
+    with batch._counted_source(f"local:{tmp_path}", lambda e, n: got.append((e, n))) as counted:
+        provider = get_provider(counted)
+        inner = get_provider(f"local:{tmp_path}")
+        # scan reads lazily, block by block, only from a load that takes chunk_px
+        assert "chunk_px" in inspect.signature(provider.load).parameters
+        assert inspect.signature(provider.load) == inspect.signature(inner.load)
+        assert provider.name == inner.name
+        with pytest.raises(NoScenesError):  # the provider's own errors pass through unchanged
+            provider.search(box_aoi("alpha"), None, None, max_cloud_fraction=None)
+    assert got == []
 
 
 @pytest.mark.timeout(60)

@@ -520,25 +520,35 @@ _COUNTED_LOCK = threading.Lock()
 
 
 class _CountingProvider:
-    """A provider that tells a :data:`SceneReport` how many scenes it found and loaded."""
+    """A provider that tells a :data:`SceneReport` how many scenes it found and loaded.
+
+    ``search`` and ``load`` keep the wrapped provider's signatures (``scan`` reads them, e.g.
+    whether ``load`` takes ``chunk_px`` to read lazily).
+    """
 
     def __init__(self, inner: Any, report: SceneReport) -> None:
+        import functools
+
         self._inner = inner
-        self._report = report
+
+        @functools.wraps(inner.search)
+        def search(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            scenes = list(inner.search(*args, **kwargs))
+            report("found", len(scenes))
+            return iter(scenes)
+
+        @functools.wraps(inner.load)
+        def load(scenes: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+            scenes = list(scenes)
+            stack = inner.load(scenes, *args, **kwargs)
+            report("loaded", len(scenes))
+            return stack
+
+        self.search = search
+        self.load = load
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
-
-    def search(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        scenes = list(self._inner.search(*args, **kwargs))
-        self._report("found", len(scenes))
-        return iter(scenes)
-
-    def load(self, scenes: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
-        scenes = list(scenes)
-        stack = self._inner.load(scenes, *args, **kwargs)
-        self._report("loaded", len(scenes))
-        return stack
 
 
 def _counting_factory(arg: str | None, **options: Any) -> Any:
