@@ -126,7 +126,7 @@ def scan_chunked(
     scratch_dir: str | Path | None = None,
     registration_px: int = 1024,
     window_margin_px: int = 200,
-    max_window_px: int = 1024,
+    max_window_px: int = 640,
 ) -> ScanResult:
     """The scan of :func:`sitewatch.scan` on a dask-backed stack, block by block.
 
