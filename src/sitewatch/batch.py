@@ -26,6 +26,7 @@ import hashlib
 import inspect
 import io
 import logging
+import math
 import os
 import re
 import shutil
@@ -716,6 +717,7 @@ def _outcomes(
     pending = set(futures)
     t_start = time.monotonic()
     no_workers_since: float | None = None
+    last_worker_check = -math.inf
     try:
         while pending:
             drain()
@@ -741,6 +743,9 @@ def _outcomes(
                         futures[fut].reported_start,
                     )
                 return
+            if now - last_worker_check < 1.0:
+                continue  # asking the scheduler is an RPC: once a second is enough
+            last_worker_check = now
             n_workers = len(client.scheduler_info().get("workers", {}))
             if n_workers == 0:
                 no_workers_since = no_workers_since or now
