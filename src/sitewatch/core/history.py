@@ -374,6 +374,8 @@ def break_arrays(
     ----------
     values : numpy.ndarray
         ``(T, F, P)`` reflectance 0..1 (or x 10000 as integers, scaled here), time ascending.
+        Any dtype: only one tile of pixels at a time is converted to float32, so a uint16
+        stack (Sentinel-2 L2A digital numbers) is never copied whole; it is the lightest input.
     valid : numpy.ndarray
         ``(T, P)`` bool, True for clear observations.
     days : array of int
