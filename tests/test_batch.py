@@ -482,7 +482,10 @@ def test_default_is_sitewatch_scan_on_a_simulated_site(
     assert source in far_row["error"] and "counting" not in far_row["error"], far_row["error"]
     res = replace(res, rows=tuple(r for r in res.rows if r["aoi"] != "far-away"), status="complete")
     assert res.ok, res.table()
-    assert read_manifest(res.run_dir)["settings"]["scan_function"] == "sitewatch.batch.sitewatch_scan"
+    settings = read_manifest(res.run_dir)["settings"]
+    assert settings["scan_function"] == "sitewatch.batch.sitewatch_scan"
+    # big AOIs are one task scanned block by block, not cut into tiles, unless asked
+    assert settings["scan_options"]["chunk_px"] == batch.DEFAULT_CHUNK_PX and settings["tile_px"] is None
     fc = json.loads((res.run_dir / "aois" / "sim-tiny" / "alerts.geojson").read_text())
     assert fc["sitewatch"]["simulated"] is True and fc["sitewatch"]["scenes_used"]
     assert res.rows[0]["scenes_used"] == len(fc["sitewatch"]["scenes_used"])

@@ -77,6 +77,8 @@ log = logging.getLogger(__name__)
 
 #: Alert types, in the order the summary lists them.
 CHANGE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "evacuation", "earthworks", "other")
+#: Block side (10 m pixels) of the default scan for AOIs bigger than that: read and scanned block by block.
+DEFAULT_CHUNK_PX = 2048
 
 #: The per-AOI work: ``fn(aoi, source, *, start, end, workdir, **options)`` returns an alerts
 #: GeoJSON FeatureCollection (the sitewatch alerts schema) whose ``quicklook`` properties are
@@ -1159,7 +1161,7 @@ def scan_all(
     no_workers_timeout_s: float = 60.0,
     timeout_s: float | None = None,
     inner_scheduler: Literal["sync", "threads"] = "sync",
-    tile_px: int | None = 1024,
+    tile_px: int | None = None,
     tile_overlap_px: int = 100,
     progress: bool = False,
     scratch_dir: str | os.PathLike[str] | None = None,
@@ -1210,8 +1212,12 @@ def scan_all(
         Dask scheduler inside one AOI's scan (``"sync"`` keeps memory bounded when many
         AOIs run at once; ``"threads"`` suits one very large AOI).
     tile_px : int or None
-        AOIs wider or taller than this many 10 m pixels are cut into tiles scanned as separate
-        tasks (see :func:`split_aoi`), which bounds the memory of one scan; None never cuts.
+        AOIs wider or taller than this many 10 m pixels are cut into overlapping tiles scanned as
+        separate tasks (see :func:`split_aoi`), to spread one huge AOI over a cluster's machines;
+        an object longer than the overlap may then be reported in pieces. None (the default)
+        never cuts: a big AOI is one task, scanned block by block (the default scan's
+        ``chunk_px``, 2048 unless ``scan_options`` says otherwise), so its memory is bounded
+        and its objects are whole.
     tile_overlap_px : int
         Overlap between tiles, in pixels.
     progress : bool
@@ -1279,6 +1285,9 @@ def scan_all(
     topic = f"sitewatch-progress-{token}" if progress else None
     fn = scan_fn or sitewatch_scan
     options = dict(scan_options or {})
+    if scan_fn is None:
+        # the default scan reads and scans big AOIs block by block (memory bounded)
+        options.setdefault("chunk_px", DEFAULT_CHUNK_PX)
 
     with lock_run(run_dir):
         if (run_dir / MANIFEST_NAME).exists():

@@ -80,9 +80,10 @@ _BATCH_OPTIONS = [
     click.option(
         "--tile-px",
         type=click.IntRange(min=64),
-        default=1024,
-        show_default=True,
-        help="With --all: AOIs larger than this many 10 m pixels a side are scanned in overlapping tiles.",
+        default=None,
+        help="With --all: cut AOIs larger than this many 10 m pixels a side into overlapping tiles, one "
+        "task each (to spread one huge AOI over a cluster; objects longer than the overlap may be cut). "
+        "Default: a big AOI is one task, scanned block by block (--chunk-px).",
     ),
     click.option(
         "--scan-function",
@@ -135,7 +136,7 @@ def run_batch(
     reports_dir: Path | None = None,
     retries: int = 2,
     timeout_s: float | None = None,
-    tile_px: int | None = 1024,
+    tile_px: int | None = None,
     scan_function: str | None = None,
     scan_options: Mapping[str, Any] | None = None,
 ) -> None:
