@@ -853,7 +853,9 @@ def _unmixed_measure(
     earth = None
     if levelled is not None:
         earth = np.nanmean(np.where(core, levelled, np.nan).reshape(levelled.shape[0], -1), axis=1)
-    if earth is not None and np.isfinite(earth).all():
+    two_materials = earth is not None and bool(np.isfinite(earth).all())
+    if two_materials:
+        assert earth is not None
         # levelling spills beyond the pad: a second material, the levelled ground, so that
         # after = f * material + g * levelled + (1 - f - g) * expected (least squares)
         c2 = earth[:, None, None] - expect
@@ -863,10 +865,16 @@ def _unmixed_measure(
         det = aa * bb - ab * ab
         solvable = det > 1e-6 * np.maximum(aa * bb, 1e-12)
         frac = np.where(solvable, (ay * bb - by * ab) / np.where(solvable, det, 1.0), frac)
-    frac = np.clip(np.nan_to_num(frac), 0, 1)
+    raw = np.nan_to_num(frac)
+    frac = np.clip(raw, 0, 1)
     # where the ground already looked like the material (the old runway a strip extends),
     # the fraction is undefined: the object did not change those pixels
-    frac[~ok | (norm < 0.1 * float(np.median(norm[core])))] = 0
+    # (judged on the pixel's own before state: the background's change, added to it, would
+    # make an old apron that did not follow the harvest around it read as new material)
+    was = np.einsum("bhw,bhw->hw", material[:, None, None] - before, material[:, None, None] - before)
+    undefined = ~ok | (norm < 0.1 * float(np.median(norm[core]))) | (was < 0.1 * float(np.median(was[core])))
+    frac[undefined] = 0
+    raw = np.where(undefined, 0.0, raw)
     frac[~region_sub] = 0
     frac[frac < 0.15] = 0
     # outside the detected object only clear partial cover counts (fields change around pads)
@@ -878,15 +886,24 @@ def _unmixed_measure(
     if footprint.sum() < 3:
         return None
     res = abs(float(gbox.resolution.x))
-    area = float(frac[ndimage.binary_dilation(footprint)].sum() * res**2)
     geoms = list(vectorize(footprint.astype(np.int32), gbox[r0:r1, c0:c1], simplify_px=0.5))
     if not geoms:
         return None
     m = measure_geometry(shapely.union_all([g for _, g in geoms]))
+    compact = m["width_m"] > 0 and m["length_m"] / m["width_m"] < 3
+    ring = ndimage.binary_dilation(footprint) & ~footprint
+    if compact and not two_materials:
+        # The edge ring of a pad holds its partly covered pixels: thresholding their
+        # fractions (as noise protection) drops the small shares and under-counts every
+        # pad by a few percent. Between the pad and one ground (no levelled spill) the
+        # fraction is unbiased, so the ring counts its signed fractions: noise cancels
+        # out instead of being cut to one side.
+        area = float((frac[footprint].sum() + np.clip(raw[ring], -1, 1).sum()) * res**2)
+    else:
+        area = float(frac[footprint | ring].sum() * res**2)
     # compact objects (pads) are rectangles: scale the rectangle to the area; for strips the
     # pixel outline's length is the better estimate, scaled to the area of the outline
     rect = m["length_m"] * m["width_m"]
-    compact = m["width_m"] > 0 and m["length_m"] / m["width_m"] < 3
     base = rect if compact else m["area_m2"]
     k = math.sqrt(area / base) if base > 0 else 1.0
     full = np.zeros(mask.shape, bool)
