@@ -485,3 +485,36 @@ def test_quicklook_before_panel_precedes_the_earthworks(tmp_path: Path):
     assert t_before == 5
     png = _quicklook(result, after_ew, 1, tmp_path / "pad.png")
     assert png.exists() and png.stat().st_size > 0
+
+
+def test_pad_area_counts_the_partly_covered_edge_pixels():
+    """Pads off the pixel grid, blurred as the sensor's spread and resampling blur them (every
+    edge pixel partly covered), on a noisy field: area within 5 % each, 3 % on average
+    (thresholding the edge fractions under-counted them by 6 to 8 %)."""
+    from scipy import ndimage
+
+    from sitewatch.pipeline.scan import _unmixed_measure
+
+    h = w = 36
+    ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
+    errors = []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        x0, y0 = 8 + rng.random(), 12 + rng.random()
+        cover = np.clip(np.minimum(xs + 1, x0 + 11.7) - np.maximum(xs, x0), 0, 1) * np.clip(
+            np.minimum(ys + 1, y0 + 7.45) - np.maximum(ys, y0), 0, 1
+        )
+        truth_m2 = cover.sum() * 100
+        cover = ndimage.gaussian_filter(cover, 0.8)
+        frames = []
+        for t in range(12):
+            img = np.broadcast_to(STUBBLE[:, None, None], (6, h, w)).copy()
+            if t >= 6:
+                img = img * (1 - cover) + CONCRETE[:, None, None] * cover
+            frames.append(img + rng.normal(0, 0.006, img.shape))
+        stack, clear, gbox = _toy_stack(frames)
+        m = _unmixed_measure(stack, clear, cover >= 0.5, 6, gbox)
+        assert m is not None
+        errors.append(m["area_m2"] / truth_m2 - 1)
+    assert max(abs(e) for e in errors) <= 0.05, errors
+    assert np.mean(np.abs(errors)) <= 0.03, errors
