@@ -562,30 +562,34 @@ def _tile(
     t_n, f_n, p_n = x.shape
     # integer input (and its planes) is finite everywhere: no check needed
     valid = valid & np.isfinite(np.einsum("tfp->tp", x)) if check_finite else valid
-    np.copyto(x, np.float32(np.nan), where=~valid[:, None, :])
+    cloudy = ~valid[:, None, :]
     prev, nxt = _prev_next(valid)
     if p.despike:
         # median of previous, current and next clear observation
+        np.copyto(x, np.float32(np.nan), where=cloudy)
         x = _median3(_take_t(x, prev), x, _take_t(x, nxt))
-        x[~np.broadcast_to(valid[:, None, :], x.shape)] = np.nan
     # per-bin clear-state mean, spread and count; then again without the observations far
     # from their own bin's state (thin clouds and shadows the mask missed), which would
-    # otherwise serve as reference states
-    # (bin by bin, while its dates are in cache; empty bins stay NaN)
+    # otherwise serve as reference states.
+    # Bin by bin, while its dates are in cache, on values zeroed where not clear (the sums
+    # need no masking; the outlier test of those is moot: they are not references anyway);
+    # NaN afterwards, for the rest. Empty bins are NaN states.
+    np.copyto(x, np.float32(0), where=cloudy)
     starts = np.searchsorted(bins, np.arange(n_bins))
     s1 = np.zeros((n_bins, f_n, p_n), np.float32)
     s2 = np.zeros((n_bins, f_n, p_n), np.float32)
     cnt = np.zeros((n_bins, p_n), np.int32)
-    bmean = np.full((n_bins, f_n, p_n), np.nan, np.float32)
-    bscale = np.full((n_bins, f_n, p_n), np.nan, np.float32)
-    binv = np.full((n_bins, f_n, p_n), np.nan, np.float32)
+    bmean = np.empty((n_bins, f_n, p_n), np.float32)
+    bscale = np.empty((n_bins, f_n, p_n), np.float32)
+    binv = np.empty((n_bins, f_n, p_n), np.float32)
     ref_ok = valid.copy()
     for bb in range(n_bins):
         tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
         if tsl.start == tsl.stop:
+            bmean[bb] = bscale[bb] = binv[bb] = np.nan
             continue
         wb = valid[tsl]
-        xz = np.where(wb[:, None, :], x[tsl], np.float32(0))
+        xz = x[tsl]
         xz.sum(axis=0, out=s1[bb])
         np.einsum("tfp,tfp->fp", xz, xz, out=s2[bb])
         wb.sum(axis=0, out=cnt[bb])
@@ -593,7 +597,8 @@ def _tile(
         bmean[bb] = m1[0]
         bscale[bb] = sc1[0]
         np.reciprocal(sc1[0], out=binv[bb])
-        ref_ok[tsl] &= _distance(x[tsl], bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
+        ref_ok[tsl] &= _distance(xz, bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
+    np.copyto(x, np.float32(np.nan), where=cloudy)
     # the outliers are few: take them out of the sums instead of summing again
     oi, op = np.nonzero(valid & ~ref_ok)
     if oi.size:
