@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sitewatch.core.history import HistoryParams, break_arrays, fit_planes, plane_sample_step
-from sitewatch.errors import DataError
+from sitewatch.core.history import HistoryParams, break_arrays, check_inputs, fit_planes, plane_sample_step
 
 __all__ = ["DEFAULT_BLOCK_PX", "detect_breaks_chunked"]
 
@@ -96,22 +95,8 @@ def detect_breaks_chunked(
     import dask.array as da
 
     p = params or HistoryParams()
-    have = [str(b) for b in stack.coords["band"].values]
-    use = [b for b in bands if b in have]
-    if len(use) < 3:
-        raise DataError(
-            f"detect_breaks needs at least three of the bands {', '.join(bands)}; "
-            f"the stack has {', '.join(have)}"
-        )
+    use, days = check_inputs(stack, np.shape(clear), bands)
     t_n, h, w = stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]
-    if tuple(np.shape(clear)) != (t_n, h, w):
-        raise DataError(
-            f"clear mask shape {tuple(np.shape(clear))} does not match the stack ({t_n}, {h}, {w})"
-        )
-    times = stack.coords["time"].values.astype("datetime64[D]")
-    if not np.array_equal(np.argsort(times, kind="stable"), np.arange(t_n)):
-        raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
-    days = times.astype(np.int64)
 
     sel = stack.sel(band=use)
     values = (

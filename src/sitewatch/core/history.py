@@ -841,6 +841,33 @@ def _vegetation_driven(
 # --------------------------------------------------------------------------- xarray face
 
 
+def check_inputs(
+    stack: xr.DataArray, clear_shape: Sequence[int], bands: Sequence[str]
+) -> tuple[list[str], np.ndarray]:
+    """The bands :func:`detect_breaks` will use and the day numbers of the dates, or why not.
+
+    Raises
+    ------
+    DataError
+        If fewer than three of ``bands`` are present, the clear mask's shape is not the
+        stack's ``(time, y, x)`` or the dates are not ascending.
+    """
+    have = [str(b) for b in stack.coords["band"].values]
+    use = [b for b in bands if b in have]
+    if len(use) < 3:
+        raise DataError(
+            f"detect_breaks needs at least three of the bands {', '.join(bands)}; "
+            f"the stack has {', '.join(have)}"
+        )
+    t_n, h, w = stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]
+    if tuple(clear_shape) != (t_n, h, w):
+        raise DataError(f"clear mask shape {tuple(clear_shape)} does not match the stack ({t_n}, {h}, {w})")
+    times = stack.coords["time"].values.astype("datetime64[D]")
+    if not np.array_equal(np.argsort(times, kind="stable"), np.arange(t_n)):
+        raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
+    return use, times.astype(np.int64)
+
+
 def detect_breaks(
     stack: xr.DataArray,
     clear: xr.DataArray | np.ndarray,
@@ -893,22 +920,10 @@ def detect_breaks(
         from sitewatch.core.chunked import detect_breaks_chunked
 
         return detect_breaks_chunked(stack, clear, bands=bands, params=p, return_scores=return_scores)
+    use, days = check_inputs(stack, np.shape(clear), bands)
     have = [str(b) for b in stack.coords["band"].values]
-    use = [b for b in bands if b in have]
-    if len(use) < 3:
-        raise DataError(
-            f"detect_breaks needs at least three of the bands {', '.join(bands)}; "
-            f"the stack has {', '.join(have)}"
-        )
     t_n, h, w = stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]
     clear_v = np.asarray(clear.values if isinstance(clear, xr.DataArray) else clear, dtype=bool)
-    if clear_v.shape != (t_n, h, w):
-        raise DataError(f"clear mask shape {clear_v.shape} does not match the stack ({t_n}, {h}, {w})")
-    times = stack.coords["time"].values.astype("datetime64[D]")
-    order = np.argsort(times, kind="stable")
-    if not np.array_equal(order, np.arange(t_n)):
-        raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
-    days = times.astype(np.int64)
     # the stack's own array (a view, whatever its dtype): the bands used are picked tile by
     # tile, so no copy of the whole stack is made
     data = np.reshape(stack.transpose("time", "band", "y", "x").values, (t_n, len(have), h * w))
