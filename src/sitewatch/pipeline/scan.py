@@ -784,6 +784,13 @@ def _unmixed_measure(
     where the per-pixel history scored their change weakly (a noisy or hazy reference
     season makes the same step fewer noise units). Returned under ``"footprint"`` (bool
     mask on the whole grid, with those pixels) and ``"grown_px"``.
+
+    A pad laid on earlier earthworks (``before_from``: the date the levelling was first
+    seen) is unmixed against two materials, its own and the levelled ground that spills
+    beyond it: the levelled spectrum is read on the object between the two dates and
+    carried over to the "after" dates by the background's change, and the pad's material
+    is read at least 2 px inside the object (the 20 m bands that tell the two apart
+    straddle its edge).
     """
     from scipy import ndimage
 
@@ -840,7 +847,17 @@ def _unmixed_measure(
         if not known.all():
             _, (iy, ix) = ndimage.distance_transform_edt(~known, return_indices=True)
             d_bg = d_bg[:, iy, ix]
-    material = np.nanmean(np.where(core, after, np.nan).reshape(after.shape[0], -1), axis=1)
+    pure = core
+    if levelled is not None:
+        # After earthworks the material is told from the levelled ground around it mostly by
+        # the 20 m SWIR bands, whose 2 x 2 blocks (and the scenes' residual misregistration)
+        # reach a pixel beyond the 10 m outline: read the material at least 2 px inside, so
+        # that the levelled margin does not leak into it (a material pulled toward the
+        # levelled ground makes the margin read as part of the pad).
+        deep = ndimage.binary_erosion(msub, iterations=2) & ok
+        if deep.sum() >= 3:
+            pure = deep
+    material = np.nanmean(np.where(pure, after, np.nan).reshape(after.shape[0], -1), axis=1)
     if not np.isfinite(material).all():
         return None
     expect = before + d_bg  # (B, h, w): the pixel without the object
@@ -853,6 +870,14 @@ def _unmixed_measure(
     earth = None
     if levelled is not None:
         earth = np.nanmean(np.where(core, levelled, np.nan).reshape(levelled.shape[0], -1), axis=1)
+        # The levelled ground is seen on the dates between the levelling and the surface,
+        # the object on the "after" dates (other haze and illumination): carry the
+        # spectrum over by the background's typical change between those dates, else the
+        # margin's mismatch projects onto the material and counts as pad.
+        d_lev = after - levelled
+        seen = bg & np.isfinite(d_lev).all(axis=0)
+        if seen.sum() >= 8:
+            earth = earth + np.median(d_lev[:, seen], axis=1)
     two_materials = earth is not None and bool(np.isfinite(earth).all())
     if two_materials:
         assert earth is not None
