@@ -11,11 +11,15 @@
            scans site k mod 8): the time per AOI must stay flat or fall as AOIs are added.
 (c) schedulers: the same 16 AOIs serially, on the threaded scheduler and on a 2-worker
            LocalCluster (processes), with a check that all three wrote the same alerts.
+(d) one big AOI, the whole scan (opt-in: --parts d): a simulated site of --site-px pixels a side
+           (a pad and a runway extension) scanned in memory and block by block (chunk_px), each
+           in its own process: time, peak memory and whether the alerts are the same.
 
 Usage:
     python scripts/bench_scale.py                     # reduced: 2048 px x 24 dates, AOIs up to 64
     python scripts/bench_scale.py --full              # 10980 x 10980 x 100: ~100 GB disk, hours
     python scripts/bench_scale.py --tile-px 4096 --dates 50 --parts a
+    python scripts/bench_scale.py --parts d --site-px 1024 --chunk-px 256
 """
 
 from __future__ import annotations
@@ -453,9 +457,75 @@ def part_c(args: argparse.Namespace, workdir: Path) -> None:
     print(f"    same alerts from all three: {len({r[2] for r in rows}) == 1}; load {load()}")
 
 
+_SCAN_ONE = """
+import json, resource, sys, time, warnings
+import sitewatch
+chunk = None if sys.argv[2] == "none" else int(sys.argv[2])
+t0 = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    r = sitewatch.scan(sys.argv[1] + "/aoi.geojson", "local:" + sys.argv[1] + "/scenes", chunk_px=chunk)
+print(json.dumps({
+    "seconds": time.perf_counter() - t0,
+    "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    "alerts": [[a.id, a.change_type, a.detail, round(a.area_m2), round(a.length_m)] for a in r.alerts],
+}))
+"""
+
+
+def part_d(args: argparse.Namespace, workdir: Path) -> None:
+    """The whole scan of one big simulated AOI, in memory and block by block, each in its own process."""
+    import subprocess
+    import sys
+
+    from sitewatch.simulate import Pad, RunwayExtension, simulate_site
+
+    size = args.site_px
+    site_dir = workdir / f"site{size}"
+    with timed() as sim:
+        site = simulate_site(
+            site_dir,
+            start="2024-06-01",
+            end="2025-06-30",
+            size_px=size,
+            revisit_days=5,
+            seed=11,
+            events=[
+                Pad("pad", (-0.45 * size * 10, 0.35 * size * 10), 190.0, 95.0, 25.0, "2024-12-10"),
+                RunwayExtension("rw", 300.0, "2025-01-20"),
+            ],
+        )
+    n_scenes = len(list(site.scenes_dir.glob("*.tif")))
+    print(
+        f"(d) one AOI of {size} x {size} px, {n_scenes} scenes (simulated in {sim['seconds']:.0f} s); "
+        f"the whole scan in memory vs block by block ({args.chunk_px} px), each in its own process"
+    )
+    runs = {}
+    for chunk in ("none", str(args.chunk_px)):
+        done = subprocess.run(
+            [sys.executable, "-c", _SCAN_ONE, str(site_dir), chunk],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs[chunk] = json.loads(done.stdout.strip().splitlines()[-1])
+        label = "in memory" if chunk == "none" else f"blocks of {chunk} px"
+        print(
+            f"    {label:18s} {runs[chunk]['seconds']:7.1f} s, peak RSS {runs[chunk]['peak_gib']:5.2f} GiB, "
+            f"alerts {[(a[1], a[2], a[3], a[4]) for a in runs[chunk]['alerts']]}"
+        )
+    mem = runs[str(args.chunk_px)]["peak_gib"] / runs["none"]["peak_gib"]
+    slow = runs[str(args.chunk_px)]["seconds"] / runs["none"]["seconds"]
+    same = [a[:2] for a in runs["none"]["alerts"]] == [a[:2] for a in runs[str(args.chunk_px)]["alerts"]]
+    print(
+        f"    block by block: {mem:.2f}x the memory, {slow:.2f}x the time; same alerts (ids, types): {same}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="abc", help="which parts to run (a, b, c)")
+    ap.add_argument("--parts", default="abc", help="which parts to run (a, b, c, d)")
+    ap.add_argument("--site-px", type=int, default=768, help="(d) side of the big simulated AOI, pixels")
     ap.add_argument("--full", action="store_true", help="(a) on the full 10980 x 10980 px x 100 dates tile")
     ap.add_argument("--tile-px", type=int, default=2048)
     ap.add_argument("--dates", type=int, default=24)
@@ -473,7 +543,12 @@ def main() -> None:
         f"sitewatch bench_scale on {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
     )
     scratch = Path(tempfile.mkdtemp(prefix="sitewatch-bench-", dir=args.workdir))
-    parts: dict[str, Callable[[argparse.Namespace, Path], None]] = {"a": part_a, "b": part_b, "c": part_c}
+    parts: dict[str, Callable[[argparse.Namespace, Path], None]] = {
+        "a": part_a,
+        "b": part_b,
+        "c": part_c,
+        "d": part_d,
+    }
     try:
         for key in args.parts:
             parts[key](args, scratch)

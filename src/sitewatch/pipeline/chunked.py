@@ -163,7 +163,8 @@ def scan_chunked(
 
     from sitewatch.core.masks import clear_mask
 
-    with dask.config.set(scheduler="threads"):  # inside a distributed task too: no nested cluster work
+    # the caller's scheduler (a batch task sets its own), else threads
+    with dask.config.set(scheduler=dask.config.get("scheduler", None) or "threads"):
         stack = stack.chunk({"time": 1, "band": -1})
         inside = _aoi_mask(stack, result.aoi)
         chunks_yx = stack.data.chunks[2:]

@@ -30,7 +30,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -260,27 +259,6 @@ class FetchStats:
     scenes_cached: int = 0
     bands_fetched: int = 0
     fetched_ids: list[str] = field(default_factory=list)
-
-
-def _window_on(src: Any, gbox: GeoBox) -> Any:
-    """The window of an open raster that is exactly ``gbox`` (same CRS and pixel grid), else None."""
-    from rasterio.windows import Window
-
-    a, t = gbox.affine, src.transform
-    if src.crs is None or gbox.crs is None or src.crs.to_epsg() != gbox.crs.epsg:
-        return None
-    if not (
-        math.isclose(a.a, t.a, rel_tol=1e-9) and math.isclose(a.e, t.e, rel_tol=1e-9) and a.b == t.b == 0
-    ):
-        return None
-    col, row = ~t * (a.c, a.f)
-    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
-        return None
-    col, row = round(col), round(row)
-    height, width = gbox.shape
-    if col < 0 or row < 0 or col + width > src.width or row + height > src.height:
-        return None
-    return Window(col, row, width, height)
 
 
 class CachedProvider:
@@ -635,10 +613,12 @@ class CachedProvider:
     def _read_cached(path: Path, bands: Sequence[str], gbox: GeoBox) -> np.ndarray:
         import rasterio
 
+        from sitewatch.providers.local import grid_window
+
         try:
             with rasterio.open(path) as src:
                 names = [str(d or "") for d in src.descriptions]
-                window = _window_on(src, gbox)
+                window = grid_window(src, gbox)
                 if window is not None and all(b in names for b in bands):
                     # The same grid as asked, or a block of it: a plain read, no resampling at all.
                     offset = float(src.tags().get("BOA_ADD_OFFSET", 0.0))

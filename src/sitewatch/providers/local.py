@@ -35,6 +35,7 @@ from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_coords
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
 
 from sitewatch.errors import (
     BandMissingError,
@@ -549,6 +550,39 @@ def _target_res_m(gbox: GeoBox) -> float:
     return res * 111_320.0 if gbox.crs is not None and gbox.crs.geographic else res
 
 
+def grid_window(src: Any, gbox: GeoBox, *, inside_only: bool = True) -> Window | None:
+    """The window of an open raster that is exactly ``gbox``: same CRS and pixel grid, else None.
+
+    Parameters
+    ----------
+    src : rasterio.io.DatasetReader
+    gbox : GeoBox
+    inside_only : bool
+        Only windows inside the raster (else ones reaching past its edges too, for a
+        boundless read).
+
+    Returns
+    -------
+    rasterio.windows.Window or None
+    """
+    a, t = gbox.affine, src.transform
+    if src.crs is None or gbox.crs is None or a.b != 0 or a.d != 0 or t.b != 0 or t.d != 0:
+        return None
+    if not (math.isclose(a.a, t.a, rel_tol=1e-9) and math.isclose(a.e, t.e, rel_tol=1e-9)):
+        return None
+    epsg = gbox.crs.epsg
+    if epsg is None or src.crs.to_epsg() != epsg:
+        return None
+    col, row = ~t * (a.c, a.f)
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    col, row = round(col), round(row)
+    height, width = gbox.shape
+    if inside_only and (col < 0 or row < 0 or col + width > src.width or row + height > src.height):
+        return None
+    return Window(col, row, width, height)
+
+
 def read_band(scene: Scene, band: str, gbox: GeoBox) -> np.ndarray:
     """Read one band of a local scene onto a grid, as float32 with NaN for no data.
 
@@ -567,32 +601,76 @@ def read_band(scene: Scene, band: str, gbox: GeoBox) -> np.ndarray:
     numpy.ndarray
         Shape ``gbox.shape``.
     """
-    location = scene.assets[band]
-    path, _, index = location.partition("#")
-    bidx = int(index) if index else 1
+    out: np.ndarray = read_bands(scene, [band], gbox)[0]
+    return out
+
+
+def read_bands(scene: Scene, bands: Sequence[str], gbox: GeoBox) -> np.ndarray:
+    """Read bands of a local scene onto a grid, ``(band, y, x)`` float32 with NaN for no data.
+
+    As :func:`read_band`, opening each file once: bands stored in one file on the grid's own
+    pixel grid are read together in one windowed read (no resampling needed), which is
+    much cheaper than band by band when a stack is read in many small blocks.
+    """
+    out = np.empty((len(bands), *gbox.shape), np.float32)
+    by_file: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for i, band in enumerate(bands):
+        path, _, index = scene.assets[band].partition("#")
+        by_file[path].append((i, int(index) if index else 1, band))
+    offsets = scene.properties.get("offsets", {})
+    for path, members in by_file.items():
+        with _open(path) as src:
+            if src.crs is None:
+                raise DataError(f"{path} has no CRS (it is not georeferenced)")
+            src_nodata = src.nodata if src.nodata is not None else 0
+            try:
+                window = grid_window(src, gbox, inside_only=False)
+                if window is not None:
+                    # the file's own pixel grid: a plain windowed read, as the warper would give
+                    outside = (
+                        window.col_off < 0
+                        or window.row_off < 0
+                        or window.col_off + window.width > src.width
+                        or window.row_off + window.height > src.height
+                    )
+                    raw = src.read(
+                        [bidx for _, bidx, _ in members],
+                        window=window,
+                        boundless=outside,
+                        fill_value=src_nodata,
+                    )
+                    for k, (i, _, _) in enumerate(members):
+                        layer = out[i]
+                        layer[...] = raw[k]
+                        layer[raw[k] == src_nodata] = np.nan
+                else:
+                    for i, bidx, band in members:
+                        out[i] = _warped(src, bidx, band, gbox, src_nodata)
+            except rasterio.errors.RasterioError as exc:
+                names = ", ".join(b for _, _, b in members)
+                raise DataError(f"{path} (band {names} of scene {scene.id}) cannot be read: {exc}") from None
+        for i, _, band in members:
+            offset = float(offsets.get(band, 0.0))
+            if offset:
+                out[i] += np.float32(offset)
+    return out
+
+
+def _warped(src: Any, bidx: int, band: str, gbox: GeoBox, src_nodata: float) -> np.ndarray:
+    """One band warped onto ``gbox`` (resampled or reprojected)."""
     height, width = gbox.shape
-    with _open(path) as src:
-        if src.crs is None:
-            raise DataError(f"{path} has no CRS (it is not georeferenced)")
-        src_nodata = src.nodata if src.nodata is not None else 0
-        try:
-            with WarpedVRT(
-                src,
-                crs=str(gbox.crs.to_wkt()) if gbox.crs is not None else src.crs,
-                transform=gbox.affine,
-                width=width,
-                height=height,
-                resampling=_resampling_for(band, _target_res_m(gbox)),
-                src_nodata=src_nodata,
-                nodata=np.nan,
-                dtype="float32",
-            ) as vrt:
-                data = vrt.read(bidx)
-        except rasterio.errors.RasterioError as exc:
-            raise DataError(f"{path} (band {band} of scene {scene.id}) cannot be read: {exc}") from None
-    offset = float(scene.properties.get("offsets", {}).get(band, 0.0))
-    if offset:
-        data += np.float32(offset)
+    with WarpedVRT(
+        src,
+        crs=str(gbox.crs.to_wkt()) if gbox.crs is not None else src.crs,
+        transform=gbox.affine,
+        width=width,
+        height=height,
+        resampling=_resampling_for(band, _target_res_m(gbox)),
+        src_nodata=src_nodata,
+        nodata=np.nan,
+        dtype="float32",
+    ) as vrt:
+        data: np.ndarray = vrt.read(bidx)
     return data
 
 
@@ -645,13 +723,12 @@ def load_scenes(
     if chunk_px is not None:
 
         def read_window(t: int, window: GeoBox) -> np.ndarray:
-            return np.stack([read_band(scenes[t], band, window) for band in names])
+            return read_bands(scenes[t], names, window)
 
         return lazy_stack(read_window, gbox, scenes, names, chunk_px=chunk_px, provider="local")
     data = np.full((len(scenes), len(names), *gbox.shape), np.nan, dtype=np.float32)
     for t, scene in enumerate(scenes):
-        for b, band in enumerate(names):
-            data[t, b] = read_band(scene, band, gbox)
+        data[t] = read_bands(scene, names, gbox)
         log.debug("loaded scene %s (%d bands)", scene.id, len(names))
     return stack_to_dataarray(data, gbox, scenes, names, provider="local")
 
