@@ -525,7 +525,8 @@ def test_pad_after_earthworks_is_sized_without_its_levelled_margin():
     margin), off the grid and blurred, with the SWIR bands at their native 20 m (2 x 2
     blocks) and hazier "after" dates than the levelling ones: area within 6 % each, 4 % on
     average (reading the material on the outline's inner pixels and the levelled ground
-    under the levelling dates' haze counted part of the margin as pad: 6 to 18 % large)."""
+    under the levelling dates' haze counted part of the margin as pad: 6 to 18 % large);
+    length and width within 10 %."""
     from scipy import ndimage
 
     from sitewatch.pipeline.scan import _unmixed_measure
@@ -566,5 +567,7 @@ def test_pad_after_earthworks_is_sized_without_its_levelled_margin():
         m = _unmixed_measure(stack, clear, levelled >= 0.5, 8, gbox, before_from=4)
         assert m is not None
         errors.append(m["area_m2"] / truth_m2 - 1)
+        assert m["length_m"] == pytest.approx(length * 10, rel=0.1)
+        assert m["width_m"] == pytest.approx(width * 10, rel=0.1)
     assert max(abs(e) for e in errors) <= 0.06, errors
     assert np.mean(np.abs(errors)) <= 0.04, errors

@@ -926,17 +926,25 @@ def _unmixed_measure(
         area = float((frac[footprint].sum() + np.clip(raw[ring], -1, 1).sum()) * res**2)
     else:
         area = float(frac[footprint | ring].sum() * res**2)
-    # compact objects (pads) are rectangles: scale the rectangle to the area; for strips the
-    # pixel outline's length is the better estimate, scaled to the area of the outline
-    rect = m["length_m"] * m["width_m"]
-    base = rect if compact else m["area_m2"]
-    k = math.sqrt(area / base) if base > 0 else 1.0
+    if compact:
+        # Pads are rectangles, and the half-covered footprint is the pad grown or shrunk by
+        # about the same margin on every side (blur, misregistration, a levelled spill): that
+        # keeps length - width, not length / width (scaling the footprint to the area made
+        # narrow pads too short and too wide). The rectangle with the footprint's
+        # length - width and the unmixed area.
+        dlw = m["length_m"] - m["width_m"]
+        length_m = (dlw + math.sqrt(dlw * dlw + 4 * area)) / 2
+        width_m = area / length_m if length_m > 0 else 0.0
+    else:
+        # strips: the pixel outline's length, scaled to the area of the outline
+        k = math.sqrt(area / m["area_m2"]) if m["area_m2"] > 0 else 1.0
+        length_m, width_m = m["length_m"] * k, m["width_m"] * k
     full = np.zeros(mask.shape, bool)
     full[r0:r1, c0:c1] = msub
     return {
         "area_m2": round(area, 1),
-        "length_m": round(m["length_m"] * k, 1),
-        "width_m": round(m["width_m"] * k, 1),
+        "length_m": round(length_m, 1),
+        "width_m": round(width_m, 1),
         "orientation_deg": m["orientation_deg"],
         "footprint": full,
         "grown_px": grown_px,
