@@ -17,7 +17,7 @@
 
 Usage:
     python scripts/bench_scale.py                     # reduced: 2048 px x 24 dates, AOIs up to 64
-    python scripts/bench_scale.py --full              # 10980 x 10980 x 100: ~100 GB disk, hours
+    python scripts/bench_scale.py --full              # 10980 x 10980 x 100: ~37 GB disk, ~1-2 hours on 2 cores
     python scripts/bench_scale.py --tile-px 4096 --dates 50 --parts a
     python scripts/bench_scale.py --parts d --site-px 1024 --chunk-px 256
 """
