@@ -17,7 +17,7 @@
 
 Usage:
     python scripts/bench_scale.py                     # reduced: 2048 px x 24 dates, AOIs up to 64
-    python scripts/bench_scale.py --full              # 10980 x 10980 x 100: ~37 GB disk, ~1-2 hours on 2 cores
+    python scripts/bench_scale.py --full              # 10980 x 10980 x 100: ~37 GB disk, 1-2 h
     python scripts/bench_scale.py --tile-px 4096 --dates 50 --parts a
     python scripts/bench_scale.py --parts d --site-px 1024 --chunk-px 256
 """
@@ -458,16 +458,18 @@ def part_c(args: argparse.Namespace, workdir: Path) -> None:
 
 
 _SCAN_ONE = """
-import json, resource, sys, time, warnings
+import json, sys, time, warnings
 import sitewatch
 chunk = None if sys.argv[2] == "none" else int(sys.argv[2])
 t0 = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     r = sitewatch.scan(sys.argv[1] + "/aoi.geojson", "local:" + sys.argv[1] + "/scenes", chunk_px=chunk)
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec
+hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({
     "seconds": time.perf_counter() - t0,
-    "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    "peak_gib": hwm_kb / 2**20,
     "alerts": [[a.id, a.change_type, a.detail, round(a.area_m2), round(a.length_m)] for a in r.alerts],
 }))
 """
