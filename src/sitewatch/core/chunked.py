@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sitewatch.core.history import HistoryParams, break_arrays, check_inputs, fit_planes, plane_sample_step
+from sitewatch.core.history import (
+    HistoryParams,
+    break_arrays,
+    check_inputs,
+    fit_planes,
+    history_attrs,
+    index_to_time,
+    plane_sample_step,
+)
 
 __all__ = ["DEFAULT_BLOCK_PX", "detect_breaks_chunked"]
 
@@ -168,10 +176,7 @@ def detect_breaks_chunked(
     tvals = stack.coords["time"].values.astype("datetime64[ns]")
 
     def to_time(idx: np.ndarray) -> np.ndarray:
-        out = np.full(idx.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
-        ok = idx >= 0
-        out[ok] = tvals[idx[ok].astype(np.int64)]
-        return out
+        return index_to_time(idx, tvals)
 
     yx = ("y", "x")
     variables: dict[str, Any] = {}
@@ -211,11 +216,5 @@ def detect_breaks_chunked(
     return xr.Dataset(
         {k: variables[k] for k in order},
         coords=coords,
-        attrs={
-            "threshold": p.threshold,
-            "confirm_obs": p.confirm_obs,
-            "bin_days": p.bin_days,
-            "noise_floor": p.noise_floor,
-            "n_dates": t_n,
-        },
+        attrs=history_attrs(p, t_n),
     )

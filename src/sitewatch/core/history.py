@@ -841,6 +841,25 @@ def _vegetation_driven(
 # --------------------------------------------------------------------------- xarray face
 
 
+def index_to_time(idx: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Dates (datetime64[ns]) of date indices; NaT where the index is negative (none)."""
+    out = np.full(idx.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = idx >= 0
+    out[ok] = times[idx[ok].astype(np.int64)]
+    return out
+
+
+def history_attrs(p: HistoryParams, n_dates: int) -> dict[str, Any]:
+    """The attributes of :func:`detect_breaks`' result: its main settings and the number of dates."""
+    return {
+        "threshold": p.threshold,
+        "confirm_obs": p.confirm_obs,
+        "bin_days": p.bin_days,
+        "noise_floor": p.noise_floor,
+        "n_dates": n_dates,
+    }
+
+
 def check_inputs(
     stack: xr.DataArray, clear_shape: Sequence[int], bands: Sequence[str]
 ) -> tuple[list[str], np.ndarray]:
@@ -947,10 +966,7 @@ def detect_breaks(
     tvals = stack.coords["time"].values.astype("datetime64[ns]")
 
     def when(idx: np.ndarray) -> np.ndarray:
-        out = np.full(idx.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
-        ok = idx >= 0
-        out[ok] = tvals[idx[ok]]
-        return out.reshape(h, w)
+        return index_to_time(idx, tvals).reshape(h, w)
 
     spatial = {k: v for k, v in stack.coords.items() if set(v.dims) <= {"y", "x"}}
     yx = ("y", "x")
@@ -973,13 +989,7 @@ def detect_breaks(
             "after_late": (("band", "y", "x"), res["after_late"].reshape(len(use), h, w)),
         },
         coords={**spatial, "band": ("band", use)},
-        attrs={
-            "threshold": p.threshold,
-            "confirm_obs": p.confirm_obs,
-            "bin_days": p.bin_days,
-            "noise_floor": p.noise_floor,
-            "n_dates": t_n,
-        },
+        attrs=history_attrs(p, t_n),
     )
     if return_scores:
         ds["score_t"] = (("time", "y", "x"), res["scores"].reshape(t_n, h, w))
