@@ -39,10 +39,9 @@ from sitewatch.core.history import HistoryParams, detect_breaks
 from sitewatch.pipeline.scan import (
     LOAD_BANDS,
     ScanResult,
-    _aoi_mask,
     _estimate_shifts,
-    _judge_scenes,
     _objects,
+    _scene_quality,
     _scenes_used,
     _too_few_scenes,
 )
@@ -159,38 +158,21 @@ def scan_chunked(
     from dataclasses import replace
 
     import dask
-    import dask.array as da
-
-    from sitewatch.core.masks import clear_mask
 
     # the caller's scheduler (a batch task sets its own), else threads
     with dask.config.set(scheduler=dask.config.get("scheduler", None) or "threads"):
         stack = stack.chunk({"time": 1, "band": -1})
-        inside = _aoi_mask(stack, result.aoi)
-        chunks_yx = stack.data.chunks[2:]
-        inside_d = xr.DataArray(da.from_array(inside, chunks=chunks_yx), dims=("y", "x"))
-        refl = stack.sel(band=list(LOAD_BANDS))
-        has_data = np.isfinite(refl).all("band")
-        clear = clear_mask(stack) & has_data & inside_d
-        covered, clear_n = dask.compute((has_data.any("time") & inside_d).sum(), clear.sum(("y", "x")))
-        covered_n = int(covered)
-        frac = np.asarray(clear_n, float) / max(1, covered_n)
-        # the share of the whole grid clear per date (the in-memory scan's clear_fraction_at_detection)
-        clear_share_t = np.asarray(clear_n, float) / clear.sizes["y"] / clear.sizes["x"]
-        times = stack.coords["time"].values
-        ids = [str(v) for v in stack.coords["scene_id"].values]
-        result, keep = _judge_scenes(
-            result,
-            coverage=covered_n / max(1, int(inside.sum())),
-            frac=frac,
-            ids=ids,
-            times=times,
-            min_clear_fraction=min_clear_fraction,
+        result, keep, frac, clear_n, clear = _scene_quality(
+            stack, result, min_clear_fraction=min_clear_fraction
         )
+        # the share of the whole grid clear per date (the in-memory scan's clear_fraction_at_detection)
+        clear_share_t = clear_n / clear.sizes["y"] / clear.sizes["x"]
         if not keep.any():
             return result
+        times = stack.coords["time"].values
+        ids = [str(v) for v in stack.coords["scene_id"].values]
         idx = np.nonzero(keep)[0]
-        stack_k = refl.isel(time=idx)
+        stack_k = stack.sel(band=list(LOAD_BANDS)).isel(time=idx)
         clear_k = clear.isel(time=idx)
         # co-registration on a central window
         h, w = stack.sizes["y"], stack.sizes["x"]

@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -335,18 +335,37 @@ def _aoi_mask(stack: xr.DataArray, aoi: AOI) -> np.ndarray:
     return inside
 
 
-def _judge_scenes(
-    result: ScanResult,
-    *,
-    coverage: float,
-    frac: np.ndarray,
-    ids: Sequence[str],
-    times: np.ndarray,
-    min_clear_fraction: float,
-) -> tuple[ScanResult, np.ndarray]:
-    """Coverage, the scenes dropped as too cloudy, all-cloudy: messages and warnings; the scenes kept."""
+class _Quality(NamedTuple):
+    result: ScanResult
+    keep: np.ndarray  # (T,) bool: scenes clear enough
+    frac: np.ndarray  # (T,) clear share of the covered AOI
+    clear_counts: np.ndarray  # (T,) clear pixels
+    clear: xr.DataArray  # (time, y, x) clear, with data, inside the AOI (lazy for a dask stack)
+
+
+def _scene_quality(stack: xr.DataArray, result: ScanResult, *, min_clear_fraction: float) -> _Quality:
+    """Masks and clear share per scene; coverage, dropped scenes and all-cloudy as messages and warnings.
+
+    Works alike on an in-memory and a dask-backed stack (then in one pass over it).
+    """
     from dataclasses import replace
 
+    import dask
+
+    from sitewatch.core.masks import clear_mask
+
+    inside = _aoi_mask(stack, result.aoi)
+    inside_da = xr.DataArray(inside, dims=("y", "x"))
+    if stack.chunks is not None:
+        inside_da = inside_da.chunk(dict(zip(("y", "x"), stack.data.chunks[2:], strict=True)))
+    has_data = np.isfinite(stack.sel(band=list(LOAD_BANDS))).all("band")
+    clear = clear_mask(stack) & has_data & inside_da
+    covered, counts = dask.compute((has_data.any("time") & inside_da).sum(), clear.sum(("y", "x")))
+    counts = np.asarray(counts)
+    frac = counts / max(1, int(covered))
+    coverage = float(int(covered) / max(1, int(inside.sum())))
+    times = stack.coords["time"].values
+    ids = [str(v) for v in stack.coords["scene_id"].values]
     messages: list[str] = []
     if coverage < 0.99:
         msg = f"the data covers {coverage:.0%} of AOI {result.aoi.name}; scanning the covered part"
@@ -372,7 +391,8 @@ def _judge_scenes(
         )
         messages.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=4)
-    return replace(result, scenes_dropped=dropped, coverage=coverage, messages=messages), keep
+    result = replace(result, scenes_dropped=dropped, coverage=coverage, messages=messages)
+    return _Quality(result, keep, frac, counts, clear)
 
 
 def _estimate_shifts(
@@ -441,29 +461,17 @@ def _run(
     from dataclasses import replace
 
     from sitewatch.core.coregister import apply_shift
-    from sitewatch.core.masks import clear_mask
 
-    inside = _aoi_mask(stack, result.aoi)
-    refl = stack.sel(band=list(LOAD_BANDS))
-    has_data = np.isfinite(refl.values).all(axis=1)  # (T, Y, X)
-    covered = has_data.any(axis=0) & inside
-    clear = clear_mask(stack).values & has_data & inside[None]
-    frac = clear.sum(axis=(1, 2)) / max(1, covered.sum())
-    times = stack.coords["time"].values
-    ids = [str(v) for v in stack.coords["scene_id"].values]
-    result, keep = _judge_scenes(
-        result,
-        coverage=float(covered.sum() / max(1, inside.sum())),
-        frac=frac,
-        ids=ids,
-        times=times,
-        min_clear_fraction=min_clear_fraction,
+    result, keep, frac, _counts, clear_da = _scene_quality(
+        stack, result, min_clear_fraction=min_clear_fraction
     )
     if not keep.any():
         return result
+    times = stack.coords["time"].values
+    ids = [str(v) for v in stack.coords["scene_id"].values]
     idx = np.nonzero(keep)[0]
-    stack_k = refl.isel(time=idx)
-    clear_k = clear[idx]
+    stack_k = stack.sel(band=list(LOAD_BANDS)).isel(time=idx)
+    clear_k = clear_da.values[idx]
     # co-register every scene to the clearest one
     ref_band = stack_k.sel(band="B08").values
     shifts = _estimate_shifts(ref_band, clear_k, int(np.argmax(frac[idx])), [ids[i] for i in idx])
