@@ -70,12 +70,51 @@ def show_command(name: str, as_json: bool) -> None:
         if key == "reported":
             click.echo("reported:")
             for fact in value:
-                when = fact.get("when") or {}
-                span = f" [{when.get('start')}..{when.get('end')}]" if when else ""
-                click.echo(
-                    f"  - {fact.get('what')}: {fact.get('value')} {fact.get('unit') or ''}{span}".rstrip()
-                )
+                click.echo(f"  - {format_fact(fact)}")
+        elif value is None or value == []:
+            click.echo(f"{key}: -")
         elif isinstance(value, list):
             click.echo(f"{key}: {', '.join(str(v) for v in value)}")
         else:
             click.echo(f"{key}: {value}")
+
+
+def _quantity(value: Any, unit: str | None) -> str:
+    """A reported value as a person writes it: ``193 x 94 m``, ``1,800,000 m2``, ``30,000 m``."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        dims = [value[k] for k in ("length_m", "width_m") if value.get(k) is not None]
+        if dims and len(dims) == len(value):
+            return " x ".join(f"{d:,.0f}" for d in dims) + " m"
+        return ", ".join(f"{k} {_quantity(v, None)}" for k, v in value.items())
+    if isinstance(value, (int, float)):
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+        return f"{text} {unit}" if unit else text
+    return f"{value} {unit}" if unit else str(value)
+
+
+def format_fact(fact: dict[str, Any]) -> str:
+    """One reported fact of an AOI on one line: what, the value with its unit, when, and a note.
+
+    Examples
+    --------
+    >>> format_fact({"what": "pad", "value": {"length_m": 193, "width_m": 94}, "unit": "m",
+    ...              "when": {"start": "2025-01-01", "end": "2025-04-30"}})
+    'pad: 193 x 94 m (2025-01-01 to 2025-04-30)'
+    >>> format_fact({"what": "convoy", "value": None, "when": {"start": "2025-09-28", "end": "2025-09-28"}})
+    'convoy (2025-09-28)'
+    """
+    text = str(fact.get("what") or "fact")
+    quantity = _quantity(fact.get("value"), fact.get("unit"))
+    if quantity:
+        text += f": {quantity}"
+    when = fact.get("when") or {}
+    start, end = when.get("start"), when.get("end")
+    if start and end and start != end:
+        text += f" ({start} to {end})"
+    elif start or end:
+        text += f" ({start or end})"
+    if fact.get("note"):
+        text += f"; {fact['note']}"
+    return text
