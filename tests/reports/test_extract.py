@@ -6,7 +6,7 @@ from test_text import NOISY_PAGE
 
 from sitewatch.errors import DataWarning, ReportError
 from sitewatch.reports import claims_document, extract_claims, read_report
-from sitewatch.reports.link import load_claims
+from sitewatch.reports.schema import load_claims
 
 QASRAK = "iswnews-2025-12-07-qasrak.txt"
 AIN = "almayadeen-2025-04-20-ain-al-asad.txt"

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sitewatch.reports.extract import Claim
+from sitewatch.reports.claims import Claim
 from sitewatch.reports.link import Link
 
 __all__ = ["brief_markdown"]

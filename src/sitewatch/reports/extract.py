@@ -18,11 +18,12 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sitewatch.errors import DataWarning, ReportError
+from sitewatch.reports.claims import CLAIMS_VERSION, EVENTS, Claim, Event, claims_document
 from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.places import PlaceMatcher
 from sitewatch.reports.quantities import Quantity, find_quantities
@@ -40,19 +41,6 @@ __all__ = [
     "extract_text_claims",
     "iter_report_files",
 ]
-
-CLAIMS_VERSION = "1.0"
-Event = Literal["construction", "withdrawal", "arrival", "air_activity", "attack", "presence", "other"]
-EVENTS: tuple[str, ...] = (
-    "construction",
-    "withdrawal",
-    "arrival",
-    "air_activity",
-    "attack",
-    "presence",
-    "other",
-)
-SiteMatch = Literal["exact", "fuzzy", "coreference", "context", "unknown"]
 
 _TRIGGERS: dict[str, str] = {
     "construction": (
@@ -148,102 +136,6 @@ _ABBREV = {
 }  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _SIZE_KINDS = ("length", "area", "dimensions")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One statement of a report about a place: what happened there and when.
-
-    Parameters
-    ----------
-    id : str
-        Stable identifier (a hash of source, position, site and event).
-    source : dict
-        ``file``, ``publisher``, ``url``, ``published``.
-    quote : dict
-        ``start``, ``end`` (character offsets into the report text) and ``text``
-        (at most one sentence).
-    site : str or None
-        Canonical registry or gazetteer name; None for an unknown place.
-    site_text : str
-        The place as written ("Qasrek", "the base").
-    site_kind : {"site", "place"} or None
-        ``"site"`` for a watched AOI, ``"place"`` for a gazetteer entry.
-    site_match : {"exact", "fuzzy", "coreference", "context", "unknown"}
-        How the place was found.
-    event : str
-        One of :data:`EVENTS`.
-    trigger : str or None
-        The word that made the event.
-    negated, hedged : bool
-        Whether the text denies or doubts the event.
-    planned : bool
-        The text speaks of an intention or a forecast ("intended to transfer", "will
-        consolidate", "in the coming months"), not of something done.
-    cues : tuple of str
-        The negation / hedge words found.
-    when : dict
-        ``start``, ``end`` (ISO dates or None = open), ``text``, ``kind``, ``open``, ``note``.
-    quantities : tuple of dict
-        Lengths (m), areas (m2), dimensions and counts (see :class:`~sitewatch.reports.quantities.Quantity`).
-    """
-
-    id: str
-    source: dict[str, Any]
-    quote: dict[str, Any]
-    site: str | None
-    site_text: str
-    site_kind: str | None
-    site_match: str
-    event: str
-    trigger: str | None
-    negated: bool = False
-    hedged: bool = False
-    planned: bool = False
-    cues: tuple[str, ...] = ()
-    when: dict[str, Any] = field(default_factory=dict)
-    quantities: tuple[dict[str, Any], ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the claims-file schema)."""
-        return {
-            "id": self.id,
-            "source": dict(self.source),
-            "quote": dict(self.quote),
-            "site": self.site,
-            "site_text": self.site_text,
-            "site_kind": self.site_kind,
-            "site_match": self.site_match,
-            "event": self.event,
-            "trigger": self.trigger,
-            "negated": self.negated,
-            "hedged": self.hedged,
-            "planned": self.planned,
-            "cues": list(self.cues),
-            "when": dict(self.when),
-            "quantities": [dict(q) for q in self.quantities],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Claim:
-        """Build a claim from its JSON form (see :meth:`as_dict`)."""
-        return cls(
-            id=data["id"],
-            source=dict(data.get("source") or {}),
-            quote=dict(data.get("quote") or {}),
-            site=data.get("site"),
-            site_text=data.get("site_text") or "",
-            site_kind=data.get("site_kind"),
-            site_match=data.get("site_match") or "exact",
-            event=data["event"],
-            trigger=data.get("trigger"),
-            negated=bool(data.get("negated")),
-            hedged=bool(data.get("hedged")),
-            planned=bool(data.get("planned")),
-            cues=tuple(data.get("cues") or ()),
-            when=dict(data.get("when") or {}),
-            quantities=tuple(dict(q) for q in data.get("quantities") or ()),
-        )
 
 
 # -- text structure -----------------------------------------------------------------------------
@@ -972,36 +864,6 @@ def extract_reports(
             }
         )
     return out, sources
-
-
-def claims_document(
-    claims: Sequence[Claim], sources: Sequence[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """Wrap claims into the claims-file document (``{"sitewatch_claims": ..., "claims": [...]}``).
-
-    Parameters
-    ----------
-    claims : sequence of Claim
-    sources : sequence of dict, optional
-        What was read (from :func:`extract_reports`); derived from the claims when not given.
-
-    Returns
-    -------
-    dict
-    """
-    import sitewatch
-
-    if sources is None:
-        derived: dict[str, dict[str, Any]] = {}
-        for c in claims:
-            derived.setdefault(str(c.source.get("file")), dict(c.source))
-        sources = list(derived.values())
-    return {
-        "sitewatch_claims": CLAIMS_VERSION,
-        "generator": f"sitewatch {sitewatch.__version__}",
-        "sources": [dict(s) for s in sources],
-        "claims": [c.as_dict() for c in claims],
-    }
 
 
 def extract_claims_for(
