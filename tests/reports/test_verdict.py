@@ -120,7 +120,11 @@ def test_partly_supported_is_never_strong():
     (link,) = link_claims([claim("a pad of 100 by 50 m", [dims(100, 50)])], col(pad))
     assert link.verdict == "partly_supported" and link.strength == "moderate"
     (more_open,) = link_claims(
-        [claim("pads of 100 by 50 m, 60 by 40 m and 30 by 30 m", [dims(100, 50), dims(60, 40), dims(30, 30)])],
+        [
+            claim(
+                "pads of 100 by 50 m, 60 by 40 m and 30 by 30 m", [dims(100, 50), dims(60, 40), dims(30, 30)]
+            )
+        ],
         col(pad),
     )
     assert more_open.verdict == "partly_supported" and more_open.strength == "weak"

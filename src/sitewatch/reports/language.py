@@ -25,7 +25,9 @@ Language = Literal["en", "ar"]
 
 # Marks dropped when folding: harakat, shadda, sukun, superscript alef, Quranic annotation marks,
 # honorific marks, tatweel, and the invisible direction / joiner marks of right-to-left text.
-_DROP = re.compile("[\u0610-\u061a\u061c\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c-\u200f\u202a-\u202e\u2066-\u2069]")
+_DROP = re.compile(
+    "[\u0610-\u061a\u061c\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c-\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _MAP = {
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
     "ة": "ه", "ۀ": "ه", "ە": "ه",
