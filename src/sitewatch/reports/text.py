@@ -424,7 +424,7 @@ _DATELINE = re.compile(
 
 def _dateline(text: str) -> dt.date | None:
     """A line near the top holding only a date (and a weekday or time) is the dateline."""
-    from sitewatch.reports.dates import month_number
+    from sitewatch.reports.dates_en import month_number
 
     for line in text[:1500].splitlines()[:12]:
         m = _DATELINE.match(line)
