@@ -336,13 +336,23 @@ def _claim(
         when=when,
         quantities=tuple(_quantity_dict(q, s) for q in quantities),
         language=s.lex.language,
-        works=works_named(s.text) if event == "construction" else (),
+        works=_works(s, trig) if event == "construction" else (),
         gloss={
             "event": s.lex.gloss(trig.text) if trig else event,
             "place": place.display_name if place else mention.text,
         },  # fmt: skip
         candidates=tuple(p.name for p in mention.candidates),
     )
+
+
+def _works(s: _Sentence, trig: Trigger | None) -> tuple[str, ...]:
+    """Kinds of work named in the event word's clause ("landed on the airstrip, while bulldozers levelled")."""
+    if trig is None:
+        return works_named(s.text)
+    for a, b, _ in clauses(s.text, s.lex):
+        if a <= trig.start < b:
+            return works_named(s.text[a:b])
+    return works_named(s.text)
 
 
 def _quantity_dict(q: Quantity, s: _Sentence) -> dict[str, Any]:

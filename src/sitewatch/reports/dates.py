@@ -271,6 +271,10 @@ def _infer_year(atom: _Atom, published: dt.date | None) -> tuple[int | None, str
     return y, f"no year given; {y} (the publication year) assumed"
 
 
+# Relative expressions that "since" can open ("since last month"), unlike durations ("since two weeks").
+_SINCE_KINDS = ("part_year", "part_month", "this", "weekday", "today")
+
+
 def _canonical(m: re.Match[str], lex: DateLexicon) -> dict[str, Any]:
     """A match's groups in the engine's English values; a dual ("أسبوعين") gives ``n`` and ``unit``."""
     g: dict[str, Any] = {k: (lex.word(v, k) if isinstance(v, str) else v) for k, v in m.groupdict().items()}
@@ -579,6 +583,22 @@ def _add_relative(
                 out.append(DateMention(None, None, written, m.start(), m.end() - m.start(), "relative", note))
             else:
                 s, e, note = _relative(kind, g, written, base, context)
-                out.append(DateMention(s, e, written, m.start(), m.end() - m.start(), "relative", note))
+                since = lex.open_after.search(text[: m.start()])
+                if (
+                    since
+                    and kind in _SINCE_KINDS
+                    and s is not None
+                    and published is not None
+                    and s <= published
+                ):
+                    # "since early this year", "منذ مطلع العام الجاري": from then up to publication.
+                    begin = since.start()
+                    e = published
+                    note = (note + "; " if note else "") + "open-ended: up to publication"
+                    out.append(
+                        DateMention(s, e, text[begin : m.end()], begin, m.end() - begin, "relative", note)
+                    )
+                else:
+                    out.append(DateMention(s, e, written, m.start(), m.end() - m.start(), "relative", note))
             for k in range(m.start(), m.end()):
                 taken[k] = True

@@ -305,17 +305,26 @@ def html_to_text(html: str, *, page_meta: dict[str, Any] | None = None) -> tuple
 _LIST_HEADER = re.compile(
     r"^\s*(?:most\s+(?:read|popular|viewed|shared|commented)|trending(?:\s+now)?|related(?:\s+(?:articles|stories|"
     r"news|posts))?|recommended(?:\s+for\s+you)?|you\s+may\s+also\s+like|more\s+from\s+.{0,40}|"
-    r"top\s+stories|latest(?:\s+news)?|editor'?s\s+picks|breaking(?:\s+news)?)\s*:?\s*$",
+    r"top\s+stories|latest(?:\s+news)?|editor'?s\s+picks|breaking(?:\s+news)?|"
+    # Arabic (folded): most read / viewed, related topics / news / articles, read more, latest news.
+    r"الاكثر\s+(?:قراءه|مشاهده|تداولا|شعبيه)|(?:مواضيع|اخبار|مقالات|قصص)\s+(?:ذات\s+صله|متعلقه|مشابهه)|"
+    r"ذات\s+صله|اقرا\s+المزيد|قد\s+يعجبك\s+(?:ايضا)?|المزيد\s+من\s+.{0,40}|(?:اخر|احدث)\s+الاخبار|"
+    r"شريط\s+الاخبار|عاجل)\s*:?\s*$",
     re.I,
 )
 _COMMENTS_HEADER = re.compile(
     r"^\s*(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+a\s+comment|comments?\s*(?:\(\d+\))?|"
-    r"\d+\s+comments?|join\s+the\s+discussion)\s*:?\s*$",
+    r"\d+\s+comments?|join\s+the\s+discussion|"
+    r"التعليقات|تعليقات|\d+\s+تعليق\w*|(?:اضف|اترك|اكتب)\s+(?:تعليقا|تعليقك|تعليق))\s*:?\s*$",
     re.I,
 )
 _NOISE_LINE = re.compile(
     r"^\s*(?:read\s+(?:more|also)\s*:|share\s+(?:it|this)\s*:?|subscribe\b|sign\s+up\b|advertisement\s*$|"
-    r"follow\s+us\b|tags?\s*:|breaking\s*:)",
+    r"follow\s+us\b|tags?\s*:|breaking\s*:|"
+    r"اقرا\s+(?:ايضا|المزيد)\s*:?|شارك(?:\s+(?:المقال|الخبر|هذا\s+\w+))?\s*:?\s*$|تابعو?نا\b|اشترك\b|عاجل\s*:|"
+    r"الوسوم\s*:|كلمات\s+مفتاحيه|جميع\s+الحقوق\s+محفوظه|اعلان\s*$|"
+    r"(?:(?:facebook|twitter|x|whatsapp|telegram|linkedin|email|فيسبوك|فيس\s+بوك|تويتر|واتساب|واتس\s+اب|تلغرام|"
+    r"تيليغرام|انستغرام|يوتيوب)[\s,|·]*){2,}$)",
     re.I,
 )
 
@@ -337,11 +346,15 @@ def strip_text_boilerplate(text: str) -> str:
     str
         Same length as ``text``.
     """
+    from sitewatch.reports.language import fold_arabic
+
     lines = text.split("\n")
     out = []
     in_list = False
     blank_rest = False
-    for line in lines:
+    for raw_line in lines:
+        # Matched folded (Arabic hamza and teh-marbuta variants, no diacritics), blanked as written.
+        line = fold_arabic(raw_line).text
         stripped = line.strip()
         drop = blank_rest
         if not drop and _COMMENTS_HEADER.match(line):
@@ -358,8 +371,14 @@ def strip_text_boilerplate(text: str) -> str:
                 in_list = False
         if not drop and (_NOISE_LINE.match(line) or (stripped.count(" | ") >= 3 and len(stripped) < 300)):
             drop = True
-        out.append(" " * len(line) if drop else line)
+        out.append(" " * len(raw_line) if drop else raw_line)
     return "\n".join(out)
+
+
+def _headline_only(text: str) -> bool:
+    """A page whose text is one short line with no sentence in it (the article did not come with it)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) <= 2 and len(text.strip()) < 240 and not re.search(r"[.!?؟]\s", text.strip() + " ")
 
 
 def _normalise(text: str) -> str:
@@ -512,8 +531,9 @@ def read_report(
     if kind == "html":
         text, title = html_to_text(text, page_meta=page)
     text = _normalise(text)
-    if kind == "text":
-        text = strip_text_boilerplate(text)
+    # Page furniture left in the text of a page ("Read more: ...", a share bar, "الأكثر قراءة") is
+    # blanked in place for HTML as for plain captures: trafilatura keeps some of it inside articles.
+    text = strip_text_boilerplate(text)
     if len(text) > max_chars:
         cut = text.rfind("\n", 0, max_chars)
         text = text[: cut if cut > max_chars // 2 else max_chars]
@@ -526,6 +546,13 @@ def read_report(
         )
     if not text.strip():
         warnings.warn(f"report {where} is empty: no claims can come from it", DataWarning, stacklevel=2)
+    elif _headline_only(text):
+        warnings.warn(
+            f"report {where} holds only a headline ({len(text.strip())} characters, no sentence): its claims "
+            "rest on the headline alone",
+            DataWarning,
+            stacklevel=2,
+        )
 
     if index is None:
         index = load_index(p.parent)
