@@ -267,6 +267,7 @@ def _sentence_claims(
     made: list[Claim] = []
     seen: set[tuple[str, str, int]] = set()
     single_place = len({m.place.name if m.place else m.text for m in mentions}) == 1
+    owner = {d.offset: min(s.triggers, key=lambda t: _gap(t, d)) for d in dates} if s.triggers else {}
     for mention, chosen in plan:
         groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
         if not chosen:
@@ -274,7 +275,10 @@ def _sentence_claims(
             groups[("other", date.offset if date else -1)] = (None, date)
         for trig in chosen:
             event = event_for(s.text, trig, mention.offset, s.lex, mention.prefix)
-            date = _nearest(trig.start, dates_for(trig, dates, cls), lambda d: d.offset)
+            possible = dates_for(trig, dates, cls)
+            # "arrived on 3 May, after the withdrawal on 28 April": a date goes with its nearest event word.
+            own_dates = [d for d in possible if owner.get(d.offset) is trig] or possible
+            date = _nearest(trig.start, own_dates, lambda d: d.offset)
             groups.setdefault((event, date.offset if date else -1), (trig, date))
         if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
             groups = {k: v for k, v in groups.items() if k[0] != "other"}
@@ -290,6 +294,13 @@ def _sentence_claims(
                    if single_place or _nearest(q.offset, mentions, lambda m: m.offset) is mention]  # fmt: skip
             made.append(_claim(s, mention, event, trig, date, inherited, dates, own, quote, state))
     return made
+
+
+def _gap(t: Trigger, d: DateMention) -> int:
+    """Characters between an event word and a date."""
+    if d.offset >= t.end:
+        return d.offset - t.end
+    return max(0, t.start - (d.offset + d.length))
 
 
 def _claim(

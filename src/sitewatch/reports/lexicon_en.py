@@ -101,8 +101,9 @@ _CAPTION = re.compile(
     r"(?:right|left|top|bottom)\s+image)\b|\((?:AP|AFP|Reuters)\)",
     re.I,
 )
+# ", after the base was evacuated": a clause with its own event (and its own date).
 _CLAUSE_BREAK = re.compile(
-    r"[;:—–]\s|\s(?=(?:while|whereas|although|though|but|however|unlike|despite|even\s+as)\b)", re.I
+    r"[;:—–]\s|,\s+(?=(?:after|before)\s+(?:the|a|an|its|their|US|U\.S\.|coalition|forces|troops)\b)|\s(?=(?:while|whereas|although|though|but|however|unlike|despite|even\s+as)\b)", re.I
 )
 _CONTRAST = re.compile(r"^\W*(?:while|whereas|although|though|unlike|despite|even\s+as)\b", re.I)
 
