@@ -150,11 +150,19 @@ def _compare_geojson(path, lon=40.512, lat=36.706):
         "type": "Feature",
         "id": "change-1",
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": {"label": 1, "area_m2": 5000.0, "confidence": 0.8, "before": "2025-02-05",
-                       "after": "2025-02-25"},
-    }  # fmt: skip
-    meta = {"before": {"id": "a", "date": "2025-02-05"}, "after": {"id": "b", "date": "2025-02-25"},
-            "clear_fraction": [0.9, 0.9]}  # fmt: skip
+        "properties": {
+            "label": 1,
+            "area_m2": 5000.0,
+            "confidence": 0.8,
+            "before": "2025-02-05",
+            "after": "2025-02-25",
+        },
+    }
+    meta = {
+        "before": {"id": "a", "date": "2025-02-05"},
+        "after": {"id": "b", "date": "2025-02-25"},
+        "clear_fraction": [0.9, 0.9],
+    }
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat], "sitewatch": meta}))
     return path
 
@@ -182,8 +190,11 @@ def test_link_accepts_a_runs_merged_alerts(tmp_path):
     site = _alerts("qasrak", [_pad("qasrak-0001", "2025-02-05", "2025-02-15")])
     (tmp_path / "run" / "aois" / "qasrak").mkdir(parents=True)
     (tmp_path / "run" / "aois" / "qasrak" / "alerts.geojson").write_text(json.dumps(site))
-    merged = {"type": "FeatureCollection", "features": site["features"],
-              "sitewatch": {"run": "r", "start": "2024-10-01", "end": "2025-12-31", "aois": ["qasrak"]}}  # fmt: skip
+    merged = {
+        "type": "FeatureCollection",
+        "features": site["features"],
+        "sitewatch": {"run": "r", "start": "2024-10-01", "end": "2025-12-31", "aois": ["qasrak"]},
+    }
     (tmp_path / "run" / "alerts.geojson").write_text(json.dumps(merged))
     res = CliRunner().invoke(
         cli,

@@ -10,7 +10,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def triples(claims):
-    return sorted((c.site or "", c.event, c.when.get("start") or "", c.when.get("end") or "", c.negated) for c in claims)
+    return sorted(
+        (c.site or "", c.event, c.when.get("start") or "", c.when.get("end") or "", c.negated) for c in claims
+    )
 
 
 def test_the_issues_tell_brak_example(tmp_path):
@@ -28,7 +30,9 @@ def test_the_issues_tell_brak_example(tmp_path):
 
 def test_place_in_the_previous_sentence(tmp_path):
     path = tmp_path / "r.txt"
-    path.write_text("Coalition engineers arrived at Tal Baydar last week. They levelled ground for a new apron on 2 May.")
+    path.write_text(
+        "Coalition engineers arrived at Tal Baydar last week. They levelled ground for a new apron on 2 May."
+    )
     claims = extract_claims(path, published="2025-05-10")
     (c,) = [c for c in claims if c.event == "construction"]
     assert (c.site, c.site_match, c.when["start"]) == ("tal-baydar", "adjacent_sentence", "2025-05-02")
@@ -51,13 +55,20 @@ def test_no_place_borrowed_where_it_does_not_belong(tmp_path, text):
     path = tmp_path / "r.txt"
     path.write_text(text)
     claims = extract_claims(path, published="2025-05-10")
-    assert not [c for c in claims if c.site_match == "adjacent_sentence" and c.event in ("construction", "withdrawal")]
+    assert not [
+        c for c in claims if c.site_match == "adjacent_sentence" and c.event in ("construction", "withdrawal")
+    ]
 
 
 def test_arabic_place_in_the_next_sentence():
     claims = extract_claims(DATA / "ar-article.txt", published="2020-02-07")
     (c,) = [c for c in claims if c.event == "construction"]
-    assert (c.site, c.site_match, c.when["start"], c.language) == ("tell-brak", "adjacent_sentence", "2020-02-03", "ar")
+    assert (c.site, c.site_match, c.when["start"], c.language) == (
+        "tell-brak",
+        "adjacent_sentence",
+        "2020-02-03",
+        "ar",
+    )
     assert c.site_text == "تل براك" and c.gloss == {"event": "building", "place": "Tell Brak base"}
 
 
@@ -69,13 +80,22 @@ def test_a_captured_page_gives_the_claims_of_its_article(capture, clean):
     page = extract_claims(DATA / capture, published="2020-02-07")
     article = extract_claims(DATA / clean, published="2020-02-07")
     assert triples(page) == triples(article)
-    assert not {c.site for c in page} & {"hemo", "green-village", "rmelan", "al-omar", "ain-al-asad", "qasrak"}
+    assert not {c.site for c in page} & {
+        "hemo",
+        "green-village",
+        "rmelan",
+        "al-omar",
+        "ain-al-asad",
+        "qasrak",
+    }
 
 
 def test_an_arabic_html_capture_gives_the_claims_of_its_article(tmp_path):
     body = (DATA / "ar-article.txt").read_text(encoding="utf-8").split("\n\n")
     page = (
-        "<html dir='rtl' lang='ar'><head><meta charset='utf-8'><title>" + body[0] + " | المرصد</title></head><body>"
+        "<html dir='rtl' lang='ar'><head><meta charset='utf-8'><title>"
+        + body[0]
+        + " | المرصد</title></head><body>"
         "<ul class='menu'><li>الرئيسية</li><li>أخبار</li><li>سوريا</li></ul>"
         "<div class='urgent'>عاجل: رتل أمريكي يصل إلى قاعدة قسرك</div>"
         f"<article><h1>{body[0]}</h1><div class='social'>شارك: فيسبوك تويتر واتساب</div>"

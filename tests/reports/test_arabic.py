@@ -1,4 +1,4 @@
-"""Arabic reports end to end: folding, dates, places, events, denials, hedges (reports in several outlets' styles)."""
+"""Arabic reports end to end: folding, dates, places, events, denials, hedges, in several outlets' styles."""
 
 import datetime as dt
 from pathlib import Path
@@ -180,7 +180,11 @@ def test_ambiguous_claims_keep_their_candidates(tmp_path):
     path = tmp_path / "r.txt"
     path.write_text("Engineers levelled land at Tal Hamid on 3 May 2025.")
     (c,) = extract_claims(path, published="2025-06-01", places=places)
-    assert c.site is None and c.site_match == "ambiguous" and set(c.candidates) == {"tal-hamid-north", "tall-hamid"}
+    assert (
+        c.site is None
+        and c.site_match == "ambiguous"
+        and set(c.candidates) == {"tal-hamid-north", "tall-hamid"}
+    )
     assert c.event == "construction"
 
 
@@ -238,7 +242,8 @@ def test_arabic_wire_copy():
 def test_the_issue_report_naming_qasrak_and_al_omar_gives_claims(tmp_path):
     path = tmp_path / "r.txt"
     path.write_text(
-        "وصلت تعزيزات عسكرية أمريكية إلى قاعدة قسرك في 3 أيار 2025، بعد انسحاب القوات من حقل العمر في 28 نيسان 2025.",
+        "وصلت تعزيزات عسكرية أمريكية إلى قاعدة قسرك في 3 أيار 2025، "
+        "بعد انسحاب القوات من حقل العمر في 28 نيسان 2025.",
         encoding="utf-8",
     )
     claims = extract_claims(path, published="2025-05-10")
@@ -276,14 +281,19 @@ def test_arabic_report_in_a_legacy_encoding(tmp_path, encoding):
     utf8.write_text(text, encoding="utf-8")
     legacy = extract_claims(path, published="2025-03-10")
     clean = extract_claims(utf8, published="2025-03-10")
-    assert [(c.site, c.event, c.when["start"]) for c in legacy] == [(c.site, c.event, c.when["start"]) for c in clean]
+    assert [(c.site, c.event, c.when["start"]) for c in legacy] == [
+        (c.site, c.event, c.when["start"]) for c in clean
+    ]
     assert legacy
 
 
 def test_arabic_html_in_windows_1256_declared(tmp_path):
     body = (DATA / "ar-article.txt").read_text(encoding="utf-8")
     paras = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
-    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256"></head><body><article>{paras}</article></body></html>'
+    page = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256"></head>'
+        f"<body><article>{paras}</article></body></html>"
+    )
     path = tmp_path / "page.html"
     path.write_bytes(page.encode("cp1256"))
     claims = extract_claims(path, published="2020-02-07")
@@ -295,7 +305,8 @@ def test_headline_only_page(tmp_path):
 
     path = tmp_path / "headline.html"
     path.write_text(
-        "<html><head><title>رتل أمريكي يصل إلى قاعدة قسرك</title></head><body><nav>الرئيسية</nav></body></html>",
+        "<html><head><title>رتل أمريكي يصل إلى قاعدة قسرك</title></head>"
+        "<body><nav>الرئيسية</nav></body></html>",
         encoding="utf-8",
     )
     with pytest.warns(DataWarning, match="only a headline"):

@@ -12,9 +12,18 @@ START, END = "2024-10-01", "2025-11-30"
 
 
 def claim(site, event="construction", start="2025-02-01", end="2025-02-28", id_="c"):
-    return Claim(id=id_, source={"file": "t.txt"}, quote={"start": 0, "end": 1, "text": "a new pad was built"},
-                 site=site, site_text=site, site_kind="site", site_match="exact", event=event, trigger=None,
-                 when={"start": start, "end": end})  # fmt: skip
+    return Claim(
+        id=id_,
+        source={"file": "t.txt"},
+        quote={"start": 0, "end": 1, "text": "a new pad was built"},
+        site=site,
+        site_text=site,
+        site_kind="site",
+        site_match="exact",
+        event=event,
+        trigger=None,
+        when={"start": start, "end": end},
+    )
 
 
 def compare_doc(features):
@@ -34,9 +43,21 @@ def compare_doc(features):
 def change(lon, lat, id_="change-1", **props):
     d = 0.001
     ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
-    return {"type": "Feature", "id": id_, "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {"label": 1, "area_m2": 5000.0, "length_m": 100.0, "width_m": 50.0,
-                           "confidence": 0.8, "before": "2025-02-05", "after": "2025-02-25", **props}}  # fmt: skip
+    return {
+        "type": "Feature",
+        "id": id_,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "label": 1,
+            "area_m2": 5000.0,
+            "length_m": 100.0,
+            "width_m": 50.0,
+            "confidence": 0.8,
+            "before": "2025-02-05",
+            "after": "2025-02-25",
+            **props,
+        },
+    }
 
 
 def test_compare_result_is_linked_to_the_site_its_changes_lie_in(tmp_path):
@@ -78,14 +99,22 @@ def test_a_comparison_in_memory_needs_its_site():
 def _run_dir(tmp_path):
     """A batch run directory as `scan --all` writes it: per-site files and the merged file."""
     scenes = scenes_every(START, END)
-    q = collection("qasrak", [alert("q-pad", "new_pad", "2025-02-10", "2025-02-20", area_m2=5000)], scenes,
-                   start=START, end=END)  # fmt: skip
+    q = collection(
+        "qasrak",
+        [alert("q-pad", "new_pad", "2025-02-10", "2025-02-20", area_m2=5000)],
+        scenes,
+        start=START,
+        end=END,
+    )
     c = collection("conoco", [], scenes, start=START, end=END)
     for name, doc in (("qasrak", q), ("conoco", c)):
         (tmp_path / "aois" / name).mkdir(parents=True)
         (tmp_path / "aois" / name / "alerts.geojson").write_text(json.dumps(doc))
-    merged = {"type": "FeatureCollection", "features": q["features"] + c["features"],
-              "sitewatch": {"run": "r1", "start": START, "end": END, "aois": ["conoco", "qasrak"]}}  # fmt: skip
+    merged = {
+        "type": "FeatureCollection",
+        "features": q["features"] + c["features"],
+        "sitewatch": {"run": "r1", "start": START, "end": END, "aois": ["conoco", "qasrak"]},
+    }
     (tmp_path / "alerts.geojson").write_text(json.dumps(merged))
     return tmp_path, q, c
 
@@ -104,7 +133,9 @@ def test_merged_alerts_away_from_their_run_cannot_rule_claims_out(tmp_path):
     alone = tmp_path / "copy"
     alone.mkdir()
     (alone / "alerts.geojson").write_text((run / "alerts.geojson").read_text())
-    links = link_claims([claim("qasrak", id_="q"), claim("conoco", event="withdrawal", id_="w")],
-                        load_alerts(alone / "alerts.geojson"))  # fmt: skip
+    links = link_claims(
+        [claim("qasrak", id_="q"), claim("conoco", event="withdrawal", id_="w")],
+        load_alerts(alone / "alerts.geojson"),
+    )
     assert links[0].verdict == "supported"
     assert links[1].verdict == "no_clear_imagery" and "scenes unknown" in links[1].reason

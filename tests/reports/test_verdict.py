@@ -9,8 +9,14 @@ START, END = "2024-10-01", "2025-11-30"
 
 
 def dims(length, width):
-    return {"kind": "dimensions", "value": length * width, "unit": "m2", "length_m": float(length),
-            "width_m": float(width), "text": f"{length} by {width} meters"}  # fmt: skip
+    return {
+        "kind": "dimensions",
+        "value": length * width,
+        "unit": "m2",
+        "length_m": float(length),
+        "width_m": float(width),
+        "text": f"{length} by {width} meters",
+    }
 
 
 def claim(quote, quantities=(), *, site="qasrak", start="2025-01-01", end="2025-04-30", works=(), **kw):
@@ -76,8 +82,9 @@ def test_two_sizes_never_share_one_alert():
 
 @pytest.mark.parametrize(("measured", "fits"), [(100 * 0.86, True), (100 * 0.84, False), (100 * 1.14, True)])
 def test_a_good_size_is_within_15_percent_on_every_side(measured, fits):
-    pad = alert("p1", "new_pad", "2025-02-10", "2025-02-20", length_m=measured, width_m=50,
-                area_m2=measured * 50)  # fmt: skip
+    pad = alert(
+        "p1", "new_pad", "2025-02-10", "2025-02-20", length_m=measured, width_m=50, area_m2=measured * 50
+    )
     (link,) = link_claims([claim("a concrete pad of 100 by 50 m", [dims(100, 50)])], col(pad))
     assert (link.verdict == "supported") is fits
     assert link.alerts[0]["size_fit"]["label"] == ("good" if fits else "fair")
@@ -148,8 +155,17 @@ def test_absence_and_denial_parts():
 
 
 def test_ambiguous_place_is_not_assessed_and_names_the_candidates():
-    c = Claim(id="a", source={}, quote={"start": 0, "end": 1, "text": "x"}, site=None, site_text="Tal Brak",
-              site_kind=None, site_match="ambiguous", event="construction", trigger=None,
-              candidates=("tell-brak", "tal-baydar"))  # fmt: skip
+    c = Claim(
+        id="a",
+        source={},
+        quote={"start": 0, "end": 1, "text": "x"},
+        site=None,
+        site_text="Tal Brak",
+        site_kind=None,
+        site_match="ambiguous",
+        event="construction",
+        trigger=None,
+        candidates=("tell-brak", "tal-baydar"),
+    )
     (link,) = link_claims([c], col())
     assert link.verdict == "not_assessed" and "tell-brak, tal-baydar" in link.reason

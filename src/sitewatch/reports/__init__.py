@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 from sitewatch.reports.brief_md import brief_markdown
-from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.claims import CLAIMS_VERSION, EVENTS, SITE_MATCHES, Claim, claims_document
+from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.detections import alert_collections, load_alerts
 from sitewatch.reports.extract import (
     extract_claims,
@@ -26,12 +26,12 @@ from sitewatch.reports.link import (
     link_claims,
     links_document,
 )
-from sitewatch.reports.schema import CLAIMS_SCHEMA, load_claims
-from sitewatch.reports.verdict import VerdictRules
-from sitewatch.reports.works import WORK_TYPES, works_named
 from sitewatch.reports.places import PlaceMatcher, PlaceMention
 from sitewatch.reports.quantities import Quantity, find_quantities
+from sitewatch.reports.schema import CLAIMS_SCHEMA, load_claims
 from sitewatch.reports.text import ReportText, read_report
+from sitewatch.reports.verdict import VerdictRules
+from sitewatch.reports.works import WORK_TYPES, works_named
 
 __all__ = [
     "CLAIMS_SCHEMA",

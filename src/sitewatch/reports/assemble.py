@@ -97,16 +97,34 @@ def _analyse(text: str, start: int, end: int, matcher: PlaceMatcher) -> _Sentenc
     analysed = folded.text
     # Mentions keep the name as written (with its diacritics), at offsets of the analysed text.
     mentions = [
-        Mention(m.offset, m.length, original.__getitem__(slice(*folded.span(m.offset, m.end))), m.place, m.how,
-                m.score, m.candidates, m.prefix)
+        Mention(
+            m.offset,
+            m.length,
+            original.__getitem__(slice(*folded.span(m.offset, m.end))),
+            m.place,
+            m.how,
+            m.score,
+            m.candidates,
+            m.prefix,
+        )
         for m in matcher.find(analysed, language=language)
-    ]  # fmt: skip
+    ]
     caption = bool(lex.caption.search(analysed))
     triggers = [] if caption else find_triggers(analysed, lex)
     # "al-Tanf garrison", "Hemo training centre": words inside a place name are not events.
     triggers = [t for t in triggers if not any(m.offset <= t.start < m.offset + m.length for m in mentions)]
-    return _Sentence(start, end, original, analysed, folded, lex, mentions, triggers,
-                     find_quantities(analysed, language=language), caption)  # fmt: skip
+    return _Sentence(
+        start,
+        end,
+        original,
+        analysed,
+        folded,
+        lex,
+        mentions,
+        triggers,
+        find_quantities(analysed, language=language),
+        caption,
+    )
 
 
 def assemble_claims(report: ReportText, matcher: PlaceMatcher) -> list[Claim]:
@@ -282,7 +300,7 @@ def _sentence_claims(
             groups.setdefault((event, date.offset if date else -1), (trig, date))
         if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
             groups = {k: v for k, v in groups.items() if k[0] != "other"}
-        for (event, date_key), (trig, date) in groups.items():
+        for (event, date_key), (maybe_trig, date) in groups.items():
             key = (mention.place.name if mention.place else mention.text.lower(), event, date_key)
             if key in seen:
                 continue
@@ -290,9 +308,12 @@ def _sentence_claims(
             inherited = (
                 paragraph_date[0] if date is None and paragraph_date and event in paragraph_date[1] else None
             )
-            own = [q for q in quantities
-                   if single_place or _nearest(q.offset, mentions, lambda m: m.offset) is mention]  # fmt: skip
-            made.append(_claim(s, mention, event, trig, date, inherited, dates, own, quote, state))
+            own = [
+                q
+                for q in quantities
+                if single_place or _nearest(q.offset, mentions, lambda m: m.offset) is mention
+            ]
+            made.append(_claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state))
     return made
 
 
@@ -327,9 +348,9 @@ def _claim(
     planned = future or any(s.lex.plan.search(c) for c in cue_list)
     place = mention.place
     q_start, q_end = quote
-    claim_id = hashlib.sha1(
-        f"{state.source.get('file')}|{s.start}|{place.name if place else mention.text}|{event}|{when.get('start')}".encode()
-    ).hexdigest()[:10]
+    name = place.name if place else mention.text
+    key = f"{state.source.get('file')}|{s.start}|{name}|{event}|{when.get('start')}"
+    claim_id = hashlib.sha1(key.encode()).hexdigest()[:10]
     return Claim(
         id=f"c-{claim_id}",
         source=state.source,
@@ -351,13 +372,13 @@ def _claim(
         gloss={
             "event": s.lex.gloss(trig.text) if trig else event,
             "place": place.display_name if place else mention.text,
-        },  # fmt: skip
+        },
         candidates=tuple(p.name for p in mention.candidates),
     )
 
 
 def _works(s: _Sentence, trig: Trigger | None) -> tuple[str, ...]:
-    """Kinds of work named in the event word's clause ("landed on the airstrip, while bulldozers levelled")."""
+    """Kinds of work named in the event word's clause ("landed on the airstrip; bulldozers levelled")."""
     if trig is None:
         return works_named(s.text)
     for a, b, _ in clauses(s.text, s.lex):
@@ -390,13 +411,21 @@ def _when(
         return d
     if published is not None:
         return {
-            "start": None, "end": published.isoformat(), "text": "", "kind": "none", "open": True,
+            "start": None,
+            "end": published.isoformat(),
+            "text": "",
+            "kind": "none",
+            "open": True,
             "note": "no date in the text: only 'before publication' is known",
-        }  # fmt: skip
+        }
     return {
-        "start": None, "end": None, "text": "", "kind": "none", "open": True,
+        "start": None,
+        "end": None,
+        "text": "",
+        "kind": "none",
+        "open": True,
         "note": "no date in the text and no publication date: interval left open",
-    }  # fmt: skip
+    }
 
 
 def _is_compatible(place: Place, head: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 __all__ = ["CLAIMS_VERSION", "EVENTS", "SITE_MATCHES", "Claim", "Event", "SiteMatch", "claims_document"]
 
-#: Version of the claims file; 1.1 adds ``language``, ``works``, ``gloss``, ``candidates`` (1.0 files still load).
+#: Version of the claims file: 1.1 adds ``language``, ``works``, ``gloss``, ``candidates`` (1.0 still loads).
 CLAIMS_VERSION = "1.1"
 Event = Literal["construction", "withdrawal", "arrival", "air_activity", "attack", "presence", "other"]
 EVENTS: tuple[str, ...] = (

@@ -22,13 +22,35 @@ from sitewatch.reports.language import fold_arabic
 
 __all__ = ["arabic_dates", "arabic_month_names"]
 
-_MONTH_KEYS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-               "october", "november", "december")  # fmt: skip
+_MONTH_KEYS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 # Spellings of the press that CLDR does not list (Egyptian "يونيه", "يوليه"; Iraqi "تشرين ثاني").
 _EXTRA_MONTHS = {
-    "يونيه": 6, "يوليه": 7, "اغسطس": 8, "ابريل": 4, "كانون ثاني": 1, "تشرين اول": 10, "تشرين ثاني": 11,
-    "كانون اول": 12, "اذار": 3, "ايلول": 9, "نوفمبر": 11, "ديسمبر": 12,
-}  # fmt: skip
+    "يونيه": 6,
+    "يوليه": 7,
+    "اغسطس": 8,
+    "ابريل": 4,
+    "كانون ثاني": 1,
+    "تشرين اول": 10,
+    "تشرين ثاني": 11,
+    "كانون اول": 12,
+    "اذار": 3,
+    "ايلول": 9,
+    "نوفمبر": 11,
+    "ديسمبر": 12,
+}
 _WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -87,47 +109,138 @@ _YEAR_INTRO = r"(?:\s*[,،]?\s+(?:من\s+)?(?:عام|العام|سنه|السن�
 _PART = r"(?:مطلع|اوائل|بدايه|بدايات|مستهل|منتصف|اواسط|اواخر|نهايه|اخر)"
 _SEASON = r"(?:ال)?(?:ربيع|صيف|خريف|شتاء)"
 _HALF = r"(?:النصف|الربع)\s+(?:الاول|الثاني|الثالث|الرابع)\s+من"
-_WHICH = (r"(?:الجاري|الجاريه|الحالي|الحاليه|الماضي|الماضيه|المنصرم|المنصرمه|الفائت|الفائته|السابق|"
-          r"السابقه|المقبل|المقبله|القادم|القادمه)")  # fmt: skip
-_UNITS = (r"(?:يوم|ايام|يومين|اسبوع|اسابيع|اسبوعين|شهر|اشهر|شهور|شهرين|عام|اعوام|سنه|سنوات|عامين|"
-          r"سنتين)")  # fmt: skip
-_NUMWORDS = (r"(?:واحد|واحده|اثنين|اثنان|ثلاث|ثلاثه|اربع|اربعه|خمس|خمسه|ست|سته|سبع|سبعه|ثماني|ثمانيه|"
-             r"تسع|تسعه|عشر|عشره|بضعه|بضع|عده)")  # fmt: skip
+_WHICH = (
+    r"(?:الجاري|الجاريه|الحالي|الحاليه|الماضي|الماضيه|المنصرم|المنصرمه|الفائت|الفائته|السابق|"
+    r"السابقه|المقبل|المقبله|القادم|القادمه)"
+)
+_UNITS = (
+    r"(?:يوم|ايام|يومين|اسبوع|اسابيع|اسبوعين|شهر|اشهر|شهور|شهرين|عام|اعوام|سنه|سنوات|عامين|"
+    r"سنتين)"
+)
+_NUMWORDS = (
+    r"(?:واحد|واحده|اثنين|اثنان|ثلاث|ثلاثه|اربع|اربعه|خمس|خمسه|ست|سته|سبع|سبعه|ثماني|ثمانيه|"
+    r"تسع|تسعه|عشر|عشره|بضعه|بضع|عده)"
+)
 
 _CANON = {
     # parts of a month or a year
-    "مطلع": "early", "اوائل": "early", "مستهل": "early", "بدايه": "the beginning of", "بدايات": "early",
-    "منتصف": "mid", "اواسط": "mid", "اواخر": "late", "نهايه": "the end of", "اخر": "late",
-    "ربيع": "spring", "الربيع": "spring", "صيف": "summer", "الصيف": "summer", "خريف": "autumn",
-    "الخريف": "autumn", "شتاء": "winter", "الشتاء": "winter",
-    "النصف الاول من": "first half of", "النصف الثاني من": "second half of",
-    "الربع الاول من": "first quarter of", "الربع الثاني من": "second quarter of",
-    "الربع الثالث من": "third quarter of", "الربع الرابع من": "fourth quarter of",
+    "مطلع": "early",
+    "اوائل": "early",
+    "مستهل": "early",
+    "بدايه": "the beginning of",
+    "بدايات": "early",
+    "منتصف": "mid",
+    "اواسط": "mid",
+    "اواخر": "late",
+    "نهايه": "the end of",
+    "اخر": "late",
+    "ربيع": "spring",
+    "الربيع": "spring",
+    "صيف": "summer",
+    "الصيف": "summer",
+    "خريف": "autumn",
+    "الخريف": "autumn",
+    "شتاء": "winter",
+    "الشتاء": "winter",
+    "النصف الاول من": "first half of",
+    "النصف الثاني من": "second half of",
+    "الربع الاول من": "first quarter of",
+    "الربع الثاني من": "second quarter of",
+    "الربع الثالث من": "third quarter of",
+    "الربع الرابع من": "fourth quarter of",
     # this / last / next
-    "الجاري": "this", "الجاريه": "this", "الحالي": "this", "الحاليه": "this", "هذا": "this", "هذه": "this",
-    "الماضي": "last", "الماضيه": "last", "المنصرم": "last", "المنصرمه": "last", "الفائت": "last",
-    "الفائته": "last", "السابق": "last", "السابقه": "last",
-    "المقبل": "next", "المقبله": "next", "القادم": "next", "القادمه": "next",
-    "في وقت سابق من": "earlier", "في وقت لاحق من": "later",
+    "الجاري": "this",
+    "الجاريه": "this",
+    "الحالي": "this",
+    "الحاليه": "this",
+    "هذا": "this",
+    "هذه": "this",
+    "الماضي": "last",
+    "الماضيه": "last",
+    "المنصرم": "last",
+    "المنصرمه": "last",
+    "الفائت": "last",
+    "الفائته": "last",
+    "السابق": "last",
+    "السابقه": "last",
+    "المقبل": "next",
+    "المقبله": "next",
+    "القادم": "next",
+    "القادمه": "next",
+    "في وقت سابق من": "earlier",
+    "في وقت لاحق من": "later",
     # units (a singular is one of it, a dual two)
-    "العام": "year", "السنه": "year", "الشهر": "month", "الاسبوع": "week",
-    "يوم": "1 day", "ايام": "days", "يومين": "2 days", "اسبوع": "1 week", "اسابيع": "weeks",
-    "اسبوعين": "2 weeks", "شهر": "1 month", "اشهر": "months", "شهور": "months", "شهرين": "2 months",
-    "عام": "1 year", "سنه": "1 year", "اعوام": "years", "سنوات": "years", "عامين": "2 years",
-    "سنتين": "2 years", "الايام": "days", "الاسابيع": "weeks", "الاشهر": "months", "الشهور": "months",
-    "السنوات": "years", "الاعوام": "years",
+    "العام": "year",
+    "السنه": "year",
+    "الشهر": "month",
+    "الاسبوع": "week",
+    "يوم": "1 day",
+    "ايام": "days",
+    "يومين": "2 days",
+    "اسبوع": "1 week",
+    "اسابيع": "weeks",
+    "اسبوعين": "2 weeks",
+    "شهر": "1 month",
+    "اشهر": "months",
+    "شهور": "months",
+    "شهرين": "2 months",
+    "عام": "1 year",
+    "سنه": "1 year",
+    "اعوام": "years",
+    "سنوات": "years",
+    "عامين": "2 years",
+    "سنتين": "2 years",
+    "الايام": "days",
+    "الاسابيع": "weeks",
+    "الاشهر": "months",
+    "الشهور": "months",
+    "السنوات": "years",
+    "الاعوام": "years",
     # numbers
-    "واحد": "one", "واحده": "one", "اثنين": "two", "اثنان": "two", "ثلاث": "three", "ثلاثه": "three",
-    "اربع": "four", "اربعه": "four", "خمس": "five", "خمسه": "five", "ست": "six", "سته": "six",
-    "سبع": "seven", "سبعه": "seven", "ثماني": "eight", "ثمانيه": "eight", "تسع": "nine", "تسعه": "nine",
-    "عشر": "ten", "عشره": "ten", "بضعه": "several", "بضع": "several", "عده": "several",
+    "واحد": "one",
+    "واحده": "one",
+    "اثنين": "two",
+    "اثنان": "two",
+    "ثلاث": "three",
+    "ثلاثه": "three",
+    "اربع": "four",
+    "اربعه": "four",
+    "خمس": "five",
+    "خمسه": "five",
+    "ست": "six",
+    "سته": "six",
+    "سبع": "seven",
+    "سبعه": "seven",
+    "ثماني": "eight",
+    "ثمانيه": "eight",
+    "تسع": "nine",
+    "تسعه": "nine",
+    "عشر": "ten",
+    "عشره": "ten",
+    "بضعه": "several",
+    "بضع": "several",
+    "عده": "several",
     # directions and open ends
-    "منذ": "ago", "قبل": "before", "بعد": "after", "حتي": "until", "لغايه": "until", "بحلول": "by",
-    "اعتبارا من": "since", "ابتداء من": "since", "بدءا من": "since", "من": "from",
-    "dir=منذ": "ago", "dir=قبل": "ago", "dir=بعد": "later",
-    "اليوم": "today", "امس": "yesterday", "الامس": "yesterday", "البارحه": "yesterday",
-    "الليله الماضيه": "last night", "و": "and",
-}  # fmt: skip
+    "منذ": "ago",
+    "قبل": "before",
+    "بعد": "after",
+    "حتي": "until",
+    "لغايه": "until",
+    "بحلول": "by",
+    "اعتبارا من": "since",
+    "ابتداء من": "since",
+    "بدءا من": "since",
+    "من": "from",
+    "dir=منذ": "ago",
+    "dir=قبل": "ago",
+    "dir=بعد": "later",
+    "اليوم": "today",
+    "امس": "yesterday",
+    "الامس": "yesterday",
+    "البارحه": "yesterday",
+    "الليله الماضيه": "last night",
+    "و": "and",
+}
 
 
 def _accept(kind: str, groups: dict[str, Any], before: str) -> bool:
@@ -158,7 +271,7 @@ def arabic_dates() -> DateLexicon:
     pair = rf"(?P<mon>{mon})(?:\s*[/(\-]\s*(?:{mon})\s*\)?)?"
     wd = _alternation(weekdays)
     atoms = (
-        ("iso", re.compile(rf"(?<!\d)(?P<y>20\d\d|19[5-9]\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)")),
+        ("iso", re.compile(r"(?<!\d)(?P<y>20\d\d|19[5-9]\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)")),
         ("num_dmy", re.compile(rf"(?<!\d)(?P<d>[0-3]?\d)[/.\-](?P<m>[01]?\d)[/.\-]{_Y}")),
         (
             "dmy",
@@ -192,7 +305,7 @@ def arabic_dates() -> DateLexicon:
                 rf"(?P<which>في\s+وقت\s+(?:سابق|لاحق)\s+من)\s+(?:هذا\s+)?(?P<unit>العام|السنه|"
                 rf"الشهر|الاسبوع)(?:\s+(?:الجاري|الحالي|الجاريه|الحاليه))?{_E}"
             ),
-        ),  # fmt: skip
+        ),
         ("this", re.compile(rf"{_B}(?P<unit>العام|السنه|الشهر|الاسبوع)\s+{which}{_E}")),
         ("this", re.compile(rf"{_B}(?P<which>هذا|هذه)\s+(?P<unit>العام|السنه|الشهر|الاسبوع){_E}")),
         ("today", re.compile(rf"{_B}(?P<which>اليوم)\s+(?:{wd}){_E}")),
@@ -203,14 +316,14 @@ def arabic_dates() -> DateLexicon:
                 rf"(?:خلال|في|طوال)\s+(?P<unit>الايام|الاسابيع|الاشهر|الشهور|السنوات|الاعوام)\s+"
                 rf"(?:القليله\s+)?(?:الماضيه|الاخيره|المنصرمه|الفائته){_E}"
             ),
-        ),  # fmt: skip
+        ),
         (
             "coming",
             re.compile(
                 rf"(?:خلال|في)\s+(?P<unit>الايام|الاسابيع|الاشهر|الشهور|السنوات|الاعوام)\s+"
                 rf"(?:القليله\s+)?(?:المقبله|القادمه){_E}"
             ),
-        ),  # fmt: skip
+        ),
         (
             "ago",
             re.compile(rf"{_B}(?P<dir>منذ|قبل|بعد)\s+(?:(?P<n>\d+|{_NUMWORDS})\s+)?(?P<unit>{_UNITS}){_E}"),
@@ -221,7 +334,7 @@ def arabic_dates() -> DateLexicon:
                 rf"{_B}(?:(?:يوم|مساء|صباح|فجر|ليل|ليله|ظهر|عصر)\s+)?(?P<wd>{wd}){_E}"
                 rf"(?:\s+(?P<which>الماضي|المنصرم|الفائت){_E})?"
             ),
-        ),  # fmt: skip
+        ),
         ("recently", re.compile(rf"{_B}(?:موخرا|حديثا|في\s+الاونه\s+الاخيره){_E}")),
         ("weekend", re.compile(rf"(?P<which>خلال|في)\s+عطله\s+نهايه\s+الاسبوع{_E}")),
     )

@@ -140,7 +140,7 @@ _PREP_BEFORE_BARE = re.compile(
 
 
 def _accept(kind: str, groups: dict[str, Any], before: str) -> bool:
-    """ "May" is also a verb, a bare year also a number: ask for a preposition before them."""
+    """A bare month or year is a date after a preposition ("May" is also a verb, a year also a number)."""
     if kind not in ("month", "year"):
         return True
     if kind == "year":

@@ -264,7 +264,7 @@ ARABIC = Lexicon(
             "قواعدها",
             "قواعدهم",
             "لمنشآت",
-        )  # fmt: skip
+        )
     ),
     names_its_place=_c(r"^\s*(?:في|ب|قرب|بالقرب\s+من|شمال|جنوب|شرق|غرب|المعروفة\s+ب|المسماة|,|،)"),
     caption=_c(
@@ -360,5 +360,5 @@ ARABIC = Lexicon(
             "اتجه": "headed",
             "قادم": "coming",
         }.items()
-    },  # fmt: skip
+    },
 )

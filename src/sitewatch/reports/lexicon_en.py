@@ -103,7 +103,8 @@ _CAPTION = re.compile(
 )
 # ", after the base was evacuated": a clause with its own event (and its own date).
 _CLAUSE_BREAK = re.compile(
-    r"[;:—–]\s|,\s+(?=(?:after|before)\s+(?:the|a|an|its|their|US|U\.S\.|coalition|forces|troops)\b)|\s(?=(?:while|whereas|although|though|but|however|unlike|despite|even\s+as)\b)", re.I
+    r"[;:—–]\s|,\s+(?=(?:after|before)\s+(?:the|a|an|its|their|US|U\.S\.|coalition|forces|troops)\b)|\s(?=(?:while|whereas|although|though|but|however|unlike|despite|even\s+as)\b)",
+    re.I,
 )
 _CONTRAST = re.compile(r"^\W*(?:while|whereas|although|though|unlike|despite|even\s+as)\b", re.I)
 
@@ -154,6 +155,6 @@ ENGLISH = Lexicon(
         r"\b(?:several|many|some|other|all|both|multiple|various|two|three)\s+(?:\w+\s+)?"
         r"(?:bases|sites|facilities|outposts|positions)\b",
         re.I,
-    ),  # fmt: skip
+    ),
     glosses={},
 )

@@ -262,8 +262,16 @@ def link_claims(
     ('partly_supported', [{'part': 'type', 'claimed': 'surface', ...}])
     """
     cols = alert_collections(alerts)
-    settings = _Settings(tolerance_days, min_clear_fraction, min_clear_before, min_clear_after, window_days,
-                         min_visible_area_m2, min_visible_width_m, rules or VerdictRules())  # fmt: skip
+    settings = _Settings(
+        tolerance_days,
+        min_clear_fraction,
+        min_clear_before,
+        min_clear_after,
+        window_days,
+        min_visible_area_m2,
+        min_visible_width_m,
+        rules or VerdictRules(),
+    )
     certainty = _location_certainties(places)
     return [_link_one(claim, cols, settings, certainty) for claim in claims]
 
@@ -329,8 +337,10 @@ def _link_one(
     }
     if claim.site is None:
         if claim.site_match == "ambiguous" and claim.candidates:
-            why = (f"the name {claim.site_text!r} fits several places ({', '.join(claim.candidates)}); "
-                   "add the spelling to one place's aliases to decide")  # fmt: skip
+            why = (
+                f"the name {claim.site_text!r} fits several places ({', '.join(claim.candidates)}); "
+                "add the spelling to one place's aliases to decide"
+            )
             return Link(**base, verdict="not_assessed", reason=why)
         return Link(
             **base, verdict="not_assessed", reason=f"the place {claim.site_text!r} is not in the registry"
@@ -338,8 +348,11 @@ def _link_one(
     col = cols.get(claim.site)
     if col is None:
         known = ", ".join(sorted(cols)) or "none"
-        return Link(**base, verdict="not_assessed",
-                    reason=f"no alerts were given for {claim.site} (alerts cover: {known})")  # fmt: skip
+        return Link(
+            **base,
+            verdict="not_assessed",
+            reason=f"no alerts were given for {claim.site} (alerts cover: {known})",
+        )
     meta = col["sitewatch"]
     features = [f for f in col.get("features") or [] if f]
     col_start = as_date(meta["start"]) if meta.get("start") else None
@@ -363,10 +376,19 @@ def _link_one(
     types = EVENT_CHANGE_TYPES.get(claim.event)
     if types is None:
         if claim.event in _NOT_VISIBLE_WHY:
-            return Link(**base, verdict="not_visible", reason=_NOT_VISIBLE_WHY[claim.event],
-                        related=tuple(_brief(p) for p in near), interval=interval)  # fmt: skip
-        return Link(**base, verdict="not_assessed", reason="the statement names no event that imagery could check",
-                    interval=interval)  # fmt: skip
+            return Link(
+                **base,
+                verdict="not_visible",
+                reason=_NOT_VISIBLE_WHY[claim.event],
+                related=tuple(_brief(p) for p in near),
+                interval=interval,
+            )
+        return Link(
+            **base,
+            verdict="not_assessed",
+            reason="the statement names no event that imagery could check",
+            interval=interval,
+        )
     usable = (*types, UNTYPED_CHANGE)
     fitting = [p for p in near if p.get("change_type") in usable]
     related = tuple(_brief(p) for p in near if p.get("change_type") not in usable)
@@ -375,19 +397,35 @@ def _link_one(
     context = {"base": base, "related": related, "interval": interval, "imagery": imagery}
     if scored and not claim.negated:
         dated = bool(claim.when.get("start") or claim.when.get("end"))
-        parts, judged = judge_parts(claim, scored, event_types=types, location_certainty=certainty.get(claim.site),
-                                    dated=dated, rules=s.rules)  # fmt: skip
+        parts, judged = judge_parts(
+            claim,
+            scored,
+            event_types=types,
+            location_certainty=certainty.get(claim.site),
+            dated=dated,
+            rules=s.rules,
+        )
         return _judged(claim, parts, judged, context, s.rules)
     if scored:
         best = scored[0]
-        reason = (f"the text denies a {claim.event}, but {len(scored)} alert(s) of type {'/'.join(types)} fall in "
-                  f"the interval: {', '.join(a['id'] for a in scored)}")  # fmt: skip
+        reason = (
+            f"the text denies a {claim.event}, but {len(scored)} alert(s) of type {'/'.join(types)} fall in "
+            f"the interval: {', '.join(a['id'] for a in scored)}"
+        )
         part = Part(
             "event", "contradicted", f"no {claim.event} (denied)", f"{best['change_type']} alert", best["id"]
         )
-        return Link(**base, verdict="contradicted", reason=reason, alerts=tuple(scored), related=related,
-                    interval=interval, imagery=imagery, strength=evidence_of(best, s.rules),
-                    parts=parts_summary([part]))  # fmt: skip
+        return Link(
+            **base,
+            verdict="contradicted",
+            reason=reason,
+            alerts=tuple(scored),
+            related=related,
+            interval=interval,
+            imagery=imagery,
+            strength=evidence_of(best, s.rules),
+            parts=parts_summary([part]),
+        )
     return _absent(claim, types, enough, col_start, col_end, meta, context, s)
 
 
@@ -402,9 +440,17 @@ def _judged(
     if open_:
         reason += f". Unverified: {open_}"
     strength = strength_of(verdict, parts, alerts[0], rules) if verdict != "not_assessed" else None
-    return Link(**ctx["base"], verdict=verdict, reason=reason, alerts=tuple(alerts),  # type: ignore[arg-type]
-                related=ctx["related"], interval=ctx["interval"], imagery=ctx["imagery"], strength=strength,
-                parts=summary)  # fmt: skip
+    return Link(
+        **ctx["base"],
+        verdict=verdict,
+        reason=reason,
+        alerts=tuple(alerts),  # type: ignore[arg-type]
+        related=ctx["related"],
+        interval=ctx["interval"],
+        imagery=ctx["imagery"],
+        strength=strength,
+        parts=summary,
+    )
 
 
 def _absent(
@@ -431,8 +477,10 @@ def _absent(
     if too_small:
         return Link(**base, verdict="not_visible", reason=too_small, **keep)
     if (col_start and end and end + tol < col_start) or (col_end and start and start - tol > col_end):
-        reason = (f"the claimed interval {interval['start']}..{interval['end']} lies outside the imagery "
-                  f"({meta.get('start')}..{meta.get('end')})")  # fmt: skip
+        reason = (
+            f"the claimed interval {interval['start']}..{interval['end']} lies outside the imagery "
+            f"({meta.get('start')}..{meta.get('end')})"
+        )
         return Link(**base, verdict="no_clear_imagery", reason=reason, **keep)
     if not enough:
         lacking = []
@@ -442,19 +490,29 @@ def _absent(
             )
         if imagery["clear_after"] < s.min_clear_after:
             lacking.append(f"{imagery['clear_after']} clear scene(s) after it (need {s.min_clear_after})")
-        reason = (f"no {type_words} alert, but too little clear imagery to rule it out: {'; '.join(lacking)} "
-                  f"within {s.window_days} days")  # fmt: skip
+        reason = (
+            f"no {type_words} alert, but too little clear imagery to rule it out: {'; '.join(lacking)} "
+            f"within {s.window_days} days"
+        )
         if meta.get("note"):
             reason += f" ({meta['note']})"
         return Link(**base, verdict="no_clear_imagery", reason=reason, **keep)
-    seen = (f"{imagery['clear_before']} clear scene(s) before (last {imagery['last_clear_before']}), "
-            f"{imagery['clear_inside']} inside and {imagery['clear_after']} after "
-            f"(first {imagery['first_clear_after']})")  # fmt: skip
+    seen = (
+        f"{imagery['clear_before']} clear scene(s) before (last {imagery['last_clear_before']}), "
+        f"{imagery['clear_inside']} inside and {imagery['clear_after']} after "
+        f"(first {imagery['first_clear_after']})"
+    )
     claimed = f"{interval['start']}..{interval['end']}"
     if claim.negated:
         part = Part("event", "fits", f"no {claim.event} (denied)", f"no {type_words} alert: {seen}")
-        return Link(**base, verdict="supported", reason=f"as the text says, no {type_words} alert: {seen}",
-                    strength="moderate", parts=parts_summary([part]), **keep)  # fmt: skip
+        return Link(
+            **base,
+            verdict="supported",
+            reason=f"as the text says, no {type_words} alert: {seen}",
+            strength="moderate",
+            parts=parts_summary([part]),
+            **keep,
+        )
     reason = f"no {type_words} alert although {seen} would show one at 10 m"
     if claim.planned:
         reason = f"the plan was not carried out by {interval['end']}, as far as imagery shows: {reason}"
@@ -462,8 +520,14 @@ def _absent(
         imagery["clear_after"] >= s.min_clear_after + 2 and imagery["clear_before"] >= s.min_clear_before + 1
     )
     part = Part("event", "contradicted", f"{claim.event} {claimed}", f"no {type_words} alert: {seen}")
-    return Link(**base, verdict="contradicted", reason=reason, strength="strong" if ample else "moderate",
-                parts=parts_summary([part]), **keep)  # fmt: skip
+    return Link(
+        **base,
+        verdict="contradicted",
+        reason=reason,
+        strength="strong" if ample else "moderate",
+        parts=parts_summary([part]),
+        **keep,
+    )
 
 
 def _score(

@@ -55,14 +55,73 @@ _FACILITY = (
     r"oilfield|gas\s+plant|field|camp|garrison|outpost|compound|depot|crossing|border\s+crossing)"
 )
 _NOT_NAMES = {
-    "the", "a", "an", "its", "this", "that", "these", "those", "their", "our", "us", "u.s.", "u.s",
+    "the",
+    "a",
+    "an",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "their",
+    "our",
+    "us",
+    "u.s.",
+    "u.s",
     "american",
-    "russian", "turkish", "iranian", "iraqi", "syrian", "coalition", "global", "military", "main", "new",
-    "old", "large", "largest", "key", "major", "another", "other", "some", "several", "many", "each", "every",
-    "air", "army", "naval", "joint", "forward", "operating", "logistics", "logistic", "remote", "nearby",
-    "central", "northern", "southern", "eastern", "western", "strategic", "sdf", "isis", "nato", "french",
-    "british", "israeli", "jordanian", "kurdish", "both", "all", "which", "where", "oil", "gas",
-}  # fmt: skip
+    "russian",
+    "turkish",
+    "iranian",
+    "iraqi",
+    "syrian",
+    "coalition",
+    "global",
+    "military",
+    "main",
+    "new",
+    "old",
+    "large",
+    "largest",
+    "key",
+    "major",
+    "another",
+    "other",
+    "some",
+    "several",
+    "many",
+    "each",
+    "every",
+    "air",
+    "army",
+    "naval",
+    "joint",
+    "forward",
+    "operating",
+    "logistics",
+    "logistic",
+    "remote",
+    "nearby",
+    "central",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "strategic",
+    "sdf",
+    "isis",
+    "nato",
+    "french",
+    "british",
+    "israeli",
+    "jordanian",
+    "kurdish",
+    "both",
+    "all",
+    "which",
+    "where",
+    "oil",
+    "gas",
+}
 _CONNECT = {"al", "el", "ez", "az", "as", "ad", "ar", "ash", "at", "bin", "ibn", "abu", "de", "du", "of"}
 
 
@@ -328,8 +387,11 @@ class PlaceMatcher:
                 tail = re.match(rf"[\s\-]+(?:{_FACILITY})\b", text[end:], re.I)
                 if tail and not key.endswith(fold(tail.group(0)).strip()):
                     end += tail.end()
-                out.append(PlaceMention(m.start(), end - m.start(), text[m.start() : end], place, how, score,
-                                        candidates))  # fmt: skip
+                out.append(
+                    PlaceMention(
+                        m.start(), end - m.start(), text[m.start() : end], place, how, score, candidates
+                    )
+                )
                 for i in range(m.start(), end):
                     taken[i] = True
         out.extend(self._find_capitalised(text, taken))
@@ -397,8 +459,18 @@ class PlaceMatcher:
                     pre = pre[:-2]
                 elif pre.endswith("لل"):
                     pre = pre[:-1]
-                out.append(PlaceMention(start, m.end() - start, text[start : m.end()], place, how, score,
-                                        candidates, prefix=pre))  # fmt: skip
+                out.append(
+                    PlaceMention(
+                        start,
+                        m.end() - start,
+                        text[start : m.end()],
+                        place,
+                        how,
+                        score,
+                        candidates,
+                        prefix=pre,
+                    )
+                )
                 for i in range(m.start(), m.end()):
                     taken[i] = True
         for m in _AR_FACILITY.finditer(text):
@@ -415,8 +487,16 @@ class PlaceMatcher:
                 out.append(PlaceMention(m.start("name"), len(name), name, place, how, score, candidates))
             else:
                 # A named facility the registry does not know ("قاعدة خراب عشق"): kept, unresolved.
-                out.append(PlaceMention(start + skip, m.end() - start - skip, text[start + skip : m.end()], None,
-                                        "unknown", 0.0))  # fmt: skip
+                out.append(
+                    PlaceMention(
+                        start + skip,
+                        m.end() - start - skip,
+                        text[start + skip : m.end()],
+                        None,
+                        "unknown",
+                        0.0,
+                    )
+                )
             for i in range(m.start(), m.end()):
                 taken[i] = True
         out.sort(key=lambda p: p.offset)

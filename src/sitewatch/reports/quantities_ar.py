@@ -22,19 +22,32 @@ def _c(pattern: str) -> re.Pattern[str]:
 
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
-_QUAL = (r"(?P<qual>نحو|حوالي|حوالى|قرابة|ما\s+يقارب|يقارب|زهاء|أكثر\s+من|ما\s+يزيد\s+عن|ما\s+يزيد\s+على|"
-         r"أقل\s+من|ما\s+لا\s+يقل\s+عن|لا\s+يقل\s+عن|ما\s+لا\s+يزيد\s+عن)\s+")  # fmt: skip
-_QUALIFIERS: dict[str, Qualifier] = {
-    fold_arabic(k).text: v
-    for k, v in {
-        "نحو": "approx", "حوالي": "approx", "حوالى": "approx", "قرابة": "approx", "ما يقارب": "approx",
-        "يقارب": "approx", "زهاء": "approx", "أكثر من": "gt", "ما يزيد عن": "gt", "ما يزيد على": "gt",
-        "أقل من": "lt", "ما لا يقل عن": "ge", "لا يقل عن": "ge", "ما لا يزيد عن": "le",
-    }.items()
-}  # fmt: skip
+_QUAL = (
+    r"(?P<qual>نحو|حوالي|حوالى|قرابة|ما\s+يقارب|يقارب|زهاء|أكثر\s+من|ما\s+يزيد\s+عن|ما\s+يزيد\s+على|"
+    r"أقل\s+من|ما\s+لا\s+يقل\s+عن|لا\s+يقل\s+عن|ما\s+لا\s+يزيد\s+عن)\s+"
+)
+_QUALIFIER_WORDS: dict[str, Qualifier] = {
+    "نحو": "approx",
+    "حوالي": "approx",
+    "حوالى": "approx",
+    "قرابة": "approx",
+    "ما يقارب": "approx",
+    "يقارب": "approx",
+    "زهاء": "approx",
+    "أكثر من": "gt",
+    "ما يزيد عن": "gt",
+    "ما يزيد على": "gt",
+    "أقل من": "lt",
+    "ما لا يقل عن": "ge",
+    "لا يقل عن": "ge",
+    "ما لا يزيد عن": "le",
+}
+_QUALIFIERS: dict[str, Qualifier] = {fold_arabic(k).text: v for k, v in _QUALIFIER_WORDS.items()}
 _LEN = r"(?P<unit>كيلومترات|كيلومترا|كيلومتر|كلم|كم|أمتار|مترا|متر|م)(?![\w²2])"
-_AREA = (r"(?P<aunit>(?:كيلومترات|كيلومترا|كيلومتر|كم)\s+(?:مربعة|مربعا|مربع)|كم2|كم²|(?:أمتار|مترا|متر|م)\s+"
-         r"(?:مربعة|مربعا|مربع)|م2|م²|هكتارات|هكتارا|هكتار|دونمات|دونما|دونم)(?![\w])")  # fmt: skip
+_AREA = (
+    r"(?P<aunit>(?:كيلومترات|كيلومترا|كيلومتر|كم)\s+(?:مربعة|مربعا|مربع)|كم2|كم²|(?:أمتار|مترا|متر|م)\s+"
+    r"(?:مربعة|مربعا|مربع)|م2|م²|هكتارات|هكتارا|هكتار|دونمات|دونما|دونم)(?![\w])"
+)
 _DIMS = _c(
     rf"(?:{_QUAL})?(?P<a>{_NUM})\s*(?:{_LEN.replace('?P<unit>', '?P<unit_a>')}\s*)?(?:×|x|\*|في|ب)\s*"
     rf"(?P<b>{_NUM})\s*{_LEN}"
@@ -45,9 +58,11 @@ _LONG_WIDE = _c(
 )
 _AREA_RE = _c(rf"(?:{_QUAL})?(?P<v>{_NUM})\s*{_AREA}")
 _LENGTH_RE = _c(rf"(?:{_QUAL})?(?P<v>{_NUM})\s*{_LEN}")
-_COUNT_NOUNS = (r"شاحنات|شاحنة|آليات|آلية|مدرعات|مدرعة|جنود|جندي|عناصر|عنصر|عسكريين|عسكريا|طائرات|طائرة|"
-                r"مروحيات|مروحية|أرتال|رتل|عربات|عربة|صهاريج|صهريج|حافلات|حافلة|دبابات|دبابة|خيام|خيمة|"
-                r"كرفانات|مباني|مبنى|مستودعات|مستودع|هنغارات|هنغار|أبراج|برج|صواريخ|صاروخ|قذائف|قذيفة")  # fmt: skip
+_COUNT_NOUNS = (
+    r"شاحنات|شاحنة|آليات|آلية|مدرعات|مدرعة|جنود|جندي|عناصر|عنصر|عسكريين|عسكريا|طائرات|طائرة|"
+    r"مروحيات|مروحية|أرتال|رتل|عربات|عربة|صهاريج|صهريج|حافلات|حافلة|دبابات|دبابة|خيام|خيمة|"
+    r"كرفانات|مباني|مبنى|مستودعات|مستودع|هنغارات|هنغار|أبراج|برج|صواريخ|صاروخ|قذائف|قذيفة"
+)
 _COUNT_RE = _c(rf"(?:{_QUAL})?(?P<v>{_NUM})\s+(?P<noun>{_COUNT_NOUNS})(?![\w])")
 _VAGUE_RE = _c(rf"(?<![\w])(?P<v>عشرات|مئات|آلاف)\s+(?:من\s+)?(?:ال)?(?P<noun>{_COUNT_NOUNS})(?![\w])")
 _VAGUE = {fold_arabic(k).text: v for k, v in {"عشرات": 24.0, "مئات": 200.0, "آلاف": 2000.0}.items()}
@@ -121,8 +136,19 @@ def find_arabic_quantities(text: str) -> list[Quantity]:
         unit_a = _unit_m(m.group("unit_a")) if m.group("unit_a") else unit_b
         a, b = _num(m.group("a")) * unit_a, _num(m.group("b")) * unit_b
         long_m, short_m = max(a, b), min(a, b)
-        found.append(Quantity("dimensions", long_m * short_m, "m2", m.group(0).strip(), m.start(), _qual(m),
-                              length_m=long_m, width_m=short_m, noun=_noun_before(text, m.start())))  # fmt: skip
+        found.append(
+            Quantity(
+                "dimensions",
+                long_m * short_m,
+                "m2",
+                m.group(0).strip(),
+                m.start(),
+                _qual(m),
+                length_m=long_m,
+                width_m=short_m,
+                noun=_noun_before(text, m.start()),
+            )
+        )
         take(m)
     for m in _AREA_RE.finditer(text):
         if free(m):
@@ -137,18 +163,39 @@ def find_arabic_quantities(text: str) -> list[Quantity]:
             _DISTANCE_AFTER.match(text[m.end() :])
         )
         kind: Literal["length", "distance"] = "distance" if distance else "length"
-        found.append(Quantity(kind, value, "m", m.group(0).strip(), m.start(), _qual(m),
-                              noun=_noun_before(text, m.start())))  # fmt: skip
+        found.append(
+            Quantity(
+                kind, value, "m", m.group(0).strip(), m.start(), _qual(m), noun=_noun_before(text, m.start())
+            )
+        )
         take(m)
     for m in _COUNT_RE.finditer(text):
         if free(m) and not re.fullmatch(r"(?:19|20)\d\d", m.group("v")):
-            found.append(Quantity("count", _num(m.group("v")), "count", m.group(0).strip(), m.start(), _qual(m),
-                                  noun=m.group("noun")))  # fmt: skip
+            found.append(
+                Quantity(
+                    "count",
+                    _num(m.group("v")),
+                    "count",
+                    m.group(0).strip(),
+                    m.start(),
+                    _qual(m),
+                    noun=m.group("noun"),
+                )
+            )
             take(m)
     for m in _VAGUE_RE.finditer(text):
         if free(m):
-            found.append(Quantity("count", _VAGUE[m.group("v")], "count", m.group(0).strip(), m.start(), "approx",
-                                  noun=m.group("noun")))  # fmt: skip
+            found.append(
+                Quantity(
+                    "count",
+                    _VAGUE[m.group("v")],
+                    "count",
+                    m.group(0).strip(),
+                    m.start(),
+                    "approx",
+                    noun=m.group("noun"),
+                )
+            )
             take(m)
     found.sort(key=lambda q: q.offset)
     return found

@@ -148,8 +148,14 @@ def claimed_sizes(claim: Claim) -> list[dict[str, Any]]:
     out = []
     for q in claim.quantities:
         if q.get("kind") == "dimensions":
-            out.append({"kind": "dimensions", "length_m": q["length_m"], "width_m": q["width_m"],
-                        "text": q.get("text")})  # fmt: skip
+            out.append(
+                {
+                    "kind": "dimensions",
+                    "length_m": q["length_m"],
+                    "width_m": q["width_m"],
+                    "text": q.get("text"),
+                }
+            )
         elif q.get("kind") == "area":
             out.append({"kind": "area", "area_m2": q["value"], "text": q.get("text")})
         elif q.get("kind") == "length":
@@ -226,7 +232,7 @@ def _assign_sizes(
                 fits[(i, j)] = m
                 cost[i, j] = min(m[0], 5.0)
     rows, cols = linear_sum_assignment(cost)
-    return {int(i): (int(j), *fits[(i, j)]) for i, j in zip(rows, cols) if (i, j) in fits}
+    return {int(i): (int(j), *fits[(i, j)]) for i, j in zip(rows, cols, strict=True) if (i, j) in fits}
 
 
 def date_fit(window: tuple[dt.date, dt.date], start: dt.date | None, end: dt.date | None) -> str:
@@ -278,8 +284,15 @@ def judge_parts(
     parts: list[Part] = []
     site = claim.site or claim.site_text
     if location_certainty == "unknown":
-        parts.append(Part("place", "unverified", site, "the site's location is not established; the alerts lie "
-                          "in its search area, not surely at the site"))  # fmt: skip
+        parts.append(
+            Part(
+                "place",
+                "unverified",
+                site,
+                "the site's location is not established; the alerts lie "
+                "in its search area, not surely at the site",
+            )
+        )
     elif location_certainty is not None:
         parts.append(Part("place", "fits", site, f"alerts inside the {location_certainty} site area"))
 
@@ -323,7 +336,7 @@ def judge_parts(
             near = [(m[1], a) for a in out if (m := _size_match(size, a)) is not None]
             seen = "no alert of a fitting size"
             if near:
-                r, a = max(near, key=lambda t: t[0])
+                _, a = max(near, key=lambda t: t[0])
                 seen += f" (nearest: {a['id']}, {_measured(a)})"
             elif len(sizes) > 1:
                 seen = "no alert left to measure it against"
@@ -333,15 +346,21 @@ def judge_parts(
         a = out[j]
         good = error <= rules.good_size_error
         label = "good" if good else "fair"
-        a["size_fit"] = {"claimed": text, "measured": {k: a.get(k) for k in ("length_m", "width_m", "area_m2")
-                                                        if a.get(k) is not None},
-                         "error": round(error, 3), "ratio": round(ratio, 3), "label": label}  # fmt: skip
+        a["size_fit"] = {
+            "claimed": text,
+            "measured": {k: a.get(k) for k in ("length_m", "width_m", "area_m2") if a.get(k) is not None},
+            "error": round(error, 3),
+            "ratio": round(ratio, 3),
+            "label": label,
+        }
         seen = f"{a['id']} measures {_measured(a)} ({error:.0%} off)"
         parts.append(Part("size", "fits" if good else "unverified", text, seen, str(a["id"])))
     return parts, out
 
 
-def verdict_of(parts: Sequence[Part]) -> str:
+def verdict_of(
+    parts: Sequence[Part],
+) -> Literal["supported", "partly_supported", "contradicted", "not_assessed"]:
     """``supported`` when every part fits, ``partly_supported`` when some fit and none contradict."""
     if any(p.status == "contradicted" for p in parts):
         return "contradicted"
