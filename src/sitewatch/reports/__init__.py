@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from sitewatch.reports.brief_md import brief_markdown
+from sitewatch.reports.cite import attach_links, cite_reports, links_document
 from sitewatch.reports.claims import CLAIMS_VERSION, EVENTS, SITE_MATCHES, Claim, claims_document
 from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.detections import alert_collections, load_alerts
@@ -17,15 +18,7 @@ from sitewatch.reports.extract import (
     extract_reports,
     extract_text_claims,
 )
-from sitewatch.reports.link import (
-    EVENT_CHANGE_TYPES,
-    VERDICTS,
-    Link,
-    attach_links,
-    cite_reports,
-    link_claims,
-    links_document,
-)
+from sitewatch.reports.link import EVENT_CHANGE_TYPES, VERDICTS, Link, link_claims
 from sitewatch.reports.places import PlaceMatcher, PlaceMention
 from sitewatch.reports.quantities import Quantity, find_quantities
 from sitewatch.reports.schema import CLAIMS_SCHEMA, load_claims

@@ -296,6 +296,12 @@ def _relative(
         s, e = _year_part(year, g["part"])
         note = "a future period" if s > anchor else ""
         return s, e, note
+    if kind == "season":
+        # "in the spring" with no year: the last such season that began by the anchor.
+        s, e = _year_part(anchor.year, g["part"])
+        if s > anchor:
+            s, e = _year_part(anchor.year - 1, g["part"])
+        return s, e, f"no year given: the {g['part']} up to {anchor.isoformat()}"
     if kind == "part_month":
         first = _shift_months(anchor.replace(day=1), {"this": 0, "last": -1, "next": 1}[g["which"]])
         s, e = _Atom(0, 0, first.year, first.month, None, g["part"]).interval() or (first, first)

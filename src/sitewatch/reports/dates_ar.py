@@ -335,6 +335,12 @@ def arabic_dates() -> DateLexicon:
                 rf"(?:\s+(?P<which>الماضي|المنصرم|الفائت){_E})?"
             ),
         ),
+        (
+            "season",
+            re.compile(
+                rf"(?:في|خلال|طوال)\s+(?:فصل\s+)?(?P<part>{_SEASON}){_E}(?!\s+(?:من\s+)?(?:عام|العام|سنه)?\s*\d)"
+            ),
+        ),
         ("recently", re.compile(rf"{_B}(?:موخرا|حديثا|في\s+الاونه\s+الاخيره){_E}")),
         ("weekend", re.compile(rf"(?P<which>خلال|في)\s+عطله\s+نهايه\s+الاسبوع{_E}")),
     )

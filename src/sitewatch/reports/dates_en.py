@@ -102,6 +102,12 @@ _RELATIVE: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("recently", re.compile(r"\b(?:recently|lately)\b", re.I)),
+    (
+        "season",
+        re.compile(
+            rf"\b(?:in|during|over|through)\s+(?:the\s+)?(?P<part>{_SEASON})\b(?![\s-]+(?:of\s+)?\d)", re.I
+        ),
+    ),
     ("weekend", re.compile(r"\b(?P<which>over\s+the|this|last|past|at\s+the)\s+weekend\b", re.I)),
 ]
 _RELATIVE.insert(
@@ -114,7 +120,12 @@ _RELATIVE.insert(
 
 _RANGE_LEFT = re.compile(r"\b(between|from)\s*$", re.I)
 _RANGE_MID = re.compile(r"^\s*(and|to|until|till|through|thru|-|–|—)\s*$", re.I)
-_OPEN_AFTER = re.compile(r"\b(since|from|after|starting(?:\s+in)?|beginning(?:\s+in)?)\s*$", re.I)
+# "imagery from 18 July" is imagery of that day, not "from 18 July on".
+_OPEN_AFTER = re.compile(
+    r"\b(since|(?<!imagery )(?<!images )(?<!image )(?<!photos )(?<!footage )(?<!video )(?<!pictures )from|"
+    r"after|starting(?:\s+in)?|beginning(?:\s+in)?)\s*$",
+    re.I,
+)
 _ONWARD = re.compile(
     r"^\s*(?:on(?:wards?)?\b|and\s+(?:after|later|since)\b|to\s+(?:date|the\s+present|now)\b)", re.I
 )

@@ -15,7 +15,9 @@ _TRIGGERS: dict[str, str] = {
         r"earth-?moving|fortif\w*|berms?|erect(?:s|ed|ing|ion)|new\s+facilit\w+|new\s+(?:hangars?|buildings?|"
         r"structures?|warehouses?|barracks|towers?|runway)|heavy\s+machinery|engineering\s+works?|"
         r"runway\s+(?:works?|extension|expansion)|growth|upgrad\w+|renovat\w+|install(?:ed|ing)|"
-        r"clear(?:ed|ing)\s+(?:of\s+)?land|groundwork|foundations?|"
+        r"clear(?:ed|ing)\s+(?:of\s+)?(?:land|ground|sites?|the\s+site)|groundwork|foundations?|"
+        # "two cleared areas" is news; "the cleared area" refers back to work already told
+        r"(?<!the\s)(?<!this\s)(?<!these\s)(?<!that\s)cleared\s+areas?|"
         r"works?\s+(?:began|begun|started|continued|resumed)"
     ),
     "withdrawal": (
@@ -30,7 +32,7 @@ _TRIGGERS: dict[str, str] = {
         r"reached|carrying|headed\s+(?:to|for)"
     ),
     "air_activity": (
-        r"aircraft|(?:cargo|transport|military|warplanes?)\s+planes?|planes?|landed|landing|landings|"
+        r"aircraft(?!\s+(?:shelters?|hangars?|parking))|(?:cargo|transport|military|warplanes?)\s+planes?|planes?|landed|landing|landings|"
         r"air-?drops?|helicopters?|flights?|sorties|C-17s?|C-130s?|Chinooks?|Black\s+Hawks?|air\s+traffic|"
         r"aerial\s+activity|airlift\w*|took\s+off|take-?offs?"
     ),
@@ -79,7 +81,8 @@ _ATTRIBUTION = re.compile(
     r"(?:reportedly|allegedly|purportedly|according\s+to|sources?\s+(?:said|say|told|claimed)|claim)", re.I
 )
 _DENIED_AFTER = re.compile(
-    r"\b(?:(?:is|are|was|were)\s+(?:false|untrue|baseless|unfounded|incorrect|fake)|"
+    r"\b(?:(?:is|are|was|were|proved|proven|turned\s+out\s+(?:to\s+be\s+)?)\s+(?:false|untrue|baseless|unfounded|"
+    r"incorrect|fake|wrong)|"
     r"(?:has|have|was|were)\s+(?:been\s+)?(?:denied|refuted|debunked))\b",
     re.I,
 )
