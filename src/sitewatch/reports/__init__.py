@@ -22,7 +22,7 @@ from sitewatch.reports.link import EVENT_CHANGE_TYPES, VERDICTS, Link, link_clai
 from sitewatch.reports.places import PlaceMatcher, PlaceMention
 from sitewatch.reports.quantities import Quantity, find_quantities
 from sitewatch.reports.schema import CLAIMS_SCHEMA, load_claims
-from sitewatch.reports.text import ReportText, read_report
+from sitewatch.reports.text import ReportText, load_index, read_report
 from sitewatch.reports.verdict import VerdictRules
 from sitewatch.reports.works import WORK_TYPES, works_named
 
@@ -55,6 +55,7 @@ __all__ = [
     "find_quantities",
     "link_claims",
     "links_document",
+    "load_index",
     "load_alerts",
     "load_claims",
     "read_report",
