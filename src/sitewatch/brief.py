@@ -45,6 +45,7 @@ TYPE_COLOURS: dict[str, str] = {
 #: Colour of each claim verdict.
 VERDICT_COLOURS: dict[str, str] = {
     "supported": "#009E73",
+    "partly_supported": "#8FC9A8",
     "contradicted": "#C0392B",
     "not_visible": "#8C8C8C",
     "no_clear_imagery": "#E69F00",
@@ -435,6 +436,17 @@ def _source_text(source: Any) -> str:
     return str(source or "")
 
 
+def _parts(link: Mapping[str, Any]) -> str:
+    """What of the claim fits, what stays unverified, what is contradicted (the verdict's parts)."""
+    rows = []
+    for status in ("fits", "unverified", "contradicted"):
+        items = (link.get("parts") or {}).get(status) or []
+        if items:
+            what = "; ".join(f"{p.get('part')} {p.get('claimed')}: {p.get('seen')}" for p in items)
+            rows.append(f"<br><small><b>{_e(status)}</b>: {_e(what)}</small>")
+    return "".join(rows)
+
+
 def _claims_table(site: SiteView) -> str:
     if not site.links:
         return ""
@@ -451,11 +463,12 @@ def _claims_table(site: SiteView) -> str:
         where = src.get("url") or src.get("file") or ""
         out.append(
             f"<tr><td><span class='verdict' style='background:{VERDICT_COLOURS.get(verdict, '#BBB')}'>"
-            f"{_e(verdict.replace('_', ' '))}</span></td>"
+            f"{_e(verdict.replace('_', ' '))}</span>"
+            f"{'<br><small>' + _e(link.get('strength')) + '</small>' if link.get('strength') else ''}</td>"
             f"<td><b>{_e(link.get('event'))}</b>{_e(flags)}: “{_e(claim.get('quote'))}”</td>"
             f"<td>{_e(when.get('start') or '?')} – {_e(when.get('end') or '?')}</td>"
             f"<td>{_e(src.get('publisher') or '')} {_e(src.get('published') or '')}<br>"
-            f"<small>{_source_link(where)}</small></td><td>{_e(link.get('reason'))}</td></tr>"
+            f"<small>{_source_link(where)}</small></td><td>{_e(link.get('reason'))}{_parts(link)}</td></tr>"
         )
     out.append("</tbody></table>")
     return "".join(out)

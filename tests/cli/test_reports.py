@@ -130,3 +130,76 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
     assert res.exit_code == 1 and "not a sitewatch claims file" in res.output
     res = runner.invoke(cli, ["reports", "extract", str(tmp_path / "missing.txt")])
     assert res.exit_code == 1 and "does not exist" in res.output
+
+
+def _claims_file(tmp_path, site="qasrak"):
+    report = tmp_path / "r.txt"
+    report.write_text("Engineers laid a concrete pad at the Qasrak base on 15 February 2025.")
+    claims = tmp_path / "claims.json"
+    res = CliRunner().invoke(
+        cli, ["reports", "extract", str(report), "--published", "2025-03-01", "--out", str(claims)]
+    )
+    assert res.exit_code == 0, res.output
+    return claims
+
+
+def _compare_geojson(path, lon=40.512, lat=36.706):
+    d = 0.001
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    feat = {
+        "type": "Feature",
+        "id": "change-1",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "label": 1,
+            "area_m2": 5000.0,
+            "confidence": 0.8,
+            "before": "2025-02-05",
+            "after": "2025-02-25",
+        },
+    }
+    meta = {
+        "before": {"id": "a", "date": "2025-02-05"},
+        "after": {"id": "b", "date": "2025-02-25"},
+        "clear_fraction": [0.9, 0.9],
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat], "sitewatch": meta}))
+    return path
+
+
+def test_link_accepts_a_compare_result(tmp_path):
+    claims = _claims_file(tmp_path)
+    changes = _compare_geojson(tmp_path / "changes.geojson")
+    res = CliRunner().invoke(cli, ["reports", "link", "--claims", str(claims), "--alerts", str(changes)])
+    assert res.exit_code == 0, res.output
+    assert "its changes lie in qasrak" in res.stderr
+    (link,) = json.loads(res.stdout)["links"]
+    assert link["verdict"] == "partly_supported" and link["site"] == "qasrak"
+    elsewhere = _compare_geojson(tmp_path / "paris.geojson", lon=2.35, lat=48.85)
+    res = CliRunner().invoke(cli, ["reports", "link", "--claims", str(claims), "--alerts", str(elsewhere)])
+    assert res.exit_code == 1 and "--aoi" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(
+        cli, ["-q", "reports", "link", "--claims", str(claims), "--alerts", str(elsewhere), "--aoi", "Qasrek"]
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["links"][0]["verdict"] == "partly_supported" and not res.stderr
+
+
+def test_link_accepts_a_runs_merged_alerts(tmp_path):
+    claims = _claims_file(tmp_path)
+    site = _alerts("qasrak", [_pad("qasrak-0001", "2025-02-05", "2025-02-15")])
+    (tmp_path / "run" / "aois" / "qasrak").mkdir(parents=True)
+    (tmp_path / "run" / "aois" / "qasrak" / "alerts.geojson").write_text(json.dumps(site))
+    merged = {
+        "type": "FeatureCollection",
+        "features": site["features"],
+        "sitewatch": {"run": "r", "start": "2024-10-01", "end": "2025-12-31", "aois": ["qasrak"]},
+    }
+    (tmp_path / "run" / "alerts.geojson").write_text(json.dumps(merged))
+    res = CliRunner().invoke(
+        cli,
+        ["reports", "link", "--claims", str(claims), "--alerts", str(tmp_path / "run" / "alerts.geojson")],
+    )
+    assert res.exit_code == 0, res.output
+    (link,) = json.loads(res.stdout)["links"]
+    assert link["verdict"] == "supported" and link["alerts"][0]["id"] == "qasrak-0001"

@@ -128,10 +128,14 @@ def test_withdrawal_with_cloudy_months_after_is_no_clear_imagery(claims, links):
     assert "after" in link.reason
 
 
-def test_withdrawal_with_evacuation_alert_is_supported(claims, links):
+def test_withdrawal_with_evacuation_alert_at_an_unlocated_site_is_partly_supported(claims, links):
     (c,) = find(claims, site="green-village", event="withdrawal", start="2025-01-01", end="2025-10-31")
-    assert links[c.id].verdict == "supported"
-    assert links[c.id].alerts[0]["id"] == "gv-evac-1"
+    link = links[c.id]
+    assert link.alerts[0]["id"] == "gv-evac-1"
+    # Green Village has no established point: an evacuation in its 8 km search area is not surely it.
+    assert link.verdict == "partly_supported"
+    assert [p["part"] for p in link.parts["unverified"]] == ["place"]
+    assert {p["part"] for p in link.parts["fits"]} == {"type", "date"}
 
 
 def test_claim_before_the_imagery_has_no_clear_imagery(claims, links):

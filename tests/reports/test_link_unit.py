@@ -63,9 +63,11 @@ def test_four_verdicts(col):
     assert v["con"].verdict == "contradicted"
     assert v["vis"].verdict == "not_visible"
     assert v["ncl"].verdict == "no_clear_imagery"
-    assert v["run"].verdict == "supported" and v["run"].alerts[0]["type_fit"] == "exact"
-    # a claimed runway length is compared with the measured length of the runway change
-    assert v["run"].alerts[0]["size_fit"]["ratio"] == pytest.approx(400 / 1700, abs=1e-3)
+    # the runway change fits the type and the date, but 400 m is not the claimed 1.7 km
+    assert v["run"].verdict == "partly_supported" and v["run"].alerts[0]["type_fit"] == "exact"
+    (size,) = v["run"].parts["unverified"]
+    assert size["part"] == "size" and "r1" in size["seen"] and "400 x 45 m" in size["seen"]
+    assert {p["part"] for p in v["run"].parts["fits"]} == {"place", "type", "date"}
 
 
 def test_size_mismatch_is_reported_not_hidden(col):
@@ -78,8 +80,9 @@ def test_size_mismatch_is_reported_not_hidden(col):
         "text": "500 by 500 m",
     }
     (link,) = link_claims([claim("big", "qasrak", "construction", "2024-05-01", "2024-05-31", [big])], col)
-    assert link.verdict == "supported"
-    assert link.alerts[0]["size_fit"]["label"] == "poor"
+    assert link.verdict == "partly_supported"  # a pad at the time, but not one of that size
+    assert "size_fit" not in link.alerts[0]  # a factor of four is another object: not matched
+    assert [p["claimed"] for p in link.parts["unverified"]] == ["500 by 500 m"]
     assert link.strength != "strong"
 
 

@@ -159,3 +159,50 @@ def test_plain_text_capture_furniture_is_blanked_in_place(tmp_path):
     assert "Engineers levelled land at the Qasrak base" in text and "The work continued" in text
     for noise in ("Home | World", "Read more", "Most Read", "al-Tanf", "Hemo", "Leave a Reply", "bombed"):
         assert noise not in text
+
+
+def test_utf16_without_bom_is_text_not_binary(tmp_path):
+    english = "Convoys reached Qasrak on 3 May 2025.\nEngineers levelled land nearby."
+    arabic = "وصل رتل إلى قاعدة قسرك في 3 أيار 2025.\nوبدأت أعمال تسوية الأرض."
+    for name, text, enc in (("le.txt", english, "utf-16-le"), ("be.txt", arabic, "utf-16-be")):
+        path = tmp_path / name
+        path.write_bytes(text.encode(enc))
+        report = read_report(path)
+        assert report.text == text and report.encoding == enc
+
+
+def test_real_binary_with_nuls_is_still_refused(tmp_path):
+    import random
+
+    rng = random.Random(3)
+    for i, blob in enumerate(
+        [
+            bytes(rng.randrange(256) for _ in range(4000)),
+            b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(4000)),
+            (b"\x00\x01\x02\x03" * 2000),
+        ]
+    ):
+        path = tmp_path / f"b{i}.txt"
+        path.write_bytes(blob)
+        with pytest.raises(ReportError, match="binary"):
+            read_report(path)
+
+
+@pytest.mark.parametrize("encoding", ["cp1256", "iso8859_6"])
+def test_arabic_legacy_encodings(tmp_path, encoding):
+    text = "انسحبت القوات الأمريكية من قاعدة حقل العمر في 3 أيار 2025 بحسب مصادر محلية."
+    path = tmp_path / "ar.txt"
+    path.write_bytes(text.encode(encoding))
+    report = read_report(path)
+    assert report.text == text
+    assert report.encoding.replace("-", "_").lower() in {encoding, "windows_1256", "iso8859_6", "cp1256"}
+
+
+def test_trafilatura_that_cannot_import_is_an_error_not_a_silent_downgrade(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # what an install without lxml_html_clean gives
+    path = tmp_path / "page.html"
+    path.write_text(NOISY_PAGE, encoding="utf-8")
+    with pytest.raises(ReportError, match="trafilatura"):
+        read_report(path)

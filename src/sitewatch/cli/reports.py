@@ -72,7 +72,20 @@ def extract_command(paths: tuple[Path, ...], published: dt.date | None, out: Pat
     required=True,
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Alerts GeoJSON from `sitewatch scan` (repeat for several sites).",
+    help=(
+        "Detections: alerts GeoJSON of `sitewatch scan`, a run's merged alerts.geojson of `scan --all`, "
+        "or the GeoJSON of `sitewatch compare` (repeat for several)."
+    ),
+)
+@click.option(
+    "--aoi",
+    "aoi",
+    default=None,
+    metavar="NAME|FILE",
+    help=(
+        "The site a `compare` result is about (it names none); without it, the one registered site its "
+        "changes lie in. Scans and runs name their own sites."
+    ),
 )
 @click.option(
     "--out",
@@ -105,16 +118,34 @@ def extract_command(paths: tuple[Path, ...], published: dt.date | None, out: Pat
 def link_command(
     claims_path: Path,
     alerts_paths: tuple[Path, ...],
+    aoi: str | None,
     out: Path | None,
     markdown: Path | None,
     tolerance_days: int,
     min_clear_fraction: float,
 ) -> None:
-    """Give each claim a verdict: supported, contradicted, not_visible or no_clear_imagery."""
+    """Give each claim a verdict: supported, partly_supported, contradicted, not_visible, no_clear_imagery.
+
+    A claim is supported only when every part it states fits (the kind of work, each size, the date,
+    the place); partly_supported lists what fits and what stays unverified.
+    """
     from sitewatch.reports import brief_markdown, link_claims, links_document, load_alerts, load_claims
 
     claims = load_claims(claims_path)
-    collections = [load_alerts(p) for p in alerts_paths]
+    site = None
+    if aoi is not None:
+        from sitewatch.aoi import load_aoi
+
+        site = load_aoi(aoi).name
+    collections = [load_alerts(p, aoi=site) for p in alerts_paths]
+    for p, doc in zip(alerts_paths, collections, strict=True):
+        quiet = bool((click.get_current_context().obj or {}).get("quiet"))
+        if doc["sitewatch"].get("aoi_from") == "footprint" and not quiet:
+            click.echo(
+                f"{p}: a `compare` result with no site of its own; its changes lie in "
+                f"{doc['sitewatch']['aoi']}, linked as that site (--aoi to name another)",
+                err=True,
+            )
     links = link_claims(
         claims, collections, tolerance_days=tolerance_days, min_clear_fraction=min_clear_fraction
     )

@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sitewatch.reports.extract import Claim
+from sitewatch.reports.claims import Claim
 from sitewatch.reports.link import Link
 
-__all__ = ["brief_markdown"]
+__all__ = ["brief_markdown", "parts_text"]
 
 _ICON = {
     "supported": "supported",
+    "partly_supported": "partly supported",
     "contradicted": "**contradicted**",
     "not_visible": "not visible at 10 m",
     "no_clear_imagery": "no clear imagery",
@@ -32,6 +33,30 @@ def _claim_date(claim: Claim) -> str:
     if start or end:
         return f"{start or '…'} to {end or '…'}"
     return "undated"
+
+
+def parts_text(parts: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """A verdict's parts in one line: ``fits: ...; unverified: ...; contradicted: ...``.
+
+    Parameters
+    ----------
+    parts : mapping
+        ``Link.parts`` (or the ``parts`` of a links file entry).
+
+    Returns
+    -------
+    str
+        Empty when there are no parts.
+    """
+    out = []
+    for status in ("fits", "unverified", "contradicted"):
+        items = parts.get(status) or []
+        if items:
+            out.append(
+                f"{status}: "
+                + ", ".join(f"{p.get('part')} {p.get('claimed')} ({p.get('seen')})" for p in items)
+            )
+    return "; ".join(out)
 
 
 def _sort_key(value: str | None) -> str:
@@ -99,6 +124,8 @@ def brief_markdown(
                     for a in link.alerts
                 )
                 cited.update(str(a["id"]) for a in link.alerts)
+                if link.parts:
+                    imagery += f". {parts_text(link.parts)}"
             elif link is not None:
                 imagery = link.reason
             flags = []
@@ -131,7 +158,7 @@ def brief_markdown(
             )
         rows.sort(key=lambda r: r[0])
         lines += ["| date | reports say | imagery shows | verdict |", "| --- | --- | --- | --- |"]
-        lines += [f"| {d} | {_cell(s, 400)} | {_cell(i, 300)} | {v} |" for _, d, s, i, v in rows]
+        lines += [f"| {d} | {_cell(s, 400)} | {_cell(i, 700)} | {v} |" for _, d, s, i, v in rows]
         lines.append("")
     others = [c for c in claims if c.site not in covered]
     if others:

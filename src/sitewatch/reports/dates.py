@@ -15,16 +15,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DateMention", "find_dates", "month_number"]
+__all__ = ["DateLexicon", "DateMention", "find_dates", "lexicon_for"]
 
-_MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
-    "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-}  # fmt: skip
 _WEEKDAYS = {
     "monday": 0,
     "tuesday": 1,
@@ -37,109 +33,80 @@ _WEEKDAYS = {
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
             "eight": 8, "nine": 9, "ten": 10, "several": 3, "a few": 3, "few": 3}  # fmt: skip
 
-_M = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
-_Y = r"(?:19[5-9]\d|20\d\d)"
-_PART = r"(?:early|mid|late|the\s+end\s+of|the\s+beginning\s+of|the\s+start\s+of|the\s+middle\s+of|end\s+of)"
-_SEASON = r"(?:spring|summer|autumn|fall|winter)"
-_HALF = r"(?:the\s+)?(?:first|second)\s+half\s+of"
-_QUARTER = r"(?:the\s+)?(?:first|second|third|fourth)\s+quarter\s+of|Q[1-4]"
 
-# Order matters: longer, more specific forms first; matched spans are then masked.
-_ATOMS: list[tuple[str, re.Pattern[str]]] = [
-    ("iso", re.compile(rf"\b(?P<y>{_Y})-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
-    (
-        "mdy",
-        re.compile(
-            rf"\b(?P<mon>{_M})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*(?:km|kilomet|met|m\b|%|troops|trucks))"
-            rf"(?:,?\s+(?P<y>{_Y})\b)?",
-            re.I,
-        ),
-    ),
-    (
-        "dmy",
-        re.compile(
-            rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_M})(?![a-z])(?:,?\s+(?P<y>{_Y})\b)?",
-            re.I,
-        ),
-    ),
-    (
-        "season",
-        re.compile(rf"\b(?P<part>{_PART}|{_SEASON}|{_HALF}|{_QUARTER})[\s-]+(?:of\s+)?(?P<y>{_Y})\b", re.I),
-    ),
-    (
-        "month",
-        re.compile(rf"\b(?:(?P<part>{_PART})[\s-]+)?(?P<mon>{_M})(?![a-z])(?:,?\s+(?P<y>{_Y})\b)?", re.I),
-    ),
-    (
-        "year",
-        re.compile(
-            rf"\b(?P<y>{_Y})\b(?!\s*(?:troops|soldiers|personnel|forces|men|trucks|vehicles|m\b|km))", re.I
-        ),
-    ),
-]
+@dataclass(frozen=True)
+class DateLexicon:
+    """The patterns of one language's time expressions, for the one interval engine.
 
-_RELATIVE: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "part_year",
-        re.compile(rf"\b(?P<part>{_PART}|{_SEASON})[\s-]+(?:of\s+)?(?P<which>this|last|next)\s+year\b", re.I),
-    ),
-    ("earlier_this", re.compile(r"\b(?P<which>earlier|later)\s+this\s+(?P<unit>year|month|week)\b", re.I)),
-    ("this", re.compile(r"\b(?P<which>this|last|past|previous|next)\s+(?P<unit>year|month|week)\b", re.I)),
-    ("today", re.compile(r"\b(?P<which>today|yesterday|tonight|last\s+night|this\s+morning)\b", re.I)),
-    (
-        "recent",
-        re.compile(
-            r"\b(?:in|over|during|for)\s+(?:the\s+)?(?:recent|past\s+(?:few|several|two|three)|last\s+(?:few|several))"
-            r"\s+(?P<unit>days|weeks|months|years)\b|\brecent\s+(?P<unit2>days|weeks|months)\b",
-            re.I,
-        ),
-    ),
-    (
-        "coming",
-        re.compile(
-            r"\b(?:in\s+)?the\s+(?:coming|next\s+few|next)\s+(?P<unit>days|weeks|months|years)\b", re.I
-        ),
-    ),
-    (
-        "ago",
-        re.compile(
-            r"\b(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|a\s+few|few)?\s*"
-            r"(?P<unit>days?|weeks?|months?|years?)\s+(?P<dir>ago|earlier|before|later|after)\b",
-            re.I,
-        ),
-    ),
-    (
-        "weekday",
-        re.compile(
-            r"\b(?:(?P<which>last|this|on|since|past)\s+)?(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
-            re.I,
-        ),
-    ),
-    ("recently", re.compile(r"\b(?:recently|lately)\b", re.I)),
-    ("weekend", re.compile(r"\b(?P<which>over\s+the|this|last|past|at\s+the)\s+weekend\b", re.I)),
-]
+    Every pattern uses the engine's group names (``y``, ``m``, ``d``, ``mon``, ``part``,
+    ``which``, ``unit``, ``n``, ``dir``, ``wd``, ``rel``); :attr:`canon` turns the words a
+    group caught into the engine's English values ("الماضي" -> "last", "مطلع" -> "early").
 
-_RANGE_LEFT = re.compile(r"\b(between|from)\s*$", re.I)
-_RANGE_MID = re.compile(r"^\s*(and|to|until|till|through|thru|-|–|—)\s*$", re.I)
-_OPEN_AFTER = re.compile(r"\b(since|from|after|starting(?:\s+in)?|beginning(?:\s+in)?)\s*$", re.I)
-_ONWARD = re.compile(
-    r"^\s*(?:on(?:wards?)?\b|and\s+(?:after|later|since)\b|to\s+(?:date|the\s+present|now)\b)", re.I
-)
-_OPEN_BEFORE = re.compile(r"\b(until|till|by|before|prior\s+to|up\s+to)\s*$", re.I)
-
-
-def month_number(name: str) -> int | None:
-    """Return 1..12 for an English month name or abbreviation, else None.
-
-    Examples
-    --------
-    >>> month_number("Sept.")
-    9
+    Parameters
+    ----------
+    atoms : tuple of (kind, pattern)
+        Absolute expressions, most specific first: ``iso``, ``mdy``, ``dmy``, ``season``,
+        ``month``, ``year`` (and any other kind with the same groups).
+    relative : tuple of (kind, pattern)
+        Relative expressions: ``part_year``, ``part_month``, ``earlier_this``, ``this``,
+        ``today``, ``recent``, ``coming``, ``ago``, ``weekday``, ``recently``, ``weekend``.
+    range_left, range_mid, range_in : re.Pattern
+        "between" / "from" before a range, the joiner between its ends, "in" before one.
+    open_after, onward, open_before : re.Pattern
+        "since X", "X onward", "until X" (group 1: the word, canonicalised).
+    and_words : frozenset of str
+        Joiners that make a range only after ``range_left`` ("between May and June").
+    month_names : mapping
+        Month name -> 1..12.
+    canon : mapping
+        Word caught by a group -> the engine's English value.
+    accept : callable
+        ``accept(kind, groups, text_before) -> bool``: whether an atom is a date at all.
     """
-    return _MONTHS.get(name.lower().rstrip("."))
+
+    atoms: tuple[tuple[str, re.Pattern[str]], ...]
+    relative: tuple[tuple[str, re.Pattern[str]], ...]
+    range_left: re.Pattern[str]
+    range_mid: re.Pattern[str]
+    range_in: re.Pattern[str]
+    open_after: re.Pattern[str]
+    onward: re.Pattern[str]
+    open_before: re.Pattern[str]
+    and_words: frozenset[str]
+    month_names: Mapping[str, int]
+    canon: Mapping[str, str]
+    accept: Callable[[str, dict[str, Any], str], bool]
+
+    def word(self, text: str | None, group: str | None = None) -> str:
+        """The canonical (English, lower-case) value of a word a group caught.
+
+        ``canon["dir=قبل"]`` wins over ``canon["قبل"]`` for the ``dir`` group: one word may
+        mean "ago" after a number and "before" before a date.
+        """
+        t = re.sub(r"\s+", " ", (text or "").strip().lower().rstrip("."))
+        if group is not None and f"{group}={t}" in self.canon:
+            return self.canon[f"{group}={t}"]
+        return self.canon.get(t, t)
+
+
+def lexicon_for(language: str) -> DateLexicon:
+    """The date lexicon of a language (``"en"`` or ``"ar"``).
+
+    Parameters
+    ----------
+    language : {"en", "ar"}
+
+    Returns
+    -------
+    DateLexicon
+    """
+    if language == "ar":
+        from sitewatch.reports.dates_ar import arabic_dates
+
+        return arabic_dates()
+    from sitewatch.reports.dates_en import ENGLISH_DATES
+
+    return ENGLISH_DATES
 
 
 @dataclass(frozen=True)
@@ -195,6 +162,7 @@ class _Atom:
     m: int | None = None
     d: int | None = None
     part: str | None = None
+    rel: str | None = None  # "last" / "next" written after a month ("أيار الماضي")
 
     def interval(self, year: int | None = None) -> tuple[dt.date, dt.date] | None:
         y = self.y if self.y is not None else year
@@ -254,50 +222,27 @@ def _year_part(y: int, part: str | None) -> tuple[dt.date, dt.date]:
     return dt.date(y, 1, 1), dt.date(y, 12, 31)
 
 
-_PREP_BEFORE_BARE = re.compile(
-    r"\b(in|since|from|until|till|by|between|and|to|through|during|of|before|after|early|mid|late|last|"
-    r"throughout|around|as\s+of)[\s-]*$",
-    re.I,
-)
-
-
-def _find_atoms(text: str) -> list[_Atom]:
+def _find_atoms(text: str, lex: DateLexicon) -> list[_Atom]:
     taken = [False] * len(text)
     atoms: list[_Atom] = []
-    for kind, pattern in _ATOMS:
+    for kind, pattern in lex.atoms:
         for m in pattern.finditer(text):
             if any(taken[m.start() : m.end()]):
                 continue
             g = m.groupdict()
-            if kind in ("month", "year"):
-                before = text[max(0, m.start() - 25) : m.start()]
-                # "May" is also a verb, a bare year also a number: ask for a preposition before it
-                # unless the year is given with the month.
-                if kind == "year" and not _PREP_BEFORE_BARE.search(before):
-                    continue
-                if (
-                    kind == "month"
-                    and not g.get("y")
-                    and not g.get("part")
-                    and not _PREP_BEFORE_BARE.search(before)
-                ):
-                    continue
-                bare_may = (g.get("mon") or "").lower() == "may" and not (g.get("y") or g.get("part"))
-                if (
-                    kind == "month"
-                    and bare_may
-                    and not re.search(
-                        r"\b(in|since|from|until|by|of|during|early|mid|late)\s*$", before, re.I
-                    )
-                ):
-                    continue
+            if not lex.accept(kind, g, text[max(0, m.start() - 25) : m.start()]):
+                continue
             y = int(g["y"]) if g.get("y") else None
             mon = g.get("mon")
-            month = int(g["m"]) if g.get("m") else (month_number(mon) if mon else None)
+            month = int(g["m"]) if g.get("m") else (lex.month_names.get(lex.word(mon)) if mon else None)
+            if mon and month is None:
+                continue
             day = int(g["d"]) if g.get("d") else None
             if day is not None and not 1 <= day <= 31:
                 continue
-            atoms.append(_Atom(m.start(), m.end(), y, month, day, g.get("part")))
+            part = lex.word(g["part"]) if g.get("part") else None
+            rel = lex.word(g["rel"]) if g.get("rel") else None
+            atoms.append(_Atom(m.start(), m.end(), y, month, day, part, rel))
             for i in range(m.start(), m.end()):
                 taken[i] = True
     atoms.sort(key=lambda a: a.start)
@@ -317,21 +262,50 @@ def _infer_year(atom: _Atom, published: dt.date | None) -> tuple[int | None, str
         return None, "no year given and no publication date to take it from: interval left open"
     y = published.year
     probe = atom.interval(y)
+    if atom.rel in ("last", "past", "previous") and probe and probe[1] >= published:
+        return y - 1, f"'last' month: {y - 1} (the month of {y} has not passed at publication)"
+    if atom.rel == "next" and probe and probe[1] < published:
+        return y + 1, f"'next' month: {y + 1} assumed"
     if probe and probe[0] > published + dt.timedelta(days=7):
         return y - 1, f"no year given; {y - 1} assumed (the date would fall after publication in {y})"
     return y, f"no year given; {y} (the publication year) assumed"
 
 
+# Relative expressions that "since" can open ("since last month"), unlike durations ("since two weeks").
+_SINCE_KINDS = ("part_year", "part_month", "this", "weekday", "today")
+
+
+def _canonical(m: re.Match[str], lex: DateLexicon) -> dict[str, Any]:
+    """A match's groups in the engine's English values; a dual ("أسبوعين") gives ``n`` and ``unit``."""
+    g: dict[str, Any] = {k: (lex.word(v, k) if isinstance(v, str) else v) for k, v in m.groupdict().items()}
+    for key in ("unit", "unit2"):
+        dual = re.fullmatch(r"(\d+) (\w+)", str(g.get(key) or ""))
+        if dual:
+            g["n"], g[key] = dual.group(1), dual.group(2)
+    if isinstance(g.get("n"), str) and g["n"] not in _NUMBERS and not g["n"].isdigit():
+        g["n"] = lex.word(g["n"])
+    return g
+
+
 def _relative(
-    kind: str, m: re.Match[str], anchor: dt.date, context: dt.date | None
+    kind: str, g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None
 ) -> tuple[dt.date | None, dt.date | None, str]:
-    g = {k: (v.lower() if isinstance(v, str) else v) for k, v in m.groupdict().items()}
     day = dt.timedelta(days=1)
     if kind == "part_year":
         year = anchor.year + {"this": 0, "last": -1, "next": 1}[g["which"]]
         s, e = _year_part(year, g["part"])
         note = "a future period" if s > anchor else ""
         return s, e, note
+    if kind == "season":
+        # "in the spring" with no year: the last such season that began by the anchor.
+        s, e = _year_part(anchor.year, g["part"])
+        if s > anchor:
+            s, e = _year_part(anchor.year - 1, g["part"])
+        return s, e, f"no year given: the {g['part']} up to {anchor.isoformat()}"
+    if kind == "part_month":
+        first = _shift_months(anchor.replace(day=1), {"this": 0, "last": -1, "next": 1}[g["which"]])
+        s, e = _Atom(0, 0, first.year, first.month, None, g["part"]).interval() or (first, first)
+        return s, e, "a future period" if s > anchor else ""
     if kind == "earlier_this":
         unit, which = g["unit"], g["which"]
         first = {"year": anchor.replace(month=1, day=1), "month": anchor.replace(day=1),
@@ -397,7 +371,7 @@ def _relative(
         note = ""
         if direction in ("earlier", "before", "later", "after"):
             if context is None:
-                note = f"'{m.group(0)}' counted from the publication date (no earlier date in the text)"
+                note = f"'{written}' counted from the publication date (no earlier date in the text)"
             else:
                 base = context
         sign = 1 if direction in ("later", "after") else -1
@@ -449,6 +423,7 @@ def find_dates(
     *,
     published: dt.date | None = None,
     context: dt.date | None = None,
+    language: str = "en",
 ) -> list[DateMention]:
     """Find the time expressions in a piece of text and resolve them to intervals.
 
@@ -462,6 +437,10 @@ def find_dates(
     context : datetime.date, optional
         The date the text spoke of just before, the anchor of "days earlier" /
         "two weeks later".
+    language : {"en", "ar"}
+        The text's language. Arabic is read folded (see
+        :func:`~sitewatch.reports.language.fold_arabic`): months of every regional usage
+        ("أيار", "مايو", "أيار/مايو"), Arabic-Indic digits, "مطلع العام الجاري", "منذ أسبوعين".
 
     Returns
     -------
@@ -475,86 +454,108 @@ def find_dates(
     >>> find_dates("on Saturday", published=dt.date(2025, 4, 20))[0].start
     datetime.date(2025, 4, 19)
     """
-    atoms = _find_atoms(text)
+    lex = lexicon_for(language)
+    out, taken = _absolute(text, _find_atoms(text, lex), lex, published)
+    _add_relative(text, lex, out, taken, published, context)
+    out.sort(key=lambda d: d.offset)
+    return out
+
+
+def _range(text: str, a: _Atom, b: _Atom, lex: DateLexicon, published: dt.date | None) -> DateMention:
+    wrapped = False
+    if a.y is None and b.y is not None:
+        # "between January and October 2025": the year is written once, on the second end.
+        wrapped = (a.m or 0) > (b.m or 12)
+        a.y = b.y - 1 if wrapped else b.y
+    y_b, note_b = _infer_year(b, published)
+    if a.y is None and y_b is not None:
+        a.y = y_b
+    y_a, note_a = _infer_year(a, published)
+    ia, ib = a.interval(y_a), b.interval(y_b)
+    left_word = lex.range_left.search(text[: a.start])
+    s0 = a.start - len(left_word.group(0)) if left_word else a.start
+    note = note_a or note_b
+    if wrapped:
+        note = f"the range crosses a year end; its start read as {a.y}"
+    start = ia[0] if ia else None
+    end = ib[1] if ib else None
+    if start and end and ia and ib and end < start:
+        note = f"the range ends before it starts; read as {min(start, ib[0])}..{max(end, ia[1])}"
+        start, end = min(start, ib[0]), max(end, ia[1])
+    return DateMention(start, end, text[s0 : b.end], s0, b.end - s0, "absolute", note)
+
+
+def _single(text: str, a: _Atom, lex: DateLexicon, published: dt.date | None) -> DateMention:
+    y, note = _infer_year(a, published)
+    iv = a.interval(y)
+    start, end = iv if iv else (None, None)
+    s0, e0 = a.start, a.end
+    before = text[: a.start]
+    after_m = lex.onward.match(text[a.end :])
+    open_after = lex.open_after.search(before)
+    open_before = lex.open_before.search(before)
+    if after_m or open_after:
+        if open_after:
+            s0 = open_after.start()
+        if after_m:
+            e0 = a.end + after_m.end()
+        if open_after and lex.word(open_after.group(1)) == "after" and end is not None:
+            start = end + dt.timedelta(days=1)
+        if published is not None:
+            end = published
+        else:
+            end = None
+            note = (note + "; " if note else "") + "open-ended and no publication date: end left open"
+    elif open_before:
+        s0 = open_before.start()
+        if lex.word(open_before.group(1)) in ("before", "prior to") and start is not None:
+            end = start - dt.timedelta(days=1)
+        start = None
+        note = (note + "; " if note else "") + "no start given: start left open"
+    if iv and published is not None and iv[0] > published:
+        note = (note + "; " if note else "") + f"after the publication date {published.isoformat()}"
+    return DateMention(start, end, text[s0:e0], s0, e0 - s0, "absolute", note)
+
+
+def _absolute(
+    text: str, atoms: list[_Atom], lex: DateLexicon, published: dt.date | None
+) -> tuple[list[DateMention], list[bool]]:
     out: list[DateMention] = []
-    used: set[int] = set()
     taken = [False] * len(text)
     i = 0
     while i < len(atoms):
         a = atoms[i]
         b = atoms[i + 1] if i + 1 < len(atoms) else None
         is_range = False
-        if b is not None and _RANGE_MID.match(text[a.end : b.start]):
-            joiner = text[a.end : b.start].strip().lower()
+        if b is not None and lex.range_mid.match(text[a.end : b.start]):
+            joiner = lex.word(text[a.end : b.start])
             left = text[max(0, a.start - 12) : a.start]
             is_range = (
-                joiner != "and" or bool(_RANGE_LEFT.search(left)) or bool(re.search(r"\bin\s*$", left, re.I))
+                joiner not in lex.and_words
+                or bool(lex.range_left.search(left))
+                or bool(lex.range_in.search(left))
             )
-        if is_range and b is not None:
-            wrapped = False
-            if a.y is None and b.y is not None:
-                # "between January and October 2025": the year is written once, on the second end.
-                wrapped = (a.m or 0) > (b.m or 12)
-                a.y = b.y - 1 if wrapped else b.y
-            y_b, note_b = _infer_year(b, published)
-            if a.y is None and y_b is not None:
-                a.y = y_b
-            y_a, note_a = _infer_year(a, published)
-            ia, ib = a.interval(y_a), b.interval(y_b)
-            left_word = _RANGE_LEFT.search(text[: a.start])
-            s0 = a.start - len(left_word.group(0)) if left_word else a.start
-            span_text = text[s0 : b.end]
-            note = note_a or note_b
-            if wrapped:
-                note = f"the range crosses a year end; its start read as {a.y}"
-            start = ia[0] if ia else None
-            end = ib[1] if ib else None
-            if start and end and end < start:
-                note = f"the range ends before it starts; read as {min(start, ib[0])}..{max(end, ia[1])}"  # type: ignore[index]
-                start, end = min(start, ib[0]), max(end, ia[1])  # type: ignore[index]
-            out.append(DateMention(start, end, span_text, s0, b.end - s0, "absolute", note))
-            for k in range(s0, b.end):
-                taken[k] = True
-            used.update((i, i + 1))
-            i += 2
-            continue
-        y, note = _infer_year(a, published)
-        iv = a.interval(y)
-        start, end = iv if iv else (None, None)
-        s0, e0 = a.start, a.end
-        before = text[: a.start]
-        after = text[a.end :]
-        after_m = _ONWARD.match(after)
-        open_after = _OPEN_AFTER.search(before)
-        open_before = _OPEN_BEFORE.search(before)
-        if after_m or open_after:
-            if open_after:
-                s0 = open_after.start()
-            if after_m:
-                e0 = a.end + after_m.end()
-            if open_after and open_after.group(1).lower() == "after" and end is not None:
-                start = end + dt.timedelta(days=1)
-            if published is not None:
-                end = published
-            else:
-                end = None
-                note = (note + "; " if note else "") + "open-ended and no publication date: end left open"
-        elif open_before:
-            s0 = open_before.start()
-            word = open_before.group(1).lower()
-            if word in ("before", "prior to") and start is not None:
-                end = start - dt.timedelta(days=1)
-            start = None
-            note = (note + "; " if note else "") + "no start given: start left open"
-        if iv and published is not None and iv[0] > published:
-            note = (note + "; " if note else "") + f"after the publication date {published.isoformat()}"
-        out.append(DateMention(start, end, text[s0:e0], s0, e0 - s0, "absolute", note))
-        for k in range(s0, e0):
+        mention = (
+            _range(text, a, b, lex, published)
+            if is_range and b is not None
+            else _single(text, a, lex, published)
+        )
+        out.append(mention)
+        for k in range(mention.offset, mention.offset + mention.length):
             taken[k] = True
-        i += 1
+        i += 2 if is_range else 1
+    return out, taken
 
-    anchor = published
-    for kind, pattern in _RELATIVE:
+
+def _add_relative(
+    text: str,
+    lex: DateLexicon,
+    out: list[DateMention],
+    taken: list[bool],
+    published: dt.date | None,
+    context: dt.date | None,
+) -> None:
+    for kind, pattern in lex.relative:
         for m in pattern.finditer(text):
             if any(taken[m.start() : m.end()]):
                 continue
@@ -563,44 +564,47 @@ def find_dates(
                 k = m.end() + (nxt.end() if nxt else 0)
                 if k < len(text) and taken[k]:
                     continue  # "Sunday 7 December 2025": the weekday only names the written date
+            g = _canonical(m, lex)
+            written = m.group(0)
             mirrored = None
-            if kind == "ago" and m.group("dir").lower() in ("earlier", "before", "later", "after"):
-                base = context or anchor
+            base = published
+            if kind == "ago" and g.get("dir") in ("earlier", "before", "later", "after"):
+                base = context or published
                 prev = [d for d in out if d.kind == "absolute" and d.start is not None and d.end is not None]
                 prev = [d for d in prev if re.fullmatch(r"[\s,]*", text[d.offset + d.length : m.start()])]
-                if prev and m.group("dir").lower() in ("after", "later"):
+                if prev and g["dir"] in ("after", "later"):
                     # "in mid-April, days after a drone attack": the event after "after" came first.
                     mirrored = prev[-1]
-            else:
-                base = anchor
             if mirrored is not None and mirrored.start is not None and mirrored.end is not None:
-                s_rel, e_rel, _ = _relative(kind, m, mirrored.start, mirrored.start)
+                s_rel, e_rel, _ = _relative(kind, g, written, mirrored.start, mirrored.start)
                 s_rel = s_rel or mirrored.start
                 e_rel = e_rel or mirrored.start
                 lo = mirrored.start - (e_rel - mirrored.start)
                 hi = mirrored.end - (s_rel - mirrored.start)
-                note = f"'{m.group(0)}' {mirrored.text}: the event it introduces came that long before"
-                out.append(DateMention(lo, hi, m.group(0), m.start(), m.end() - m.start(), "relative", note))
-                for k in range(m.start(), m.end()):
-                    taken[k] = True
-                continue
-            if base is None:
-                out.append(
-                    DateMention(
-                        None,
-                        None,
-                        m.group(0),
-                        m.start(),
-                        m.end() - m.start(),
-                        "relative",
-                        f"'{m.group(0)}' is relative and no publication date is known: interval left open "
-                        "(pass --published or an index.json)",
-                    )
-                )
+                note = f"'{written}' {mirrored.text}: the event it introduces came that long before"
+                out.append(DateMention(lo, hi, written, m.start(), m.end() - m.start(), "relative", note))
+            elif base is None:
+                note = (f"'{written}' is relative and no publication date is known: interval left open "
+                        "(pass --published or an index.json)")  # fmt: skip
+                out.append(DateMention(None, None, written, m.start(), m.end() - m.start(), "relative", note))
             else:
-                s, e, note = _relative(kind, m, base, context)
-                out.append(DateMention(s, e, m.group(0), m.start(), m.end() - m.start(), "relative", note))
+                s, e, note = _relative(kind, g, written, base, context)
+                since = lex.open_after.search(text[: m.start()])
+                if (
+                    since
+                    and kind in _SINCE_KINDS
+                    and s is not None
+                    and published is not None
+                    and s <= published
+                ):
+                    # "since early this year", "منذ مطلع العام الجاري": from then up to publication.
+                    begin = since.start()
+                    e = published
+                    note = (note + "; " if note else "") + "open-ended: up to publication"
+                    out.append(
+                        DateMention(s, e, text[begin : m.end()], begin, m.end() - begin, "relative", note)
+                    )
+                else:
+                    out.append(DateMention(s, e, written, m.start(), m.end() - m.start(), "relative", note))
             for k in range(m.start(), m.end()):
                 taken[k] = True
-    out.sort(key=lambda d: d.offset)
-    return out

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Quantity", "find_quantities"]
+__all__ = ["Qualifier", "Quantity", "find_quantities"]
 
 Qualifier = Literal["exact", "approx", "lt", "le", "gt", "ge"]
 
@@ -178,13 +178,15 @@ def _noun_after(text: str, pos: int) -> str | None:
     return first
 
 
-def find_quantities(text: str) -> list[Quantity]:
+def find_quantities(text: str, *, language: str = "en") -> list[Quantity]:
     """Find lengths, areas, dimensions and counts in text, normalised to metres and m2.
 
     Parameters
     ----------
     text : str
-        A sentence or passage.
+        A sentence or passage (Arabic folded by :func:`~sitewatch.reports.language.fold_arabic`).
+    language : {"en", "ar"}
+        Arabic is read by :func:`~sitewatch.reports.quantities_ar.find_arabic_quantities`.
 
     Returns
     -------
@@ -199,6 +201,10 @@ def find_quantities(text: str) -> list[Quantity]:
     >>> find_quantities("Its 1.7-kilometer runway")[0].value
     1700.0
     """
+    if language == "ar":
+        from sitewatch.reports.quantities_ar import find_arabic_quantities
+
+        return find_arabic_quantities(text)
     if not _ANY_NUMBER.search(text):
         return []  # most sentences hold no number at all; skip the heavier patterns
     taken = [False] * len(text)

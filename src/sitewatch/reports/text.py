@@ -81,12 +81,41 @@ class ReportText:
         return dt.date.fromisoformat(value) if value else None
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``"utf-16-le"`` / ``"utf-16-be"`` when BOM-less bytes read as UTF-16 text, else None.
+
+    Text in UTF-16 keeps its code units' high bytes in a few values (0x00 for Latin, 0x06 for
+    Arabic, 0x20 for punctuation) and decodes to printable characters with spaces between words;
+    binary data spreads its bytes over every value and decodes to noise.
+    """
+    sample = raw[:65536]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    for name, high_at in (("utf-16-le", 1), ("utf-16-be", 0)):
+        highs = sample[high_at::2]
+        counts = sorted((highs.count(bytes([v])) for v in set(highs)), reverse=True)
+        if sum(counts[:4]) < 0.9 * len(highs):
+            continue
+        try:
+            decoded = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if not decoded or "\x00" in decoded:
+            continue
+        printable = sum(1 for c in decoded if c.isprintable() or c in "\n\r\t")
+        spaces = sum(1 for c in decoded if c.isspace())
+        if printable >= 0.98 * len(decoded) and spaces >= 0.02 * len(decoded):
+            return name
+    return None
+
+
 def _looks_binary(raw: bytes) -> bool:
     sample = raw[:65536]
     if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False  # empty, or UTF-16 with its byte-order mark (NULs are normal there)
     if b"\x00" in sample:
-        return True
+        return _utf16_without_bom(raw) is None
     controls = sum(1 for b in sample if b in _CONTROL)
     return controls / len(sample) > 0.02
 
@@ -100,6 +129,10 @@ def _decode(raw: bytes, *, where: str, encoding: str | None) -> tuple[str, str]:
     for bom, name in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if raw.startswith(bom):
             return raw.decode(name, errors="replace"), name
+    if b"\x00" in raw[:65536]:
+        utf16 = _utf16_without_bom(raw)
+        if utf16 is not None:
+            return raw[: len(raw) // 2 * 2].decode(utf16, errors="replace"), utf16
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -119,8 +152,10 @@ def _decode(raw: bytes, *, where: str, encoding: str | None) -> tuple[str, str]:
     best = matches.best()
     # On short texts several single-byte code pages decode "equally well"; like web browsers,
     # prefer windows-1252 (the usual legacy encoding of Western pages) unless it is clearly worse.
+    # Never over an Arabic code page that reads as Arabic (windows-1256, ISO-8859-6).
     western = next((m for m in matches if m.encoding == "cp1252"), None)
-    if best is not None and western is not None and western.chaos <= best.chaos + 0.1:
+    arabic = best is not None and "Arabic" in (best.languages or [best.language])
+    if best is not None and western is not None and not arabic and western.chaos <= best.chaos + 0.1:
         best = western
     if best is None or best.encoding is None:
         raise ReportError(
@@ -222,7 +257,13 @@ def html_to_text(html: str, *, page_meta: dict[str, Any] | None = None) -> tuple
         page_meta = {}
     try:
         import trafilatura
-
+    except ImportError as exc:
+        # A declared dependency that does not import is a broken install, not a missing option.
+        raise ReportError(
+            f"HTML reports need trafilatura, which cannot be imported ({exc}); reinstall sitewatch's "
+            'dependencies with `pip install -e ".[dev]"` (or `pip install lxml_html_clean trafilatura`)'
+        ) from None
+    try:
         xml = trafilatura.extract(
             html,
             output_format="xml",
@@ -237,11 +278,17 @@ def html_to_text(html: str, *, page_meta: dict[str, Any] | None = None) -> tuple
         meta = trafilatura.extract_metadata(
             html, date_config={"extensive_search": False, "original_date": True}
         )
-        title = meta.title if meta is not None else None
-        if meta is not None:
-            page_meta.update({"published": meta.date, "url": meta.url, "publisher": meta.sitename})
-    except Exception:  # trafilatura is best effort; the structural pass below always works
-        text = None
+    except Exception as exc:  # a page trafilatura trips over: read it by its structure, and say so
+        warnings.warn(
+            f"trafilatura could not read this page ({type(exc).__name__}: {exc}); its text was taken "
+            "from the page structure instead and its metadata (date, publisher) is not known",
+            DataWarning,
+            stacklevel=3,
+        )
+        text, meta = None, None
+    if meta is not None:
+        title = meta.title
+        page_meta.update({"published": meta.date, "url": meta.url, "publisher": meta.sitename})
     soup_title = None
     if not text or len(text) < 300:
         # Too little to be the article: trafilatura missed it; read the page by its structure.
@@ -258,17 +305,26 @@ def html_to_text(html: str, *, page_meta: dict[str, Any] | None = None) -> tuple
 _LIST_HEADER = re.compile(
     r"^\s*(?:most\s+(?:read|popular|viewed|shared|commented)|trending(?:\s+now)?|related(?:\s+(?:articles|stories|"
     r"news|posts))?|recommended(?:\s+for\s+you)?|you\s+may\s+also\s+like|more\s+from\s+.{0,40}|"
-    r"top\s+stories|latest(?:\s+news)?|editor'?s\s+picks|breaking(?:\s+news)?)\s*:?\s*$",
+    r"top\s+stories|latest(?:\s+news)?|editor'?s\s+picks|breaking(?:\s+news)?|"
+    # Arabic (folded): most read / viewed, related topics / news / articles, read more, latest news.
+    r"الاكثر\s+(?:قراءه|مشاهده|تداولا|شعبيه)|(?:مواضيع|اخبار|مقالات|قصص)\s+(?:ذات\s+صله|متعلقه|مشابهه)|"
+    r"ذات\s+صله|اقرا\s+المزيد|قد\s+يعجبك\s+(?:ايضا)?|المزيد\s+من\s+.{0,40}|(?:اخر|احدث)\s+الاخبار|"
+    r"شريط\s+الاخبار|عاجل)\s*:?\s*$",
     re.I,
 )
 _COMMENTS_HEADER = re.compile(
     r"^\s*(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+a\s+comment|comments?\s*(?:\(\d+\))?|"
-    r"\d+\s+comments?|join\s+the\s+discussion)\s*:?\s*$",
+    r"\d+\s+comments?|join\s+the\s+discussion|"
+    r"التعليقات|تعليقات|\d+\s+تعليق\w*|(?:اضف|اترك|اكتب)\s+(?:تعليقا|تعليقك|تعليق))\s*:?\s*$",
     re.I,
 )
 _NOISE_LINE = re.compile(
     r"^\s*(?:read\s+(?:more|also)\s*:|share\s+(?:it|this)\s*:?|subscribe\b|sign\s+up\b|advertisement\s*$|"
-    r"follow\s+us\b|tags?\s*:|breaking\s*:)",
+    r"follow\s+us\b|tags?\s*:|breaking\s*:|"
+    r"اقرا\s+(?:ايضا|المزيد)\s*:?|شارك(?:\s+(?:المقال|الخبر|هذا\s+\w+))?\s*:?\s*$|تابعو?نا\b|اشترك\b|عاجل\s*:|"
+    r"الوسوم\s*:|كلمات\s+مفتاحيه|جميع\s+الحقوق\s+محفوظه|اعلان\s*$|"
+    r"(?:(?:facebook|twitter|x|whatsapp|telegram|linkedin|email|فيسبوك|فيس\s+بوك|تويتر|واتساب|واتس\s+اب|تلغرام|"
+    r"تيليغرام|انستغرام|يوتيوب)[\s,|·]*){2,}$)",
     re.I,
 )
 
@@ -290,11 +346,15 @@ def strip_text_boilerplate(text: str) -> str:
     str
         Same length as ``text``.
     """
+    from sitewatch.reports.language import fold_arabic
+
     lines = text.split("\n")
     out = []
     in_list = False
     blank_rest = False
-    for line in lines:
+    for raw_line in lines:
+        # Matched folded (Arabic hamza and teh-marbuta variants, no diacritics), blanked as written.
+        line = fold_arabic(raw_line).text
         stripped = line.strip()
         drop = blank_rest
         if not drop and _COMMENTS_HEADER.match(line):
@@ -311,8 +371,14 @@ def strip_text_boilerplate(text: str) -> str:
                 in_list = False
         if not drop and (_NOISE_LINE.match(line) or (stripped.count(" | ") >= 3 and len(stripped) < 300)):
             drop = True
-        out.append(" " * len(line) if drop else line)
+        out.append(" " * len(raw_line) if drop else raw_line)
     return "\n".join(out)
+
+
+def _headline_only(text: str) -> bool:
+    """A page whose text is one short line with no sentence in it (the article did not come with it)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) <= 2 and len(text.strip()) < 240 and not re.search(r"[.!?؟]\s", text.strip() + " ")
 
 
 def _normalise(text: str) -> str:
@@ -377,7 +443,7 @@ _DATELINE = re.compile(
 
 def _dateline(text: str) -> dt.date | None:
     """A line near the top holding only a date (and a weekday or time) is the dateline."""
-    from sitewatch.reports.dates import month_number
+    from sitewatch.reports.dates_en import month_number
 
     for line in text[:1500].splitlines()[:12]:
         m = _DATELINE.match(line)
@@ -465,8 +531,9 @@ def read_report(
     if kind == "html":
         text, title = html_to_text(text, page_meta=page)
     text = _normalise(text)
-    if kind == "text":
-        text = strip_text_boilerplate(text)
+    # Page furniture left in the text of a page ("Read more: ...", a share bar, "الأكثر قراءة") is
+    # blanked in place for HTML as for plain captures: trafilatura keeps some of it inside articles.
+    text = strip_text_boilerplate(text)
     if len(text) > max_chars:
         cut = text.rfind("\n", 0, max_chars)
         text = text[: cut if cut > max_chars // 2 else max_chars]
@@ -479,6 +546,13 @@ def read_report(
         )
     if not text.strip():
         warnings.warn(f"report {where} is empty: no claims can come from it", DataWarning, stacklevel=2)
+    elif _headline_only(text):
+        warnings.warn(
+            f"report {where} holds only a headline ({len(text.strip())} characters, no sentence): its claims "
+            "rest on the headline alone",
+            DataWarning,
+            stacklevel=2,
+        )
 
     if index is None:
         index = load_index(p.parent)

@@ -1,0 +1,469 @@
+"""Claims from report text: who says what happened where, and when (every language, one assembly).
+
+The extractor reads paragraph by paragraph, sentence by sentence. Each sentence is read in its
+own language (a page may mix English and Arabic); Arabic is analysed folded (see
+:func:`~sitewatch.reports.language.fold_arabic`) and every offset is mapped back, so quotes
+and places are the text as written. A claim is a place (named, referred to as "the base" /
+"القاعدة", named in the next or previous sentence of the paragraph, or the place the paragraph
+is about) joined to an event (the nearest event word), with the time expression nearest that
+word, the quantities written with it, and whether the text denies (``negated``) or doubts
+(``hedged``) it. How the place was found is recorded (``site_match``), so a reader can weigh it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sitewatch.reports.claims import Claim
+from sitewatch.reports.dates import DateMention, find_dates
+from sitewatch.reports.events import (
+    Mention,
+    Trigger,
+    assign,
+    clauses,
+    cues,
+    dates_for,
+    event_for,
+    find_triggers,
+)
+from sitewatch.reports.language import Folded, detect_language, fold_arabic
+from sitewatch.reports.lexicon import Lexicon, lexicon_for
+from sitewatch.reports.places import PlaceMatcher
+from sitewatch.reports.quantities import Quantity, find_quantities
+from sitewatch.reports.sentences import paragraphs, sentences
+from sitewatch.reports.text import ReportText
+from sitewatch.reports.works import works_named
+from sitewatch.types import Place
+
+__all__ = ["MAX_SENTENCE_CHARS", "assemble_claims"]
+
+_SIZE_KINDS = ("length", "area", "dimensions")
+_SITE_EVENTS = {"construction", "arrival", "air_activity", "attack"}
+#: A run-on block with no full stops is not one statement: a sentence is read up to this length.
+MAX_SENTENCE_CHARS = 2000
+
+
+@dataclass
+class _Sentence:
+    """One sentence, analysed in its language."""
+
+    start: int  # in the report text
+    end: int
+    original: str
+    text: str  # as analysed (Arabic: folded)
+    folded: Folded
+    lex: Lexicon
+    mentions: list[Mention]
+    triggers: list[Trigger]
+    quantities: list[Quantity]
+    caption: bool
+
+    @property
+    def known(self) -> list[Mention]:
+        """Mentions of registered places, named in the sentence itself."""
+        return [m for m in self.mentions if m.place is not None and m.how in ("exact", "fuzzy")]
+
+    def written(self, offset: int, length: int) -> str:
+        """The original text of an analysed span."""
+        a, b = self.folded.span(offset, offset + length)
+        return self.original[a:b]
+
+
+@dataclass
+class _State:
+    """What the extractor remembers across sentences of one report."""
+
+    source: dict[str, Any]
+    published: dt.date | None
+    text: str
+    claims: list[Claim] = field(default_factory=list)
+    # Coreference memory: (sentence index, known mentions, events per place name).
+    history: list[tuple[int, list[Mention], dict[str, set[str]]]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    index: int = 0
+
+
+def _analyse(text: str, start: int, end: int, matcher: PlaceMatcher) -> _Sentence:
+    end = min(end, start + MAX_SENTENCE_CHARS)
+    original = text[start:end]
+    language = detect_language(original)
+    folded = fold_arabic(original) if language == "ar" else Folded(original, None, len(original))
+    lex = lexicon_for(language)
+    analysed = folded.text
+    # Mentions keep the name as written (with its diacritics), at offsets of the analysed text.
+    mentions = [
+        Mention(
+            m.offset,
+            m.length,
+            original.__getitem__(slice(*folded.span(m.offset, m.end))),
+            m.place,
+            m.how,
+            m.score,
+            m.candidates,
+            m.prefix,
+        )
+        for m in matcher.find(analysed, language=language)
+    ]
+    caption = bool(lex.caption.search(analysed))
+    triggers = [] if caption else find_triggers(analysed, lex)
+    # "al-Tanf garrison", "Hemo training centre": words inside a place name are not events.
+    triggers = [t for t in triggers if not any(m.offset <= t.start < m.offset + m.length for m in mentions)]
+    return _Sentence(
+        start,
+        end,
+        original,
+        analysed,
+        folded,
+        lex,
+        mentions,
+        triggers,
+        find_quantities(analysed, language=language),
+        caption,
+    )
+
+
+def assemble_claims(report: ReportText, matcher: PlaceMatcher) -> list[Claim]:
+    """Claims of a report already read into text.
+
+    Parameters
+    ----------
+    report : ReportText
+    matcher : PlaceMatcher
+
+    Returns
+    -------
+    list of Claim
+        In text order.
+    """
+    source = {k: report.meta.get(k) for k in ("file", "publisher", "url", "published")}
+    if report.meta.get("published_from"):
+        source["published_from"] = report.meta["published_from"]
+    state = _State(source, report.published, report.text)
+    text = report.text
+    for p_start, p_end in paragraphs(text):
+        para = [_analyse(text, s, e, matcher) for s, e in sentences(text, p_start, p_end)]
+        _paragraph(para, state, matcher)
+    out: dict[str, Claim] = {}
+    for c in state.claims:
+        out.setdefault(c.id, c)
+    return list(out.values())
+
+
+def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) -> None:
+    places_here: list[Mention] = []
+    paragraph_date: tuple[DateMention, set[str]] | None = None
+    context_date: dt.date | None = None
+    last: list[int] = []  # indexes in state.claims of the previous sentence's claims
+    for i, s in enumerate(para):
+        state.index += 1
+        dates = find_dates(s.text, published=state.published, context=context_date, language=s.lex.language)
+        # "dated March 3 shows new hangars" holds no count of hangars
+        quantities = [
+            q for q in s.quantities if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
+        ]
+        events_here = {t.event for t in s.triggers}
+        mentions = list(s.mentions)
+        for a in s.lex.anaphor.finditer(s.text):
+            for ref in _resolve_anaphor(a, s, mentions, state, events_here, matcher):
+                written = s.written(a.start(), a.end() - a.start())
+                mentions.append(Mention(a.start(), a.end() - a.start(), written, ref, "coreference", 0.0))
+        mentions.sort(key=lambda m: m.offset)
+        if s.caption:
+            known = [m for m in mentions if m.place is not None]
+            if known:
+                state.history.append((state.index, known, {}))
+            continue
+        sizes = [q for q in quantities if q.kind in _SIZE_KINDS]
+        if (
+            not mentions
+            and not s.triggers
+            and sizes
+            and any(state.claims[k].event == "construction" for k in last)
+        ):
+            # "The larger site measures 193 by 94 meters": sizes of what the sentence before described.
+            extra = tuple(_quantity_dict(q, s) for q in quantities)
+            for k in last:
+                if state.claims[k].event == "construction":
+                    state.claims[k] = replace(state.claims[k], quantities=state.claims[k].quantities + extra)
+            continue
+        quote = (s.start, s.end)
+        if not mentions and (s.triggers or sizes):
+            mentions, quote = _place_elsewhere(para, i, s, places_here, state, events_here, bool(sizes))
+        if not mentions:
+            continue
+        if not s.triggers and not sizes:
+            # "the base" with no event and no measurement says nothing new about the place.
+            mentions = [m for m in mentions if m.how not in ("coreference", "context", "adjacent_sentence")]
+            if not mentions:
+                continue
+        made = _sentence_claims(s, mentions, dates, quantities, paragraph_date, quote, state)
+        _remember(s, mentions, made, state)
+        places_here.extend(m for m in mentions if m.place is not None)
+        last = list(range(len(state.claims), len(state.claims) + len(made)))
+        state.claims.extend(made)
+        dated = [d for d in dates if d.start is not None]
+        if dated:
+            paragraph_date = (dated[-1], {c.event for c in made})
+            context_date = dated[-1].start
+
+
+def _single_place(mentions: Sequence[Mention]) -> Mention | None:
+    distinct = list(dict.fromkeys(m.place.name for m in mentions if m.place is not None))
+    return next(m for m in mentions if m.place is not None) if len(distinct) == 1 else None
+
+
+def _place_elsewhere(
+    para: Sequence[_Sentence],
+    i: int,
+    s: _Sentence,
+    places_here: Sequence[Mention],
+    state: _State,
+    events_here: set[str],
+    has_sizes: bool,
+) -> tuple[list[Mention], tuple[int, int]]:
+    """The place of a sentence that names none: the sentence next to it, the paragraph's, the text's."""
+    quote = (s.start, s.end)
+    lone = not s.lex.countries.search(s.text) and not s.lex.plural_places.search(s.text)
+    if s.triggers and lone:
+        prev = _single_place(para[i - 1].known) if i > 0 else None
+        nxt = _single_place(para[i + 1].known) if i + 1 < len(para) and not para[i + 1].triggers else None
+        # "The forces chose the village of Tell Brak": the place of an event named next to it.
+        if prev is not None and prev.place is not None:
+            return [Mention(0, 0, prev.text, prev.place, "adjacent_sentence", 0.0)], (
+                para[i - 1].start,
+                s.end,
+            )
+        if nxt is not None and nxt.place is not None:
+            return [Mention(0, 0, nxt.text, nxt.place, "adjacent_sentence", 0.0)], (s.start, para[i + 1].end)
+    if s.lex.elsewhere.search(s.text):
+        return [], quote  # "in Syria", "في ريف الحسكة": somewhere the registry does not hold
+    ctx = places_here[-1] if places_here else None
+    physical = bool(events_here & _SITE_EVENTS) or has_sizes
+    if ctx is None and physical and state.history and state.index - state.history[-1][0] <= 3:
+        # A paragraph that goes on about the place the text just named ("The eastern sector ...").
+        distinct = list(dict.fromkeys(m.place for m in state.history[-1][1] if m.place is not None))
+        if len(distinct) == 1:
+            ctx = next(m for m in state.history[-1][1] if m.place is distinct[0])
+    if ctx is None:
+        return [], quote
+    return [Mention(0, 0, ctx.text, ctx.place, "context", 0.0)], quote
+
+
+def _remember(s: _Sentence, mentions: Sequence[Mention], made: Sequence[Claim], state: _State) -> None:
+    events_by_place: dict[str, set[str]] = {}
+    for c in made:
+        if c.site:
+            events_by_place.setdefault(c.site, set()).add(c.event)
+    known = [m for m in mentions if m.place is not None and m.how not in ("context", "adjacent_sentence")]
+    if known:
+        state.history.append((state.index, known, events_by_place))
+        for m in known:
+            if m.how in ("exact", "fuzzy") and m.place is not None:
+                state.counts[m.place.name] = state.counts.get(m.place.name, 0) + 1
+
+
+def _nearest(pos: int, items: Sequence[Any], key: Any) -> Any:
+    return min(items, key=lambda it: abs(key(it) - pos)) if items else None
+
+
+def _sentence_claims(
+    s: _Sentence,
+    mentions: Sequence[Mention],
+    dates: Sequence[DateMention],
+    quantities: Sequence[Quantity],
+    paragraph_date: tuple[DateMention, set[str]] | None,
+    quote: tuple[int, int],
+    state: _State,
+) -> list[Claim]:
+    cls = clauses(s.text, s.lex)
+    plan = assign(s.text, mentions, s.triggers, cls, s.lex)
+    made: list[Claim] = []
+    seen: set[tuple[str, str, int]] = set()
+    single_place = len({m.place.name if m.place else m.text for m in mentions}) == 1
+    owner = {d.offset: min(s.triggers, key=lambda t: _gap(t, d)) for d in dates} if s.triggers else {}
+    for mention, chosen in plan:
+        groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
+        if not chosen:
+            date = _nearest(mention.offset, dates, lambda d: d.offset)
+            groups[("other", date.offset if date else -1)] = (None, date)
+        for trig in chosen:
+            event = event_for(s.text, trig, mention.offset, s.lex, mention.prefix)
+            possible = dates_for(trig, dates, cls)
+            # "arrived on 3 May, after the withdrawal on 28 April": a date goes with its nearest event word.
+            own_dates = [d for d in possible if owner.get(d.offset) is trig] or possible
+            date = _nearest(trig.start, own_dates, lambda d: d.offset)
+            groups.setdefault((event, date.offset if date else -1), (trig, date))
+        if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
+            groups = {k: v for k, v in groups.items() if k[0] != "other"}
+        for (event, date_key), (maybe_trig, date) in groups.items():
+            key = (mention.place.name if mention.place else mention.text.lower(), event, date_key)
+            if key in seen:
+                continue
+            seen.add(key)
+            inherited = (
+                paragraph_date[0] if date is None and paragraph_date and event in paragraph_date[1] else None
+            )
+            own = [
+                q
+                for q in quantities
+                if single_place or _nearest(q.offset, mentions, lambda m: m.offset) is mention
+            ]
+            made.append(_claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state))
+    return made
+
+
+def _gap(t: Trigger, d: DateMention) -> int:
+    """Characters between an event word and a date."""
+    if d.offset >= t.end:
+        return d.offset - t.end
+    return max(0, t.start - (d.offset + d.length))
+
+
+def _claim(
+    s: _Sentence,
+    mention: Mention,
+    event: str,
+    trig: Trigger | None,
+    date: DateMention | None,
+    inherited: DateMention | None,
+    dates: Sequence[DateMention],
+    quantities: Sequence[Quantity],
+    quote: tuple[int, int],
+    state: _State,
+) -> Claim:
+    when = _when(s, date, inherited, state.published)
+    negated = hedged = False
+    cue_list: list[str] = []
+    if trig is not None:
+        negated, hedged, cue_list = cues(s.text, trig, s.lex, dates)
+    future = date is not None and "future period" in date.note
+    if future and date is not None:
+        hedged = True
+        cue_list.append(s.written(date.offset, date.length))
+    planned = future or any(s.lex.plan.search(c) for c in cue_list)
+    place = mention.place
+    q_start, q_end = quote
+    name = place.name if place else mention.text
+    key = f"{state.source.get('file')}|{s.start}|{name}|{event}|{when.get('start')}"
+    claim_id = hashlib.sha1(key.encode()).hexdigest()[:10]
+    return Claim(
+        id=f"c-{claim_id}",
+        source=state.source,
+        quote={"start": q_start, "end": q_end, "text": state.text[q_start:q_end]},
+        site=place.name if place else None,
+        site_text=mention.text,
+        site_kind=place.kind if place else None,
+        site_match=mention.how,
+        event=event,
+        trigger=s.written(trig.start, trig.end - trig.start) if trig else None,
+        negated=negated,
+        hedged=hedged,
+        planned=planned,
+        cues=tuple(dict.fromkeys(cue_list)),
+        when=when,
+        quantities=tuple(_quantity_dict(q, s) for q in quantities),
+        language=s.lex.language,
+        works=_works(s, trig) if event == "construction" else (),
+        gloss={
+            "event": s.lex.gloss(trig.text) if trig else event,
+            "place": place.display_name if place else mention.text,
+        },
+        candidates=tuple(p.name for p in mention.candidates),
+    )
+
+
+def _works(s: _Sentence, trig: Trigger | None) -> tuple[str, ...]:
+    """Kinds of work named in the event word's clause ("landed on the airstrip; bulldozers levelled")."""
+    if trig is None:
+        return works_named(s.text)
+    for a, b, _ in clauses(s.text, s.lex):
+        if a <= trig.start < b:
+            return works_named(s.text[a:b])
+    return works_named(s.text)
+
+
+def _quantity_dict(q: Quantity, s: _Sentence) -> dict[str, Any]:
+    d = q.as_dict()
+    a, b = s.folded.span(q.offset, q.offset + len(q.text))
+    d["offset"] = s.start + a
+    d["text"] = s.original[a:b]
+    return d
+
+
+def _when(
+    s: _Sentence, date: DateMention | None, paragraph_date: DateMention | None, published: dt.date | None
+) -> dict[str, Any]:
+    if date is not None:
+        d = date.as_dict()
+        d["text"] = s.written(date.offset, date.length)
+        return d
+    if paragraph_date is not None:
+        d = paragraph_date.as_dict()
+        d["note"] = (
+            d["note"] + "; " if d["note"] else ""
+        ) + "no date in the sentence: taken from the paragraph"
+        d["kind"] = "inherited"
+        return d
+    if published is not None:
+        return {
+            "start": None,
+            "end": published.isoformat(),
+            "text": "",
+            "kind": "none",
+            "open": True,
+            "note": "no date in the text: only 'before publication' is known",
+        }
+    return {
+        "start": None,
+        "end": None,
+        "text": "",
+        "kind": "none",
+        "open": True,
+        "note": "no date in the text and no publication date: interval left open",
+    }
+
+
+def _is_compatible(place: Place, head: str) -> bool:
+    names = " ".join(place.all_names).lower()
+    crossing = "crossing" in head or "معبر" in head
+    return not ("crossing" in names and not crossing)
+
+
+def _resolve_anaphor(
+    a: re.Match[str],
+    s: _Sentence,
+    mentions: Sequence[Mention],
+    state: _State,
+    events_here: set[str],
+    matcher: PlaceMatcher,
+) -> list[Place]:
+    """Resolve "the base" / "these sites" / "القاعدة" to the places the text spoke of before."""
+    if any(m.offset <= a.start() < m.offset + m.length for m in mentions):
+        return []
+    after = s.text[a.end() : a.end() + 30]
+    if any(0 <= m.offset - a.end() <= 25 for m in mentions) and s.lex.names_its_place.match(after):
+        return []  # "the base near Green Village" names its place
+    head = a.group("head").lower()
+    if head in s.lex.plural_heads:
+        for _, ms, events in reversed(state.history[-6:]):
+            distinct = list(dict.fromkeys(m.place for m in ms if m.place is not None))
+            if len(distinct) >= 2:
+                fitting = [p for p in distinct if events.get(p.name, set()) & events_here]
+                return fitting if len(fitting) >= 2 else distinct
+        return []
+    earlier = [m.place for m in reversed(mentions) if m.offset < a.start() and m.place is not None]
+    candidates = earlier + [
+        m.place for _, ms, _ in reversed(state.history[-12:]) for m in reversed(ms) if m.place
+    ]
+    for place in candidates:
+        if place is not None and _is_compatible(place, head):
+            return [place]
+    if state.counts:
+        focus = max(state.counts, key=lambda k: state.counts[k])
+        return [p for p in matcher.places if p.name == focus][:1]
+    return []
