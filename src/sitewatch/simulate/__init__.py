@@ -36,6 +36,8 @@ Examples
 
 from sitewatch.simulate.events import Earthworks, Evacuation, Event, Pad, RunwayExtension, VegetationLoss
 from sitewatch.simulate.materials import BANDS, LIBRARY, MATERIALS, Material, RadarResponse
+from sitewatch.simulate.random_site import Scenario, random_scenario, simulate_random_site
+from sitewatch.simulate.random_world import REGIONS, Region, random_world
 from sitewatch.simulate.scenarios import demo_events, random_events
 from sitewatch.simulate.score import score_alerts
 from sitewatch.simulate.world import (
@@ -66,15 +68,21 @@ __all__ = [
     "Material",
     "Pad",
     "Product",
+    "REGIONS",
+    "Region",
     "RadarResponse",
     "Runway",
     "RunwayExtension",
+    "Scenario",
     "SimulatedSite",
     "Terrain",
     "VegetationLoss",
     "World",
     "demo_events",
     "random_events",
+    "random_scenario",
+    "random_world",
     "score_alerts",
+    "simulate_random_site",
     "simulate_site",
 ]

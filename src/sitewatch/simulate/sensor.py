@@ -207,7 +207,8 @@ def _scl(img: np.ndarray, alpha: np.ndarray, shadow: np.ndarray, extras: Extras 
     if extras is not None:
         open_sky = (alpha < 0.25) & (shadow <= 0.35)
         if extras.snow is not None:
-            scl[open_sky & (extras.snow >= 0.5)] = SCL_SNOW
+            # sen2cor classes a pixel snow when most of it is (NDSI and brightness tests)
+            scl[open_sky & (extras.snow >= 0.6)] = SCL_SNOW
         if extras.bright_as_cloud > 0 and extras.rng.random() < extras.bright_as_cloud:
             # sen2cor over bright ground: fresh concrete and metal roofs taken for cloud
             scl[open_sky & (img[0] > 2600) & (scl != SCL_SNOW)] = SCL_CLOUD_MED

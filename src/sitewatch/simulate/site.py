@@ -48,7 +48,7 @@ from sitewatch.simulate.grid import Grid
 from sitewatch.simulate.layers import Cover, GroveLook, Layer
 from sitewatch.simulate.terrain import Relief, draw_dem, draw_relief_noise, sun_at_overpass
 from sitewatch.simulate.weather import Weather, plan_weather, snow_cover
-from sitewatch.simulate.world import Base, Compound, World
+from sitewatch.simulate.world import Base, Compound, World, compound_outline
 from sitewatch.types import as_date
 
 __all__ = ["Site", "SiteState"]
@@ -217,7 +217,7 @@ class Site:
         """A yard densely filled with rows of structures (drawn in the original order)."""
         rng = self.rng
         (ccx, ccy), cw, ch = c.center_m, c.width_m, c.height_m
-        self.compound = self._rotated(shapely.box(ccx - cw / 2, ccy - ch / 2, ccx + cw / 2, ccy + ch / 2), c)
+        self.compound = compound_outline(c)
         self._add_layer("compound_yard", self.compound, c.yard)
         (w_lo, w_hi), (h_lo, h_hi) = c.structure_size_m
         y = ccy - ch / 2 + 15

@@ -91,7 +91,9 @@ def draw_dem(
     z = smooth_noise(rng, (size, size), sigma) + 0.35 * smooth_noise(rng, (size, size), sigma / 3.0)
     z = (z - z.min()) / max(float(np.ptp(z)), 1e-6) * relief_m
     if flat is not None and flat.any():
-        w = np.clip(ndimage.gaussian_filter(flat.astype(np.float32), 3.0) * 1.5, 0, 1)
+        # built ground is graded: level inside, easing back to the hills over about 150 m
+        # (a sharp cut would make cliffs whose shadows no real site has)
+        w = np.clip(ndimage.gaussian_filter(flat.astype(np.float32), max(3.0, 75.0 / res_m)) * 2.0, 0, 1)
         level = float((z * flat).sum() / max(flat.sum(), 1e-6))
         z = z * (1 - w) + level * w
     dzdy, dzdx = np.gradient(z, res_m)

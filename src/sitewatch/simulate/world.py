@@ -31,6 +31,7 @@ __all__ = [
     "Runway",
     "Terrain",
     "World",
+    "compound_outline",
     "legacy_base",
 ]
 
@@ -91,6 +92,18 @@ class Compound:
     structure_size_m: tuple[tuple[float, float], tuple[float, float]] = ((20.0, 45.0), (12.0, 25.0))
     gap_m: tuple[float, float] = (8.0, 15.0)
     row_extra_m: float = 8.0
+
+
+def compound_outline(c: Compound) -> Any:
+    """The compound's yard as a polygon in local metres."""
+    import shapely
+    import shapely.affinity
+
+    (x, y), w, h = c.center_m, c.width_m, c.height_m
+    box = shapely.box(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+    if c.orientation_deg == 0.0:
+        return box
+    return shapely.affinity.rotate(box, -c.orientation_deg, origin=c.center_m)
 
 
 @dataclass(frozen=True)
@@ -221,12 +234,17 @@ class Climate:
         How much wet soil darkens after winter rain (0..0.3; SWIR darkens most).
     haze : float
         Scale of the residual aerosol after correction.
+    sun_shadows : bool
+        Clouds cast their shadows away from the sun at the overpass, as far as their
+        height and the sun's elevation say; off in the original world, whose shadows fall
+        a fixed 60-200 m to the north-east.
     """
 
     snowfalls_per_winter: float = 0.0
     snow_days: tuple[float, float] = (3.0, 14.0)
     rain_darkening: float = 0.0
     haze: float = 1.0
+    sun_shadows: bool = False
 
 
 @dataclass(frozen=True)

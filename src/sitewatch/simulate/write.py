@@ -96,8 +96,10 @@ def _grid_aoi(grid: Grid, center: tuple[float, float], name: str) -> AOI:
     """A north-up square well inside a grid whose axes may not point north."""
     t = math.radians(grid.north_deg)
     half = 0.48 * grid.extent_m / (abs(math.cos(t)) + abs(math.sin(t)))
-    square = shapely.segmentize(shapely.box(-half, -half, half, half), half / 4)
-    return _aoi(grid.to_wgs84(square), center, name)
+    # around the grid's middle (snapped to whole pixels), not the requested centre
+    mid = grid.from_grid(shapely.Point((grid.xs[0] + grid.xs[-1]) / 2, (grid.ys[0] + grid.ys[-1]) / 2))
+    square = shapely.box(mid.x - half, mid.y - half, mid.x + half, mid.y + half)
+    return _aoi(grid.to_wgs84(shapely.segmentize(square, half / 4)), center, name)
 
 
 def _aoi(geom: Any, center: tuple[float, float], name: str) -> AOI:
