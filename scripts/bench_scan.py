@@ -98,8 +98,8 @@ def print_table(summary: dict[str, Any], n_sites: int) -> None:
     print("\n".join(LEGEND))
     total, key, stray = summary["false_total"], summary["false_key"], summary["stray_other"]
     print(
-        f"false alerts: {total} over {n_sites} AOIs x {years / max(n_sites, 1):.1f} years = {total / per:.2f} "
-        f"per AOI-year; false key alerts (new_pad/runway_change/evacuation matching nothing) {key} = "
+        f"false alerts: {total} over {n_sites} AOIs x {years / max(n_sites, 1):.1f} years = "
+        f"{total / per:.2f} per AOI-year; false key alerts (new_pad/runway_change/evacuation matching nothing) {key} = "
         f"{key / per:.2f} per AOI-year; stray other {stray} = {stray / per:.2f} per AOI-year"
     )
     if summary["false_on"]:
