@@ -99,8 +99,8 @@ def print_table(summary: dict[str, Any], n_sites: int) -> None:
     total, key, stray = summary["false_total"], summary["false_key"], summary["stray_other"]
     print(
         f"false alerts: {total} over {n_sites} AOIs x {years / max(n_sites, 1):.1f} years = "
-        f"{total / per:.2f} per AOI-year; false key alerts (new_pad/runway_change/evacuation matching nothing) {key} = "
-        f"{key / per:.2f} per AOI-year; stray other {stray} = {stray / per:.2f} per AOI-year"
+        f"{total / per:.2f} per AOI-year; false key alerts (new_pad/runway_change/evacuation matching "
+        f"nothing) {key} = {key / per:.2f} per AOI-year; stray other {stray} = {stray / per:.2f} per AOI-year"
     )
     if summary["false_on"]:
         print("false alerts lie on: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["false_on"].items())))
