@@ -361,6 +361,12 @@ def random_world(seed: int, *, size_px: int = 160, resolution_m: float = 10.0) -
     return draw_world(seed, size_px, resolution_m)[0]
 
 
+def _sensing_utc(lon: float, rng: np.random.Generator) -> str:
+    """10:30 local solar time in UTC, give or take the few minutes along the swath."""
+    seconds = int((10.5 - lon / 15.0) * 3600 + rng.uniform(-600, 600)) % 86400
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
 def draw_world(seed: int, size_px: int, resolution_m: float) -> tuple[World, Region, _Frame, list[Any]]:
     """The world of ``seed``, its region, its usable frame and the shapes already laid out.
 
@@ -425,6 +431,7 @@ def draw_world(seed: int, size_px: int, resolution_m: float) -> tuple[World, Reg
             style=_pick(sensor, _STYLES),
             crs=frame.crs,
             bright_as_cloud=float(sensor.uniform(0.05, 0.3)) if sensor.random() < 0.4 else 0.0,
+            sensing_utc=_sensing_utc(frame.center[0], sensor),
         ),
         truth_detail="full",
         name=f"random-{seed}",

@@ -272,6 +272,9 @@ class Product:
     bright_as_cloud : float
         Chance per scene that the SCL marks very bright ground (roofs, fresh concrete)
         as medium-probability cloud, as sen2cor does over bright deserts.
+    sensing_utc : str
+        Sensing time of every scene, ``HH:MM:SS`` UTC (Sentinel-2 passes at about 10:30
+        local solar time: 08:12 UTC at the original world's 40.5 E).
     """
 
     bands: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B8A", "B11", "B12")
@@ -279,6 +282,7 @@ class Product:
     style: ProductStyle = "legacy"
     crs: str = "utm"
     bright_as_cloud: float = 0.0
+    sensing_utc: str = "08:12:31"
 
 
 @dataclass(frozen=True)

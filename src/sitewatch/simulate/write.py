@@ -270,8 +270,9 @@ def _write_scenes(
     masks = _footprint_masks(site) if site.full else {}
     clear: dict[str, list[str]] = {name: [] for name in masks}
     log = []
+    sensing = dt.time.fromisoformat(product.sensing_utc)
     for day in dates:
-        when = dt.datetime.combine(day, dt.time(8, 12, 31), tzinfo=dt.timezone.utc)
+        when = dt.datetime.combine(day, sensing, tzinfo=dt.timezone.utc)
         cover = cloud_cover(rng, day, cloudiness)
         state = site.state(day)
         extras = None
