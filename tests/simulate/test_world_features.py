@@ -31,7 +31,7 @@ from sitewatch.simulate import (
 from sitewatch.simulate.site import Site
 from sitewatch.simulate.surface import surface_reflectance
 from sitewatch.simulate.terrain import illumination, sun_at_overpass
-from sitewatch.simulate.write import _make_grid
+from sitewatch.simulate.write import site_grid
 
 FULL = World(truth_detail="full", climate=Climate(sun_shadows=True))
 
@@ -106,7 +106,7 @@ def test_a_staged_pad_and_a_gradual_evacuation_change_over_their_stated_span():
     world = replace(FULL)
     pad = Pad("p", (0.0, 0.0), 180.0, 60.0, 35.0, "2024-04-01", build_days=60, stages=3)
     evac = Evacuation("e", "2024-04-01", "2024-06-30", fraction=0.8)
-    grid = _make_grid(world, (40.5, 36.7), 120, 10.0)
+    grid = site_grid(world, (40.5, 36.7), 120, 10.0)
     from sitewatch.simulate.world import legacy_base
 
     site = Site(
@@ -181,7 +181,7 @@ def test_truth_geometry_lies_where_the_pixels_changed(tmp_path: Path):
 
 def test_hill_shading_and_cast_shadows_move_with_the_season():
     world = replace(FULL, terrain=Terrain(relief_m=220.0, wavelength_m=700.0, correction=0.4))
-    grid = _make_grid(world, (36.5, 35.0), 96, 10.0)
+    grid = site_grid(world, (36.5, 35.0), 96, 10.0)
     site = Site(grid, np.random.default_rng(3), world=world, base=None, events=[], seed=3)
     assert site.terrain is not None
     summer = illumination(

@@ -22,8 +22,14 @@ The package is split by job: :mod:`~sitewatch.simulate.world` (what a world is m
 :mod:`~sitewatch.simulate.terrain`, :mod:`~sitewatch.simulate.weather`,
 :mod:`~sitewatch.simulate.surface` (optical rendering), :mod:`~sitewatch.simulate.sensor`
 (atmosphere, clouds, SCL), :mod:`~sitewatch.simulate.products` (names and offsets),
-:mod:`~sitewatch.simulate.write`, :mod:`~sitewatch.simulate.scenarios` and
+:mod:`~sitewatch.simulate.write`, :mod:`~sitewatch.simulate.scenarios` (the original world's
+demo and benchmark mixes), :mod:`~sitewatch.simulate.random_world` and
+:mod:`~sitewatch.simulate.random_site` (worlds, windows and events drawn from a seed) and
 :mod:`~sitewatch.simulate.score`.
+
+The per-date :class:`~sitewatch.simulate.site.SiteState` does not depend on the sensor: the
+optical writer renders it to reflectance, and a radar writer can render the same state with
+each material's :class:`RadarResponse`, the structures' double bounce and the terrain.
 
 Examples
 --------

@@ -33,7 +33,7 @@ from sitewatch.simulate.terrain import sun_at_overpass
 from sitewatch.simulate.world import Climate, World, legacy_base
 from sitewatch.types import AOI, WGS84, Scene, as_date, utm_crs_for
 
-__all__ = ["SimulatedSite", "simulate_site"]
+__all__ = ["SimulatedSite", "simulate_site", "site_grid"]
 
 STREAM_SCENE = 21
 #: A footprint is clear on a date when at least this share of it is clearly seen.
@@ -112,7 +112,8 @@ def _aoi(geom: Any, center: tuple[float, float], name: str) -> AOI:
     )
 
 
-def _make_grid(world: World, center: tuple[float, float], size_px: int, resolution_m: float) -> Grid:
+def site_grid(world: World, center: tuple[float, float], size_px: int, resolution_m: float) -> Grid:
+    """The pixel grid a world's scenes are written on (its CRS, ground scale and north)."""
     if world.product.crs == "utm":
         # the simulator takes UTM metres as ground metres and UTM north as north
         crs = utm_crs_for(*center)
@@ -207,7 +208,7 @@ def simulate_site(
     if unknown or not the_world.product.bands:
         raise ConfigError(f"simulate_site: the world's bands {the_world.product.bands} must be among {BANDS}")
     rng = np.random.default_rng(seed)
-    grid = _make_grid(the_world, center, size_px, resolution_m)
+    grid = site_grid(the_world, center, size_px, resolution_m)
     layout = None
     if base:
         layout = the_world.base or legacy_base(size_px * grid.res, runway_length_m)
