@@ -160,6 +160,31 @@ def _rss_mib() -> float:
     return float("nan")
 
 
+def city_truth(root: Path, city: str) -> np.ndarray:
+    """The labelled change (True) of an OSCD city."""
+    with rasterio.open(root / "labels" / city / f"{city}-cm.tif") as src:
+        return src.read(1) == 2
+
+
+def city_pair(root: Path, city: str) -> tuple[xr.DataArray, xr.DataArray]:
+    """The two dates of an OSCD city, the second on the first's grid."""
+    before = sitewatch.open_scene(root / "images" / city / "imgs_1")
+    after = sitewatch.open_scene(root / "images" / city / "imgs_2", geobox=before.odc.geobox)
+    return before, after
+
+
+def compare_f1(root: Path, cities: list[str] | None = None) -> tuple[float, dict[str, float]]:
+    """Pooled and per-city F1 of ``sitewatch.compare`` with its defaults (bench_scan reports it)."""
+    total = np.zeros(3, np.int64)
+    per_city = {}
+    for city in cities or CITIES:
+        before, after = city_pair(root, city)
+        c = counts(sitewatch.compare(before, after).mask.values == 1, city_truth(root, city))
+        total += c
+        per_city[city] = scores(*c)[0]
+    return scores(*total)[0], per_city
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
@@ -177,11 +202,9 @@ def main() -> None:
     times: list[tuple[float, float, int, float]] = []
     base_rss = float("nan")
     for city in args.cities.split(","):
-        with rasterio.open(root / "labels" / city / f"{city}-cm.tif") as src:
-            truth = src.read(1) == 2
+        truth = city_truth(root, city)
         t0 = time.perf_counter()
-        before = sitewatch.open_scene(root / "images" / city / "imgs_1")
-        after = sitewatch.open_scene(root / "images" / city / "imgs_2", geobox=before.odc.geobox)
+        before, after = city_pair(root, city)
         if not times:
             # one-time costs (imports, LightGBM model load) are paid on a small crop, untimed
             crop = {"y": slice(0, 256), "x": slice(0, 256)}

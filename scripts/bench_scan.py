@@ -1,40 +1,53 @@
 """Benchmark of ``sitewatch scan`` (not a test): accuracy on simulated sites, speed and memory of the core.
 
-Part 1, accuracy: several simulated sites (different seeds and event mixes, two years each)
-are scanned through the public API; per change type it prints recall, type accuracy and
-precision, the dating error in days, area and length errors, and false alerts per AOI-year.
+Part 1, accuracy on the original world: several simulated sites (different seeds and event
+mixes, two years each) are scanned through the public API; per change type it prints
+recall, typing and precision, the dating error in days and in clear revisits, size errors,
+and false alerts per AOI-year.
 
 Part 2, the per-pixel core on 100 dates x 1000 x 1000 px x 6 bands with 20 % of pixels
 clouded per date: wall time and peak memory of ``sitewatch.core.history.break_arrays``
 beside a plain NumPy reference run in the same process (``np.nanmedian`` baseline and a
 z-score per observation, on the same tiles).
 
-    python scripts/bench_scan.py                 # both parts
+Part 3, ``--random N``: N random worlds (``sitewatch.simulate.random_scenario``, fixed seeds):
+soils, surfaces, layouts, strips 20-60 m wide at any orientation, abrupt and gradual events,
+12-24 month windows, scenes with and without SCL, with and without the +1000 offset, partial
+band sets, snow, hills, CRSs that are not UTM. Per type: recall, typing, precision, dating
+(clear revisits late, days), size error (median and worst: area for pads, added length for
+runway changes, fraction for evacuations), completion dating, false key alerts and stray
+``other`` alerts per AOI-year; sites the scan refuses are listed (their events count as
+missed); then the OSCD cities (scripts/bench_compare.py's ``compare_f1``).
+
+    python scripts/bench_scan.py                 # parts 1 and 2
     python scripts/bench_scan.py --sites 2 --size-px 200 --skip-core   # accuracy only, quick
     python scripts/bench_scan.py --skip-core --seed0 100               # other sites
     python scripts/bench_scan.py --skip-accuracy --pixels 1000
+    python scripts/bench_scan.py --skip-core --skip-accuracy --random 30 --jobs 2   # the random worlds
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import warnings
-from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import sitewatch
 from sitewatch.core.history import HistoryParams, break_arrays
-from sitewatch.simulate import random_events, score_alerts, simulate_site
-
-CLEAR_SHARE = 0.5  # a scene is clear over an event when at least this share of its footprint is clear
+from sitewatch.simulate import random_events, random_scenario, score_alerts, simulate_site
+from sitewatch.simulate.score import clear_dates_from_scl, summarize_scores
 
 GIB = 1024**3
 
@@ -43,66 +56,83 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB
 
 
-def clear_dates_over(scenes_dir: Path, truth: dict) -> dict[str, list[str]]:
-    """Per truth event (by name), the dates of scenes clear over at least half its footprint.
+def _fmt(pair: tuple[float, float] | None, spec: str) -> str:
+    return "-" if pair is None else f"{pair[0]:{spec}}/{pair[1]:{spec}}"
 
-    Clear comes from the simulated scenes' own SCL (the same classes sitewatch treats as
-    clear), independent of what the scan kept or dropped.
-    """
-    import pyproj
-    import rasterio
-    import shapely
-    from rasterio.features import rasterize
-    from shapely.geometry import shape
 
-    from sitewatch.core.masks import CLEAR, scl_classes
+def _share(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
 
-    files = sorted(scenes_dir.glob("*.tif"))
-    out: dict[str, list[str]] = {}
-    with rasterio.open(files[0]) as src:
-        crs, transform, shp = src.crs, src.transform, (src.height, src.width)
-    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    feet = {}
-    for f in truth["features"]:
-        p = f["properties"]
-        if not p.get("expected_alert"):
-            continue
-        g = shapely.transform(
-            shape(f["geometry"]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+
+LEGEND = (
+    "(recall: found with any type; typed: found with the right type, of all events; typing: of those found;",
+    " precision: alerts of the type that are such an event; <=1 rev: found and dated at most one clear",
+    " revisit late; revisits, days: median/worst lateness of first_detected after the onset; size err:",
+    " area for pads, earthworks and vegetation losses, added length for runway changes, |fraction - truth|",
+    " for evacuations; done days: completion dating, when alerts carry one)",
+)
+
+
+def print_table(summary: dict[str, Any], n_sites: int) -> None:
+    """Per-type figures pooled over the sites, and false alerts per AOI-year."""
+    from sitewatch.simulate.score import TypeSummary
+
+    print(
+        f"{'type':<16}{'events':>7}{'recall':>7}{'typed':>7}{'typing':>7}{'precis':>7}{'alerts':>7}"
+        f"{'<=1 rev':>8}{'revisits':>10}{'days':>10}{'size err':>12}{'done days':>11}"
+    )
+    for kind, t in sorted(summary["types"].items()):
+        rv = t.revisits
+        within = f"{sum(0 <= x <= 1 for x in rv) / t.found:.2f}" if rv and t.found else "-"
+        revisits = _fmt(TypeSummary.median_max(rv), ".0f")
+        days = _fmt(TypeSummary.median_max(t.days, absolute=True), ".0f")
+        done = _fmt(TypeSummary.median_max(t.completion_days, absolute=True), ".0f")
+        typed = _share(t.typed_ok / t.events if t.events else None)
+        print(
+            f"{kind:<16}{t.events:>7}{_share(t.recall):>7}{typed:>7}{_share(t.typing):>7}"
+            f"{_share(t.precision):>7}{t.alerts:>7}{within:>8}{revisits:>10}{days:>10}"
+            f"{_fmt(TypeSummary.median_max(t.sizes), '.2f'):>12}{done:>11}"
         )
-        m = rasterize([g], out_shape=shp, transform=transform, all_touched=False).astype(bool)
-        if not m.any():
-            m = rasterize([g], out_shape=shp, transform=transform, all_touched=True).astype(bool)
-        feet[p["name"]] = m
-        out[p["name"]] = []
-    for path in files:
-        with rasterio.open(path) as src:
-            band = list(src.descriptions).index("SCL") + 1
-            clear = scl_classes(src.read(band)) == CLEAR
-        day = path.stem.split("_")[-1][:8]
-        day = f"{day[:4]}-{day[4:6]}-{day[6:]}"
-        for name, m in feet.items():
-            if clear[m].mean() >= CLEAR_SHARE:
-                out[name].append(day)
-    return out
+    years = summary["aoi_years"]
+    per = max(years, 1e-9)
+    print("\n".join(LEGEND))
+    total, key, stray = summary["false_total"], summary["false_key"], summary["stray_other"]
+    print(
+        f"false alerts: {total} over {n_sites} AOIs x {years / max(n_sites, 1):.1f} years = "
+        f"{total / per:.2f} per AOI-year; false key alerts (new_pad/runway_change/evacuation matching "
+        f"nothing) {key} = {key / per:.2f} per AOI-year; stray other {stray} = {stray / per:.2f} per AOI-year"
+    )
+    if summary["false_on"]:
+        print("false alerts lie on: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["false_on"].items())))
 
 
-def revisit_error(event_date: str, detected: str | None, clear_dates: list[str]) -> int | None:
-    """Error of ``detected`` in clear revisits: 0 = the first clear scene on/after the event,
-    1 = the next clear one, ...; negative when detected before the event."""
-    if detected is None:
-        return None
-    after = [d for d in clear_dates if d >= event_date]
-    if detected < event_date:
-        return -sum(1 for d in clear_dates if detected <= d < event_date) or -1
-    return sum(1 for d in after if d < detected)
+def print_site_events(score: dict[str, Any]) -> None:
+    for e in score["events"]:
+        status = (
+            "ok"
+            if e.get("type_ok")
+            else ("WRONG TYPE " + str(e.get("alert_type")) if e["found"] else "MISSED")
+        )
+        rv = e.get("revisits_late")
+        print(
+            f"   {e['date']} {e['change_type']:<16} {status:<24} "
+            f"date {e.get('date_error_days', '-')!s:>4} d ({'-' if rv is None else rv} clear revisits)  "
+            f"area {e.get('area_error', '-')!s:>6}  length {e.get('length_error', '-')!s:>6}"
+            + (
+                f"  fraction {e.get('fraction_affected')} (truth {e['fraction_truth']})"
+                if e.get("fraction_truth") is not None
+                else ""
+            )
+        )
+    for fa in score["false_alerts"]:
+        print(
+            f"   false alert: {fa['change_type']} {fa['id']}" + (f" (on {fa['on']})" if fa.get("on") else "")
+        )
 
 
 def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path, *, seed0: int = 0) -> None:
-    per_type: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    false_total = 0
-    years = (np.datetime64(end) - np.datetime64(start)).astype(int) / 365.25
     print(f"== accuracy: {n_sites} simulated sites, {size_px} x {size_px} px, {start} to {end} ==")
+    scores = []
     for seed in range(seed0, seed0 + n_sites):
         events = random_events(seed, start=start, end=end, size_px=size_px)
         t0 = time.perf_counter()
@@ -114,73 +144,26 @@ def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path, *,
             warnings.simplefilter("ignore")
             result = sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", start=start, end=end)
         t2 = time.perf_counter()
-        fc = result.to_geojson()
         truth = json.loads(site.truth_path.read_text())
-        score = score_alerts(fc, truth)
-        clear_by_event = clear_dates_over(site.scenes_dir, truth)
-        first_by_id = {f["properties"]["id"]: f["properties"].get("first_detected") for f in fc["features"]}
-        false_total += score["n_false"]
+        # the original world's truth has no clear dates: read them from the scenes' SCL
+        score = score_alerts(
+            result.to_geojson(), truth, clear_dates=clear_dates_from_scl(site.scenes_dir, truth)
+        )
+        scores.append(score)
         print(
             f"site {seed}: {len(site.dates)} scenes, {len(events)} events, {len(result.alerts)} alerts, "
             f"{score['n_false']} false; simulate {t1 - t0:.0f} s, scan {t2 - t1:.0f} s"
         )
-        for e in score["events"]:
-            d = per_type[e["change_type"]]
-            d["found"].append(e["found"])
-            d["type_ok"].append(bool(e.get("type_ok")))
-            if "date_error_days" in e:
-                d["date"].append(e["date_error_days"])
-            rv = None
-            if e["found"]:
-                rv = revisit_error(e["date"], first_by_id.get(e.get("alert_id")), clear_by_event[e["name"]])
-                if rv is not None:
-                    d["revisit"].append(rv)
-            if e.get("fraction_truth") is not None:
-                d["fraction"].append((e.get("fraction_affected"), e["fraction_truth"]))
-            if "area_error" in e:
-                d["area"].append(e["area_error"])
-            if "length_error" in e:
-                d["length"].append(e["length_error"])
-            status = (
-                "ok"
-                if e.get("type_ok")
-                else ("WRONG TYPE " + str(e.get("alert_type")) if e["found"] else "MISSED")
-            )
-            print(
-                f"   {e['date']} {e['change_type']:<14} {status:<22} "
-                f"date {e.get('date_error_days', '-')!s:>4} d ({'-' if rv is None else rv} clear revisits)  "
-                f"area {e.get('area_error', '-')!s:>6}  length {e.get('length_error', '-')!s:>6}"
-                + (
-                    f"  fraction {e.get('fraction_affected')} (truth {e['fraction_truth']})"
-                    if e.get("fraction_truth") is not None
-                    else ""
-                )
-            )
-        for fa in score["false_alerts"]:
-            print(f"   false alert: {fa['change_type']} {fa['id']}")
+        print_site_events(score)
     print()
-    print(
-        f"{'type':<15}{'events':>7}{'recall':>8}{'typed ok':>9}{'date err d (median/max)':>25}"
-        f"{'area err (med/max)':>20}{'length err (med/max)':>22}{'<=1 clear revisit':>19}"
-        f"{'revisits (med/max)':>20}"
-    )
-    for t, d in sorted(per_type.items()):
-        n = len(d["found"])
-
-        def mm(v: list) -> str:
-            return f"{statistics.median(v):.2f}/{max(v):.2f}" if v else "-"
-
-        dates = [abs(x) for x in d["date"]]
-        rv = d["revisit"]
-        within = f"{sum(0 <= x <= 1 for x in rv) / n:.2f}" if rv else "-"
-        rmm = f"{statistics.median(rv):.0f}/{max(rv)}" if rv else "-"
-        print(
-            f"{t:<15}{n:>7}{sum(d['found']) / n:>8.2f}{sum(d['type_ok']) / n:>9.2f}"
-            f"{(f'{statistics.median(dates):.0f}/{max(dates):.0f}' if dates else '-'):>25}"
-            f"{mm(d['area']):>20}{mm(d['length']):>22}"
-            f"{within:>19}{rmm:>20}"
-        )
-    fr = [(a, t) for d in per_type.values() for a, t in d["fraction"]]
+    summary = summarize_scores(scores)
+    print_table(summary, n_sites)
+    fr = [
+        (e.get("fraction_affected"), e["fraction_truth"])
+        for s in scores
+        for e in s["events"]
+        if e.get("fraction_truth") is not None
+    ]
     if fr:
         errs = [abs(a - t) for a, t in fr if a is not None]
         print(
@@ -188,11 +171,121 @@ def accuracy(n_sites: int, size_px: int, start: str, end: str, workdir: Path, *,
             + ", ".join(f"{a if a is not None else '-'}/{t}" for a, t in fr)
             + (f"; abs error median {statistics.median(errs):.2f}, max {max(errs):.2f}" if errs else "")
         )
-    print(
-        f"false alerts: {false_total} over {n_sites} AOIs x {years:.1f} years = "
-        f"{false_total / max(n_sites * years, 1e-9):.2f} per AOI-year"
-    )
+    lengths = [
+        e["length_error"]
+        for s in scores
+        for e in s["events"]
+        if e["change_type"] == "new_pad" and "length_error" in e
+    ]
+    if lengths:
+        print(f"pad length error: median {statistics.median(lengths):.2f}, worst {max(lengths):.2f}")
     print()
+
+
+def random_site(seed: int, size_px: int, workdir: str) -> dict[str, Any]:
+    """Simulate, scan and score one random world (in a worker process)."""
+    scenario = random_scenario(seed, size_px=size_px)
+    w = scenario.world
+    folder = Path(workdir) / f"random{seed}"
+    out: dict[str, Any] = {
+        "seed": seed,
+        "region": scenario.region,
+        "bands": "".join(b[1:] for b in w.product.bands),
+        "scl": w.product.scl,
+        "style": w.product.style,
+        "crs": w.product.crs if w.product.crs in ("utm", "EPSG:3857") else "lcc",
+        "months": scenario.months,
+        "relief_m": round(w.terrain.relief_m),
+        "snowfalls": round(w.climate.snowfalls_per_winter, 1),
+    }
+    t0 = time.perf_counter()
+    try:
+        site = scenario.simulate(folder)
+        out["scenes"] = len(site.dates)
+        t1 = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = sitewatch.scan(
+                    site.aoi, f"local:{site.scenes_dir}", start=scenario.start, end=scenario.end
+                )
+            fc = result.to_geojson()
+        except sitewatch.SitewatchError as exc:  # the scan refused the site: a finding, not a crash
+            out["failed"] = f"refused: {str(exc).splitlines()[0][:200]}"
+            fc = {"features": []}
+        except Exception as exc:  # a crash is recorded and the benchmark goes on
+            out["failed"] = (
+                f"crashed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            )
+            fc = {"features": []}
+        out["scan_s"] = time.perf_counter() - t1
+        out["simulate_s"] = t1 - t0
+        out["score"] = score_alerts(fc, site.truth)
+        out["alerts"] = len(fc["features"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def random_worlds(
+    n_sites: int, size_px: int, seed0: int, jobs: int, workdir: Path, *, oscd: Path | None
+) -> None:
+    print(
+        f"== random worlds: {n_sites} sites (seeds {seed0}-{seed0 + n_sites - 1}), {size_px} x {size_px} px, "
+        f"{jobs} worker(s); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores =="
+    )
+    t0 = time.perf_counter()
+    seeds = list(range(seed0, seed0 + n_sites))
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(random_site, seeds, [size_px] * n_sites, [str(workdir)] * n_sites))
+    else:
+        results = [random_site(s, size_px, str(workdir)) for s in seeds]
+    for r in results:
+        s = r["score"]
+        print(
+            f"site {r['seed']} ({r['region']}, B{r['bands']}, {'SCL' if r['scl'] else 'no SCL'}, "
+            f"{r['style']}, "
+            f"{r['crs']}, {r['months']} months, relief {r['relief_m']} m, snow {r['snowfalls']}/winter): "
+            f"{r['scenes']} scenes, {len(s['events'])} events, {r['alerts']} alerts, {s['n_false']} false; "
+            f"simulate {r['simulate_s']:.0f} s, scan {r['scan_s']:.0f} s"
+            + (f"\n   SCAN {r['failed']}" if r.get("failed") else "")
+        )
+        print_site_events(s)
+    print()
+    failed = [r for r in results if r.get("failed")]
+    print(
+        f"{len(failed)} of {n_sites} sites failed (their events count as missed): "
+        + ("; ".join(f"{r['seed']}: {r['failed']}" for r in failed) or "none")
+    )
+    print_table(summarize_scores([r["score"] for r in results]), n_sites)
+    if failed:
+        ran = [r for r in results if not r.get("failed")]
+        print(f"\n-- the same, on the {len(ran)} sites the scan ran on --")
+        print_table(summarize_scores([r["score"] for r in ran]), len(ran))
+    wall = time.perf_counter() - t0
+    print(f"random worlds: {wall:.0f} s wall for {n_sites} sites; load average now {os.getloadavg()[0]:.1f}")
+    if oscd is not None:
+        oscd_cities(oscd)
+    print()
+
+
+def oscd_cities(root: Path) -> None:
+    if not root.is_dir():
+        print(f"OSCD: {root} not found, skipped")
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_compare
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sitewatch.SitewatchWarning)
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # OSCD's label files carry no georeference
+        pooled, per_city = bench_compare.compare_f1(root)
+    print(
+        f"OSCD ({len(per_city)} labelled cities, compare with its defaults): pooled F1 {pooled:.3f}; "
+        + ", ".join(f"{c} {f:.2f}" for c, f in per_city.items())
+    )
 
 
 def synthetic_core_input(
@@ -370,6 +463,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--seed0", type=int, default=0, help="first site seed (try others to avoid tuning on one sample)"
     )
+    ap.add_argument(
+        "--random", type=int, default=0, metavar="N", help="also scan N random worlds (30 for the report)"
+    )
+    ap.add_argument("--random-seed0", type=int, default=0, help="first random world's seed")
+    ap.add_argument("--random-size-px", type=int, default=128, help="side of each random site in pixels")
+    ap.add_argument("--jobs", type=int, default=1, help="random worlds simulated and scanned side by side")
+    ap.add_argument(
+        "--oscd",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd"),
+        help="OSCD folder for the random-world report ('' to skip)",
+    )
     args = ap.parse_args(argv)
     if not args.skip_core:
         core(
@@ -383,6 +487,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_accuracy:
         with tempfile.TemporaryDirectory() as tmp:
             accuracy(args.sites, args.size_px, args.start, args.end, Path(tmp), seed0=args.seed0)
+    if args.random:
+        with tempfile.TemporaryDirectory() as tmp:
+            random_worlds(
+                args.random,
+                args.random_size_px,
+                args.random_seed0,
+                args.jobs,
+                Path(tmp),
+                oscd=Path(args.oscd) if args.oscd else None,
+            )
     return 0
 
 
