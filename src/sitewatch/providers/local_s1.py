@@ -470,7 +470,9 @@ def write_radar_scene(
     def coord(key: str, default: Any) -> Any:
         return stack.coords[key].item() if key in stack.coords else default
 
-    when = np.datetime64(coord("time", np.datetime64("NaT")), "s")
+    when = (
+        stack.coords["time"].values.astype("datetime64[s]") if "time" in stack.coords else np.datetime64("NaT", "s")
+    )
     stamp = np.datetime_as_string(when).replace("-", "").replace(":", "") if not np.isnat(when) else "undated"
     direction, relative = str(coord("orbit_direction", "")), int(coord("relative_orbit", 0))
     platform = str(coord("platform", "S1"))
