@@ -32,7 +32,9 @@ def product_name(da: xr.DataArray, t: int) -> str:
     return f"S1A_IW_GRDH_1SDV_{when:%Y%m%dT%H%M%S}_{stop:%Y%m%dT%H%M%S}_{ABSOLUTE[rel]:06d}_0730C9_1A2B"
 
 
-def write_series(folder: Path, da: xr.DataArray, *, named: str = "product", tags: dict | None = None) -> list[Path]:
+def write_series(
+    folder: Path, da: xr.DataArray, *, named: str = "product", tags: dict | None = None
+) -> list[Path]:
     paths = []
     for t in range(da.sizes["time"]):
         one = da.isel(time=[t])
@@ -108,7 +110,9 @@ def test_date_only_names_with_tags(tmp_path: Path, series: xr.DataArray) -> None
     assert scene.date == dt.date(2023, 1, 3) and radar_info(scene).relative_orbit == 79
 
 
-def test_missing_tags_come_from_the_product_name_and_the_solar_time(tmp_path: Path, series: xr.DataArray) -> None:
+def test_missing_tags_come_from_the_product_name_and_the_solar_time(
+    tmp_path: Path, series: xr.DataArray
+) -> None:
     one = series.isel(time=[1])  # the ascending pass of 8 January, 15:00 UTC
     path = write_radar_scene(one, tmp_path, name=product_name(series, 1))
     with rasterio.open(path, "r+") as dst:

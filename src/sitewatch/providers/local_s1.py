@@ -471,7 +471,9 @@ def write_radar_scene(
         return stack.coords[key].item() if key in stack.coords else default
 
     when = (
-        stack.coords["time"].values.astype("datetime64[s]") if "time" in stack.coords else np.datetime64("NaT", "s")
+        stack.coords["time"].values.astype("datetime64[s]")
+        if "time" in stack.coords
+        else np.datetime64("NaT", "s")
     )
     stamp = np.datetime_as_string(when).replace("-", "").replace(":", "") if not np.isnat(when) else "undated"
     direction, relative = str(coord("orbit_direction", "")), int(coord("relative_orbit", 0))
