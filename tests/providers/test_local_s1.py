@@ -202,3 +202,15 @@ def test_written_scene_reads_back_exactly(tmp_path: Path, series: xr.DataArray) 
     with rasterio.open(path) as src:
         assert src.descriptions == ("VV", "VH") and src.dtypes[0] == "float32"
         np.testing.assert_array_equal(src.read(), series.isel(time=3).values)
+
+
+def test_every_radar_source_implements_the_protocol(series_dir: Path, tmp_path: Path) -> None:
+    from sitewatch.providers.radar import RadarProvider, radar_provider_names
+
+    assert radar_provider_names() == ["cdse", "earth-search", "local", "sentinelhub", "stac"]
+    specs = [f"local:{series_dir}", "earth-search", "stac:https://example.invalid/v1#sentinel-1-rtc", "cdse"]
+    for spec in specs:
+        for cache in (True, False):
+            provider = get_radar_provider(spec, cache_dir=tmp_path, cache=cache)
+            assert isinstance(provider, RadarProvider), spec
+            assert "secret" not in provider.source.lower()

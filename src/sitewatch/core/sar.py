@@ -19,7 +19,10 @@ this:
    corner reflectors) and edges at full resolution and averages only homogeneous ground.
 3. **One geometry at a time**: acquisitions are grouped by relative orbit (else by orbit
    direction); only acquisitions of one group are ever compared, so incidence-angle and
-   look-direction differences are never read as change.
+   look-direction differences are never read as change. Within an orbit, each date's
+   scene-wide offset (rain, dew, frozen ground move a whole scene at once; a structure moves
+   its own pixels) is removed first: the median departure of the scene's pixels from their
+   own temporal median.
 4. **Reference windows as the optical history chooses them** (see :mod:`sitewatch.core.history`):
    the acquisitions in the ``recent_bins x bin_days`` days before a date (slow drift, soil
    moisture) and those within ``season_bins x bin_days`` days of the same date a year
@@ -36,8 +39,11 @@ this:
    standard deviations. It is dated between the last acquisition before ``k``
    (``last_unchanged``) and ``k`` (``first_detected``), both of the same orbit. The direction
    of change per polarisation is brighter (+1), darker (-1) or none (0, ``|t|`` below
-   ``direction_threshold``). Afterwards, ``persistence`` is the share of the later
-   acquisitions still on the changed side of the frozen reference.
+   ``direction_threshold``). A candidate whose last two acquisitions are back nearer the old
+   state than the new one is ``transient`` (parked vehicles, a flood: as the optical history's
+   transient), and the scan goes on for a lasting break (the end of a transient, a return to
+   the state before it, is not one). ``persistence`` is the share of the later acquisitions
+   still nearer the changed state.
 7. **Geometry flags**: layover and shadow (per orbit) and steep terrain are flagged from a DEM
    when given, else from the data (a hillside is bright to the orbit direction it faces and
    dark to the other; see :mod:`sitewatch.core.sar_terrain`). No break is declared in an
@@ -47,22 +53,52 @@ Results of all orbits are combined: ``changed`` anywhere, the earliest ``first_d
 the latest ``last_unchanged`` before it. :mod:`sitewatch.core.sar_outline` summarises a
 polygon's pixels for an investigator.
 
-The scoring is a few passes over the stack with running (prefix) sums per orbit, in spatial
-tiles, so the cost grows with the number of acquisitions, not with the window sizes.
+The scoring is a few passes over the stack with running (prefix) sums per orbit, in bands of
+rows, so the cost grows with the number of acquisitions, not with the window sizes; the
+confirmation runs only on the pixels whose window statistic passes.
+
+Modules: :mod:`~sitewatch.core.sar_params` (settings), :mod:`~sitewatch.core.sar_radiometry`
+(units, speckle), :mod:`~sitewatch.core.sar_series` (orbits, windows, date offsets, Welch t),
+:mod:`~sitewatch.core.sar_terrain` (layover, shadow, steep), this module (the breaks), and
+:mod:`~sitewatch.core.sar_outline` (an outline's evidence). Everything public is importable
+from here.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 from scipy import ndimage
 
+from sitewatch.core.sar_params import (
+    BACKSCATTER_CONVENTIONS,
+    ORBIT_DIRECTIONS,
+    POLARIZATIONS,
+    Backscatter,
+    SarParams,
+)
+from sitewatch.core.sar_radiometry import (
+    db_to_power,
+    estimate_looks,
+    filter_speckle,
+    filtered_db,
+    lee_filter,
+    linear_power,
+    power_to_db,
+    scene_names,
+)
+from sitewatch.core.sar_series import (
+    OrbitGroup,
+    date_offsets,
+    orbit_groups,
+    reference_windows,
+    time_coord,
+    welch_t,
+)
 from sitewatch.core.sar_terrain import TerrainFlags, terrain_from_data, terrain_from_dem
 from sitewatch.errors import BandMissingError, DataError, DataWarning
 
@@ -70,6 +106,7 @@ __all__ = [
     "BACKSCATTER_CONVENTIONS",
     "ORBIT_DIRECTIONS",
     "POLARIZATIONS",
+    "Backscatter",
     "OrbitGroup",
     "SarParams",
     "date_offsets",
@@ -85,504 +122,8 @@ __all__ = [
     "welch_t",
 ]
 
-#: Polarisations the radar core reads, in this order.
-POLARIZATIONS: tuple[str, ...] = ("VV", "VH")
-#: Backscatter conventions a series may hold (one per series: they differ by the terrain's slope).
-BACKSCATTER_CONVENTIONS: tuple[str, ...] = ("sigma0", "gamma0")
-#: Orbit directions as the per-time ``orbit_direction`` coordinate spells them.
-ORBIT_DIRECTIONS: tuple[str, ...] = ("ASCENDING", "DESCENDING")
 
-Backscatter = Literal["sigma0", "gamma0"]
-
-# Linear backscatter of land is about 1e-4..1 (-40..0 dB); a scene whose median is above this
-# is not calibrated backscatter at all (DN or amplitude x 10000).
-_MAX_LINEAR_MEDIAN = 10.0
-# Values sampled per scene to tell dB from linear power (the median of a strided sample).
-_UNIT_SAMPLE = 50_000
-_DB = np.float32(10.0 / math.log(10.0))
-# The median of the upper half of 7 x 7 local ENL estimates over pure gamma speckle is 1.22 to
-# 1.30 times the true number of looks (measured for 1 to 32 looks): the estimate is divided by it.
-_ENL_UPPER_HALF_BIAS = 1.22
-_ENL_BLOCK_PX = 384
-_ENL_SCENES = 8
-
-
-@dataclass(frozen=True)
-class SarParams:
-    """Settings of :func:`detect_sar_breaks` (and the outline summaries).
-
-    The reference-window settings have the names and defaults of
-    :class:`sitewatch.core.history.HistoryParams`, so radar and optical references cover the
-    same months; a pipeline running both should pass the same values.
-
-    Parameters
-    ----------
-    bin_days : int
-        Length of the optical history's baseline bin, in days.
-    recent_bins : int
-        Bins (of ``bin_days``) just before a date in its reference window.
-    season_bins : int
-        Half-width, in bins, of the same-season window one year earlier.
-    min_ref_obs : int
-        Fewest reference acquisitions (same orbit) for a date to be tested.
-    confirm_obs : int
-        Consecutive acquisitions of one orbit in the test window (the confirmation).
-    threshold : float
-        ``|t|`` of the test window needed for a break (on at least one polarisation).
-    single_threshold : float
-        Each acquisition of the window must lie this many reference standard deviations on
-        the changed side.
-    direction_threshold : float
-        ``|t|`` from which a polarisation's change counts as brighter or darker.
-    min_change_db : float
-        Smallest change of mean backscatter (dB) counted as a break: a significant but tiny
-        change (soil moisture on a stable pixel) is not a structure appearing or leaving.
-    floor_test_variance : bool
-        Floor the test window's variance at the reference's (two acquisitions cannot estimate a
-        variance; without it, two equal values give an infinite t).
-    variance_floor_share : float
-        Floor of every variance, as a share of the orbit's median reference variance (0: none).
-    variance_pool_px : int
-        Side of the neighbourhood whose mean reference variance floors each pixel's own (1: the
-        pixel's own estimate alone).
-    filter_px : int
-        Side of the Lee speckle filter's window in pixels (1: no filtering).
-    looks : float, optional
-        Equivalent number of looks of the input; by default estimated per scene from the data.
-    terrain_window_px : int
-        Side of the window (pixels) over which orbit-direction contrasts are smoothed when
-        flagging terrain from the data (larger than a building, smaller than a hillside).
-    layover_contrast_db : float
-        Contrast between orbit directions (dB, scene median removed) beyond which the brighter
-        side is flagged layover and the darker side shadow (when also extreme in the scene).
-    steep_contrast_db : float
-        Contrast between orbit directions (dB) beyond which the terrain is flagged steep.
-    steep_slope_deg : float
-        DEM slope (degrees) from which terrain is steep.
-    incidence_deg : tuple of float
-        Nearest and farthest incidence angles of the swath (Sentinel-1 IW: 29.1 to 46.0),
-        used with a DEM: layover is judged at the nearest, shadow at the farthest (the cautious
-        ends).
-    outline_min_change_db : float
-        Smallest change of an outline's mean backscatter called brighter or darker (soil
-        moisture and crops move a field's mean by about a dB).
-    outline_after_days : int
-        Length of the after window of an outline's change, from the event's end (days).
-    normalize : bool
-        Remove each date's scene-wide offset first (soil moisture, frozen ground; see
-        :func:`date_offsets`).
-    tile_px : int
-        Pixels processed at once (memory bound).
-    """
-
-    bin_days: int = 30
-    recent_bins: int = 3
-    season_bins: int = 1
-    min_ref_obs: int = 4
-    confirm_obs: int = 2
-    threshold: float = 5.0
-    single_threshold: float = 1.5
-    direction_threshold: float = 2.0
-    min_change_db: float = 1.5
-    floor_test_variance: bool = True
-    variance_floor_share: float = 0.5
-    variance_pool_px: int = 5
-    filter_px: int = 5
-    looks: float | None = None
-    terrain_window_px: int = 9
-    layover_contrast_db: float = 6.0
-    steep_contrast_db: float = 3.0
-    steep_slope_deg: float = 15.0
-    incidence_deg: tuple[float, float] = (29.1, 46.0)
-    outline_min_change_db: float = 1.0
-    outline_after_days: int = 60
-    normalize: bool = True
-    tile_px: int = 65_536
-
-    def __post_init__(self) -> None:
-        if self.confirm_obs < 1 or self.min_ref_obs < 2:
-            raise DataError(
-                f"SarParams needs confirm_obs >= 1 and min_ref_obs >= 2 "
-                f"(got {self.confirm_obs}, {self.min_ref_obs})"
-            )
-        if self.filter_px < 1 or self.filter_px % 2 == 0:
-            raise DataError(
-                f"SarParams.filter_px must be a positive odd number of pixels, not {self.filter_px}"
-            )
-
-
-# --------------------------------------------------------------------------- units
-
-
-def power_to_db(power: Any) -> Any:
-    """``10 log10(power)``; NaN where the power is not positive (no data, or noise removed to zero).
-
-    Parameters
-    ----------
-    power : numpy.ndarray or xarray.DataArray
-        Linear backscatter power.
-
-    Returns
-    -------
-    numpy.ndarray or xarray.DataArray
-        float32 dB, same shape (and coords).
-
-    Examples
-    --------
-    >>> power_to_db(np.array([1.0, 0.1, 0.0])).tolist()
-    [0.0, -10.0, nan]
-    """
-    if isinstance(power, xr.DataArray):
-        out = power.copy(data=power_to_db(power.values))
-        out.attrs = {**power.attrs, "units": "dB"}
-        return out
-    values = np.asarray(power, dtype=np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        db = np.log(values, dtype=np.float32) * _DB
-    db[~(values > 0)] = np.nan
-    return db
-
-
-def db_to_power(db: Any) -> Any:
-    """Linear power from dB: ``10 ** (db / 10)``.
-
-    Examples
-    --------
-    >>> db_to_power(np.array([0.0, -10.0])).round(3).tolist()
-    [1.0, 0.10000000149011612]
-    """
-    if isinstance(db, xr.DataArray):
-        out = db.copy(data=db_to_power(db.values))
-        out.attrs = {**db.attrs, "units": "linear power"}
-        return out
-    return np.power(np.float32(10.0), np.asarray(db, dtype=np.float32) / np.float32(10.0))
-
-
-def _scene_names(stack: xr.DataArray, idx: Sequence[int]) -> str:
-    ids = stack.coords["scene_id"].values if "scene_id" in stack.coords else None
-    names = [str(ids[i]) if ids is not None else str(stack.coords["time"].values[i])[:10] for i in idx]
-    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-
-
-def linear_power(stack: xr.DataArray) -> xr.DataArray:
-    """The stack as linear power: scenes holding dB are converted, with a warning naming them.
-
-    Linear power is never negative, so a scene whose median value is negative holds dB;
-    a scene whose median is above any land backscatter (10, i.e. +10 dB) is uncalibrated.
-
-    Parameters
-    ----------
-    stack : xarray.DataArray
-        ``(time, band, y, x)`` backscatter.
-
-    Returns
-    -------
-    xarray.DataArray
-        The same stack (the same object when nothing needed converting), float32.
-
-    Raises
-    ------
-    DataError
-        If a scene holds values far above calibrated backscatter (DN, amplitude x 10000).
-
-    Warns
-    -----
-    DataWarning
-        When scenes held dB and were converted.
-    """
-    values = stack.transpose("time", ...).values
-    t_n = values.shape[0]
-    db_idx, dn_idx, medians = [], [], []
-    for t in range(t_n):
-        flat = values[t].reshape(-1)
-        sample = flat[:: max(1, flat.size // _UNIT_SAMPLE)]
-        sample = sample[np.isfinite(sample)]
-        if sample.size == 0:
-            continue
-        median = float(np.median(sample))
-        medians.append(median)
-        if median < 0:
-            db_idx.append(t)
-        elif median > _MAX_LINEAR_MEDIAN:
-            dn_idx.append(t)
-    if dn_idx:
-        raise DataError(
-            f"radar scenes {_scene_names(stack, dn_idx)} hold values far above calibrated backscatter "
-            f"(median {max(medians):.3g}): they look like uncalibrated DN or amplitude; calibrate them to "
-            "linear sigma0 or gamma0 (e.g. SNAP Calibration, or a Sentinel Hub / RTC source)"
-        )
-    if not db_idx:
-        return stack if stack.dtype == np.float32 else stack.astype(np.float32)
-    warnings.warn(
-        f"radar scenes {_scene_names(stack, db_idx)} hold dB values (negative median), not linear power; "
-        "converted with 10 ** (dB / 10)",
-        DataWarning,
-        stacklevel=2,
-    )
-    out = stack.transpose("time", ...).astype(np.float32, copy=True)
-    data = out.values
-    for t in db_idx:
-        data[t] = db_to_power(data[t])
-    return out.transpose(*stack.dims)
-
-
-# --------------------------------------------------------------------------- speckle
-
-
-def _local_moments(x: np.ndarray, ok: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Windowed mean, variance and valid share of ``x`` over its valid pixels (NaN-aware)."""
-    w = ok.astype(np.float32)
-    xz = np.where(ok, x, np.float32(0))
-    share = ndimage.uniform_filter(w, size, mode="nearest")
-    s1 = ndimage.uniform_filter(xz, size, mode="nearest")
-    s2 = ndimage.uniform_filter(xz * xz, size, mode="nearest")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = s1 / share
-        var = np.maximum(s2 / share - mean * mean, np.float32(0))
-    return mean, var, share
-
-
-def estimate_looks(power: np.ndarray, *, window_px: int = 7) -> float:
-    """Equivalent number of looks of one speckled image, from its own homogeneous areas.
-
-    In a homogeneous area, intensity speckle with ``L`` looks has mean² / variance = ``L``.
-    Local estimates over ``window_px`` windows are lower wherever the ground varies, so the
-    estimate is the median of the upper half of the local values (the homogeneous ones),
-    clipped to 1..100.
-
-    Parameters
-    ----------
-    power : numpy.ndarray
-        ``(y, x)`` linear power, NaN for no data.
-    window_px : int
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> round(estimate_looks(rng.gamma(4.0, 0.25, (200, 200))))
-    4
-    """
-    x = np.asarray(power, dtype=np.float32)
-    h, w = x.shape
-    # a central block of at most _ENL_BLOCK_PX square is plenty: the number of looks is the product's
-    y0, x0 = max(0, (h - _ENL_BLOCK_PX) // 2), max(0, (w - _ENL_BLOCK_PX) // 2)
-    x = x[y0 : y0 + _ENL_BLOCK_PX, x0 : x0 + _ENL_BLOCK_PX]
-    ok = np.isfinite(x) & (x > 0)
-    if ok.sum() < window_px * window_px * 4:
-        return 1.0
-    mean, var, share = _local_moments(x, ok, window_px)
-    sel = (share > 0.99) & (var > 0)
-    if not sel.any():
-        return 100.0
-    enl = (mean[sel] ** 2 / var[sel]).astype(np.float64)
-    upper = enl[enl >= np.median(enl)]
-    return float(np.clip(np.median(upper) / _ENL_UPPER_HALF_BIAS, 1.0, 100.0))
-
-
-def lee_filter(power: np.ndarray, *, looks: float, window_px: int = 5) -> np.ndarray:
-    """Lee's minimum-mean-square-error speckle filter of one image of linear power.
-
-    With the multiplicative speckle model ``y = x n`` (``E[n] = 1``, ``var n = 1 / looks``),
-    each pixel becomes ``m + k (y - m)`` with ``m`` the local mean and ``k`` the share of the
-    local variance that is not speckle: homogeneous ground is averaged, edges and point
-    targets kept.
-
-    Parameters
-    ----------
-    power : numpy.ndarray
-        ``(y, x)`` linear power, NaN for no data (kept NaN; ignored by the local statistics).
-    looks : float
-        Equivalent number of looks of the input.
-    window_px : int
-        Side of the (odd) window.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32, same shape.
-    """
-    y = np.asarray(power, dtype=np.float32)
-    if window_px <= 1:
-        return y.copy()
-    ok = np.isfinite(y)
-    mean, var, _ = _local_moments(y, ok, window_px)
-    cv2 = np.float32(1.0 / max(looks, 1e-3))
-    var_x = np.maximum((var - mean * mean * cv2) / (1 + cv2), np.float32(0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.where(var > 0, var_x / var, np.float32(0))
-    out = mean + k * (y - mean)
-    out[~ok] = np.nan
-    return out.astype(np.float32, copy=False)
-
-
-def filter_speckle(stack: xr.DataArray, *, window_px: int = 5, looks: float | None = None) -> xr.DataArray:
-    """Lee-filter every scene and polarisation of a linear-power stack.
-
-    Parameters
-    ----------
-    stack : xarray.DataArray
-        ``(time, band, y, x)`` linear power.
-    window_px : int
-        Filter window side (1: return a copy unfiltered).
-    looks : float, optional
-        Equivalent number of looks; by default estimated per band from the data (the median
-        over up to eight scenes spread over the series: the number of looks belongs to the
-        product, not to the date).
-
-    Returns
-    -------
-    xarray.DataArray
-        Same coords; attrs gain ``looks`` (per band, the value used).
-    """
-    data = stack.transpose("time", "band", "y", "x").values
-    t_n, b_n = data.shape[:2]
-    out = np.empty(data.shape, np.float32)
-    sample = np.unique(np.linspace(0, max(t_n - 1, 0), min(t_n, _ENL_SCENES)).round().astype(int))
-    used = []
-    for b in range(b_n):
-        enl = looks if looks is not None else float(np.median([estimate_looks(data[t, b]) for t in sample]))
-        used.append(round(enl, 2))
-        for t in range(t_n):
-            out[t, b] = lee_filter(data[t, b], looks=enl, window_px=window_px)
-    result = stack.transpose("time", "band", "y", "x").copy(data=out)
-    result.attrs = {**stack.attrs, "looks": used}
-    return result
-
-
-# --------------------------------------------------------------------------- orbits and windows
-
-
-@dataclass(frozen=True)
-class OrbitGroup:
-    """Acquisitions of one viewing geometry: one relative orbit (or one direction when unknown).
-
-    Parameters
-    ----------
-    label : str
-        ``"D079"`` (direction initial and relative orbit), ``"D"`` when only the direction is
-        known, ``"all"`` when neither is.
-    relative_orbit : int
-        0 when unknown.
-    orbit_direction : str
-        ``"ASCENDING"``, ``"DESCENDING"`` or ``""`` when unknown.
-    index : tuple of int
-        Positions of the acquisitions in the stack's time axis, in time order.
-    """
-
-    label: str
-    relative_orbit: int
-    orbit_direction: str
-    index: tuple[int, ...]
-
-
-def _time_coord(stack: xr.DataArray, name: str) -> np.ndarray | None:
-    if name in stack.coords and stack.coords[name].dims == ("time",):
-        return np.asarray(stack.coords[name].values)
-    return None
-
-
-def orbit_groups(stack: xr.DataArray) -> list[OrbitGroup]:
-    """Group a stack's acquisitions by viewing geometry (relative orbit, else orbit direction).
-
-    Parameters
-    ----------
-    stack : xarray.DataArray
-        With per-time coords ``relative_orbit`` (int, 0 or negative when unknown) and/or
-        ``orbit_direction``.
-
-    Returns
-    -------
-    list of OrbitGroup
-        Sorted by label.
-    """
-    t_n = stack.sizes["time"]
-    rel = _time_coord(stack, "relative_orbit")
-    direction = _time_coord(stack, "orbit_direction")
-    rel_v = np.zeros(t_n, np.int64) if rel is None else np.asarray(rel, dtype=np.int64)
-    dir_v = (
-        np.array([""] * t_n, dtype=object)
-        if direction is None
-        else np.array([str(d).upper() for d in direction], dtype=object)
-    )
-    groups: dict[tuple[int, str], list[int]] = {}
-    for t in range(t_n):
-        r = int(rel_v[t]) if rel_v[t] > 0 else 0
-        groups.setdefault((r, str(dir_v[t])), []).append(t)
-    out = []
-    for (r, d), idx in groups.items():
-        label = f"{d[:1]}{r:03d}" if r and d else (f"R{r:03d}" if r else (d[:1] if d else "all"))
-        order = sorted(idx, key=lambda i: stack.coords["time"].values[i])
-        out.append(OrbitGroup(label=label, relative_orbit=r, orbit_direction=d, index=tuple(order)))
-    return sorted(out, key=lambda g: g.label)
-
-
-def reference_windows(days: np.ndarray, *, params: SarParams | None = None) -> np.ndarray:
-    """Reference windows of each acquisition of one orbit, as index ranges into ``days``.
-
-    The windows of acquisition ``k`` are the acquisitions in the ``recent_bins x bin_days``
-    days before it, and those within ``season_bins x bin_days`` days of the same date one
-    year (365 days) earlier (but before the recent window), the months the optical history
-    compares a date with.
-
-    Parameters
-    ----------
-    days : numpy.ndarray
-        Acquisition days (integers, ascending) of one orbit.
-    params : SarParams, optional
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(len(days), 4)`` int: ``recent_start, recent_stop, season_start, season_stop``
-        (half-open ranges; empty when start == stop).
-
-    Examples
-    --------
-    >>> days = np.arange(0, 400, 12)
-    >>> reference_windows(days)[-1].tolist()  # day 396: days 306..384 and 1..61
-    [26, 33, 1, 6]
-    """
-    p = params or SarParams()
-    d = np.asarray(days, dtype=np.int64)
-    recent = p.recent_bins * p.bin_days
-    season = p.season_bins * p.bin_days
-    r1 = np.searchsorted(d, d, side="left")
-    r0 = np.searchsorted(d, d - recent, side="left")
-    s0 = np.searchsorted(d, d - 365 - season, side="left")
-    s1 = np.minimum(np.searchsorted(d, d - 365 + season, side="right"), r0)
-    s0 = np.minimum(s0, s1)
-    return np.stack([r0, r1, s0, s1], axis=1).astype(np.int64)
-
-
-# --------------------------------------------------------------------------- the statistic
-
-
-def welch_t(
-    mean_a: np.ndarray,
-    var_a: np.ndarray,
-    n_a: np.ndarray,
-    mean_b: np.ndarray,
-    var_b: np.ndarray,
-    n_b: np.ndarray,
-) -> np.ndarray:
-    """Welch's t of sample ``b`` against sample ``a`` from their means, variances and sizes.
-
-    ``(mean_b - mean_a) / sqrt(var_a / n_a + var_b / n_b)``; NaN where either sample is empty
-    or both variances are zero.
-
-    Examples
-    --------
-    >>> float(welch_t(np.array(0.0), np.array(1.0), np.array(10), np.array(2.0), np.array(1.0), np.array(2)))
-    2.581988897471611
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(var_a / n_a + var_b / n_b)
-        t = (mean_b - mean_a) / se
-    return np.where((n_a > 0) & (n_b > 0) & (se > 0), t, np.nan)
+# --------------------------------------------------------------------------- the scan over dates
 
 
 def _window_sums(c: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -882,13 +423,13 @@ def _check_stack(stack: xr.DataArray) -> tuple[list[str], list[str], str]:
     times = stack.coords["time"].values
     if not np.array_equal(np.argsort(times, kind="stable"), np.arange(times.size)):
         raise DataError("detect_sar_breaks needs the stack in time order; sort it with stack.sortby('time')")
-    conventions = _time_coord(stack, "backscatter")
+    conventions = time_coord(stack, "backscatter")
     kinds: dict[str, list[int]] = {}
     for t, kind in enumerate(conventions if conventions is not None else []):
         kinds.setdefault(str(kind), []).append(t)
     known = {k: v for k, v in kinds.items() if k}
     if len(known) > 1:
-        listing = "; ".join(f"{k}: {_scene_names(stack, v)}" for k, v in sorted(known.items()))
+        listing = "; ".join(f"{k}: {scene_names(stack, v)}" for k, v in sorted(known.items()))
         raise DataError(
             f"the radar series mixes backscatter conventions ({listing}); sigma0 and gamma0 differ by the "
             "terrain's slope and cannot be compared: load one convention only"
@@ -896,7 +437,7 @@ def _check_stack(stack: xr.DataArray) -> tuple[list[str], list[str], str]:
     notes = []
     if len(pols) == 1:
         notes.append(f"single polarisation: only {pols[0]} (no {'VH' if pols[0] == 'VV' else 'VV'} evidence)")
-    directions = _time_coord(stack, "orbit_direction")
+    directions = time_coord(stack, "orbit_direction")
     seen = sorted({str(d).upper() for d in directions} - {""}) if directions is not None else []
     if len(seen) == 1:
         notes.append(
@@ -915,40 +456,6 @@ def _when(index: np.ndarray, times: np.ndarray) -> np.ndarray:
     return out
 
 
-def date_offsets(db: np.ndarray, *, sample_px: int = 50_000) -> np.ndarray:
-    """Scene-wide backscatter offset of each date (dB), relative to the series' own level.
-
-    Rain, dew or frozen ground move the backscatter of a whole scene at once; a structure
-    moves only its own pixels. Per date and polarisation, the offset is the median over the
-    scene of each pixel's departure from its own temporal median: robust as long as fewer
-    than half of the pixels change on a date.
-
-    Parameters
-    ----------
-    db : numpy.ndarray
-        ``(time, polarization, pixels)`` log backscatter (dB) of one orbit, NaN missing.
-    sample_px : int
-        Pixels sampled (evenly) for the medians.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(time, polarization)`` offsets, 0 where a date has no data.
-
-    Examples
-    --------
-    >>> x = np.zeros((3, 1, 100)); x[1] += 2.5; x[2, 0, :10] += 8.0
-    >>> date_offsets(x)[:, 0].tolist()
-    [0.0, 2.5, 0.0]
-    """
-    sample = db[:, :, :: max(1, db.shape[2] // sample_px)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels and dates
-        level = np.nanmedian(sample, axis=0)
-        offsets = np.nanmedian(sample - level[None], axis=2)
-    return np.nan_to_num(offsets, nan=0.0).astype(np.float32)
-
-
 def _orbit_result(
     db: np.ndarray, group: OrbitGroup, days: np.ndarray, exclude: np.ndarray, p: SarParams
 ) -> dict[str, np.ndarray]:
@@ -957,7 +464,7 @@ def _orbit_result(
     t_n, c_n, h, w = idx.size, db.shape[1], db.shape[2], db.shape[3]
     x = db[idx].reshape(t_n, c_n, -1)
     if p.normalize:
-        x = x - date_offsets(x)[:, :, None]
+        x -= date_offsets(x)[:, :, None]  # x is this orbit's own copy
     windows = reference_windows(days[idx], params=p)
     floor = np.nan_to_num(_median_reference_variance(x, windows, p) * p.variance_floor_share, nan=0.0)
     # tiles are bands of whole rows, read with a halo of rows for the pooled variance
@@ -1034,9 +541,10 @@ def detect_sar_breaks(
     """
     p = params or SarParams()
     pols, notes, convention = _check_stack(stack)
-    lin = linear_power(stack.sel(band=pols).transpose("time", "band", "y", "x"))
-    filtered = filter_speckle(lin, window_px=p.filter_px, looks=p.looks) if p.filter_px > 1 else lin
-    db = power_to_db(filtered.values)
+    have = [str(b) for b in stack.coords["band"].values]
+    chosen = stack if have == pols else stack.sel(band=pols)
+    lin = linear_power(chosen.transpose("time", "band", "y", "x"))
+    db, looks = filtered_db(lin.values, window_px=p.filter_px, looks=p.looks)
     t_n, _, h, w = db.shape
     times = stack.coords["time"].values.astype("datetime64[ns]")
     days = times.astype("datetime64[D]").astype(np.int64)
@@ -1081,7 +589,7 @@ def detect_sar_breaks(
         {
             **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items() if v is not None},
             "backscatter": convention,
-            "looks": list(filtered.attrs.get("looks", [])),
+            "looks": looks,
             "notes": "; ".join(notes),
             "n_dates": int(t_n),
         }
