@@ -30,7 +30,7 @@ import xarray as xr
 from scipy import ndimage
 
 from sitewatch.core.indices import compute_indices, normalized_difference
-from sitewatch.objects.segment import clean_mask, label_changes, segment_mean, superpixels
+from sitewatch.core.morphology import clean_mask, label_changes, segment_mean, superpixels
 
 __all__ = [
     "CHANGE_BANDS",

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from sitewatch.core.surfaces import DEFAULT_RULES, soil_like
 from sitewatch.errors import DataError
 
 __all__ = [
@@ -802,20 +803,20 @@ def _ndvi(s: np.ndarray, red_nir: tuple[int, int]) -> np.ndarray:
 
 
 def _soil_like(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
-    """Natural bare ground or stubble: not green, reddish (red well above blue), not bright."""
-    ndvi = _ndvi(s, red_nir)
-    ok = ndvi < 0.35
+    """Natural bare ground or stubble (:func:`sitewatch.core.surfaces.soil_like`), features on axis 0."""
+    spectrum = {"B04": s[red_nir[0]], "B08": s[red_nir[1]]}
     if blue is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ok &= (s[red_nir[0]] / s[blue] > 1.38) & (s[blue] < 0.205)
+        spectrum["B02"] = s[blue]
     if swir is not None:
-        ok &= s[swir] > s[red_nir[1]]
-    return ok
+        spectrum["B11"] = s[swir]
+    return soil_like(spectrum)
 
 
 def _natural(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
     """Green vegetation or natural soil-like ground, for spectra with features on axis 0."""
-    out: np.ndarray = (_ndvi(s, red_nir) > 0.3) | _soil_like(s, red_nir, blue, swir)
+    out: np.ndarray = (_ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi) | _soil_like(
+        s, red_nir, blue, swir
+    )
     return out
 
 

@@ -275,6 +275,9 @@ class CachedProvider:
         The cache root; see :func:`cache_root`.
     """
 
+    #: ``load`` reads the cached scenes lazily, block by block, with ``chunk_px``.
+    reads_blocks = True
+
     def __init__(self, inner: SceneReader, *, cache_dir: str | os.PathLike[str] | None = None) -> None:
         self.inner = inner
         self.name = inner.name

@@ -915,6 +915,8 @@ class LocalProvider:
     """
 
     name = "local"
+    #: ``load`` reads lazily, block by block, with ``chunk_px``.
+    reads_blocks = True
 
     def __init__(self, root: str | None = None, **options: Any) -> None:
         if not root:

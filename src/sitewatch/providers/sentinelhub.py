@@ -247,6 +247,9 @@ class SentinelHubProvider:
         Catalog results per page (pages are followed with ``next`` tokens).
     """
 
+    #: ``load`` reads every scene whole (no lazy block reads).
+    reads_blocks = False
+
     def __init__(
         self,
         *,

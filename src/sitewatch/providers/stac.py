@@ -307,6 +307,9 @@ class StacProvider:
         The provider name recorded in stacks and the cache.
     """
 
+    #: ``load`` reads every scene whole (no lazy block reads).
+    reads_blocks = False
+
     def __init__(
         self,
         url: str,
