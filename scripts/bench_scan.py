@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import sitewatch
-from sitewatch.core.history import HistoryParams, break_arrays
-from sitewatch.simulate import random_events, score_alerts, simulate_site
+from sitewatch import HistoryParams, break_arrays, random_events, score_alerts, simulate_site
 
 CLEAR_SHARE = 0.5  # a scene is clear over an event when at least this share of its footprint is clear
 
@@ -55,7 +54,7 @@ def clear_dates_over(scenes_dir: Path, truth: dict) -> dict[str, list[str]]:
     from rasterio.features import rasterize
     from shapely.geometry import shape
 
-    from sitewatch.core.masks import CLEAR, scl_classes
+    from sitewatch import CLEAR, scl_classes
 
     files = sorted(scenes_dir.glob("*.tif"))
     out: dict[str, list[str]] = {}

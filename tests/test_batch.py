@@ -16,8 +16,7 @@ import pytest
 import fake_scan
 from fake_scan import box_aoi
 from sitewatch import ExecutionOptions, batch, runs
-from sitewatch.batch import execute, scratch
-from sitewatch.batch import scan_all
+from sitewatch.batch import execute, scan_all, scratch
 from sitewatch.errors import ConfigError, NoScenesError, RunError, RunLockedError
 from sitewatch.runs import lock_run, read_manifest
 
@@ -549,7 +548,7 @@ def test_a_chunked_scan_streams_into_the_task_scratch(
 
 
 def test_scene_counts_come_from_scan_events_and_keep_the_lazy_load(tmp_path: Path) -> None:
-    """The default per-AOI scan reports scenes found and loaded through scan's events; errors pass unchanged."""
+    """The default per-AOI scan reports scenes found and loaded through scan's events; errors pass as is."""
     from sitewatch.batch import sitewatch_scan
     from sitewatch.providers.base import get_provider
 

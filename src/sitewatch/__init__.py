@@ -10,7 +10,9 @@ from sitewatch.aoi import list_aois, list_places, load_aoi, load_gazetteer
 from sitewatch.batch import BatchOptions, BatchResult, scan_all
 from sitewatch.brief import TYPE_COLOURS, read_run, write_brief
 from sitewatch.core.change import ChangeParams
-from sitewatch.core.history import HistoryParams, detect_breaks
+from sitewatch.core.coregister import estimate_shift
+from sitewatch.core.history import HistoryParams, break_arrays, detect_breaks
+from sitewatch.core.masks import CLEAR, CLOUD, SHADOW, pixel_classes, scl_classes
 from sitewatch.core.surfaces import SurfaceRules
 from sitewatch.errors import SitewatchError, SitewatchWarning
 from sitewatch.objects import CHANGE_TYPES, ChangeObject, ChangeType, ObjectParams, describe
@@ -22,6 +24,7 @@ from sitewatch.pipeline.stages import ScanEvent
 from sitewatch.plots import rgb
 from sitewatch.providers.base import Provider, get_provider, provider_names, register_provider
 from sitewatch.providers.cache import cache_entries, fetch_series, remove_cache
+from sitewatch.providers.grid import stack_to_dataarray
 from sitewatch.providers.local import find_scenes, load_scenes, open_scene, open_series
 from sitewatch.reports import cite_reports, extract_claims, link_claims, load_claims
 from sitewatch.simulate import (
@@ -40,6 +43,9 @@ from sitewatch.version import __version__
 __all__ = [
     "AOI",
     "CHANGE_TYPES",
+    "CLEAR",
+    "CLOUD",
+    "SHADOW",
     "TYPE_COLOURS",
     "Alert",
     "BatchOptions",
@@ -96,5 +102,10 @@ __all__ = [
     "scan_all",
     "score_alerts",
     "simulate_site",
+    "break_arrays",
+    "estimate_shift",
+    "pixel_classes",
+    "scl_classes",
+    "stack_to_dataarray",
     "write_brief",
 ]

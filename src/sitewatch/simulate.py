@@ -774,7 +774,8 @@ def simulate_site(
     """
     from odc.geo.geobox import GeoBox
 
-    from sitewatch.providers.local import stack_to_dataarray, write_scene
+    from sitewatch.providers.grid import stack_to_dataarray
+    from sitewatch.providers.local import write_scene
 
     d0, d1 = as_date(start), as_date(end)
     if d1 <= d0:

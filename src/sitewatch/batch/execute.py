@@ -33,7 +33,15 @@ from sitewatch.pipeline.scan import scan
 from sitewatch.pipeline.stages import ScanEvent
 from sitewatch.types import AOI
 
-__all__ = ["Progress", "connect_scheduler", "open_client", "outcomes", "run_task", "safe_relpath", "sitewatch_scan"]
+__all__ = [
+    "Progress",
+    "connect_scheduler",
+    "open_client",
+    "outcomes",
+    "run_task",
+    "safe_relpath",
+    "sitewatch_scan",
+]
 
 log = logging.getLogger(__name__)
 

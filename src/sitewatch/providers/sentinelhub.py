@@ -594,7 +594,7 @@ class SentinelHubProvider:
         -------
         xarray.DataArray
         """
-        from sitewatch.providers.local import stack_to_dataarray
+        from sitewatch.providers.grid import stack_to_dataarray
 
         scenes = sorted(scenes, key=lambda s: (s.datetime, s.id))
         gbox = grid_for(aoi=aoi, geobox=geobox, crs=crs, resolution_m=resolution_m)

@@ -989,7 +989,7 @@ def claims_document(
     -------
     dict
     """
-    import sitewatch
+    import sitewatch.version as sitewatch  # the version, not the package front door
 
     if sources is None:
         derived: dict[str, dict[str, Any]] = {}
