@@ -189,7 +189,14 @@ class ScanResult:
             collection, links, claims_path, links_path = _cite_reports(
                 collection, Path(reports_dir), self.aoi, path
             )
-        written = write_geojson(path, collection["features"], foreign={"sitewatch": collection["sitewatch"]})
+            written = write_geojson(
+                path, collection["features"], foreign={"sitewatch": collection["sitewatch"]}
+            )
+        else:
+            # from the alerts themselves: the file is exactly ``to_geojson()`` (converted once)
+            written = write_geojson(
+                path, [alert_feature(a) for a in result.alerts], foreign={"sitewatch": result.metadata()}
+            )
         return ScanOutputs(
             geojson=written,
             collection=collection,
