@@ -26,7 +26,7 @@ import rasterio
 import xarray as xr
 
 import sitewatch
-from sitewatch.core.masks import CLEAR, CLOUD, SHADOW, pixel_classes
+from sitewatch import CLEAR, CLOUD, SHADOW, pixel_classes
 
 CITIES = ["abudhabi", "beihai", "bordeaux", "cupertino", "hongkong", "nantes", "paris"]
 REF_BANDS = ["B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"]
@@ -63,8 +63,7 @@ def zmag(before: xr.DataArray, after: xr.DataArray) -> np.ndarray:
 
 
 def cloudmask_scores(shared: Path) -> None:
-    from sitewatch.providers.local import stack_to_dataarray
-    from sitewatch.types import Scene
+    from sitewatch import Scene, stack_to_dataarray
 
     folder = shared / "data" / "cloudmask"
     print("\nCloud masks vs reference masks (../shared/data/cloudmask)")
@@ -123,7 +122,7 @@ def cloudmask_scores(shared: Path) -> None:
 def coregistration_pair(shared: Path) -> None:
     from rasterio.windows import from_bounds
 
-    from sitewatch.core.coregister import estimate_shift
+    from sitewatch import estimate_shift
 
     folder = shared / "data" / "coregistration"
     ref_path = next(folder.glob("ref_*.jp2"))

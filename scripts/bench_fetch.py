@@ -26,8 +26,7 @@ import pyproj  # noqa: E402
 import shapely  # noqa: E402
 from servers import StacServer, make_scene  # noqa: E402
 
-from sitewatch.providers.cache import cache_entries, fetch_series  # noqa: E402
-from sitewatch.types import AOI  # noqa: E402
+from sitewatch import AOI, cache_entries, fetch_series  # noqa: E402
 
 BANDS = ["B02", "B03", "B04", "B08", "B8A", "B11", "B12", "SCL"]
 

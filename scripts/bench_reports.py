@@ -21,7 +21,7 @@ import tracemalloc
 import warnings
 from pathlib import Path
 
-from sitewatch.reports import extract_claims
+from sitewatch import extract_claims
 
 
 def run(path: Path, **kw: object) -> tuple[int, float, float]:

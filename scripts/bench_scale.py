@@ -41,8 +41,7 @@ import numpy as np
 import psutil
 import xarray as xr
 
-from sitewatch import AOI
-from sitewatch.batch import scan_all
+from sitewatch import AOI, scan_all
 
 BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
 # Reflectance x 10000 of field, bare soil and concrete, bands as BANDS.
@@ -191,7 +190,7 @@ def part_a(args: argparse.Namespace, workdir: Path) -> None:
     """The per-pixel core through its dask face (sitewatch.core.history.detect_breaks on a lazy stack)."""
     import dask
 
-    from sitewatch.core.history import detect_breaks
+    from sitewatch import detect_breaks
 
     size, n_dates, chunk = args.tile_px, args.dates, args.chunk_px
     raw_gb = size * size * n_dates * len(BANDS) * 2 / 1e9
@@ -241,7 +240,7 @@ def part_a(args: argparse.Namespace, workdir: Path) -> None:
 
 def history_block(block: xr.DataArray) -> xr.DataArray:
     """The per-pixel core on one spatial block: first lasting break per pixel (as days since 2024)."""
-    from sitewatch.core.history import detect_breaks
+    from sitewatch import detect_breaks
 
     stack = block.astype(np.float32)
     clear = np.ones((stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]), bool)
@@ -265,7 +264,7 @@ def simulate_sites(n_sites: int, workdir: Path, *, size_px: int) -> list[tuple[A
     Sites differ in place (and so UTM grid), fields, clouds, and what is built when: a pad on
     every site, earthworks on every other one.
     """
-    from sitewatch.simulate import Earthworks, Pad, simulate_site
+    from sitewatch import Earthworks, Pad, simulate_site
 
     half_m = size_px * 10.0 / 2
     sites = []
@@ -464,7 +463,11 @@ chunk = None if sys.argv[2] == "none" else int(sys.argv[2])
 t0 = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    r = sitewatch.scan(sys.argv[1] + "/aoi.geojson", "local:" + sys.argv[1] + "/scenes", chunk_px=chunk)
+    r = sitewatch.scan(
+        sys.argv[1] + "/aoi.geojson",
+        "local:" + sys.argv[1] + "/scenes",
+        execution=sitewatch.ExecutionOptions(chunk_px=chunk),
+    )
 # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec
 hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({
@@ -480,7 +483,7 @@ def part_d(args: argparse.Namespace, workdir: Path) -> None:
     import subprocess
     import sys
 
-    from sitewatch.simulate import Pad, RunwayExtension, simulate_site
+    from sitewatch import Pad, RunwayExtension, simulate_site
 
     size = args.site_px
     site_dir = workdir / f"site{size}"

@@ -45,9 +45,15 @@ from typing import Any
 import numpy as np
 
 import sitewatch
-from sitewatch.core.history import HistoryParams, break_arrays
-from sitewatch.simulate import random_events, random_scenario, score_alerts, simulate_site
-from sitewatch.simulate.score import clear_dates_from_scl, summarize_scores
+from sitewatch import HistoryParams, break_arrays
+from sitewatch.simulate import (
+    clear_dates_from_scl,
+    random_events,
+    random_scenario,
+    score_alerts,
+    simulate_site,
+    summarize_scores,
+)
 
 GIB = 1024**3
 
@@ -75,7 +81,7 @@ LEGEND = (
 
 def print_table(summary: dict[str, Any], n_sites: int) -> None:
     """Per-type figures pooled over the sites, and false alerts per AOI-year."""
-    from sitewatch.simulate.score import TypeSummary
+    from sitewatch.simulate import TypeSummary
 
     print(
         f"{'type':<16}{'events':>7}{'recall':>7}{'typed':>7}{'typing':>7}{'precis':>7}{'alerts':>7}"

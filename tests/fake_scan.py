@@ -104,7 +104,7 @@ def fake_scan(
                     "aoi": name,
                     "change_type": kind,
                     "detail": f"simulated {kind}",
-                    "status": "confirmed" if len(after) >= 3 else "new",
+                    "status": "confirmed" if len(after) >= 3 else "candidate",
                     "confidence": conf,
                     "confidence_parts": {"persistence": conf},
                     "last_unchanged": before[-1].isoformat() if before else None,
@@ -113,7 +113,7 @@ def fake_scan(
                     "length_m": 150.0,
                     "width_m": 80.0,
                     "orientation_deg": 30.0,
-                    "evidence": f"{len(after)} scenes after the change",
+                    "evidence": {"note": f"{len(after)} scenes after the change"},
                     "quicklook": rel,
                     "simulated": True,
                 },
@@ -145,3 +145,6 @@ def box_aoi(name: str, lon: float = 40.5, lat: float = 36.7, size_deg: float = 0
         geometry=shapely.box(lon, lat, lon + size_deg, lat + size_deg),
         point=(lon + size_deg / 2, lat + size_deg / 2),
     )
+
+
+fake_scan.accepts_progress = True  # type: ignore[attr-defined]

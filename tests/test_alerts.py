@@ -75,3 +75,40 @@ def test_feature_properties_follow_the_schema():
     assert props["evidence"]["dates"] == ["2025-02-17"]
     assert props["quicklook"] is None and props["simulated"] is True
     assert alert.with_quicklook("q/a.png").properties()["quicklook"] == "q/a.png"
+
+
+def test_alerts_read_back_from_geojson_with_their_typed_fields():
+    import datetime as dt
+
+    import shapely
+
+    from sitewatch.alerts import Alert, alert_feature, alert_from_feature
+    from sitewatch.export import feature_collection
+
+    alert = Alert(
+        id="sw-1",
+        aoi="x",
+        change_type="new_pad",
+        detail="after earthworks",
+        status="confirmed",
+        confidence=0.8,
+        confidence_parts={"magnitude": 0.9},
+        last_unchanged=dt.date(2025, 1, 1),
+        first_detected=dt.date(2025, 2, 1),
+        area_m2=9000.0,
+        length_m=120.0,
+        width_m=75.0,
+        orientation_deg=30.0,
+        geometry=shapely.box(40.0, 36.0, 40.001, 36.001),
+        evidence={"reasons": ["becomes concrete-like"]},
+        after_earthworks=True,
+        earthworks_first_detected=dt.date(2025, 1, 10),
+    )
+    feature = feature_collection([alert_feature(alert)])["features"][0]
+    # the typed fields are written where the GeoJSON always had them: in evidence
+    assert feature["properties"]["evidence"]["earthworks_first_detected"] == "2025-01-10"
+    assert feature["properties"]["evidence"]["after_earthworks"] is True
+    back = alert_from_feature(feature)
+    assert back.after_earthworks is True and back.earthworks_first_detected == dt.date(2025, 1, 10)
+    assert back.fraction_affected is None and back.evidence == {"reasons": ["becomes concrete-like"]}
+    assert back.properties() == alert.properties()

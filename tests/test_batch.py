@@ -15,8 +15,8 @@ import pytest
 
 import fake_scan
 from fake_scan import box_aoi
-from sitewatch import batch, runs
-from sitewatch.batch import scan_all
+from sitewatch import ExecutionOptions, batch, runs
+from sitewatch.batch import execute, scan_all, scratch
 from sitewatch.errors import ConfigError, NoScenesError, RunError, RunLockedError
 from sitewatch.runs import lock_run, read_manifest
 
@@ -213,13 +213,13 @@ def test_scene_counts_travel_from_workers_while_they_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheduler: str
 ) -> None:
     got: list[tuple[str, str, int]] = []
-    real_event = batch._Progress.event
+    real_event = execute.Progress.event
 
     def spy(self, message):  # type: ignore[no-untyped-def]
         got.append((message["unit"], message["event"], message["scenes"]))
         real_event(self, message)
 
-    monkeypatch.setattr(batch._Progress, "event", spy)
+    monkeypatch.setattr(execute.Progress, "event", spy)
     aois = [box_aoi("alpha"), box_aoi("beta", lon=41), box_aoi("gamma", lon=42)]
     res = run(
         tmp_path / "r", aois, scheduler=scheduler, workers=1, progress=True, scan_options={"sleep_s": 0.4}
@@ -243,11 +243,11 @@ def _dead_process_stamp() -> str:
 
 
 def test_sweep_scratch_removes_only_dead_processes_folders(tmp_path: Path) -> None:
-    host = batch._host()
+    host = scratch.host_name()
     dead = tmp_path / "old-run" / host / _dead_process_stamp()
     (dead / "alpha-x1").mkdir(parents=True)
     (dead / "alpha-x1" / "quicklook.png").write_bytes(b"\x89PNG")
-    live = tmp_path / "this-run" / host / batch._process_stamp() / "beta-x2"
+    live = tmp_path / "this-run" / host / scratch.process_stamp() / "beta-x2"
     live.mkdir(parents=True)
     # the live process's pid with another start time: a reused pid, so the owner is gone
     reused = tmp_path / "this-run" / host / f"{live.parent.name.split('-')[0]}-12345"
@@ -375,7 +375,7 @@ def test_quicklook_outside_workdir_is_dropped(tmp_path: Path) -> None:
     )
     fc = json.loads((res.run_dir / "aois" / "alpha" / "alerts.geojson").read_text())
     assert fc["features"][0]["properties"]["quicklook"] is None
-    assert batch._safe_relpath("quicklooks/a.png") == "quicklooks/a.png"
+    assert execute.safe_relpath("quicklooks/a.png") == "quicklooks/a.png"
     assert dt.date(2024, 1, 1) and sys.version_info >= (3, 10)
 
 
@@ -464,8 +464,8 @@ def test_default_is_sitewatch_scan_on_a_simulated_site(
     )
     far = box_aoi("far-away", lon=10.0, lat=10.0)
     got: list[dict] = []
-    real_event = batch._Progress.event
-    monkeypatch.setattr(batch._Progress, "event", lambda self, m: (got.append(dict(m)), real_event(self, m)))
+    real_event = execute.Progress.event
+    monkeypatch.setattr(execute.Progress, "event", lambda self, m: (got.append(dict(m)), real_event(self, m)))
     source = f"local:{site.scenes_dir}"
     res = scan_all(
         [site.aoi, far],
@@ -477,15 +477,16 @@ def test_default_is_sitewatch_scan_on_a_simulated_site(
         progress=True,
     )
     assert res.failed == ["far-away"]
-    # the message names the user's source, not the stand-in that counts scenes
+    # the message names the user's source (scene counts come from scan's events, no stand-in provider)
     far_row = next(r for r in res.rows if r["aoi"] == "far-away")
     assert source in far_row["error"] and "counting" not in far_row["error"], far_row["error"]
     res = replace(res, rows=tuple(r for r in res.rows if r["aoi"] != "far-away"), status="complete")
     assert res.ok, res.table()
     settings = read_manifest(res.run_dir)["settings"]
-    assert settings["scan_function"] == "sitewatch.batch.sitewatch_scan"
+    assert settings["scan_function"] == "sitewatch.batch.execute.sitewatch_scan"
     # big AOIs are one task scanned block by block, not cut into tiles, unless asked
-    assert settings["scan_options"]["chunk_px"] == batch.DEFAULT_CHUNK_PX and settings["tile_px"] is None
+    assert settings["scan_options"]["execution"]["chunk_px"] == ExecutionOptions().chunk_px
+    assert settings["tile_px"] is None
     fc = json.loads((res.run_dir / "aois" / "sim-tiny" / "alerts.geojson").read_text())
     assert fc["sitewatch"]["simulated"] is True and fc["sitewatch"]["scenes_used"]
     assert res.rows[0]["scenes_used"] == len(fc["sitewatch"]["scenes_used"])
@@ -535,9 +536,9 @@ def test_a_chunked_scan_streams_into_the_task_scratch(
         end="2024-05-20",
         out_dir=tmp_path / "run",
         scheduler="serial",
-        scan_options={"chunk_px": 32},
+        execution=ExecutionOptions(chunk_px=32),
         scratch_dir=scratch,
-        progress=True,  # through the scene-counting provider, which must keep the lazy load
+        progress=True,  # scene counts through scan's events, the load still lazy
     )
     assert res.ok, res.table()
     streamed = [p for p in made if p.name.startswith("sitewatch-scan-")]
@@ -546,22 +547,25 @@ def test_a_chunked_scan_streams_into_the_task_scratch(
     assert not any(p.exists() for p in made)
 
 
-def test_the_scene_counting_provider_keeps_the_providers_signatures(tmp_path: Path) -> None:
-    import inspect
-
+def test_scene_counts_come_from_scan_events_and_keep_the_lazy_load(tmp_path: Path) -> None:
+    """The default per-AOI scan reports scenes found and loaded through scan's events; errors pass as is."""
+    from sitewatch.batch import sitewatch_scan
     from sitewatch.providers.base import get_provider
 
+    provider = get_provider(f"local:{tmp_path}")
+    assert provider.reads_blocks  # declared in the protocol: scan reads lazily, block by block
+    assert getattr(sitewatch_scan, "accepts_progress", False)
     got: list[tuple[str, int]] = []
-    with batch._counted_source(f"local:{tmp_path}", lambda e, n: got.append((e, n))) as counted:
-        provider = get_provider(counted)
-        inner = get_provider(f"local:{tmp_path}")
-        # scan reads lazily, block by block, only from a load that takes chunk_px
-        assert "chunk_px" in inspect.signature(provider.load).parameters
-        assert inspect.signature(provider.load) == inspect.signature(inner.load)
-        assert provider.name == inner.name
-        with pytest.raises(NoScenesError):  # the provider's own errors pass through unchanged
-            provider.search(box_aoi("alpha"), None, None, max_cloud_fraction=None)
-    assert got == []
+    with pytest.raises(NoScenesError, match=str(tmp_path)):  # the provider's own error, the user's source
+        sitewatch_scan(
+            box_aoi("alpha"),
+            f"local:{tmp_path}",
+            start=dt.date(2024, 1, 1),
+            end=dt.date(2024, 2, 1),
+            workdir=tmp_path,
+            progress=lambda e, n: got.append((e, n)),
+        )
+    assert got == []  # the search itself refused: nothing found to report
 
 
 @pytest.mark.timeout(60)

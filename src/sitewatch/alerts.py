@@ -25,17 +25,34 @@ from typing import Any, Literal
 
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch.objects.classify import ChangeType
+
 __all__ = [
     "ALERT_PROPERTIES",
     "Alert",
     "AlertStatus",
+    "alert_status",
     "alert_feature",
+    "alert_from_feature",
     "alert_id",
     "confidence_from_parts",
     "confidence_parts",
 ]
 
 AlertStatus = Literal["candidate", "confirmed"]
+
+#: An alert is confirmed when this share of its clear observations after the break still
+#: shows the change, over at least :data:`CONFIRM_MIN_CLEAR_AFTER` of them; else a candidate.
+CONFIRM_MIN_PERSISTENCE = 0.6
+CONFIRM_MIN_CLEAR_AFTER = 3
+
+#: Evidence keys that are typed fields of :class:`Alert` (written into ``evidence`` in GeoJSON).
+TYPED_EVIDENCE: tuple[str, ...] = (
+    "fraction_affected",
+    "added_length_m",
+    "after_earthworks",
+    "earthworks_first_detected",
+)
 
 #: Properties of every alert Feature, in order.
 ALERT_PROPERTIES: tuple[str, ...] = (
@@ -137,6 +154,13 @@ def confidence_parts(
     }
 
 
+def alert_status(persistence: float, n_clear_after: float) -> AlertStatus:
+    """``confirmed`` when the change persists (see :data:`CONFIRM_MIN_PERSISTENCE`), else ``candidate``."""
+    if persistence >= CONFIRM_MIN_PERSISTENCE and n_clear_after >= CONFIRM_MIN_CLEAR_AFTER:
+        return "confirmed"
+    return "candidate"
+
+
 def confidence_from_parts(parts: Mapping[str, float]) -> float:
     """Weighted mean of the parts (see :data:`CONFIDENCE_WEIGHTS`), 0..1."""
     total = sum(CONFIDENCE_WEIGHTS[k] * float(parts.get(k, 0.0)) for k in CONFIDENCE_WEIGHTS)
@@ -152,7 +176,7 @@ class Alert:
     id : str
         Stable id (:func:`alert_id`).
     aoi : str
-    change_type : str
+    change_type : ChangeType
         ``new_pad``, ``runway_change``, ``evacuation``, ``earthworks`` or ``other``.
     detail : str or None
     status : {"candidate", "confirmed"}
@@ -168,11 +192,22 @@ class Alert:
         Relative path of the quicklook PNG.
     simulated : bool
         The imagery came from :mod:`sitewatch.simulate`.
+    fraction_affected : float or None
+        Evacuations: the share of the facility's structures that went (0..1).
+    added_length_m : float or None
+        Runway extensions: the length added.
+    after_earthworks : bool or None
+        New pads: levelling came first.
+    earthworks_first_detected : datetime.date or None
+        New pads laid on earthworks: when the levelling was first seen (``first_detected``
+        dates the surface).
+
+    The typed fields are written into ``evidence`` in GeoJSON (see :data:`TYPED_EVIDENCE`).
     """
 
     id: str
     aoi: str
-    change_type: str
+    change_type: ChangeType
     detail: str | None
     status: AlertStatus
     confidence: float
@@ -187,6 +222,15 @@ class Alert:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     quicklook: str | None = None
     simulated: bool = False
+    fraction_affected: float | None = None
+    added_length_m: float | None = None
+    after_earthworks: bool | None = None
+    earthworks_first_detected: dt.date | None = None
+
+    def typed_evidence(self) -> dict[str, Any]:
+        """The typed fields that are set, keyed as in ``evidence``."""
+        values = {k: getattr(self, k) for k in TYPED_EVIDENCE}
+        return {k: v for k, v in values.items() if v is not None}
 
     def with_quicklook(self, path: str | None) -> Alert:
         """A copy with ``quicklook`` set."""
@@ -208,7 +252,7 @@ class Alert:
             "length_m": round(float(self.length_m), 1),
             "width_m": round(float(self.width_m), 1),
             "orientation_deg": round(float(self.orientation_deg), 1),
-            "evidence": _clean(dict(self.evidence)),
+            "evidence": _clean({**self.evidence, **self.typed_evidence()}),
             "quicklook": self.quicklook,
             "simulated": bool(self.simulated),
         }
@@ -226,6 +270,61 @@ def alert_feature(alert: Alert) -> dict[str, Any]:
     dict
     """
     return {"type": "Feature", "id": alert.id, "geometry": alert.geometry, "properties": alert.properties()}
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def alert_from_feature(feature: Mapping[str, Any]) -> Alert:
+    """The :class:`Alert` of a GeoJSON Feature in the sitewatch alerts schema (undoes :func:`alert_feature`).
+
+    Missing properties take their defaults (a per-AOI function of :func:`sitewatch.batch.scan_all`
+    may write only some); the typed evidence keys (:data:`TYPED_EVIDENCE`) become fields.
+
+    Parameters
+    ----------
+    feature : mapping
+        ``geometry`` as GeoJSON or shapely, ``properties`` as written by :meth:`Alert.properties`.
+
+    Returns
+    -------
+    Alert
+    """
+    from shapely.geometry import shape
+
+    props = dict(feature.get("properties") or {})
+    geom = feature.get("geometry")
+    geometry = geom if isinstance(geom, BaseGeometry) else shape(geom) if geom else None
+    evidence = dict(props.get("evidence") or {})
+    typed = {k: evidence.pop(k) for k in TYPED_EVIDENCE if k in evidence}
+    return Alert(
+        id=str(props.get("id") or feature.get("id") or ""),
+        aoi=str(props.get("aoi") or ""),
+        change_type=props.get("change_type") or "other",
+        detail=props.get("detail"),
+        status=props.get("status") or "candidate",
+        confidence=float(props.get("confidence") or 0.0),
+        confidence_parts=dict(props.get("confidence_parts") or {}),
+        last_unchanged=_date_or_none(props.get("last_unchanged")),
+        first_detected=_date_or_none(props.get("first_detected")),
+        area_m2=float(props.get("area_m2") or 0.0),
+        length_m=float(props.get("length_m") or 0.0),
+        width_m=float(props.get("width_m") or 0.0),
+        orientation_deg=float(props.get("orientation_deg") or 0.0),
+        geometry=geometry,
+        evidence=evidence,
+        quicklook=props.get("quicklook"),
+        simulated=bool(props.get("simulated", False)),
+        fraction_affected=typed.get("fraction_affected"),
+        added_length_m=typed.get("added_length_m"),
+        after_earthworks=typed.get("after_earthworks"),
+        earthworks_first_detected=_date_or_none(typed.get("earthworks_first_detected")),
+    )
 
 
 def _clean(value: Any) -> Any:

@@ -162,7 +162,12 @@ def test_sitewatch_scan_all_is_the_same_path(aoi_dir: Path, tmp_path: Path) -> N
     assert res.exit_code == 0, res.output
     assert res.stderr == ""  # -q: no progress bar, no cluster chatter
     assert [line.split()[0] for line in res.stdout.splitlines()] == ["AOI", "alpha", "gamma"]
-    assert json.loads((out / "manifest.json").read_text())["settings"]["scan_options"]["min_area_m2"] == 800.0
+    assert (
+        json.loads((out / "manifest.json").read_text())["settings"]["scan_options"]["params"]["objects"][
+            "min_area_m2"
+        ]
+        == 800.0
+    )
 
 
 def test_progress_bars_on_stderr_unless_quiet(aoi_dir: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from sitewatch.objects.classify import (
     is_earth_like,
     spectral_indices,
 )
+from sitewatch.objects.evacuation import facility_share
 
 B = ("B02", "B03", "B04", "B08", "B11", "B12")
 
@@ -120,7 +121,8 @@ def test_evacuation_with_fraction():
         )
     )
     assert c.change_type == "evacuation"
-    assert c.extra["fraction_affected"] == pytest.approx(0.5)
+    # without a measured structure loss, the fraction affected is the object's share of its facility
+    assert facility_share(60000.0, c.extra["facility_area_m2"]) == pytest.approx(0.5)
     assert any("40 days" in r for r in c.reasons)
 
 

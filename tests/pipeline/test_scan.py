@@ -40,7 +40,7 @@ def result(site):
 
 
 def test_finds_every_event_with_type_date_and_size(site, result, tmp_path: Path):
-    path = result.write(tmp_path)
+    path = result.write(tmp_path).geojson
     fc = json.loads(path.read_text())
     truth = json.loads(site.truth_path.read_text())
     score = score_alerts(fc, truth)
@@ -51,13 +51,13 @@ def test_finds_every_event_with_type_date_and_size(site, result, tmp_path: Path)
             assert e["area_error"] <= 0.15 and e["length_error"] <= 0.15, e
     assert score["n_false"] <= 1
     rw = next(a for a in result.alerts if a.change_type == "runway_change")
-    assert rw.detail == "extension" and rw.evidence["added_length_m"] == pytest.approx(200, rel=0.15)
+    assert rw.detail == "extension" and rw.added_length_m == pytest.approx(200, rel=0.15)
     ev = next(a for a in result.alerts if a.change_type == "evacuation")
     # the share of the facility's structures that went (truth: structures removed / total)
     ev_truth = next(e for e in score["events"] if e["change_type"] == "evacuation")
-    assert ev.evidence["fraction_affected"] == pytest.approx(ev_truth["fraction_truth"], abs=0.15)
+    assert ev.fraction_affected == pytest.approx(ev_truth["fraction_truth"], abs=0.15)
     # the share of structure pixels flagged changed undercounts (mixed edge pixels); it is kept apart
-    assert ev.evidence["fraction_affected_pixels"] < ev.evidence["fraction_affected"]
+    assert ev.evidence["fraction_affected_pixels"] < ev.fraction_affected
 
 
 def test_pad_beside_earthworks_is_its_own_object_measured_within_15_percent(tmp_path: Path):
@@ -84,7 +84,7 @@ def test_pad_beside_earthworks_is_its_own_object_measured_within_15_percent(tmp_
 
 
 def test_geojson_is_rfc7946_and_carries_the_schema(result, tmp_path: Path):
-    path = result.write(tmp_path, quicklooks=True)
+    path = result.write(tmp_path, quicklooks=True).geojson
     fc = json.loads(path.read_text())
     FeatureCollection.model_validate(fc)  # geojson-pydantic: a valid GeoJSON FeatureCollection
     assert validate_feature_collection(fc) == []  # WGS84 ranges, closed, right-hand rings
@@ -154,7 +154,9 @@ def test_no_scenes_in_range(site):
 
 def test_all_cloudy_gives_an_empty_collection_and_a_warning(site):
     with pytest.warns(DataWarning, match="cloudy"):
-        r = sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", min_clear_fraction=1.01)
+        r = sitewatch.scan(
+            site.aoi, f"local:{site.scenes_dir}", params=sitewatch.ScanParams(min_clear_fraction=1.01)
+        )
     assert r.alerts == [] and len(r.scenes_dropped) == len(site.dates)
     assert r.to_geojson()["features"] == []
 
@@ -208,49 +210,72 @@ def test_scenes_on_mixed_grids(site, tmp_path: Path):
     assert {a.change_type for a in r2.alerts} >= {"new_pad", "runway_change"}
 
 
-def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
-    """Bare yard or a small evacuation split off an evacuation is part of it; a pad is not."""
+def _object(
+    label: int,
+    kind: str,
+    first: int,
+    *,
+    area: float = 1000.0,
+    removals=(0, 0),
+    facility: int = 7,
+    geometry=None,
+):  # type: ignore[no-untyped-def]
+    """A described object with only what the evacuation step reads."""
     import shapely
 
-    from sitewatch.alerts import Alert
-    from sitewatch.pipeline.scan import _absorb_into_evacuations
+    from sitewatch.objects import ChangeObject
 
-    def alert(i: str, kind: str, day: str) -> Alert:
-        return Alert(
-            id=i,
-            aoi="x",
-            change_type=kind,
-            detail=None,
-            status="confirmed",
-            confidence=0.9,
-            confidence_parts={},
-            last_unchanged=None,
-            first_detected=dt.date.fromisoformat(day),
-            area_m2=5000.0 if i == "ev" else 1000.0,
-            length_m=40.0,
-            width_m=25.0,
-            orientation_deg=0.0,
-            geometry=shapely.box(0, 0, 1, 1),
-        )
+    return ChangeObject(
+        label=label,
+        box=(0, 0, 0, 0),
+        mask=np.zeros((0, 0), bool),
+        geometry=geometry if geometry is not None else shapely.box(0, 0, 1, 1),
+        change_type=kind,  # type: ignore[arg-type]
+        detail=None,
+        reasons=(),
+        first_index=first,
+        last_unchanged_index=None,
+        evidence_indices=(first,),
+        removals=removals,
+        area_m2=area,
+        length_m=40.0,
+        width_m=25.0,
+        orientation_deg=0.0,
+        rectangularity=1.0,
+        n_pixels=10,
+        date_spread_days=0.0,
+        before={},
+        after={},
+        n_clear_before=6.0,
+        n_clear_after=6.0,
+        persistence=1.0,
+        magnitude=10.0,
+        facility_overlap=1.0,
+        runway_overlap=0.0,
+        runway_adjacent=False,
+        facility=facility,
+    )
 
+
+def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
+    """Bare yard or a small evacuation split off an evacuation is part of it; a pad is not."""
+    from sitewatch.objects.evacuation import absorb_into_evacuations
+
+    days = np.array(
+        ["2025-01-10", "2025-01-20", "2025-01-25", "2025-02-01", "2025-02-15", "2025-09-01", "2025-09-05"],
+        dtype="datetime64[D]",
+    )
     labels = np.array([[1, 1, 2, 3, 4, 5]])
-    alerts = [
-        (alert("ev", "evacuation", "2025-01-10"), 1),
-        (alert("yard", "earthworks", "2025-01-20"), 2),
-        (alert("pad", "new_pad", "2025-01-20"), 3),
-        (alert("later", "earthworks", "2025-09-01"), 4),
-        (alert("ev-bit", "evacuation", "2025-02-01"), 5),
+    objects = [
+        _object(1, "evacuation", 0, area=5000.0, removals=(0, 4)),  # ev
+        _object(2, "earthworks", 1, removals=(1, 2)),  # yard
+        _object(3, "new_pad", 1, removals=(1, 2)),  # pad
+        _object(4, "earthworks", 5, removals=(5, 6)),  # later
+        _object(5, "evacuation", 3, removals=(3, 3)),  # ev-bit
     ]
-    facility_of = {
-        1: (7, dt.date(2025, 1, 10), dt.date(2025, 2, 15)),
-        2: (7, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
-        3: (7, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
-        4: (7, dt.date(2025, 9, 1), dt.date(2025, 9, 5)),
-        5: (7, dt.date(2025, 2, 1), dt.date(2025, 2, 1)),
-    }
-    out = _absorb_into_evacuations(alerts, facility_of, labels, 30)
-    assert [a.id for a, _ in out] == ["ev", "pad", "later"]
-    assert out[0][0].evidence["absorbed"] == ["yard", "ev-bit"]
+    out = absorb_into_evacuations(objects, labels, days, 30)
+    assert [o.label for o in out] == [1, 3, 4]  # ev, pad, later
+    assert [o.label for o in out[0].absorbed] == [2, 5]  # yard, ev-bit
     assert labels.tolist() == [[1, 1, 1, 3, 4, 1]]
 
 
@@ -285,7 +310,7 @@ CONCRETE = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29])
 
 def test_pad_size_ignores_the_field_harvested_around_it():
     """A 12 x 8 px pad laid as the field around it is harvested: area within 15 %."""
-    from sitewatch.pipeline.scan import _unmixed_measure
+    from sitewatch.objects.unmix import unmixed_size
 
     h = w = 30
     rng = np.random.default_rng(0)
@@ -299,14 +324,14 @@ def test_pad_size_ignores_the_field_harvested_around_it():
             img[:, pad] = CONCRETE[:, None]
         frames.append(img + rng.normal(0, 0.004, img.shape))
     stack, clear, gbox = _toy_stack(frames)
-    m = _unmixed_measure(stack, clear, pad, 6, gbox)
+    m = unmixed_size(stack, clear, pad, 6, gbox)
     assert m is not None
-    assert m["area_m2"] == pytest.approx(96 * 100, rel=0.15)
-    assert m["length_m"] == pytest.approx(120, rel=0.15)
+    assert m.area_m2 == pytest.approx(96 * 100, rel=0.15)
+    assert m.length_m == pytest.approx(120, rel=0.15)
 
 
 def test_surface_onset_dates_a_pad_laid_on_earlier_earthworks():
-    from sitewatch.pipeline.scan import _surface_onset
+    from sitewatch.objects.dating import surface_onset
 
     h = w = 12
     sel = np.zeros((h, w), bool)
@@ -321,19 +346,19 @@ def test_surface_onset_dates_a_pad_laid_on_earlier_earthworks():
         return _toy_stack(frames)
 
     stack, clear, _ = series([FIELD] * 3 + [EARTH] * 3 + [CONCRETE] * 4)
-    assert _surface_onset(stack, clear, sel, 3) == 6
+    assert surface_onset(stack, clear, sel, 3) == 6
     clear[6] = False  # the first concrete date clouded: the next clear one
-    assert _surface_onset(stack, clear, sel, 3) == 7
+    assert surface_onset(stack, clear, sel, 3) == 7
     # laid straight on the field: no levelling phase, nothing to re-date
     stack, clear, _ = series([FIELD] * 3 + [CONCRETE] * 5)
-    assert _surface_onset(stack, clear, sel, 3) is None
+    assert surface_onset(stack, clear, sel, 3) is None
 
 
 def test_pad_size_completes_the_part_the_history_missed():
     """Only the west half of a 12 x 8 px pad is flagged changed (the rest scored weakly):
     the size comes from the ground that became concrete, not from the flagged pixels; an
     old concrete apron next to it and the field harvested around it do not join."""
-    from sitewatch.pipeline.scan import _unmixed_measure
+    from sitewatch.objects.unmix import unmixed_size
 
     h = w = 34
     rng = np.random.default_rng(1)
@@ -352,16 +377,16 @@ def test_pad_size_completes_the_part_the_history_missed():
             img[:, pad] = CONCRETE[:, None]
         frames.append(img + rng.normal(0, 0.004, img.shape))
     stack, clear, gbox = _toy_stack(frames)
-    m = _unmixed_measure(stack, clear, flagged, 6, gbox)
+    m = unmixed_size(stack, clear, flagged, 6, gbox)
     assert m is not None
-    assert m["area_m2"] == pytest.approx(96 * 100, rel=0.15)
-    assert m["length_m"] == pytest.approx(120, rel=0.15)
-    assert m["grown_px"] > 0
-    assert not (m["footprint"] & apron).any()
-    assert (m["footprint"] & ~pad).sum() <= 2
+    assert m.area_m2 == pytest.approx(96 * 100, rel=0.15)
+    assert m.length_m == pytest.approx(120, rel=0.15)
+    assert m.grown_px > 0
+    assert not (m.footprint & apron).any()
+    assert (m.footprint & ~pad).sum() <= 2
     # without growing, the flagged half is all there is
-    half = _unmixed_measure(stack, clear, flagged, 6, gbox, grow_px=0)
-    assert half is not None and half["area_m2"] < 0.75 * 96 * 100
+    half = unmixed_size(stack, clear, flagged, 6, gbox, grow_px=0)
+    assert half is not None and half.area_m2 < 0.75 * 96 * 100
 
 
 def test_absorbed_pieces_join_the_evacuation_outline():
@@ -369,58 +394,41 @@ def test_absorbed_pieces_join_the_evacuation_outline():
     import shapely
     from odc.geo.geobox import GeoBox
 
-    from sitewatch.alerts import Alert, alert_feature
+    from sitewatch.core.morphology import vectorize
     from sitewatch.export import feature_collection
+    from sitewatch.objects.evacuation import absorb_into_evacuations
     from sitewatch.objects.measure import to_wgs84
-    from sitewatch.objects.segment import vectorize
-    from sitewatch.pipeline.scan import _absorb_into_evacuations
 
     gbox = GeoBox.from_bbox((500000, 4000000, 500400, 4000300), "EPSG:32637", resolution=10)
     labels = np.zeros(gbox.shape, np.int32)
     labels[2:12, 2:14] = 1  # the evacuation
     labels[20:26, 25:33] = 2  # bare yard a few pixels off, same facility and dates
     own = {lab: g for lab, g in vectorize(labels, gbox)}
-
-    def alert(i: str, kind: str, lab: int) -> Alert:
-        return Alert(
-            id=i,
-            aoi="x",
-            change_type=kind,
-            detail=None,
-            status="confirmed",
-            confidence=0.9,
-            confidence_parts={},
-            last_unchanged=None,
-            first_detected=dt.date(2025, 1, 20),
-            area_m2=float(own[lab].area),
-            length_m=120.0,
-            width_m=100.0,
-            orientation_deg=0.0,
-            geometry=to_wgs84(own[lab], gbox.crs),
-        )
-
-    facility_of = {
-        1: (4, dt.date(2025, 1, 10), dt.date(2025, 2, 15)),
-        2: (4, dt.date(2025, 1, 20), dt.date(2025, 1, 25)),
-    }
-    out = _absorb_into_evacuations(
-        [(alert("ev", "evacuation", 1), 1), (alert("yard", "earthworks", 2), 2)],
-        facility_of,
+    days = np.array(["2025-01-10", "2025-01-20", "2025-01-25", "2025-02-15"], dtype="datetime64[D]")
+    out = absorb_into_evacuations(
+        [
+            _object(
+                1, "evacuation", 1, area=float(own[1].area), removals=(0, 3), facility=4, geometry=own[1]
+            ),
+            _object(
+                2, "earthworks", 1, area=float(own[2].area), removals=(1, 2), facility=4, geometry=own[2]
+            ),
+        ],
         labels,
+        days,
         30,
         gbox=gbox,
     )
-    assert [a.id for a, _ in out] == ["ev"]
-    ev = out[0][0]
-    assert ev.evidence["absorbed"] == ["yard"]
+    assert [o.label for o in out] == [1]
+    ev = out[0]
+    assert [o.label for o in ev.absorbed] == [2]
     assert ev.area_m2 == pytest.approx((120 + 48) * 100)
     assert ev.length_m > 250  # from the evacuation's corner to the far corner of the yard piece
+    ev_wgs = to_wgs84(ev.geometry, gbox.crs)
     yard_wgs = to_wgs84(own[2], gbox.crs)
     first_wgs = to_wgs84(own[1], gbox.crs)
-    assert ev.geometry.covers(shapely.buffer(yard_wgs, -1e-7)) and ev.geometry.covers(
-        shapely.buffer(first_wgs, -1e-7)
-    )
-    fc = feature_collection([alert_feature(ev)])
+    assert ev_wgs.covers(shapely.buffer(yard_wgs, -1e-7)) and ev_wgs.covers(shapely.buffer(first_wgs, -1e-7))
+    fc = feature_collection([{"geometry": ev_wgs, "properties": {}}])
     assert fc["features"][0]["geometry"]["type"] == "MultiPolygon"
     assert validate_feature_collection(fc) == []
 
@@ -431,7 +439,7 @@ def test_quicklook_before_panel_precedes_the_earthworks(tmp_path: Path):
     import xarray as xr
 
     from sitewatch.alerts import Alert
-    from sitewatch.pipeline.scan import ScanResult, _quicklook, _quicklook_window
+    from sitewatch.pipeline.result import ScanResult, quicklook_window, write_quicklook
     from sitewatch.types import AOI
 
     h = w = 40
@@ -455,12 +463,12 @@ def test_quicklook_before_panel_precedes_the_earthworks(tmp_path: Path):
         labels=xr.DataArray(sel.astype(np.int32), dims=("y", "x")),
     )
 
-    def pad_alert(**evidence: str) -> Alert:
+    def pad_alert(earthworks_first_detected: dt.date | None = None) -> Alert:
         return Alert(
             id="pad",
             aoi="toy",
             change_type="new_pad",
-            detail="after earthworks" if evidence else None,
+            detail="after earthworks" if earthworks_first_detected else None,
             status="confirmed",
             confidence=0.9,
             confidence_parts={},
@@ -471,19 +479,20 @@ def test_quicklook_before_panel_precedes_the_earthworks(tmp_path: Path):
             width_m=80.0,
             orientation_deg=90.0,
             geometry=shapely.box(0, 0, 1, 1),
-            evidence=dict(evidence),
+            after_earthworks=bool(earthworks_first_detected),
+            earthworks_first_detected=earthworks_first_detected,
         )
 
-    after_ew = pad_alert(earthworks_first_detected=days[3].isoformat())
-    _, t_before, t_after = _quicklook_window(result, after_ew, 1)
+    after_ew = pad_alert(earthworks_first_detected=days[3])
+    _, t_before, t_after = quicklook_window(result, after_ew, 1)
     assert (t_before, t_after) == (2, 7)
     clear[2] = False  # the last date before the earthworks clouded: the one before that
-    _, t_before, _ = _quicklook_window(result, after_ew, 1)
+    _, t_before, _ = quicklook_window(result, after_ew, 1)
     assert t_before == 0  # date 1 is cloudy over the window too
     # laid straight on the ground: before is the last unchanged date
-    _, t_before, _ = _quicklook_window(result, pad_alert(), 1)
+    _, t_before, _ = quicklook_window(result, pad_alert(), 1)
     assert t_before == 5
-    png = _quicklook(result, after_ew, 1, tmp_path / "pad.png")
+    png = write_quicklook(result, after_ew, 1, tmp_path / "pad.png")
     assert png.exists() and png.stat().st_size > 0
 
 
@@ -493,7 +502,7 @@ def test_pad_area_counts_the_partly_covered_edge_pixels():
     (thresholding the edge fractions under-counted them by 6 to 8 %)."""
     from scipy import ndimage
 
-    from sitewatch.pipeline.scan import _unmixed_measure
+    from sitewatch.objects.unmix import unmixed_size
 
     h = w = 36
     ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
@@ -513,9 +522,9 @@ def test_pad_area_counts_the_partly_covered_edge_pixels():
                 img = img * (1 - cover) + CONCRETE[:, None, None] * cover
             frames.append(img + rng.normal(0, 0.006, img.shape))
         stack, clear, gbox = _toy_stack(frames)
-        m = _unmixed_measure(stack, clear, cover >= 0.5, 6, gbox)
+        m = unmixed_size(stack, clear, cover >= 0.5, 6, gbox)
         assert m is not None
-        errors.append(m["area_m2"] / truth_m2 - 1)
+        errors.append(m.area_m2 / truth_m2 - 1)
     assert max(abs(e) for e in errors) <= 0.05, errors
     assert np.mean(np.abs(errors)) <= 0.03, errors
 
@@ -529,7 +538,7 @@ def test_pad_after_earthworks_is_sized_without_its_levelled_margin():
     length and width within 10 %."""
     from scipy import ndimage
 
-    from sitewatch.pipeline.scan import _unmixed_measure
+    from sitewatch.objects.unmix import unmixed_size
 
     h = w = 40
     ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
@@ -564,10 +573,10 @@ def test_pad_after_earthworks_is_sized_without_its_levelled_margin():
             img[4], img[5] = native_20m(img[4]), native_20m(img[5])
             frames.append(img)
         stack, clear, gbox = _toy_stack(frames)
-        m = _unmixed_measure(stack, clear, levelled >= 0.5, 8, gbox, before_from=4)
+        m = unmixed_size(stack, clear, levelled >= 0.5, 8, gbox, before_from=4)
         assert m is not None
-        errors.append(m["area_m2"] / truth_m2 - 1)
-        assert m["length_m"] == pytest.approx(length * 10, rel=0.1)
-        assert m["width_m"] == pytest.approx(width * 10, rel=0.1)
+        errors.append(m.area_m2 / truth_m2 - 1)
+        assert m.length_m == pytest.approx(length * 10, rel=0.1)
+        assert m.width_m == pytest.approx(width * 10, rel=0.1)
     assert max(abs(e) for e in errors) <= 0.06, errors
     assert np.mean(np.abs(errors)) <= 0.04, errors

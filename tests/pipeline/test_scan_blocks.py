@@ -31,7 +31,13 @@ def both(site):
     source = f"local:{site.scenes_dir}"
     eager = sitewatch.scan(site.aoi, source, start="2024-10-01", end="2025-02-28")
     # 48 px blocks: every object of this site crosses a block edge
-    blocks = sitewatch.scan(site.aoi, source, start="2024-10-01", end="2025-02-28", chunk_px=48)
+    blocks = sitewatch.scan(
+        site.aoi,
+        source,
+        start="2024-10-01",
+        end="2025-02-28",
+        execution=sitewatch.ExecutionOptions(chunk_px=48),
+    )
     return eager, blocks
 
 
@@ -55,7 +61,7 @@ def test_blocks_give_the_in_memory_alerts(both):
 @pytest.mark.e2e
 def test_blocks_meet_the_truth_and_write_quicklooks(site, both, tmp_path: Path):
     _, blocks = both
-    path = blocks.write(tmp_path)
+    path = blocks.write(tmp_path).geojson
     fc = json.loads(path.read_text())
     score = score_alerts(fc, json.loads(site.truth_path.read_text()))
     assert all(e["found"] and e["type_ok"] for e in score["events"]), score["events"]
@@ -67,27 +73,28 @@ def test_blocks_meet_the_truth_and_write_quicklooks(site, both, tmp_path: Path):
 
 def test_chunk_px_below_16_is_refused(site):
     with pytest.raises(ConfigError, match="chunk_px"):
-        sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", chunk_px=8)
+        sitewatch.scan(site.aoi, f"local:{site.scenes_dir}", execution=sitewatch.ExecutionOptions(chunk_px=8))
 
 
 def test_windows_own_every_group_once_and_never_cut_one():
     import numpy as np
 
-    from sitewatch.pipeline.chunked import _windows
+    from sitewatch.pipeline.blocks import object_windows
 
     changed = np.zeros((400, 3000), bool)
     changed[100:104, 50:2900] = True  # a strip longer than any window or block
     changed[300:310, 100:110] = True  # near the strip's start, but the strip's window is too big to merge
     changed[300:310, 2950:2960] = True
-    groups, windows = _windows(changed, margin_px=50, max_window_px=400)
-    owned = sorted(g for *_, own in windows for g in own)
+    groups, windows = object_windows(changed, margin_px=50, max_window_px=400)
+    owned = sorted(g for w in windows for g in w.groups)
     assert owned == list(range(1, int(groups.max()) + 1))  # each group owned exactly once
     strip = groups[101, 60]
-    ys, xs, own = next(w for w in windows if strip in w[2])
+    win = next(w for w in windows if strip in w.groups)
+    ys, xs, own = win.rows, win.cols, list(win.groups)
     # whole, with its margin (grouping joins pixels 6 px apart: the group is 6 px wider)
     assert (ys.start, ys.stop, xs.start, xs.stop) == (44, 160, 0, 2956) and own == [strip]
     small = np.zeros((200, 200), bool)
     small[50:55, 50:55] = small[50:55, 90:95] = small[180:185, 180:185] = True
-    _, small_windows = _windows(small, margin_px=20, max_window_px=400)
+    _, small_windows = object_windows(small, margin_px=20, max_window_px=400)
     # groups whose windows overlap share one; a far one has its own
-    assert [len(own) for *_, own in small_windows] == [2, 1]
+    assert [len(w.groups) for w in small_windows] == [2, 1]

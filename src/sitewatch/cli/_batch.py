@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from sitewatch import BatchOptions, ExecutionOptions, ScanParams
 from sitewatch.cli.options import date_type
 from sitewatch.errors import ConfigError
+
+# every default comes from BatchOptions, never written here
+_BATCH = BatchOptions()
 
 __all__ = ["batch_options", "load_scan_function", "run_batch", "scan_all_command"]
 
@@ -66,7 +70,7 @@ _BATCH_OPTIONS = [
     click.option(
         "--retries",
         type=click.IntRange(min=0),
-        default=2,
+        default=_BATCH.retries,
         show_default=True,
         help="With --all: tries of an AOI whose worker died.",
     ),
@@ -74,13 +78,13 @@ _BATCH_OPTIONS = [
         "--timeout",
         "timeout_s",
         type=click.FloatRange(min=1),
-        default=None,
+        default=_BATCH.timeout_s,
         help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed.",
     ),
     click.option(
         "--tile-px",
         type=click.IntRange(min=64),
-        default=None,
+        default=_BATCH.tile_px,
         help="With --all: cut AOIs larger than this many 10 m pixels a side into overlapping tiles, one "
         "task each (to spread one huge AOI over a cluster; objects longer than the overlap may be cut). "
         "Default: a big AOI is one task, scanned block by block (--chunk-px).",
@@ -102,7 +106,7 @@ def batch_options(f: F) -> F:
     return f
 
 
-def load_scan_function(spec: str) -> Callable[..., Mapping[str, Any]]:
+def load_scan_function(spec: str) -> Callable[..., Any]:
     """Import ``MODULE:FUNCTION`` and return the function.
 
     Raises
@@ -138,7 +142,9 @@ def run_batch(
     timeout_s: float | None = None,
     tile_px: int | None = None,
     scan_function: str | None = None,
-    scan_options: Mapping[str, Any] | None = None,
+    params: ScanParams | None = None,
+    execution: ExecutionOptions | None = None,
+    cache_dir: str | None = None,
 ) -> None:
     """Run ``scan --all``: scan every AOI, print the summary, exit 1 if any AOI failed.
 
@@ -150,33 +156,33 @@ def run_batch(
         As for a single scan.
     aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, tile_px, scan_function
         The batch options (see :func:`batch_options` and :func:`sitewatch.batch.scan_all`).
-    scan_options : mapping, optional
-        Options of the single-AOI scan passed on to every AOI.
+    params, execution, cache_dir
+        Settings of the single-AOI scan passed on to every AOI.
     """
-    from sitewatch.aoi import list_aois
-    from sitewatch.batch import scan_all
+    from dataclasses import replace
+
+    from sitewatch import list_aois, scan_all
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     aois = list_aois(aoi_dir)
     out = run_dir if run_dir is not None else Path("runs") / end.isoformat()
     fn = load_scan_function(scan_function) if scan_function else None
-    result = scan_all(
-        aois,
-        source,
-        start=start,
-        end=end,
-        out_dir=out,
+    options = replace(
+        _BATCH,
+        params=params or _BATCH.params,
+        execution=execution or _BATCH.execution,
+        cache_dir=cache_dir,
         scheduler=scheduler,
         since_last=since_last,
         reports_dir=reports_dir,
         scan_fn=fn,
-        scan_options=scan_options,
         workers=workers,
         retries=retries,
         timeout_s=timeout_s,
         tile_px=tile_px,
         progress=not quiet,
     )
+    result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     click.echo(result.table())
     if not quiet:
         click.echo(

@@ -34,7 +34,7 @@ def cli(run_dir: Path, out: Path | None, tiles: str | None, tiles_attribution: s
 
     The page works offline (Leaflet is inlined, quicklooks are embedded) and can be mailed as one file.
     """
-    from sitewatch.brief import write_brief
+    from sitewatch import write_brief
 
     page = write_brief(run_dir, out=out, tiles=tiles, tiles_attribution=tiles_attribution)
     click.echo(str(page))

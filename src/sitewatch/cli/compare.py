@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import click
 
+from sitewatch import ChangeParams
 from sitewatch.cli.options import aoi_option, echo_json, json_option
+
+# the detector's defaults come from ChangeParams, never written here
+_CHANGE = ChangeParams()
 
 
 @click.command(name="compare")
@@ -28,7 +32,7 @@ from sitewatch.cli.options import aoi_option, echo_json, json_option
 @click.option(
     "--sensitivity",
     type=click.FloatRange(min=0.05, max=20),
-    default=1.0,
+    default=_CHANGE.sensitivity,
     show_default=True,
     help="Above 1 finds fainter changes, below 1 only strong ones "
     "(threshold = median + 5 MAD / sensitivity).",
@@ -37,14 +41,14 @@ from sitewatch.cli.options import aoi_option, echo_json, json_option
     "--threshold",
     "threshold_method",
     type=click.Choice(["mad", "otsu"]),
-    default="mad",
+    default=_CHANGE.threshold_method,
     show_default=True,
     help="Data-driven threshold of the change score: robust median + k MAD, or Otsu.",
 )
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=900.0,
+    default=_CHANGE.min_area_m2,
     show_default=True,
     help="Minimum mapping unit: smaller objects are dropped (900 m2 = 3 x 3 Sentinel-2 pixels).",
 )
@@ -85,10 +89,7 @@ def cli(
     BEFORE's radiometry on unchanged pixels; clouds and shadows are masked; changed
     objects are measured in metres. Prints a summary (shift, threshold, objects).
     """
-    from sitewatch.aoi import load_aoi
-    from sitewatch.core.change import ChangeParams
-    from sitewatch.pipeline.compare import compare
-    from sitewatch.providers.local import open_scene
+    from sitewatch import compare, load_aoi, open_scene
 
     aoi = load_aoi(aoi_name) if aoi_name else None
     params = ChangeParams(
@@ -111,9 +112,7 @@ def cli(
     if out:
         written.append(str(result.write_geojson(out)))
     if quicklook:
-        from sitewatch.providers.local import open_scene as _open
-
-        after_stack = _open(after, geobox=before_stack.odc.geobox)
+        after_stack = open_scene(after, geobox=before_stack.odc.geobox)
         written.append(str(result.quicklook(quicklook, before=before_stack, after=after_stack)))
     summary = result.summary()
     if as_json:

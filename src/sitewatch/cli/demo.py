@@ -44,9 +44,8 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
     """
     import json
 
+    from sitewatch import demo_events, scan, score_alerts, simulate_site
     from sitewatch.cli.scan import summary
-    from sitewatch.pipeline.scan import scan
-    from sitewatch.simulate import demo_events, score_alerts, simulate_site
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
 
@@ -70,8 +69,8 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
     say(f"  {len(site.dates)} scenes written to {site.scenes_dir}")
     say("scanning ...")
     result = scan(site.aoi, f"local:{site.scenes_dir}", start="2024-04-01", end="2025-11-30")
-    alerts_path = result.write(out, quicklooks=True)
-    collection = json.loads(alerts_path.read_text(encoding="utf-8"))
+    written = result.write(out, quicklooks=True)
+    alerts_path, collection = written.geojson, written.collection
     truth = json.loads(site.truth_path.read_text(encoding="utf-8"))
     check = score_alerts(collection, truth)
     lines = [summary(result, alerts_path), "", "check against the simulator's truth:"]

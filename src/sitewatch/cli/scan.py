@@ -8,8 +8,15 @@ from typing import Any
 
 import click
 
+from sitewatch import ExecutionOptions, HistoryParams, ObjectParams, ScanParams
 from sitewatch.cli._batch import batch_options, run_batch
 from sitewatch.cli.options import date_type, echo_json, json_option
+
+# every default comes from the options dataclasses, never written here
+_SCAN = ScanParams()
+_OBJECTS = ObjectParams()
+_HISTORY = HistoryParams()
+_EXECUTION = ExecutionOptions()
 
 
 @click.command(name="scan")
@@ -41,28 +48,28 @@ from sitewatch.cli.options import date_type, echo_json, json_option
 @click.option(
     "--min-clear-fraction",
     type=click.FloatRange(0, 1),
-    default=0.25,
+    default=_SCAN.min_clear_fraction,
     show_default=True,
     help="Drop scenes whose clear share of the AOI is below this.",
 )
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=800.0,
+    default=_OBJECTS.min_area_m2,
     show_default=True,
     help="Smallest object reported.",
 )
 @click.option(
     "--threshold",
     type=click.FloatRange(min=0.5),
-    default=3.5,
+    default=_HISTORY.threshold,
     show_default=True,
     help="Change score (noise units) an observation must exceed to count as changed.",
 )
 @click.option(
     "--chunk-px",
     type=click.IntRange(min=16),
-    default=2048,
+    default=_EXECUTION.chunk_px,
     show_default=True,
     help="AOIs larger than this many pixels a side are read and scanned block by block "
     "(memory bounded whatever the AOI size; objects are never cut at block edges).",
@@ -94,26 +101,29 @@ def cli(
     persists on two consecutive clear observations. Changed areas are measured and typed
     (new_pad, runway_change, evacuation, earthworks, other) with a confidence.
     """
-    from sitewatch.core.history import HistoryParams
+    from dataclasses import replace
+
+    from sitewatch import scan
     from sitewatch.errors import ConfigError
-    from sitewatch.export import write_geojson
-    from sitewatch.pipeline.scan import scan
 
     if end < start:
         raise ConfigError(f"--end {end} is before --start {start}")
+    params = replace(
+        _SCAN,
+        min_clear_fraction=min_clear_fraction,
+        history=replace(_HISTORY, threshold=threshold),
+        objects=replace(_OBJECTS, min_area_m2=min_area_m2),
+    )
+    execution = replace(_EXECUTION, chunk_px=chunk_px)
     if all_aois:
         run_batch(
             ctx,
             source=source,
             start=start,
             end=end,
-            scan_options={
-                "min_clear_fraction": min_clear_fraction,
-                "min_area_m2": min_area_m2,
-                "params": HistoryParams(threshold=threshold),
-                "chunk_px": chunk_px,
-                **({"cache_dir": str(cache_dir)} if cache_dir else {}),
-            },
+            params=params,
+            execution=execution,
+            cache_dir=str(cache_dir) if cache_dir else None,
             **batch,
         )
         return
@@ -123,46 +133,23 @@ def cli(
     if reports_dir is not None and not Path(reports_dir).exists():
         raise ConfigError(f"reports folder {reports_dir} does not exist")
     result = scan(
-        aoi_name,
-        source,
-        start=start,
-        end=end,
-        min_clear_fraction=min_clear_fraction,
-        min_area_m2=min_area_m2,
-        params=HistoryParams(threshold=threshold),
-        cache_dir=cache_dir,
-        chunk_px=chunk_px,
+        aoi_name, source, start=start, end=end, params=params, execution=execution, cache_dir=cache_dir
     )
-    path = out or Path("alerts.geojson")
-    if quicklooks_dir is not None and result.alerts:
-        result = result.with_quicklooks(quicklooks_dir, relative_to=path.resolve().parent)
-    collection = result.to_geojson()
-    links: list[Any] = []
-    if reports_dir is not None:
-        collection, links = _cite_reports(collection, Path(reports_dir), result.aoi, path)
-    written = write_geojson(path, collection["features"], foreign={"sitewatch": collection["sitewatch"]})
+    written = result.write(
+        out or Path("alerts.geojson"),
+        quicklooks=quicklooks_dir if quicklooks_dir is not None else False,
+        reports_dir=reports_dir,
+        as_file=True,
+    )
     if as_json:
-        echo_json(collection)
+        echo_json(written.collection)
         return
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     if quiet:
         return
-    click.echo(summary(result, written))
+    click.echo(summary(result, written.geojson))
     if reports_dir is not None:
-        click.echo(reports_summary(links, path))
-
-
-def _cite_reports(
-    collection: dict[str, Any], reports_dir: Path, aoi: Any, out: Path
-) -> tuple[dict[str, Any], list[Any]]:
-    """Link the reports' claims about the AOI to the alerts; write claims and links beside ``out``."""
-    from sitewatch.reports import cite_reports, claims_document, links_document
-    from sitewatch.runs import atomic_write_json
-
-    cited, claims, links = cite_reports(collection, reports_dir, aois=[aoi])
-    atomic_write_json(_beside(out, "claims"), claims_document(claims))
-    atomic_write_json(_beside(out, "links"), links_document(links, claims))
-    return cited, links
+        click.echo(reports_summary(written.links, written.geojson))
 
 
 def _beside(path: Path, kind: str) -> Path:
@@ -194,10 +181,10 @@ def summary(result: Any, path: Path | None = None) -> str:
     for a in result.alerts:
         size = f"{a.length_m:.0f} m x {a.width_m:.0f} m, {a.area_m2:,.0f} m2"
         extra = ""
-        if a.evidence.get("added_length_m"):
-            extra = f", +{a.evidence['added_length_m']:.0f} m"
-        if a.evidence.get("fraction_affected") is not None:
-            extra = f", {a.evidence['fraction_affected']:.0%} of the facility"
+        if a.added_length_m:
+            extra = f", +{a.added_length_m:.0f} m"
+        if a.fraction_affected is not None:
+            extra = f", {a.fraction_affected:.0%} of the facility"
         kind = a.change_type + (f" ({a.detail})" if a.detail else "")
         lines.append(
             f"  {a.first_detected}  {kind}  {size}{extra}  "

@@ -30,12 +30,13 @@ import xarray as xr
 from scipy import ndimage
 
 from sitewatch.core.indices import compute_indices, normalized_difference
-from sitewatch.objects.segment import clean_mask, label_changes, segment_mean, superpixels
+from sitewatch.core.morphology import clean_mask, label_changes, segment_mean, superpixels
 
 __all__ = [
     "CHANGE_BANDS",
     "ChangeMap",
     "ChangeParams",
+    "params_dict",
     "change_score",
     "change_vector",
     "detect_changes",
@@ -690,5 +691,6 @@ def detect_changes(
     )
 
 
-def _params_dict(p: ChangeParams) -> dict[str, Any]:
+def params_dict(p: ChangeParams) -> dict[str, Any]:
+    """The settings as a JSON-ready dict (tuples as lists)."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.__dict__.items()}

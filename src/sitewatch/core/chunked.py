@@ -5,10 +5,10 @@ per pixel except for one global step, the haze/illumination planes of the radiom
 normalisation, so the work is done in two passes:
 
 1. the planes are fitted once on a regular sub-sample of the whole image
-   (:func:`~sitewatch.core.history.plane_sample_step`, the same sample the in-memory path
+   (:func:`~sitewatch.core.planes.plane_sample_step`, the same sample the in-memory path
    uses), which costs one strided read of the stack;
 2. every spatial block (all dates, all bands) then runs the NumPy engine
-   (:func:`~sitewatch.core.history.break_arrays`) with those planes and its pixels' global
+   (:func:`~sitewatch.core.history_engine.break_arrays`) with those planes and its pixels' global
    positions, through :func:`dask.array.map_blocks`.
 
 So the result does not depend on the chunking, and equals the in-memory result for the
@@ -26,15 +26,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sitewatch.core.history import (
-    HistoryParams,
-    break_arrays,
-    check_inputs,
-    fit_planes,
-    history_attrs,
-    index_to_time,
-    plane_sample_step,
-)
+from sitewatch.core.history_common import HistoryParams, check_inputs, history_attrs, index_to_time
+from sitewatch.core.history_engine import break_arrays
+from sitewatch.core.planes import fit_planes, plane_sample_step
 
 __all__ = ["DEFAULT_BLOCK_PX", "detect_breaks_chunked"]
 

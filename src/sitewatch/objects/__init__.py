@@ -1,1 +1,22 @@
-"""From change rasters to measured, typed objects (pure, no I/O)."""
+"""From change rasters to described, typed objects (pure, no I/O).
+
+:func:`describe` is the object stage's one entry point; its modules are its parts:
+``context`` (what stood on the site before), ``group`` (changed pixels to objects),
+``classify`` (the one place a type is decided), ``dating``, ``unmix`` (sub-pixel size),
+``evacuation`` (structures lost, pieces folded in) and ``measure``.
+"""
+
+from sitewatch.objects.classify import CHANGE_TYPES, ChangeType, Classification, ObjectFacts, classify_object
+from sitewatch.objects.describe import ChangeObject, ObjectParams, describe, paint_labels
+
+__all__ = [
+    "CHANGE_TYPES",
+    "ChangeObject",
+    "ChangeType",
+    "Classification",
+    "ObjectFacts",
+    "ObjectParams",
+    "classify_object",
+    "describe",
+    "paint_labels",
+]

@@ -21,7 +21,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sitewatch.core.indices import normalized_difference
+from sitewatch.core.surfaces import (
+    DEFAULT_RULES,
+    SurfaceRules,
+    asphalt_like,
+    built_like,
+    concrete_like,
+    earth_like,
+    surface_indices,
+)
 
 __all__ = [
     "CHANGE_TYPES",
@@ -47,14 +55,8 @@ def _g(s: Spectrum, band: str) -> float:
     return float(v) if v is not None else math.nan
 
 
-def _nd(a: float, b: float) -> float:
-    import numpy as np
-
-    return float(normalized_difference(np.array([a]), np.array([b]))[0])
-
-
 def spectral_indices(s: Spectrum) -> dict[str, float]:
-    """NDVI, NDBI, BSI and visible brightness of a spectrum (reflectance 0..1).
+    """NDVI, NDBI, BSI and visible brightness of a spectrum (reflectance 0..1), as floats.
 
     Parameters
     ----------
@@ -63,7 +65,8 @@ def spectral_indices(s: Spectrum) -> dict[str, float]:
     Returns
     -------
     dict
-        ``ndvi``, ``ndbi``, ``bsi``, ``brightness``, ``swir_nir`` (B11/B08), ``red_blue`` (B04/B02).
+        ``ndvi``, ``ndbi``, ``bsi``, ``brightness``, ``swir_nir`` (B11/B08), ``red_blue`` (B04/B02);
+        see :func:`sitewatch.core.surfaces.surface_indices`.
 
     Examples
     --------
@@ -71,47 +74,27 @@ def spectral_indices(s: Spectrum) -> dict[str, float]:
     >>> round(spectral_indices(s)["ndvi"], 2)
     0.2
     """
-    b02, b03, b04, b08, b11 = (_g(s, b) for b in ("B02", "B03", "B04", "B08", "B11"))
-    return {
-        "ndvi": _nd(b08, b04),
-        "ndbi": _nd(b11, b08),
-        "bsi": _nd(b11 + b04, b08 + b02),
-        "brightness": (b02 + b03 + b04) / 3,
-        "swir_nir": b11 / b08 if b08 > 0 else math.nan,
-        "red_blue": b04 / b02 if b02 > 0 else math.nan,
-    }
+    return {k: float(v) for k, v in surface_indices(s).items()}
 
 
-def is_concrete_like(s: Spectrum) -> bool:
+def is_concrete_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> bool:
     """Bright, flat, not vegetated, SWIR no higher than NIR (concrete, cement, pale gravel)."""
-    i = spectral_indices(s)
-    return i["ndvi"] < 0.2 and _g(s, "B02") >= 0.15 and i["red_blue"] < 1.3 and i["swir_nir"] < 1.15
+    return bool(concrete_like(s, rules))
 
 
-def is_asphalt_like(s: Spectrum) -> bool:
+def is_asphalt_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> bool:
     """Dark and flat from visible to SWIR (asphalt, bitumen)."""
-    vals = [_g(s, b) for b in ("B02", "B03", "B04", "B08", "B11", "B12") if b in s]
-    i = spectral_indices(s)
-    return bool(vals) and max(vals) < 0.2 and i["ndvi"] < 0.25 and (max(vals) - min(vals)) < 0.09
+    return bool(asphalt_like(s, rules))
 
 
-def is_earth_like(s: Spectrum) -> bool:
+def is_earth_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> bool:
     """Bright bare ground with SWIR above NIR: levelled, exposed subsoil or fill."""
-    i = spectral_indices(s)
-    return i["ndvi"] < 0.2 and _g(s, "B02") >= 0.17 and i["swir_nir"] >= 1.15 and i["red_blue"] < 1.45
+    return bool(earth_like(s, rules))
 
 
-def is_built_like(s: Spectrum) -> bool:
+def is_built_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> bool:
     """Concrete, asphalt, roofs or earthworks; never vegetation or natural soil."""
-    i = spectral_indices(s)
-    if i["ndvi"] >= 0.3:
-        return False
-    return (
-        is_concrete_like(s)
-        or is_asphalt_like(s)
-        or is_earth_like(s)
-        or (i["brightness"] > 0.28 and i["red_blue"] < 1.25)
-    )
+    return bool(built_like(s, rules))
 
 
 @dataclass(frozen=True)
@@ -143,6 +126,9 @@ class ObjectFacts:
     texture_before, texture_after : float or None
         Spatial standard deviation of visible brightness over the object before and after
         (structures, vehicles and equipment make a site "busy"; cleared ground is smooth).
+    surface_after_levelling : bool
+        The object's interior turned earth-like (levelled) on clear dates before it turned
+        concrete-like (see :func:`sitewatch.objects.dating.surface_onset`).
     """
 
     area_m2: float
@@ -162,6 +148,7 @@ class ObjectFacts:
     facility_area_m2: float | None = None
     texture_before: float | None = None
     texture_after: float | None = None
+    surface_after_levelling: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,17 +157,21 @@ class Classification:
 
     Attributes
     ----------
-    change_type : str
+    change_type : ChangeType
         One of :data:`CHANGE_TYPES`.
     detail : str or None
         ``new``/``extension``/``resurfacing`` for runway changes; free words otherwise.
     reasons : tuple of str
         The facts that made the rule fire, in words.
     extra : mapping
-        Typed numbers (``added_length_m``, ``fraction_affected``, ``after_earthworks``).
+        What the rule read that the object keeps: ``facility_area_m2`` (evacuation),
+        ``added_length_m`` and the runway's length before and after (extension, from the
+        object's outline; the object stage refines them by its sub-pixel size),
+        ``after_earthworks`` and ``levelled_seen_as`` (``"second change"`` or
+        ``"surface onset"``) for a new pad.
     """
 
-    change_type: str
+    change_type: ChangeType
     detail: str | None
     reasons: tuple[str, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -206,15 +197,16 @@ def classify_object(
 
     1. **evacuation**: at least half the object lies in built-up area that was there
        before, the built-up signal drops (roofs, vehicles, equipment gone), and it does
-       not become pavement; ``fraction_affected`` here is a first guess (object area /
-       built-up area) that :func:`sitewatch.scan` replaces by the share of the facility's
-       structure signal lost (see the README's scan section).
+       not become pavement (how much went is measured by
+       :func:`sitewatch.objects.evacuation.structure_loss`, not typed).
     2. **runway_change**: a paved strip (asphalt or concrete after) that is elongated:
        ``extension`` when it continues an existing runway in line (``added_length_m`` =
        its length), ``resurfacing`` when it lies on one, ``new`` when it is long and
        narrow on its own (length >= 400 m, length >= 8 x width, width 15-80 m).
     3. **new_pad**: becomes concrete-like, compact (length <= 4 x width), rectangular,
-       from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first.
+       from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first
+       (most pixels changed twice, earth-like on the confirming dates, or the surface
+       was laid after a levelled date).
     4. **earthworks**: becomes bright bare ground (levelling, clearing, berms).
     5. **other**: anything else that changed for good (never dropped).
 
@@ -263,9 +255,6 @@ def classify_object(
             not is_built_like(late) or abs(ia["brightness"] - ib["brightness"]) > 0.03 or smoother
         )
         if built_drop:
-            frac = None
-            if f.facility_area_m2:
-                frac = round(min(1.0, f.area_m2 / f.facility_area_m2), 3)
             reasons.append(
                 f"{f.facility_overlap:.0%} of the object lies in a built-up area present before; "
                 f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, NDBI {ib['ndbi']:.2f} -> "
@@ -279,7 +268,7 @@ def classify_object(
                 "evacuation",
                 None,
                 tuple(reasons),
-                {"fraction_affected": frac, "facility_area_m2": f.facility_area_m2},
+                {"facility_area_m2": f.facility_area_m2},
             )
 
     # 2. runway change
@@ -292,11 +281,11 @@ def classify_object(
             reasons.append(
                 f"paved strip {f.length_m:.0f} m x {f.width_m:.0f} m continuing the existing runway in line"
             )
-            extra: dict[str, Any] = {"added_length_m": round(f.length_m, 1)}
+            ext: dict[str, Any] = {"added_length_m": round(f.length_m, 1)}
             if f.runway_length_m:
-                extra["runway_length_before_m"] = round(f.runway_length_m, 1)
-                extra["runway_length_after_m"] = round(f.runway_length_m + f.length_m, 1)
-            return Classification("runway_change", "extension", tuple(reasons), extra)
+                ext["runway_length_before_m"] = round(f.runway_length_m, 1)
+                ext["runway_length_after_m"] = round(f.runway_length_m + f.length_m, 1)
+            return Classification("runway_change", "extension", tuple(reasons), ext)
         if f.length_m >= runway_min_length_m and aspect >= runway_min_aspect and f.width_m <= w_hi:
             reasons.append(
                 f"new paved strip {f.length_m:.0f} m x {f.width_m:.0f} m (length/width {aspect:.0f})"
@@ -312,15 +301,13 @@ def classify_object(
             f"B04/B02 {ia['red_blue']:.2f}, B11/B08 {ia['swir_nir']:.2f}); "
             f"{f.length_m:.0f} m x {f.width_m:.0f} m, rectangularity {f.rectangularity:.2f}"
         )
-        after_ew = bool(f.has_second_change and is_earth_like(early))
+        twice = bool(f.has_second_change and is_earth_like(early))
+        after_ew = twice or f.surface_after_levelling
+        extra: dict[str, Any] = {"after_earthworks": after_ew}
         if after_ew:
             reasons.append("levelled (bare bright earth) before the concrete")
-        return Classification(
-            "new_pad",
-            "after earthworks" if after_ew else None,
-            tuple(reasons),
-            {"after_earthworks": after_ew},
-        )
+            extra["levelled_seen_as"] = "second change" if twice else "surface onset"
+        return Classification("new_pad", "after earthworks" if after_ew else None, tuple(reasons), extra)
 
     # 4. earthworks
     if is_earth_like(late) or (is_earth_like(early) and not is_built_like(f.before)):

@@ -28,7 +28,7 @@ import shapely
 import xarray as xr
 from shapely.geometry.base import BaseGeometry
 
-from sitewatch.objects.segment import vectorize
+from sitewatch.core.morphology import vectorize
 from sitewatch.types import WGS84, transform_geometry, utm_crs_for
 
 __all__ = ["MeasuredObject", "measure_geometry", "measure_objects", "metric_crs_for", "to_metric", "to_wgs84"]
@@ -231,7 +231,7 @@ def measure_objects(
     Parameters
     ----------
     labels : numpy.ndarray or xarray.DataArray
-        2-D int labels, 0 = background (from :func:`sitewatch.objects.segment.label_changes`).
+        2-D int labels, 0 = background (from :func:`sitewatch.core.morphology.label_changes`).
     geobox : odc.geo.geobox.GeoBox, optional
         The grid; taken from ``labels.odc.geobox`` for a DataArray.
     values : mapping of str to 2-D array, optional

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sitewatch.core.change import ChangeMap, ChangeParams, _params_dict, detect_changes
+from sitewatch.core.change import ChangeMap, ChangeParams, detect_changes, params_dict
 from sitewatch.core.coregister import Shift, apply_shift, estimate_shift, pixel_size_m, reference_image
 from sitewatch.core.masks import CLEAR, pixel_classes, shadows_from_reference
 from sitewatch.core.normalize import Normalization, normalize
@@ -100,7 +100,7 @@ class ChangeResult:
             "clear_fraction": [round(v, 4) for v in self.clear_fraction],
             "shift": self.shift.to_dict(),
             "normalization": self.normalization.to_dict(),
-            "params": _params_dict(self.params),
+            "params": params_dict(self.params),
             "notes": list(self.notes),
         }
 
@@ -284,70 +284,13 @@ def compare(
     timings: dict[str, float] = {}
     notes: list[str] = []
     t0 = time.perf_counter()
-    b = _float_stack(_as_stack(before, aoi=aoi))
-    if isinstance(after, xr.DataArray):
-        a = _float_stack(after)
-    else:
-        from sitewatch.providers.local import find_scenes
-
-        shared: list[str] | None = None
-        scenes = find_scenes(after)
-        before_bands = [str(x) for x in b.coords["band"].values]
-        if len(scenes) == 1:
-            after_has = set(scenes[0].bands)
-            if not set(before_bands) <= after_has:
-                shared = [x for x in before_bands if x in after_has]
-        a = _float_stack(_as_stack(after, geobox=b.odc.geobox, bands=shared))
+    b, a = _load_pair(before, after, aoi)
     timings["load"] = time.perf_counter() - t0
-    for name, da in (("BEFORE", b), ("AFTER", a)):
-        if da.sizes["time"] != 1:
-            raise DataError(f"{name} holds {da.sizes['time']} dates; compare takes one date each")
-    b_bands = [str(x) for x in b.coords["band"].values]
-    a_bands = [str(x) for x in a.coords["band"].values]
-    common = [x for x in b_bands if x in a_bands]
-    if not common:
-        raise DataError(f"BEFORE ({', '.join(b_bands)}) and AFTER ({', '.join(a_bands)}) share no band")
-    if len(common) < max(len(b_bands), len(a_bands)):
-        dropped = sorted(set(b_bands).symmetric_difference(a_bands))
-        msg = f"bands {', '.join(dropped)} are missing in one date; comparing the {len(common)} common bands"
-        warnings.warn(msg, DataWarning, stacklevel=2)
-        notes.append(msg)
-    # selecting bands copies the whole stack: only when there is something to drop
-    if b_bands != common:
-        b = b.sel(band=common)
-    if a_bands != common:
-        a = a.sel(band=common)
-    if a.odc.geobox != b.odc.geobox:
-        # AFTER given as a stack on its own grid: resample it onto BEFORE's
-        a = a.odc.reproject(b.odc.geobox, resampling="bilinear")
-        a = a.rename({d: {"latitude": "y", "longitude": "x"}.get(str(d), str(d)) for d in a.dims})
-    lb, la = _level(b), _level(a)
-    if lb and la and lb != la:
-        msg = f"BEFORE is {lb} and AFTER is {la}: compare like with like (both L1C or both L2A)"
-        warnings.warn(msg, DataWarning, stacklevel=2)
-        notes.append(msg)
-    spectral = [x for x in common if x != "SCL"]
-    a_valid_any = _all_finite(a, spectral)
-    b_valid_any = _all_finite(b, spectral)
-    if not a_valid_any.any():
-        raise NoOverlapError(
-            f"AFTER ({_scene_id(a) or 'image'}) holds no data on BEFORE's grid ({_scene_id(b) or 'image'}); "
-            "the dates do not overlap"
-        )
-    if not b_valid_any.any():
-        raise AllCloudyError(f"BEFORE ({_scene_id(b) or 'image'}) holds no valid data")
-    if not (a_valid_any & b_valid_any).any():
-        raise NoOverlapError("BEFORE and AFTER have no valid pixel in common; the dates do not overlap")
+    b, a, common = _on_common_bands(b, a, notes)
+    spectral = _check_overlap(b, a, common)
 
     t0 = time.perf_counter()
-    classes_b = pixel_classes(b, method=mask_method)  # type: ignore[arg-type]
-    classes_a = pixel_classes(a, method=mask_method)  # type: ignore[arg-type]
-    if classes_b.attrs.get("method") != "scl":
-        classes_b = shadows_from_reference(classes_b, b, a)
-    if classes_a.attrs.get("method") != "scl":
-        classes_a = shadows_from_reference(classes_a, a, b)
-    clear_b = classes_b.values[0] == CLEAR
-    clear_a = classes_a.values[0] == CLEAR
+    clear_b, clear_a = _clear_masks(b, a, mask_method)
     timings["masks"] = time.perf_counter() - t0
     frac = (float(clear_b.mean()), float(clear_a.mean()))
     for name, f, da in (("BEFORE", frac[0], b), ("AFTER", frac[1], a)):
@@ -360,40 +303,12 @@ def compare(
     # past the masks, only the change and index bands matter (60 m bands and SCL are dropped)
     index_bands = {"B02", "B03", "B04", "B08", "B11", "B12"}
     keep = [x for x in spectral if x in params.bands or x in index_bands] or spectral
-    # BEFORE is only read band by band (views) from here on: no need to copy it; AFTER gets
-    # a copy of its own (made while shifting it, when it is shifted), then normalised in place
-    a_all = a
-
     t0 = time.perf_counter()
     geobox = b.odc.geobox
     size = pixel_size_m(geobox)
-    ref_b = reference_image(b).values[0]
-    if coregister:
-        mov = reference_image(a_all).values[0]
-        shift = estimate_shift(
-            np.where(clear_b, ref_b, np.nan), np.where(clear_a, mov, np.nan), pixel_size=size
-        )
-        if shift.magnitude_px > max_shift_px:
-            raise RegistrationError(
-                f"AFTER is offset from BEFORE by dy={shift.dy:.2f} px, dx={shift.dx:.2f} px "
-                f"({shift.dy_m or 0:.1f} m, {shift.dx_m or 0:.1f} m), more than the {max_shift_px} px "
-                "that can be trusted; check that both images show the same place"
-            )
-        if not shift.reliable:
-            msg = (
-                f"co-registration tiles disagree by {shift.tile_spread_px:.2f} px; the shift "
-                f"(dy={shift.dy:.2f}, dx={shift.dx:.2f} px) may be unreliable"
-            )
-            warnings.warn(msg, DataWarning, stacklevel=2)
-            notes.append(msg)
-        if shift.magnitude_px >= 0.05:
-            a = _shifted_bands(a_all, keep, shift)
-            clear_a = apply_shift(clear_a.astype(np.float32), shift) > 0.5
-            shift = Shift(**{**shift.__dict__, "applied": True})
-    else:
-        shift = Shift(dy=0.0, dx=0.0, dy_m=0.0, dx_m=0.0)
-    if a is a_all:
-        a = a.sel(band=keep) if keep != [str(x) for x in a.coords["band"].values] else a.copy()
+    a, clear_a, shift = _registered(
+        b, a, clear_b, clear_a, keep, coregister=coregister, max_shift_px=max_shift_px, size=size, notes=notes
+    )
     timings["coregister"] = time.perf_counter() - t0
 
     both = clear_b & clear_a
@@ -415,16 +330,8 @@ def compare(
         layers[f"d_{idx}"] = change.index_diff.sel(index=idx)
     objects = measure_objects(change.labels, geobox, values=layers)
     timings["objects"] = time.perf_counter() - t0
-
-    valid = change.valid.values
-    mask_vals = np.full(valid.shape, MASK_NODATA, dtype=np.uint8)
-    mask_vals[valid] = MASK_NO_CHANGE
-    mask_vals[change.mask.values & valid] = MASK_CHANGE
-    mask = change.mask.copy(data=mask_vals)
-    mask.name = "change_mask"
-    mask.attrs = {"description": "1 change, 0 no change, 255 no valid data"}
     return ChangeResult(
-        mask=mask,
+        mask=_change_mask(change),
         change=change,
         objects=objects,
         shift=shift,
@@ -438,3 +345,142 @@ def compare(
         timings_s={k: round(v, 3) for k, v in timings.items()},
         notes=notes,
     )
+
+
+def _load_pair(
+    before: str | Path | xr.DataArray, after: str | Path | xr.DataArray, aoi: AOI | None
+) -> tuple[xr.DataArray, xr.DataArray]:
+    """BEFORE (within the AOI) and AFTER on its grid, as float stacks (only the bands BEFORE has)."""
+    b = _float_stack(_as_stack(before, aoi=aoi))
+    if isinstance(after, xr.DataArray):
+        return b, _float_stack(after)
+    from sitewatch.providers.local import find_scenes
+
+    shared: list[str] | None = None
+    scenes = find_scenes(after)
+    before_bands = [str(x) for x in b.coords["band"].values]
+    if len(scenes) == 1:
+        after_has = set(scenes[0].bands)
+        if not set(before_bands) <= after_has:
+            shared = [x for x in before_bands if x in after_has]
+    return b, _float_stack(_as_stack(after, geobox=b.odc.geobox, bands=shared))
+
+
+def _on_common_bands(
+    b: xr.DataArray, a: xr.DataArray, notes: list[str]
+) -> tuple[xr.DataArray, xr.DataArray, list[str]]:
+    """Both dates on their common bands and BEFORE's grid, with a note (and a warning) for what differs."""
+    for name, da in (("BEFORE", b), ("AFTER", a)):
+        if da.sizes["time"] != 1:
+            raise DataError(f"{name} holds {da.sizes['time']} dates; compare takes one date each")
+    b_bands = [str(x) for x in b.coords["band"].values]
+    a_bands = [str(x) for x in a.coords["band"].values]
+    common = [x for x in b_bands if x in a_bands]
+    if not common:
+        raise DataError(f"BEFORE ({', '.join(b_bands)}) and AFTER ({', '.join(a_bands)}) share no band")
+    if len(common) < max(len(b_bands), len(a_bands)):
+        dropped = sorted(set(b_bands).symmetric_difference(a_bands))
+        msg = f"bands {', '.join(dropped)} are missing in one date; comparing the {len(common)} common bands"
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        notes.append(msg)
+    # selecting bands copies the whole stack: only when there is something to drop
+    if b_bands != common:
+        b = b.sel(band=common)
+    if a_bands != common:
+        a = a.sel(band=common)
+    if a.odc.geobox != b.odc.geobox:
+        # AFTER given as a stack on its own grid: resample it onto BEFORE's
+        a = a.odc.reproject(b.odc.geobox, resampling="bilinear")
+        a = a.rename({d: {"latitude": "y", "longitude": "x"}.get(str(d), str(d)) for d in a.dims})
+    lb, la = _level(b), _level(a)
+    if lb and la and lb != la:
+        msg = f"BEFORE is {lb} and AFTER is {la}: compare like with like (both L1C or both L2A)"
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        notes.append(msg)
+    return b, a, common
+
+
+def _check_overlap(b: xr.DataArray, a: xr.DataArray, common: list[str]) -> list[str]:
+    """The spectral bands, once both dates are known to hold data where the other does."""
+    spectral = [x for x in common if x != "SCL"]
+    a_valid_any = _all_finite(a, spectral)
+    b_valid_any = _all_finite(b, spectral)
+    if not a_valid_any.any():
+        raise NoOverlapError(
+            f"AFTER ({_scene_id(a) or 'image'}) holds no data on BEFORE's grid ({_scene_id(b) or 'image'}); "
+            "the dates do not overlap"
+        )
+    if not b_valid_any.any():
+        raise AllCloudyError(f"BEFORE ({_scene_id(b) or 'image'}) holds no valid data")
+    if not (a_valid_any & b_valid_any).any():
+        raise NoOverlapError("BEFORE and AFTER have no valid pixel in common; the dates do not overlap")
+    return spectral
+
+
+def _clear_masks(b: xr.DataArray, a: xr.DataArray, mask_method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Clear pixels of each date (shadows of computed masks checked against the other date)."""
+    classes_b = pixel_classes(b, method=mask_method)  # type: ignore[arg-type]
+    classes_a = pixel_classes(a, method=mask_method)  # type: ignore[arg-type]
+    if classes_b.attrs.get("method") != "scl":
+        classes_b = shadows_from_reference(classes_b, b, a)
+    if classes_a.attrs.get("method") != "scl":
+        classes_a = shadows_from_reference(classes_a, a, b)
+    return classes_b.values[0] == CLEAR, classes_a.values[0] == CLEAR
+
+
+def _registered(
+    b: xr.DataArray,
+    a: xr.DataArray,
+    clear_b: np.ndarray,
+    clear_a: np.ndarray,
+    keep: list[str],
+    *,
+    coregister: bool,
+    max_shift_px: float,
+    size: Any,
+    notes: list[str],
+) -> tuple[xr.DataArray, np.ndarray, Shift]:
+    """AFTER on the kept bands, shifted onto BEFORE when asked (its own copy), its clear mask, the shift."""
+    # BEFORE is only read band by band (views) from here on: no need to copy it; AFTER gets
+    # a copy of its own (made while shifting it, when it is shifted), then normalised in place
+    a_all = a
+    ref_b = reference_image(b).values[0]
+    if coregister:
+        mov = reference_image(a_all).values[0]
+        shift = estimate_shift(
+            np.where(clear_b, ref_b, np.nan), np.where(clear_a, mov, np.nan), pixel_size=size
+        )
+        if shift.magnitude_px > max_shift_px:
+            raise RegistrationError(
+                f"AFTER is offset from BEFORE by dy={shift.dy:.2f} px, dx={shift.dx:.2f} px "
+                f"({shift.dy_m or 0:.1f} m, {shift.dx_m or 0:.1f} m), more than the {max_shift_px} px "
+                "that can be trusted; check that both images show the same place"
+            )
+        if not shift.reliable:
+            msg = (
+                f"co-registration tiles disagree by {shift.tile_spread_px:.2f} px; the shift "
+                f"(dy={shift.dy:.2f}, dx={shift.dx:.2f} px) may be unreliable"
+            )
+            warnings.warn(msg, DataWarning, stacklevel=3)
+            notes.append(msg)
+        if shift.magnitude_px >= 0.05:
+            a = _shifted_bands(a_all, keep, shift)
+            clear_a = apply_shift(clear_a.astype(np.float32), shift) > 0.5
+            shift = Shift(**{**shift.__dict__, "applied": True})
+    else:
+        shift = Shift(dy=0.0, dx=0.0, dy_m=0.0, dx_m=0.0)
+    if a is a_all:
+        a = a.sel(band=keep) if keep != [str(x) for x in a.coords["band"].values] else a.copy()
+    return a, clear_a, shift
+
+
+def _change_mask(change: ChangeMap) -> xr.DataArray:
+    """The uint8 change mask: 1 change, 0 no change, 255 no valid data."""
+    valid = change.valid.values
+    mask_vals = np.full(valid.shape, MASK_NODATA, dtype=np.uint8)
+    mask_vals[valid] = MASK_NO_CHANGE
+    mask_vals[change.mask.values & valid] = MASK_CHANGE
+    mask = change.mask.copy(data=mask_vals)
+    mask.name = "change_mask"
+    mask.attrs = {"description": "1 change, 0 no change, 255 no valid data"}
+    return mask

@@ -73,9 +73,20 @@ CATEGORICAL_BANDS: frozenset[str] = frozenset({"SCL", "dataMask", "CLM"})
 
 @runtime_checkable
 class Provider(Protocol):
-    """What every imagery source implements."""
+    """What every imagery source implements.
+
+    Attributes
+    ----------
+    name : str
+        The provider's name (as in ``--source NAME``).
+    reads_blocks : bool
+        ``load`` accepts ``chunk_px`` and then returns a dask-backed stack whose
+        ``chunk_px`` square blocks are read only when computed (a scan of an AOI bigger
+        than memory reads it block by block); False: ``load`` reads every scene whole.
+    """
 
     name: str
+    reads_blocks: bool
 
     def search(
         self,

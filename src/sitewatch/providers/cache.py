@@ -275,6 +275,9 @@ class CachedProvider:
         The cache root; see :func:`cache_root`.
     """
 
+    #: ``load`` reads the cached scenes lazily, block by block, with ``chunk_px``.
+    reads_blocks = True
+
     def __init__(self, inner: SceneReader, *, cache_dir: str | os.PathLike[str] | None = None) -> None:
         self.inner = inner
         self.name = inner.name
@@ -539,7 +542,7 @@ class CachedProvider:
         -------
         xarray.DataArray
         """
-        from sitewatch.providers.local import lazy_stack, stack_to_dataarray
+        from sitewatch.providers.grid import lazy_stack, stack_to_dataarray
 
         if not scenes:
             raise NoScenesError(f"no scenes to load from {self.source}")
@@ -589,7 +592,8 @@ class CachedProvider:
     def _write(
         data: np.ndarray, bands: Sequence[str], gbox: GeoBox, scene: Scene, folder: Path, file_name: str
     ) -> None:
-        from sitewatch.providers.local import stack_to_dataarray, write_scene
+        from sitewatch.providers.grid import stack_to_dataarray
+        from sitewatch.providers.local import write_scene
 
         stored = data.astype(np.float32).copy()
         for i, band in enumerate(bands):
@@ -613,7 +617,7 @@ class CachedProvider:
     def _read_cached(path: Path, bands: Sequence[str], gbox: GeoBox) -> np.ndarray:
         import rasterio
 
-        from sitewatch.providers.local import grid_window
+        from sitewatch.providers.grid import grid_window
 
         try:
             with rasterio.open(path) as src:

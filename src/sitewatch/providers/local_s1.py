@@ -48,7 +48,8 @@ from sitewatch.errors import (
     NoOverlapError,
     NoScenesError,
 )
-from sitewatch.providers.local import date_from_name, read_bands, target_geobox
+from sitewatch.providers.grid import read_bands, target_geobox
+from sitewatch.providers.local import date_from_name
 from sitewatch.providers.radar import (
     RADAR_BANDS,
     OrbitDirection,

@@ -269,7 +269,7 @@ def radar_stack(
     -------
     xarray.DataArray
     """
-    from sitewatch.providers.local import stack_to_dataarray
+    from sitewatch.providers.grid import stack_to_dataarray
 
     infos = [radar_info(s) for s in scenes]
     da = stack_to_dataarray(data, gbox, scenes, bands, provider=provider, source=source)

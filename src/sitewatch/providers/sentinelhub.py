@@ -247,6 +247,9 @@ class SentinelHubProvider:
         Catalog results per page (pages are followed with ``next`` tokens).
     """
 
+    #: ``load`` reads every scene whole (no lazy block reads).
+    reads_blocks = False
+
     def __init__(
         self,
         *,
@@ -591,7 +594,7 @@ class SentinelHubProvider:
         -------
         xarray.DataArray
         """
-        from sitewatch.providers.local import stack_to_dataarray
+        from sitewatch.providers.grid import stack_to_dataarray
 
         scenes = sorted(scenes, key=lambda s: (s.datetime, s.id))
         gbox = grid_for(aoi=aoi, geobox=geobox, crs=crs, resolution_m=resolution_m)

@@ -307,6 +307,9 @@ class StacProvider:
         The provider name recorded in stacks and the cache.
     """
 
+    #: ``load`` reads every scene whole (no lazy block reads).
+    reads_blocks = False
+
     def __init__(
         self,
         url: str,
@@ -503,7 +506,7 @@ class StacProvider:
         ProviderError
             If an asset cannot be read over the network.
         """
-        from sitewatch.providers.local import stack_to_dataarray
+        from sitewatch.providers.grid import stack_to_dataarray
 
         scenes = sorted(scenes, key=lambda s: (s.datetime, s.id))
         gbox = grid_for(aoi=aoi, geobox=geobox, crs=crs, resolution_m=resolution_m)

@@ -179,7 +179,7 @@ def claims_document(
     -------
     dict
     """
-    import sitewatch
+    from sitewatch.version import __version__
 
     if sources is None:
         derived: dict[str, dict[str, Any]] = {}
@@ -188,7 +188,7 @@ def claims_document(
         sources = list(derived.values())
     return {
         "sitewatch_claims": CLAIMS_VERSION,
-        "generator": f"sitewatch {sitewatch.__version__}",
+        "generator": f"sitewatch {__version__}",
         "sources": [dict(s) for s in sources],
         "claims": [c.as_dict() for c in claims],
     }

@@ -45,7 +45,7 @@ from sitewatch.simulate.materials import BANDS, LIBRARY, MATERIALS, Material, Ra
 from sitewatch.simulate.random_site import Scenario, random_scenario, simulate_random_site
 from sitewatch.simulate.random_world import REGIONS, Region, random_world
 from sitewatch.simulate.scenarios import demo_events, random_events
-from sitewatch.simulate.score import score_alerts
+from sitewatch.simulate.score import TypeSummary, clear_dates_from_scl, score_alerts, summarize_scores
 from sitewatch.simulate.world import (
     Base,
     Climate,
@@ -82,8 +82,10 @@ __all__ = [
     "Scenario",
     "SimulatedSite",
     "Terrain",
+    "TypeSummary",
     "VegetationLoss",
     "World",
+    "clear_dates_from_scl",
     "demo_events",
     "random_events",
     "random_scenario",
@@ -91,4 +93,5 @@ __all__ = [
     "score_alerts",
     "simulate_random_site",
     "simulate_site",
+    "summarize_scores",
 ]

@@ -259,7 +259,8 @@ def _write_scenes(
     """Render, degrade and write every date; return the scene log and each event's clear dates."""
     from odc.geo.geobox import GeoBox
 
-    from sitewatch.providers.local import stack_to_dataarray, write_scene
+    from sitewatch.providers.grid import stack_to_dataarray
+    from sitewatch.providers.local import write_scene
 
     world, grid = site.world, site.grid
     product = world.product

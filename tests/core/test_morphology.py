@@ -5,7 +5,7 @@ import pytest
 import shapely
 from odc.geo.geobox import GeoBox
 
-from sitewatch.objects.segment import clean_mask, label_changes, segment_mean, superpixels, vectorize
+from sitewatch.core.morphology import clean_mask, label_changes, segment_mean, superpixels, vectorize
 
 
 def test_clean_mask_removes_speckle_and_fills_holes() -> None:

@@ -1,0 +1,120 @@
+"""What the two faces of the per-pixel history share: its settings, the input check, the result's attrs.
+
+The algorithm is described in :mod:`sitewatch.core.history`; the NumPy engine is
+:mod:`sitewatch.core.history_engine`, its in-memory face :func:`sitewatch.core.history.detect_breaks`
+and its block-by-block face :mod:`sitewatch.core.chunked`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sitewatch.errors import DataError
+
+__all__ = ["HISTORY_BANDS", "HistoryParams", "check_inputs", "history_attrs", "index_to_time"]
+
+HISTORY_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+@dataclass(frozen=True)
+class HistoryParams:
+    """Settings of :func:`sitewatch.core.history.detect_breaks`.
+
+    Parameters
+    ----------
+    bin_days : int
+        Length of a baseline bin in days.
+    recent_bins : int
+        Bins just before a date used as its recent baseline.
+    season_bins : int
+        Half-width, in bins, of the same-season window one year earlier.
+    min_ref_obs : int
+        Fewest clear observations in the reference bins for a date to be scored.
+    threshold : float
+        Change score (noise units) above which an observation counts as changed.
+    confirm_obs : int
+        Consecutive clear changed observations needed to confirm a break.
+    noise_floor : float
+        Noise floor per band in reflectance (0..1) units; the score's unit.
+    spread_cap : float
+        Largest within-bin spread counted, in noise floors.
+    nn_scale : float
+        Distance unit against single reference observations, in noise floors.
+    normalize : bool
+        Remove per-date haze/illumination planes fitted on stable pixels.
+    despike : bool
+        Replace each observation by the median of it and its clear neighbours first
+        (more robust to double spikes, slower).
+    vegetation_filter : bool
+        Do not count breaks that are phenology (greening, harvest, ploughing).
+    tile_px : int
+        Pixels processed at once per worker (memory bound).
+    workers : int
+        Threads working on tiles side by side; 0 for one per core (at most 4).
+    """
+
+    bin_days: int = 30
+    recent_bins: int = 3
+    season_bins: int = 1
+    min_ref_obs: int = 3
+    threshold: float = 3.5
+    confirm_obs: int = 2
+    noise_floor: float = 0.015
+    spread_cap: float = 1.5
+    nn_scale: float = 1.0
+    normalize: bool = True
+    despike: bool = False
+    vegetation_filter: bool = True
+    tile_px: int = 16384
+    workers: int = 0
+
+
+def index_to_time(idx: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Dates (datetime64[ns]) of date indices; NaT where the index is negative (none)."""
+    out = np.full(idx.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = idx >= 0
+    out[ok] = times[idx[ok].astype(np.int64)]
+    return out
+
+
+def history_attrs(p: HistoryParams, n_dates: int) -> dict[str, Any]:
+    """The attributes of the history's result: its main settings and the number of dates."""
+    return {
+        "threshold": p.threshold,
+        "confirm_obs": p.confirm_obs,
+        "bin_days": p.bin_days,
+        "noise_floor": p.noise_floor,
+        "n_dates": n_dates,
+    }
+
+
+def check_inputs(
+    stack: xr.DataArray, clear_shape: Sequence[int], bands: Sequence[str]
+) -> tuple[list[str], np.ndarray]:
+    """The bands the history will use and the day numbers of the dates, or why not.
+
+    Raises
+    ------
+    DataError
+        If fewer than three of ``bands`` are present, the clear mask's shape is not the
+        stack's ``(time, y, x)`` or the dates are not ascending.
+    """
+    have = [str(b) for b in stack.coords["band"].values]
+    use = [b for b in bands if b in have]
+    if len(use) < 3:
+        raise DataError(
+            f"detect_breaks needs at least three of the bands {', '.join(bands)}; "
+            f"the stack has {', '.join(have)}"
+        )
+    t_n, h, w = stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]
+    if tuple(clear_shape) != (t_n, h, w):
+        raise DataError(f"clear mask shape {tuple(clear_shape)} does not match the stack ({t_n}, {h}, {w})")
+    times = stack.coords["time"].values.astype("datetime64[D]")
+    if not np.array_equal(np.argsort(times, kind="stable"), np.arange(t_n)):
+        raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
+    return use, times.astype(np.int64)

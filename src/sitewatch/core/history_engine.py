@@ -1,0 +1,634 @@
+"""The NumPy engine of the per-pixel history: break detection on plain ``(T, F, P)`` arrays.
+
+The algorithm is described in :mod:`sitewatch.core.history`, whose ``detect_breaks`` (in memory)
+and :mod:`sitewatch.core.chunked` (block by block) both run :func:`break_arrays`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sitewatch.core.history_common import HistoryParams
+from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
+from sitewatch.core.surfaces import DEFAULT_RULES, soil_like
+from sitewatch.errors import DataError
+
+__all__ = ["break_arrays"]
+
+
+def _prev_next(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the previous and next valid observation per (t, p); -1 where none."""
+    t_n, p_n = valid.shape
+    prev = np.full((t_n, p_n), -1, np.int32)
+    nxt = np.full((t_n, p_n), -1, np.int32)
+    for t in range(1, t_n):
+        prev[t] = np.where(valid[t - 1], t - 1, prev[t - 1])
+    for t in range(t_n - 2, -1, -1):
+        nxt[t] = np.where(valid[t + 1], t + 1, nxt[t + 1])
+    return prev, nxt
+
+
+def _take_t(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``x[idx[t, p], :, p]`` for x of shape (T, F, P) and idx (T', P); NaN where idx < 0."""
+    safe = np.where(idx < 0, 0, idx)
+    out = np.take_along_axis(x, safe[:, None, :], axis=0)
+    out[np.broadcast_to((idx < 0)[:, None, :], out.shape)] = np.nan
+    return out
+
+
+def _median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    lo = np.fmin(a, c)
+    hi = np.fmax(a, c)
+    out = np.fmax(lo, np.fmin(hi, b))
+    # where a neighbour is missing, keep the observation itself
+    miss = np.isnan(a) | np.isnan(c)
+    out[miss] = b[miss]
+    return out
+
+
+def _count_before(valid: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Clear observations strictly before index ``k`` per pixel (row by row: no (T, P) temporary)."""
+    out = np.zeros(valid.shape[1], np.int32)
+    for t in range(valid.shape[0]):
+        out += valid[t] & (t < k)
+    return out
+
+
+def _bin_stats(
+    s1: np.ndarray, s2: np.ndarray, cnt: np.ndarray, p: HistoryParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale (noise floor and capped spread) per bin from sums; NaN for empty bins."""
+    inv_n = np.full(cnt.shape, np.nan, np.float32)
+    np.divide(np.float32(1), cnt, out=inv_n, where=cnt > 0)
+    inv_n = inv_n[:, None, :]
+    bmean = s1 * inv_n
+    bvar = s2 * inv_n
+    bvar -= bmean * bmean
+    # a bin's own spread widens its state (fields move within a month) but is capped, so a
+    # bin spoilt by a missed cloud cannot swallow every later observation
+    np.clip(bvar, 0, np.float32((p.spread_cap * p.noise_floor) ** 2), out=bvar)
+    bvar += np.float32(p.noise_floor**2)
+    bscale = np.sqrt(bvar, out=bvar)
+    return bmean, bscale
+
+
+def _nn_distance(
+    xq: np.ndarray,
+    x: np.ndarray,
+    ok: np.ndarray,
+    ref_idx: Sequence[int] | np.ndarray,
+    pix: np.ndarray,
+    floor: np.float32,
+    *,
+    max_elems: int = 1 << 21,
+) -> np.ndarray:
+    """Distance of queries ``xq`` (N, F) at pixels ``pix`` to the nearest reference observation.
+
+    The references are ``x[ref_idx, :, pix]`` where ``ok``; inf where there is none. All
+    references at once, in chunks of queries of at most ``max_elems`` values; the minimum is
+    taken on the sums of squares and the root once (both are monotone, so the value is the
+    same as the smallest root).
+    """
+    n_q, f_n = xq.shape
+    out = np.full(n_q, np.inf, np.float32)
+    ref = np.asarray(ref_idx, dtype=np.intp)
+    if n_q == 0 or ref.size == 0:
+        return out
+    step = max(1, max_elems // (ref.size * f_n))
+    for s0 in range(0, n_q, step):
+        q = slice(s0, min(n_q, s0 + step))
+        pq = pix[q][None, :]
+        z = xq[q][None] - x[ref[:, None], :, pq]  # (R, n, F)
+        z /= floor
+        ss = np.einsum("...f,...f->...", z, z)
+        ss[~ok[ref[:, None], pq]] = np.inf
+        np.fmin.reduce(ss, axis=0, out=out[q], initial=np.inf)
+    out *= np.float32(1.0 / f_n)
+    np.sqrt(out, out=out)
+    return out
+
+
+def _reference_bins(b: int, *, recent: int, season: int, year_bins: int, n_bins: int) -> list[int]:
+    refs = list(range(max(0, b - recent), b))
+    s0 = b - year_bins
+    refs += [r for r in range(s0 - season, s0 + season + 1) if 0 <= r < max(0, b - recent)]
+    return sorted(set(refs))
+
+
+def _distance(
+    x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2, *, inverse: bool = False
+) -> np.ndarray:
+    """RMS over features (``axis``) of ``(x - mean) / scale`` (``* scale`` when ``inverse``)."""
+    z = x - mean
+    if inverse:
+        z *= scale
+    else:
+        z /= scale
+    n_f = x.shape[axis]
+    if axis in (-2, x.ndim - 2):
+        ss = np.einsum("...fp,...fp->...p", z, z)
+    else:
+        ss = np.einsum("...f,...f->...", z, z)
+    ss *= np.float32(1.0 / n_f)
+    out: np.ndarray = np.sqrt(ss, out=ss)
+    return out
+
+
+# --------------------------------------------------------------------------- the core
+
+
+_OUT_FLOAT = ("score", "magnitude", "persistence")
+_OUT_INT = ("break_index", "last_unchanged_index", "second_index", "n_clear_before", "n_clear_after")
+
+
+def break_arrays(
+    values: np.ndarray,
+    valid: np.ndarray,
+    days: Sequence[int] | np.ndarray,
+    *,
+    shape: tuple[int, int] | None = None,
+    params: HistoryParams | None = None,
+    red_nir: tuple[int, int] | None = (2, 3),
+    blue: int | None = 0,
+    swir: int | None = 4,
+    return_scores: bool = False,
+    plane_coef: np.ndarray | None = None,
+    pixel_index: np.ndarray | None = None,
+    value_scale: float | None = None,
+    features: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Break detection on plain arrays: the NumPy engine under :func:`~sitewatch.core.history.detect_breaks`.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(T, F, P)`` reflectance 0..1 (or x 10000 as integers, scaled here), time ascending.
+        Any dtype: only one tile of pixels at a time is converted to float32, so a uint16
+        stack (Sentinel-2 L2A digital numbers) is never copied whole; it is the lightest input.
+    valid : numpy.ndarray
+        ``(T, P)`` bool, True for clear observations.
+    days : array of int
+        Day numbers of the T dates (any origin), ascending.
+    shape : tuple of int, optional
+        ``(H, W)`` with ``H * W == P`` for the normalisation planes; without it no
+        normalisation is done.
+    params : HistoryParams, optional
+    red_nir, blue, swir : int or None
+        Feature positions of red/NIR, blue and SWIR-1 for the vegetation filter.
+    return_scores : bool
+        Also return the ``(T, P)`` change score of every observation against its baseline.
+    plane_coef : numpy.ndarray, optional
+        ``(T, F, 3)`` normalisation planes fitted beforehand (:func:`fit_planes`), for
+        pixels that are one block of a bigger image; needs ``shape`` (of the whole image).
+    pixel_index : numpy.ndarray, optional
+        ``(P,)`` flat positions of the pixels in the ``shape`` image (default: all of it,
+        in order); with ``plane_coef`` for blocks.
+    value_scale : float, optional
+        Factor from ``values`` to reflectance 0..1 (by default 1e-4 for integers and for
+        floats above 50, else 1); set it for blocks so every block scales alike.
+    features : numpy.ndarray, optional
+        Positions on ``values`` axis 1 of the features to use (default all): only those are
+        converted, tile by tile, so a stack with more bands is never copied whole.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Per pixel ``(P,)``: ``break_index``, ``last_unchanged_index``, ``second_index``
+        (-1 for none), ``changed``, ``transient``, ``vegetation`` (bool), ``score``,
+        ``magnitude``, ``persistence``, ``n_clear_before``, ``n_clear_after``; per feature
+        ``(F, P)``: ``before``, ``after_early``, ``after_late``; optionally ``scores``.
+    """
+    return _break_arrays(
+        values,
+        valid,
+        days,
+        features,
+        shape=shape,
+        params=params,
+        red_nir=red_nir,
+        blue=blue,
+        swir=swir,
+        return_scores=return_scores,
+        plane_coef=plane_coef,
+        pixel_index=pixel_index,
+        value_scale=value_scale,
+    )
+
+
+def _break_arrays(
+    values: np.ndarray,
+    valid: np.ndarray,
+    days: Sequence[int] | np.ndarray,
+    features: np.ndarray | None,
+    *,
+    shape: tuple[int, int] | None,
+    params: HistoryParams | None,
+    red_nir: tuple[int, int] | None,
+    blue: int | None,
+    swir: int | None,
+    return_scores: bool,
+    plane_coef: np.ndarray | None,
+    pixel_index: np.ndarray | None,
+    value_scale: float | None,
+) -> dict[str, np.ndarray]:
+    """:func:`break_arrays` on the ``features`` positions of ``values`` axis 1 (all when None).
+
+    Only one tile of pixels at a time is converted to float32 (and only the features used),
+    so neither an integer stack nor a stack with more bands is ever copied whole.
+    """
+    p = params or HistoryParams()
+    if values.ndim != 3 or valid.shape != (values.shape[0], values.shape[2]):
+        raise DataError(
+            f"break_arrays needs values (T, F, P) and valid (T, P); got {values.shape} and {valid.shape}"
+        )
+    valid = np.asarray(valid, dtype=bool)  # no copy when it is bool already
+    days = np.asarray(days, dtype=np.int64)
+    t_n, _, p_n = values.shape
+    feat = np.arange(values.shape[1]) if features is None else np.asarray(features, dtype=np.intp)
+    f_n = feat.size
+    all_features = features is None or np.array_equal(feat, np.arange(values.shape[1]))
+
+    def take(block: np.ndarray) -> np.ndarray:
+        return block if all_features else block[:, feat]
+
+    scale_in = (
+        np.float32(value_scale)
+        if value_scale is not None
+        else np.float32(1e-4)
+        if values.dtype.kind in "iu" or np.nanmax(take(values[:, :, :: max(1, p_n // 997)])) > 50
+        else np.float32(1)
+    )
+    bins = ((days - days[0]) // p.bin_days).astype(np.int64)
+    n_bins = int(bins[-1]) + 1 if t_n else 0
+    year_bins = round(365.25 / p.bin_days)
+    refs = [
+        _reference_bins(b, recent=p.recent_bins, season=p.season_bins, year_bins=year_bins, n_bins=n_bins)
+        for b in range(n_bins)
+    ]
+    coef = None
+    if pixel_index is not None and (shape is None or len(pixel_index) != p_n):
+        raise DataError(
+            f"pixel_index needs shape and {p_n} positions; got {None if shape is None else len(pixel_index)}"
+        )
+    if plane_coef is not None:
+        if shape is None or plane_coef.shape != (t_n, f_n, 3):
+            raise DataError(f"plane_coef must be ({t_n}, {f_n}, 3) with shape given; got {plane_coef.shape}")
+        coef = plane_coef if p.normalize else None
+    elif p.normalize and shape is not None and shape[0] * shape[1] == p_n and t_n >= 3:
+        step = plane_sample_step(shape)
+        sample = take(values.reshape(t_n, values.shape[1], *shape)[:, :, ::step, ::step])
+        valid_s = valid.reshape(t_n, *shape)[:, ::step, ::step]
+        coef = fit_planes(sample, valid_s, shape, step, scale=float(scale_in))
+    out: dict[str, np.ndarray] = {
+        "break_index": np.full(p_n, -1, np.int32),
+        "last_unchanged_index": np.full(p_n, -1, np.int32),
+        "second_index": np.full(p_n, -1, np.int32),
+        "n_clear_before": np.zeros(p_n, np.int32),
+        "n_clear_after": np.zeros(p_n, np.int32),
+        "changed": np.zeros(p_n, bool),
+        "transient": np.zeros(p_n, bool),
+        "vegetation": np.zeros(p_n, bool),
+        "score": np.full(p_n, np.nan, np.float32),
+        "magnitude": np.full(p_n, np.nan, np.float32),
+        "persistence": np.full(p_n, np.nan, np.float32),
+        "before": np.full((f_n, p_n), np.nan, np.float32),
+        "after_early": np.full((f_n, p_n), np.nan, np.float32),
+        "after_late": np.full((f_n, p_n), np.nan, np.float32),
+    }
+    if return_scores:
+        out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
+
+    def run(s0: int) -> None:
+        sl = slice(s0, min(p_n, s0 + p.tile_px))
+        pix = np.arange(sl.start, sl.stop) if pixel_index is None else pixel_index[sl]
+        # the tile's values as float32 reflectance in one pass (the cast is exact for integers)
+        x = np.multiply(take(values[:, :, sl]), scale_in, dtype=np.float32)
+        may_have_nan = values.dtype.kind not in "iub"
+        if coef is not None and shape is not None:
+            subtract_plane(x, coef, pix, shape)
+        res = _tile(
+            x,
+            valid[:, sl],
+            bins,
+            refs,
+            n_bins,
+            p,
+            red_nir,
+            blue,
+            swir,
+            return_scores,
+            check_finite=may_have_nan,
+        )
+        for k, v in res.items():
+            out[k][..., sl] = v
+
+    starts0 = list(range(0, p_n, p.tile_px))
+    workers = p.workers or min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(starts0) <= 1:
+        for s0 in starts0:
+            run(s0)
+    else:
+        # NumPy releases the GIL in its array loops: tiles run side by side on the cores
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for fut in [pool.submit(run, s0) for s0 in starts0]:
+                fut.result()
+    return out
+
+
+def _tile(
+    x: np.ndarray,
+    valid: np.ndarray,
+    bins: np.ndarray,
+    refs: list[list[int]],
+    n_bins: int,
+    p: HistoryParams,
+    red_nir: tuple[int, int] | None,
+    blue: int | None,
+    swir: int | None,
+    return_scores: bool,
+    *,
+    check_finite: bool = True,
+) -> dict[str, np.ndarray]:
+    t_n, f_n, p_n = x.shape
+    # integer input (and its planes) is finite everywhere: no check needed
+    valid = valid & np.isfinite(np.einsum("tfp->tp", x)) if check_finite else valid
+    cloudy = ~valid[:, None, :]
+    prev, nxt = _prev_next(valid)
+    if p.despike:
+        # median of previous, current and next clear observation
+        np.copyto(x, np.float32(np.nan), where=cloudy)
+        x = _median3(_take_t(x, prev), x, _take_t(x, nxt))
+    # per-bin clear-state mean, spread and count; then again without the observations far
+    # from their own bin's state (thin clouds and shadows the mask missed), which would
+    # otherwise serve as reference states.
+    # Bin by bin, while its dates are in cache, on values zeroed where not clear (the sums
+    # need no masking; the outlier test of those is moot: they are not references anyway);
+    # NaN afterwards, for the rest. Empty bins are NaN states.
+    np.copyto(x, np.float32(0), where=cloudy)
+    starts = np.searchsorted(bins, np.arange(n_bins))
+    s1 = np.zeros((n_bins, f_n, p_n), np.float32)
+    s2 = np.zeros((n_bins, f_n, p_n), np.float32)
+    cnt = np.zeros((n_bins, p_n), np.int32)
+    bmean = np.empty((n_bins, f_n, p_n), np.float32)
+    bscale = np.empty((n_bins, f_n, p_n), np.float32)
+    binv = np.empty((n_bins, f_n, p_n), np.float32)
+    ref_ok = valid.copy()
+    for bb in range(n_bins):
+        tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
+        if tsl.start == tsl.stop:
+            bmean[bb] = bscale[bb] = binv[bb] = np.nan
+            continue
+        wb = valid[tsl]
+        xz = x[tsl]
+        xz.sum(axis=0, out=s1[bb])
+        np.einsum("tfp,tfp->fp", xz, xz, out=s2[bb])
+        wb.sum(axis=0, out=cnt[bb])
+        m1, sc1 = _bin_stats(s1[bb][None], s2[bb][None], cnt[bb][None], p)
+        bmean[bb] = m1[0]
+        bscale[bb] = sc1[0]
+        np.reciprocal(sc1[0], out=binv[bb])
+        ref_ok[tsl] &= _distance(xz, bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
+    np.copyto(x, np.float32(np.nan), where=cloudy)
+    # the outliers are few: take them out of the sums instead of summing again
+    oi, op = np.nonzero(valid & ~ref_ok)
+    if oi.size:
+        xo = x[oi, :, op]  # (N, F)
+        ob = bins[oi]
+        for f in range(f_n):
+            np.subtract.at(s1[:, f, :], (ob, op), xo[:, f])
+            np.subtract.at(s2[:, f, :], (ob, op), xo[:, f] * xo[:, f])
+        np.subtract.at(cnt, (ob, op), 1)
+        # only the (bin, pixel) states that lost an observation change
+        ub, up = np.unique(np.stack([ob, op]), axis=1)
+        m2, sc2 = _bin_stats(s1[ub, :, up][:, :, None], s2[ub, :, up][:, :, None], cnt[ub, up][:, None], p)
+        bmean[ub, :, up] = m2[:, :, 0]
+        bscale[ub, :, up] = sc2[:, :, 0]
+        binv[ub, :, up] = np.reciprocal(sc2[:, :, 0])
+    del s1, s2
+    ref_count = np.zeros((n_bins, p_n), np.int32)
+    for b in range(n_bins):
+        for r in refs[b]:
+            ref_count[b] += cnt[r]
+    # reference observations of each bin: the clear (despiked) dates of its reference bins
+    ref_t = [np.nonzero(np.isin(bins, refs[bb]))[0] for bb in range(n_bins)]
+    floor = np.float32(p.nn_scale * p.noise_floor)
+    natural_ref: np.ndarray | None = None
+    if p.vegetation_filter and red_nir is not None:
+        # phenology is not change: an observation that is green or soil-like, at a pixel whose
+        # reference states are natural ground too, cannot start a break
+        nat_bin = _natural(np.moveaxis(bmean, 1, 0), red_nir, blue, swir)  # (n_bins, P)
+        natural_ref = np.zeros((n_bins, p_n), bool)
+        for bb in range(n_bins):
+            for r in refs[bb]:
+                natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
+    # score of every observation against its own baseline: first the state of the bin just
+    # before (cheap, settles most pixels), then the nearest single reference observation.
+    # Observations whose score cannot matter skip the second step: too few reference
+    # observations (no score), and, unless the scores are returned, phenology (never a break)
+    skip_natural = natural_ref is not None and not return_scores
+    score = np.full((t_n, p_n), np.inf, np.float32)
+    thr = p.threshold
+    for bb in range(n_bins):
+        tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
+        if tsl.start == tsl.stop or not refs[bb]:
+            continue
+        xb = x[tsl]
+        r0 = refs[bb][-1]
+        d = _distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
+        d[np.isnan(d)] = np.inf
+        score[tsl] = d
+        ti, pi = np.nonzero((d >= thr) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
+        if skip_natural and ti.size:
+            keep = ~(_natural(xb[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bb, pi])  # type: ignore[arg-type,index]
+            ti, pi = ti[keep], pi[keep]
+        if ti.size:
+            cur = score[tsl]
+            cur[ti, pi] = np.minimum(
+                cur[ti, pi], _nn_distance(xb[ti, :, pi], x, ref_ok, ref_t[bb], pi, floor)
+            )
+    bad = ~valid | (ref_count[bins] < p.min_ref_obs)
+    score[bad] = np.nan
+    score[np.isinf(score)] = np.nan
+    ti, pi = np.nonzero(score >= thr)  # flagged observations, time ascending
+    if natural_ref is not None:
+        nat = _natural(x[ti, :, pi].T, red_nir, blue, swir) & natural_ref[bins[ti], pi]  # type: ignore[arg-type]
+        ti, pi = ti[~nat], pi[~nat]
+    # confirmation: the next confirm_obs-1 clear observations also far from the break date's references
+    cur_t = ti.copy()
+    ok = np.ones(ti.shape, bool)
+    for _ in range(p.confirm_obs - 1):
+        nt = nxt[cur_t, pi]
+        ok &= nt >= 0
+        nt = np.where(nt < 0, 0, nt)
+        xn = x[nt, :, pi]
+        dmin = np.full(ti.shape, np.inf, np.float32)
+        bt = bins[ti]
+        for j in np.unique(bt):
+            m = np.nonzero(bt == j)[0]
+            dmin[m] = _nn_distance(xn[m], x, ref_ok, ref_t[j], pi[m], floor)
+        ok &= dmin >= thr
+        if natural_ref is not None:
+            ok &= ~(_natural(xn.T, red_nir, blue, swir) & natural_ref[bins[ti], pi])  # type: ignore[arg-type]
+        cur_t = nt
+    # the first confirmed date per pixel: np.nonzero lists time ascending, so a pixel's first
+    # entry among the confirmed ones is its earliest
+    k = np.full(p_n, -1, np.int32)
+    k_pix, k_first = np.unique(pi[ok], return_index=True)
+    k[k_pix] = ti[ok][k_first]
+    has = k >= 0
+    res: dict[str, np.ndarray] = {
+        "break_index": k,
+        "last_unchanged_index": np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32),
+        "n_clear_before": _count_before(valid, np.where(has, k, t_n)),
+    }
+    if return_scores:
+        res["scores"] = score
+    sel = np.nonzero(has)[0]
+    second = np.full(p_n, -1, np.int32)
+    changed = np.zeros(p_n, bool)
+    transient = np.zeros(p_n, bool)
+    veg = np.zeros(p_n, bool)
+    brk_score = np.full(p_n, np.nan, np.float32)
+    magnitude = np.full(p_n, np.nan, np.float32)
+    persistence = np.full(p_n, np.nan, np.float32)
+    n_after = np.zeros(p_n, np.int32)
+    before = np.full((f_n, p_n), np.nan, np.float32)
+    after_early = np.full((f_n, p_n), np.nan, np.float32)
+    after_late = np.full((f_n, p_n), np.nan, np.float32)
+    if sel.size:
+        ks = k[sel]
+        xs = x[:, :, sel]  # (T, F, S), only pixels with a break
+        vs = valid[:, sel]
+        kb = bins[ks]
+        # frozen pre-break states of each pixel: its clear reference observations (those of
+        # its break date's bin), listed per pixel in time order and walked slot by slot, all
+        # pixels at once; the distance of every observation to the nearest of them
+        in_ref = np.zeros((n_bins, t_n), bool)
+        for j in np.unique(kb):
+            in_ref[j, ref_t[j]] = True
+        rmask = in_ref[kb].T & ref_ok[:, sel]  # (T, S)
+        n_ref = rmask.sum(axis=0)
+        slots = np.argsort(~rmask, axis=0, kind="stable")[: int(n_ref.max())]
+        cols = np.arange(sel.size)
+        ss_min = np.full((t_n, sel.size), np.inf, np.float32)
+        ref_sum = np.zeros((f_n, sel.size), np.float32)
+        for i, ri in enumerate(slots):
+            xr = xs[ri, :, cols].T  # (F, S)
+            xr[:, n_ref <= i] = np.nan
+            z = xs - xr[None]
+            z /= floor
+            np.fmin(ss_min, np.einsum("tfp,tfp->tp", z, z), out=ss_min)
+            ref_sum += np.where(n_ref > i, xr, np.float32(0))
+        ss_min *= np.float32(1.0 / f_n)
+        dpost = np.sqrt(ss_min, out=ss_min)
+        # the pre-break state: mean of the clear reference observations
+        with np.errstate(invalid="ignore", divide="ignore"):
+            before[:, sel] = (ref_sum.astype(np.float64) / n_ref).astype(np.float32)
+        tt = np.arange(t_n)[:, None]
+        after = (tt >= ks[None]) & vs
+        still = after & (dpost >= thr)
+        n_aft = after.sum(axis=0)
+        n_after[sel] = n_aft
+        persistence[sel] = still.sum(axis=0) / np.maximum(n_aft, 1)
+        with np.errstate(invalid="ignore"):
+            magnitude[sel] = np.where(still, dpost, 0).sum(axis=0) / np.maximum(still.sum(axis=0), 1)
+        brk_score[sel] = score[ks, sel]
+        # the confirming pair, and the last two clear observations
+        k2 = nxt[ks, sel]
+        e1 = xs[ks, :, np.arange(sel.size)]
+        e2 = xs[np.maximum(k2, 0), :, np.arange(sel.size)]
+        after_early[:, sel] = np.nanmean(np.stack([e1, e2]), axis=0).T
+        last = np.where(vs.any(axis=0), t_n - 1 - np.argmax(vs[::-1], axis=0), -1)
+        last2 = prev[np.maximum(last, 0), sel]
+        l1 = xs[np.maximum(last, 0), :, np.arange(sel.size)]
+        l2 = xs[np.maximum(last2, 0), :, np.arange(sel.size)]
+        after_late[:, sel] = np.nanmean(np.stack([l1, l2]), axis=0).T
+        reverted = (
+            (last > k2)
+            & (last2 > k2)
+            & (dpost[np.maximum(last, 0), np.arange(sel.size)] < thr)
+            & (dpost[np.maximum(last2, 0), np.arange(sel.size)] < thr)
+        )
+        # second break: away from the first new state (earthworks, then a pad)
+        state = after_early[:, sel]  # (F, S)
+        d2 = _distance(xs, state[None], np.float32(p.noise_floor))
+        far = (d2 >= 0.8 * thr) & vs & (tt > np.maximum(k2, ks)[None])
+        far_next = np.zeros_like(far)
+        nx = nxt[:, sel]
+        rows, cols = np.nonzero(far)
+        nrows = nx[rows, cols]
+        good = nrows >= 0
+        far_next[rows[good], cols[good]] = far[nrows[good], cols[good]]
+        sec = far & far_next
+        has2 = sec.any(axis=0)
+        second[sel] = np.where(has2, np.argmax(sec, axis=0), -1)
+        transient[sel] = reverted
+        if p.vegetation_filter and red_nir is not None:
+            veg[sel] = _vegetation_driven(
+                before[:, sel], after_late[:, sel], after_early[:, sel], red_nir, blue, swir
+            )
+        changed[sel] = ~transient[sel] & ~veg[sel]
+    res.update(
+        second_index=second,
+        changed=changed,
+        transient=transient & ~veg,
+        vegetation=veg,
+        score=brk_score,
+        magnitude=magnitude,
+        persistence=persistence,
+        n_clear_after=n_after,
+        before=before,
+        after_early=after_early,
+        after_late=after_late,
+    )
+    return res
+
+
+def _ndvi(s: np.ndarray, red_nir: tuple[int, int]) -> np.ndarray:
+    r, n = s[red_nir[0]], s[red_nir[1]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = (n - r) / (n + r)
+    return out
+
+
+def _soil_like(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
+    """Natural bare ground or stubble (:func:`sitewatch.core.surfaces.soil_like`), features on axis 0."""
+    spectrum = {"B04": s[red_nir[0]], "B08": s[red_nir[1]]}
+    if blue is not None:
+        spectrum["B02"] = s[blue]
+    if swir is not None:
+        spectrum["B11"] = s[swir]
+    return soil_like(spectrum)
+
+
+def _natural(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
+    """Green vegetation or natural soil-like ground, for spectra with features on axis 0."""
+    out: np.ndarray = (_ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi) | _soil_like(
+        s, red_nir, blue, swir
+    )
+    return out
+
+
+def _vegetation_driven(
+    before: np.ndarray,
+    after: np.ndarray,
+    early: np.ndarray,
+    red_nir: tuple[int, int],
+    blue: int | None,
+    swir: int | None,
+) -> np.ndarray:
+    nb, na, ne = _ndvi(before, red_nir), _ndvi(after, red_nir), _ndvi(early, red_nir)
+    greening = (ne - nb > 0.15) & (ne > 0.3)
+    soil_b = _soil_like(before, red_nir, blue, swir)
+    soil_e = _soil_like(early, red_nir, blue, swir)
+    browning = (nb > 0.3) & soil_e
+    ploughing = soil_b & soil_e
+    regreen = (na - nb > 0.15) & (na > 0.3)
+    out: np.ndarray = greening | browning | ploughing | (regreen & soil_e)
+    return out

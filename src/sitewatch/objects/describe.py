@@ -1,0 +1,581 @@
+"""The object stage: from a per-pixel history to described, typed, dated objects.
+
+:func:`describe` is the one entry point. It reads what stood on the site before
+(:mod:`~sitewatch.objects.context`), groups the changed pixels into objects
+(:mod:`~sitewatch.objects.group`), gathers the facts about each one (spectra, shape,
+runway and facility around it, when its surface was laid), has
+:func:`~sitewatch.objects.classify.classify_object` type it (its answer is final), dates
+it, measures it (sub-pixel size, :mod:`~sitewatch.objects.unmix`; structures lost,
+:mod:`~sitewatch.objects.evacuation`) and folds the bits of an evacuated facility into
+its evacuation. Pure: arrays in, frozen :class:`ChangeObject` out, in the grid's CRS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+import xarray as xr
+from scipy import ndimage
+from shapely.geometry.base import BaseGeometry
+
+from sitewatch.core.morphology import vectorize
+from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, concrete_like, earth_like
+from sitewatch.objects.classify import (
+    ChangeType,
+    Classification,
+    ObjectFacts,
+    classify_object,
+    is_asphalt_like,
+    is_built_like,
+)
+from sitewatch.objects.context import Runway, SiteContext, site_context
+from sitewatch.objects.dating import surface_onset
+from sitewatch.objects.evacuation import absorb_into_evacuations, facility_share, structure_loss
+from sitewatch.objects.group import group_changes
+from sitewatch.objects.measure import measure_geometry
+from sitewatch.objects.unmix import unmixed_size
+
+__all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
+
+#: Largest angle (degrees) between a strip and a runway it continues in line.
+RUNWAY_MAX_ANGLE_DEG = 12.0
+#: A strip continues a runway when it is this many pixels from it, or closer.
+RUNWAY_NEAR_PX = 3
+
+
+@dataclass(frozen=True)
+class ObjectParams:
+    """Settings of the object stage.
+
+    Attributes
+    ----------
+    min_area_m2 : float
+        Smallest object reported (about 30 m x 30 m by default).
+    split_days : int
+        Changed pixels of one connected area whose dates are further apart than this
+        become separate objects; also the margin of an evacuation's removals within which
+        the bits of its facility are folded into it.
+    surfaces : SurfaceRules
+        Thresholds of the surface tests.
+    """
+
+    min_area_m2: float = 800.0
+    split_days: int = 60
+    surfaces: SurfaceRules = DEFAULT_RULES
+
+
+@dataclass(frozen=True)
+class ChangeObject:
+    """One changed object: where, what, when, how big, and the facts behind it.
+
+    Dates are indices into the stack's ``time``; geometry and sizes are in the grid's CRS
+    (metres). Measurements that only some types have are None for the others.
+
+    Attributes
+    ----------
+    label : int
+        Its value in the label raster.
+    box : tuple of int
+        ``(row0, row1, col0, col1)`` of its pixels in the grid.
+    mask : numpy.ndarray
+        Bool, the object's pixels within ``box``.
+    geometry : shapely geometry
+        Outline in the grid's CRS.
+    change_type, detail, reasons
+        From :func:`~sitewatch.objects.classify.classify_object`.
+    first_index : int
+        First date it is seen (an evacuation: its first removals; a pad laid on
+        earthworks: its surface).
+    last_unchanged_index : int or None
+        Last date clear over most of it before ``first_index``.
+    evidence_indices : tuple of int
+        The dates that show it: the last unchanged, the first changed, the next two clear.
+    removals : tuple of int
+        First and last date its pixels changed.
+    area_m2, length_m, width_m, orientation_deg, rectangularity : float
+    n_pixels : int
+        Changed pixels.
+    date_spread_days : float
+    before, after : mapping
+        Mean spectra before and at the end of the series (reflectance 0..1).
+    n_clear_before, n_clear_after, persistence, magnitude : float
+        Medians and means over its changed pixels of the per-pixel history.
+    facility_overlap, runway_overlap : float
+    runway_adjacent : bool
+    facility : int
+        The facility (label in the site context) it mostly lies in, else 0.
+    fraction_affected, fraction_affected_pixels, structure_area_before_m2, changed_area_m2, facility_area_m2
+        Evacuations (:class:`~sitewatch.objects.evacuation.StructureLoss`).
+    added_length_m, runway_length_before_m, runway_length_after_m
+        Runway extensions.
+    after_earthworks : bool or None
+        New pads: levelling came first.
+    earthworks_first_index : int or None
+        New pads laid on earthworks: the date the levelling was first seen.
+    grown_from_after_state_px : int or None
+        Pixels the sub-pixel sizing added from the after-state surface.
+    absorbed : tuple of ChangeObject
+        Evacuations: the bits of the facility folded into it.
+    """
+
+    label: int
+    box: tuple[int, int, int, int]
+    mask: np.ndarray = field(repr=False)
+    geometry: BaseGeometry
+    change_type: ChangeType
+    detail: str | None
+    reasons: tuple[str, ...]
+    first_index: int
+    last_unchanged_index: int | None
+    evidence_indices: tuple[int, ...]
+    removals: tuple[int, int]
+    area_m2: float
+    length_m: float
+    width_m: float
+    orientation_deg: float
+    rectangularity: float
+    n_pixels: int
+    date_spread_days: float
+    before: Mapping[str, float]
+    after: Mapping[str, float]
+    n_clear_before: float
+    n_clear_after: float
+    persistence: float
+    magnitude: float
+    facility_overlap: float
+    runway_overlap: float
+    runway_adjacent: bool
+    facility: int = 0
+    fraction_affected: float | None = None
+    fraction_affected_pixels: float | None = None
+    structure_area_before_m2: float | None = None
+    changed_area_m2: float | None = None
+    facility_area_m2: float | None = None
+    added_length_m: float | None = None
+    runway_length_before_m: float | None = None
+    runway_length_after_m: float | None = None
+    after_earthworks: bool | None = None
+    earthworks_first_index: int | None = None
+    grown_from_after_state_px: int | None = None
+    absorbed: tuple[ChangeObject, ...] = ()
+
+
+@dataclass(frozen=True)
+class _History:
+    """The per-pixel history's layers the object stage reads, in memory."""
+
+    changed: np.ndarray
+    break_index: np.ndarray
+    second: np.ndarray
+    magnitude: np.ndarray
+    persistence: np.ndarray
+    n_before: np.ndarray
+    n_after: np.ndarray
+    spectra: Mapping[str, np.ndarray]  # before, after_early, after_late: (B, Y, X)
+    visible: np.ndarray  # (3,) indices of B02, B03, B04 in the bands
+    bands: tuple[str, ...]
+
+    @classmethod
+    def of(cls, history: xr.Dataset) -> _History:
+        bands = tuple(str(b) for b in history.coords["band"].values)
+        return cls(
+            changed=history["changed"].values,
+            break_index=history["break_index"].values,
+            second=history["second_detected"].values,
+            magnitude=history["magnitude"].values,
+            persistence=history["persistence"].values,
+            n_before=history["n_clear_before"].values,
+            n_after=history["n_clear_after"].values,
+            spectra={v: history[v].values for v in ("before", "after_early", "after_late")},
+            visible=np.array([bands.index(b) for b in ("B02", "B03", "B04")]),
+            bands=bands,
+        )
+
+    def mean_spectrum(self, var: str, sel: np.ndarray) -> dict[str, float]:
+        v = self.spectra[var][:, sel]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {b: float(np.nanmean(v[i])) for i, b in enumerate(self.bands)}
+
+    def texture(self, var: str, sel: np.ndarray) -> float | None:
+        v = self.spectra[var][self.visible][:, sel].mean(axis=0)
+        v = v[np.isfinite(v)]
+        return float(np.std(v)) if v.size >= 4 else None
+
+
+def _material_pixels(hist: _History, pix_changed: np.ndarray) -> np.ndarray:
+    """Where an object's material is read: its interior (edge pixels mix it with the ground around).
+
+    A 60 m strip is half edge pixels at 10 m: when the interior is too small, the half of
+    its pixels that changed most, the purest ones.
+    """
+    n_changed = int(pix_changed.sum())
+    interior = ndimage.binary_erosion(pix_changed)
+    spec_px: np.ndarray = interior
+    if interior.sum() < max(4, 0.2 * n_changed):
+        spec_px = pix_changed & (hist.magnitude >= np.nanmedian(hist.magnitude[pix_changed]))
+        if spec_px.sum() < 4:
+            spec_px = pix_changed
+    return spec_px
+
+
+def _runway_relation(
+    runways: tuple[Runway, ...], m: np.ndarray, geom: BaseGeometry, orientation_deg: float, res_m: float
+) -> tuple[bool, float, float | None]:
+    """Whether the object continues a runway in line, its overlap with runways, and that runway's length."""
+    adjacent, overlap_max, length = False, 0.0, None
+    for rw in runways:
+        overlap = float((rw.mask & m).sum() / m.sum())
+        near = rw.geometry.distance(geom) <= RUNWAY_NEAR_PX * res_m
+        dang = abs((orientation_deg - rw.orientation_deg + 90) % 180 - 90)
+        overlap_max = max(overlap_max, overlap)
+        if near and dang <= RUNWAY_MAX_ANGLE_DEG and overlap < 0.5:
+            adjacent, length = True, float(rw.length_m)
+    return adjacent, overlap_max, length
+
+
+def _facility_of(context: SiteContext, m: np.ndarray, res_m: float) -> tuple[int, float, float | None]:
+    """The facility the object mostly lies in, the share of it in built-up area, and the facility's area."""
+    fac_ids = context.facilities[m & (context.facilities > 0)]
+    overlap = float((m & context.early.built).sum() / m.sum())
+    main, area = 0, None
+    if fac_ids.size:
+        main = int(np.bincount(fac_ids).argmax())
+        area = float((context.facilities == main).sum() * res_m**2) if main else None
+    return main, overlap, area
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One labelled group of changed pixels, with what the facts and the dating need."""
+
+    label: int
+    mask: np.ndarray
+    changed: np.ndarray
+    geometry: BaseGeometry
+    measures: Mapping[str, float]
+    breaks: np.ndarray  # date index of each changed pixel's break
+    k_obj: int  # when 30 % of its changed pixels had shown the change
+    spec_px: np.ndarray
+    obj_clear: np.ndarray  # (T,) its clear share per date
+
+
+def _facts(
+    cand: _Candidate,
+    hist: _History,
+    context: SiteContext,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    rules: SurfaceRules,
+) -> tuple[ObjectFacts, int, int | None]:
+    """What the rules read about one object, its facility, and when its surface was laid (or None)."""
+    res_m = abs(float(stack.odc.geobox.resolution.x))
+    times = stack.coords["time"].values
+    k = cand.breaks
+    spread = float(
+        (times[int(np.quantile(k, 0.9, method="lower"))] - times[int(np.quantile(k, 0.1, method="lower"))])
+        / np.timedelta64(1, "D")
+    )
+    has_second = bool(np.mean(~np.isnat(hist.second[cand.changed])) >= 0.5)
+    before = hist.mean_spectrum("before", cand.spec_px)
+    early = hist.mean_spectrum("after_early", cand.spec_px)
+    late = hist.mean_spectrum("after_late", cand.spec_px)
+    meas = cand.measures
+    rw_adj, rw_overlap, rw_len = _runway_relation(
+        context.runways, cand.mask, cand.geometry, meas["orientation_deg"], res_m
+    )
+    fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
+    # levelling seen first, the surface laid later: the object turns concrete-like (its
+    # interior, on clear dates) after an earth-like date; read only where it can matter
+    pad_t = None
+    if bool(concrete_like(late, rules)) and not (has_second and bool(earth_like(early, rules))):
+        onset = surface_onset(stack, clear, cand.spec_px, cand.k_obj, rules=rules)
+        pad_t = onset if onset is not None and onset > cand.k_obj else None
+    facts = ObjectFacts(
+        area_m2=meas["area_m2"],
+        length_m=meas["length_m"],
+        width_m=meas["width_m"],
+        orientation_deg=meas["orientation_deg"],
+        rectangularity=meas["rectangularity"],
+        before=before,
+        after_early=early,
+        after_late=late,
+        date_spread_days=spread,
+        has_second_change=has_second,
+        runway_adjacent=rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before)),
+        runway_overlap=rw_overlap,
+        runway_length_m=rw_len,
+        facility_overlap=fac_overlap,
+        facility_area_m2=fac_area,
+        texture_before=hist.texture("before", cand.changed),
+        texture_after=hist.texture("after_late", cand.changed),
+        surface_after_levelling=pad_t is not None,
+    )
+    return facts, fac_main, pad_t
+
+
+def _first_index(
+    cand: _Candidate, cls: Classification, hist: _History, times: np.ndarray, surface_t: int | None
+) -> tuple[int, int | None]:
+    """The date an object is first seen, and (a pad laid on earthworks) when the levelling was."""
+    k = cand.breaks
+    if cls.change_type == "evacuation":
+        # removals spread over weeks: the evacuation starts with the first ones seen
+        return int(np.quantile(k, 0.05, method="lower")), None
+    if cls.change_type != "new_pad" or not cls.extra.get("after_earthworks"):
+        return cand.k_obj, None
+    if cls.extra.get("levelled_seen_as") == "second change":
+        sec = hist.second[cand.changed]
+        sec_days = sec[~np.isnat(sec)]
+        if not sec_days.size:
+            return cand.k_obj, None
+        sec_date = np.sort(sec_days)[int(0.3 * (sec_days.size - 1))]
+        return int(np.searchsorted(times, sec_date)), cand.k_obj
+    # levelling seen first, the surface laid later: date the pad by its surface
+    assert surface_t is not None
+    return surface_t, cand.k_obj
+
+
+def _candidates(
+    labels: np.ndarray, hist: _History, clear: np.ndarray, gbox: Any, *, min_px: int, min_area_m2: float
+) -> list[_Candidate]:
+    """The labelled groups big enough to describe, in the order they are vectorised."""
+    out = []
+    for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
+        m = labels == lab
+        pix_changed = m & hist.changed
+        if int(pix_changed.sum()) < min_px:
+            continue
+        meas = measure_geometry(geom)
+        if meas["area_m2"] < min_area_m2:
+            continue
+        k = hist.break_index[pix_changed]
+        out.append(
+            _Candidate(
+                label=lab,
+                mask=m,
+                changed=pix_changed,
+                geometry=geom,
+                measures=meas,
+                breaks=k,
+                k_obj=int(np.quantile(k, 0.3, method="lower")),
+                spec_px=_material_pixels(hist, pix_changed),
+                obj_clear=clear[:, m].mean(axis=1),
+            )
+        )
+    return out
+
+
+def _sized(
+    cand: _Candidate,
+    cls: Classification,
+    first_t: int,
+    earthworks_t: int | None,
+    labels: np.ndarray,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+) -> tuple[dict[str, Any], BaseGeometry]:
+    """The object's final size (sub-pixel where it can be unmixed) and outline; ``labels`` grows in place."""
+    meas: dict[str, Any] = {
+        k: cand.measures[k] for k in ("area_m2", "length_m", "width_m", "orientation_deg")
+    }
+    geom = cand.geometry
+    extra = cls.extra
+    if "added_length_m" in extra:
+        meas["added_length_m"] = extra["added_length_m"]
+        meas["runway_length_before_m"] = extra.get("runway_length_before_m")
+        meas["runway_length_after_m"] = extra.get("runway_length_after_m")
+    gbox = stack.odc.geobox
+    # after earthworks, "before" is the levelled ground, not the field under it
+    um = unmixed_size(stack, clear, cand.mask, first_t, gbox, before_from=earthworks_t or 0)
+    if um is None:
+        return meas, geom
+    meas.update(
+        area_m2=um.area_m2, length_m=um.length_m, width_m=um.width_m, orientation_deg=um.orientation_deg
+    )
+    if um.grown_px:
+        # the outline covers what was measured: pixels of the after-state footprint that
+        # belong to no other object join this one
+        add = um.footprint & (labels == 0)
+        if add.any():
+            labels[add] = cand.label
+            m = labels == cand.label
+            geom = shapely.union_all([g for _, g in vectorize(m.astype(np.int32), gbox, simplify_px=0.5)])
+        meas["grown_from_after_state_px"] = um.grown_px
+    if "added_length_m" in extra:
+        meas["added_length_m"] = round(um.length_m, 1)
+        if extra.get("runway_length_before_m"):
+            meas["runway_length_after_m"] = round(extra["runway_length_before_m"] + um.length_m, 1)
+    return meas, geom
+
+
+def _evidence_dates(obj_clear: np.ndarray, first_t: int) -> tuple[int | None, tuple[int, ...]]:
+    """The last date clear over most of the object before ``first_t``, and the dates that show the change."""
+    before_t = [t for t in range(first_t) if obj_clear[t] >= 0.5]
+    lu = before_t[-1] if before_t else None
+    ev_t = [t for t in ([lu] if lu is not None else []) + [first_t] if t is not None]
+    ev_t += [t for t in range(first_t + 1, len(obj_clear)) if obj_clear[t] >= 0.5][:2]
+    return lu, tuple(ev_t)
+
+
+def _describe_one(
+    cand: _Candidate,
+    hist: _History,
+    context: SiteContext,
+    labels: np.ndarray,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    rules: SurfaceRules,
+) -> ChangeObject:
+    facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
+    cls = classify_object(facts)
+    first_t, earthworks_t = _first_index(cand, cls, hist, stack.coords["time"].values, surface_t)
+    typed: dict[str, Any] = {}
+    if cls.change_type == "evacuation":
+        loss = structure_loss(
+            stack,
+            clear,
+            context=context,
+            facility=fac_main,
+            mask=cand.mask,
+            changed=cand.changed,
+            geometry=cand.geometry,
+            break_index=cand.breaks,
+        )
+        fraction = loss.fraction_affected
+        if fraction is None:
+            fraction = facility_share(facts.area_m2, facts.facility_area_m2)
+        typed = {
+            **dataclasses.asdict(loss),
+            "fraction_affected": fraction,
+            "facility_area_m2": cls.extra.get("facility_area_m2"),
+        }
+        meas: dict[str, Any] = {
+            k: cand.measures[k] for k in ("area_m2", "length_m", "width_m", "orientation_deg")
+        }
+        geom = cand.geometry
+    else:
+        meas, geom = _sized(cand, cls, first_t, earthworks_t, labels, stack, clear)
+    if cls.change_type == "new_pad":
+        typed["after_earthworks"] = bool(cls.extra.get("after_earthworks"))
+    lu, ev_t = _evidence_dates(cand.obj_clear, first_t)
+    pix = cand.changed
+    return ChangeObject(
+        label=cand.label,
+        box=(0, 0, 0, 0),
+        mask=np.zeros((0, 0), bool),
+        geometry=geom,
+        change_type=cls.change_type,
+        detail=cls.detail,
+        reasons=cls.reasons,
+        first_index=first_t,
+        last_unchanged_index=lu,
+        evidence_indices=ev_t,
+        removals=(int(cand.breaks.min()), int(cand.breaks.max())),
+        rectangularity=cand.measures["rectangularity"],
+        n_pixels=int(pix.sum()),
+        date_spread_days=facts.date_spread_days,
+        before=facts.before,
+        after=facts.after_late,
+        n_clear_before=float(np.median(hist.n_before[pix])),
+        n_clear_after=float(np.median(hist.n_after[pix])),
+        persistence=float(np.nanmean(hist.persistence[pix])),
+        magnitude=float(np.nanmean(hist.magnitude[pix])),
+        facility_overlap=facts.facility_overlap,
+        runway_overlap=facts.runway_overlap,
+        runway_adjacent=facts.runway_adjacent,
+        facility=fac_main if facts.facility_overlap >= 0.5 else 0,
+        earthworks_first_index=earthworks_t,
+        **meas,
+        **typed,
+    )
+
+
+def _with_mask(obj: ChangeObject, labels: np.ndarray) -> ChangeObject:
+    rows, cols = np.nonzero(labels == obj.label)
+    if not rows.size:
+        return obj
+    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+    return dataclasses.replace(obj, box=(r0, r1, c0, c1), mask=labels[r0:r1, c0:c1] == obj.label)
+
+
+def describe(
+    history: xr.Dataset,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    *,
+    params: ObjectParams | None = None,
+) -> list[ChangeObject]:
+    """Group, type, date and measure the changed objects of a per-pixel history.
+
+    Parameters
+    ----------
+    history : xarray.Dataset
+        From :func:`sitewatch.core.history.detect_breaks`, in memory.
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, co-registered, in memory, with its grid
+        (``stack.odc.geobox``, a metric CRS).
+    clear : numpy.ndarray
+        ``(time, y, x)`` bool.
+    params : ObjectParams, optional
+
+    Returns
+    -------
+    list of ChangeObject
+        In the order they were found (the caller sorts them). Objects folded into an
+        evacuation are listed in its ``absorbed``, not on their own.
+    """
+    p = params or ObjectParams()
+    gbox = stack.odc.geobox
+    res_m = abs(float(gbox.resolution.x))
+    min_px = max(4, math.ceil(p.min_area_m2 / res_m**2 * 0.7))
+    hist = _History.of(history)
+    context = site_context(stack, clear, hist.break_index, rules=p.surfaces)
+    times = stack.coords["time"].values
+    day0 = times[0].astype("datetime64[D]")
+    days = np.where(
+        hist.changed,
+        (times[np.maximum(hist.break_index, 0)].astype("datetime64[D]") - day0).astype(int),
+        -1,
+    )
+    labels = group_changes(
+        hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
+    )
+    objects = [
+        _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
+        for cand in _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+    ]
+    objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
+    return [_with_mask(o, labels) for o in objects]
+
+
+def paint_labels(
+    objects: list[ChangeObject], shape: tuple[int, int], *, offset: tuple[int, int] = (0, 0)
+) -> np.ndarray:
+    """The label raster of ``objects`` (their ``label`` values; 0 elsewhere).
+
+    Parameters
+    ----------
+    objects : list of ChangeObject
+    shape : tuple of int
+        ``(Y, X)`` of the grid.
+    offset : tuple of int
+        Row and column of the objects' grid in the raster (a window of a bigger grid).
+
+    Returns
+    -------
+    numpy.ndarray
+        int32.
+    """
+    out = np.zeros(shape, np.int32)
+    for o in objects:
+        r0, r1, c0, c1 = o.box
+        out[offset[0] + r0 : offset[0] + r1, offset[1] + c0 : offset[1] + c1][o.mask] = o.label
+    return out

@@ -1,0 +1,215 @@
+"""Evacuations: how much of a facility's structures went, and the bits of it that split off.
+
+Removing structures (roofs, tents, vehicles, containers) from a facility bares its yard.
+:func:`structure_loss` measures the share of the structure signal lost;
+:func:`absorb_into_evacuations` folds bits of the facility split off the evacuation
+(bare yard read as earthworks, other change, or a second small evacuation) back into it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+import xarray as xr
+from rasterio.features import geometry_mask
+from scipy import ndimage
+from shapely.geometry.base import BaseGeometry
+
+from sitewatch.core.morphology import vectorize
+from sitewatch.objects.context import SiteContext, late_composite
+from sitewatch.objects.measure import measure_geometry
+
+if TYPE_CHECKING:
+    from sitewatch.objects.describe import ChangeObject
+
+__all__ = ["StructureLoss", "absorb_into_evacuations", "facility_share", "structure_loss"]
+
+#: Types whose objects inside an evacuated facility, dated within its removals, are part of it.
+ABSORBED_TYPES: tuple[str, ...] = ("earthworks", "other", "evacuation")
+
+
+@dataclass(frozen=True)
+class StructureLoss:
+    """What an evacuation removed.
+
+    Attributes
+    ----------
+    fraction_affected : float or None
+        Share of the facility's structure signal lost (0..1); None when too few structure
+        pixels changed to measure it.
+    fraction_affected_pixels : float or None
+        Share of the structure pixels that changed.
+    structure_area_before_m2 : float
+        Area of the structures before.
+    changed_area_m2 : float
+        Area of the changed pixels of the object.
+    """
+
+    fraction_affected: float | None
+    fraction_affected_pixels: float | None
+    structure_area_before_m2: float
+    changed_area_m2: float
+
+
+def facility_share(area_m2: float, facility_area_m2: float | None) -> float | None:
+    """The object's share of its facility's area (the fraction affected when structures cannot be measured).
+
+    Examples
+    --------
+    >>> facility_share(2000.0, 4000.0)
+    0.5
+    """
+    if not facility_area_m2:
+        return None
+    return round(min(1.0, area_m2 / facility_area_m2), 3)
+
+
+def structure_loss(
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    *,
+    context: SiteContext,
+    facility: int,
+    mask: np.ndarray,
+    changed: np.ndarray,
+    geometry: BaseGeometry,
+    break_index: np.ndarray,
+) -> StructureLoss:
+    """The share of the facility's structures (roofs, vehicles, containers) that went.
+
+    Each structure pixel's spectral distance from the bare yard they leave behind, before
+    (the early composite) and at the end of the series (the late composite); the fraction
+    is the structure signal lost over the signal there was, summed over the facility
+    (mixed edge pixels count by how much structure they held).
+
+    Parameters
+    ----------
+    stack, clear
+        As :func:`sitewatch.objects.describe`.
+    context : SiteContext
+    facility : int
+        The facility's label in ``context.facilities`` (0: the object itself).
+    mask, changed : numpy.ndarray
+        ``(Y, X)`` bool: the object, and its changed pixels.
+    geometry : shapely geometry
+        The object's outline (grid CRS).
+    break_index : numpy.ndarray
+        Date index of each changed pixel's break (the removals).
+
+    Returns
+    -------
+    StructureLoss
+    """
+    gbox = stack.odc.geobox
+    res_m = abs(float(gbox.resolution.x))
+    t_n = stack.sizes["time"]
+    fac = (context.facilities == facility) if facility else mask
+    hull = geometry_mask([geometry.convex_hull], out_shape=mask.shape, transform=gbox.affine, invert=True)
+    near = ndimage.binary_dilation(hull | mask, iterations=3)
+    struct = fac & ndimage.binary_dilation(context.early.roofs) & near
+    # the end state: only dates after the removals (the series may end soon after)
+    t_end = min(int(np.quantile(break_index, 0.95, method="lower")) + 1, t_n - 2)
+    late_comp = late_composite(stack, clear, from_t=max(0, t_end))
+    comp = context.early.composite
+    gone = changed & struct
+    fraction = fraction_px = None
+    if struct.sum() >= 4 and gone.sum() >= 4:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            yard = np.nanmedian(late_comp[:, gone], axis=1)
+            s_b = np.sqrt(np.nansum((comp[:, struct] - yard[:, None]) ** 2, axis=0))
+            s_a = np.sqrt(np.nansum((late_comp[:, struct] - yard[:, None]) ** 2, axis=0))
+        ok_px = np.isfinite(s_b) & np.isfinite(s_a)
+        lost = float(np.sum(s_b[ok_px] - np.minimum(s_a[ok_px], s_b[ok_px])))
+        total = float(np.sum(s_b[ok_px]))
+        if total > 0:
+            fraction = round(min(1.0, max(0.0, lost / total)), 3)
+        fraction_px = round(float(gone.sum() / struct.sum()), 3)
+    return StructureLoss(
+        fraction_affected=fraction,
+        fraction_affected_pixels=fraction_px,
+        structure_area_before_m2=round(float(struct.sum() * res_m**2), 1),
+        changed_area_m2=round(int(changed.sum()) * res_m**2, 1),
+    )
+
+
+def absorb_into_evacuations(
+    objects: Sequence[ChangeObject],
+    labels: np.ndarray,
+    days: np.ndarray,
+    margin_days: int,
+    *,
+    gbox: Any = None,
+) -> list[ChangeObject]:
+    """Fold bits of an evacuated facility back into its evacuation.
+
+    An ``earthworks``, ``other`` or ``evacuation`` object mostly inside the same facility
+    as a (larger) evacuation, dated within that evacuation's removals (+- ``margin_days``),
+    is part of it: its label joins the evacuation's (``labels`` is changed in place) and it
+    is listed in the evacuation's ``absorbed``. With the grid ``gbox``, the evacuation's
+    outline (a MultiPolygon when the pieces do not touch), area, length, width and
+    orientation are those of every piece its label now holds.
+
+    Parameters
+    ----------
+    objects : sequence of ChangeObject
+    labels : numpy.ndarray
+        ``(Y, X)`` int labels of the objects.
+    days : numpy.ndarray
+        ``(T,)`` datetime64[D]: the date of each index.
+    margin_days : int
+    gbox : odc.geo.geobox.GeoBox, optional
+
+    Returns
+    -------
+    list of ChangeObject
+        The objects left, evacuations with their pieces.
+    """
+    evac: dict[int, int] = {}  # facility -> its largest evacuation
+    for i, o in enumerate(objects):
+        bigger = o.facility not in evac or o.area_m2 > objects[evac[o.facility]].area_m2
+        if o.change_type == "evacuation" and o.facility > 0 and bigger:
+            evac[o.facility] = i
+    if not evac:
+        return list(objects)
+    margin = np.timedelta64(margin_days, "D")
+    keep: list[int] = []
+    absorbed: dict[int, list[ChangeObject]] = {}
+    for i, o in enumerate(objects):
+        j = evac.get(o.facility) if o.facility else None
+        if j is not None and j != i and o.change_type in ABSORBED_TYPES:
+            ev = objects[j]
+            lo, hi = days[ev.removals[0]], days[ev.removals[1]]
+            if lo - margin <= days[o.first_index] <= hi + margin:
+                labels[labels == o.label] = ev.label
+                absorbed.setdefault(j, []).append(o)
+                continue
+        keep.append(i)
+    out = []
+    for i in keep:
+        o = objects[i]
+        if i in absorbed:
+            o = dataclasses.replace(o, absorbed=tuple(absorbed[i]))
+            if gbox is not None:
+                pieces = [
+                    g for _, g in vectorize((labels == o.label).astype(np.int32), gbox, simplify_px=0.5)
+                ]
+                if pieces:
+                    geom = shapely.union_all(pieces)
+                    meas = measure_geometry(geom)
+                    o = dataclasses.replace(
+                        o,
+                        geometry=geom,
+                        area_m2=meas["area_m2"],
+                        length_m=meas["length_m"],
+                        width_m=meas["width_m"],
+                        orientation_deg=meas["orientation_deg"],
+                    )
+        out.append(o)
+    return out

@@ -1,0 +1,58 @@
+"""describe(): the object stage on a small synthetic series, from a per-pixel history to typed objects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sitewatch.core.history import detect_breaks
+from sitewatch.objects import ObjectParams, describe, paint_labels
+
+BANDS = ["B02", "B03", "B04", "B08", "B11", "B12"]
+STUBBLE = np.array([0.12, 0.15, 0.19, 0.25, 0.33, 0.27])
+CONCRETE = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29])
+
+
+def _series(n_dates: int = 24, size: int = 40, pad=(slice(12, 20), slice(8, 20)), from_t: int = 14):  # type: ignore[no-untyped-def]
+    import xarray as xr
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import assign_crs
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for t in range(n_dates):
+        img = np.broadcast_to(STUBBLE[:, None, None], (6, size, size)).copy()
+        if t >= from_t:
+            img[:, pad[0], pad[1]] = CONCRETE[:, None, None]
+        frames.append(img + rng.normal(0, 0.004, img.shape))
+    data = np.stack(frames).astype(np.float32) * 10000
+    gbox = GeoBox.from_bbox(
+        (500000, 4000000, 500000 + 10 * size, 4000000 + 10 * size), "EPSG:32637", resolution=10
+    )
+    times = np.array([np.datetime64("2024-01-01") + np.timedelta64(12 * i, "D") for i in range(n_dates)])
+    stack = xr.DataArray(
+        data,
+        dims=("time", "band", "y", "x"),
+        coords={"time": times, "band": BANDS, "y": gbox.coords["y"].values, "x": gbox.coords["x"].values},
+    )
+    return assign_crs(stack, "EPSG:32637"), np.ones((n_dates, size, size), bool)
+
+
+def test_a_new_pad_is_one_typed_dated_measured_object():
+    stack, clear = _series()
+    history = detect_breaks(stack, clear)
+    objects = describe(history, stack, clear, params=ObjectParams())
+    assert [o.change_type for o in objects] == ["new_pad"]
+    pad = objects[0]
+    assert pad.first_index == 14 and pad.last_unchanged_index == 13
+    assert pad.area_m2 == pytest.approx(96 * 100, rel=0.1)
+    assert pad.after_earthworks is False and pad.fraction_affected is None
+    assert any("concrete-like" in r for r in pad.reasons)
+    labels = paint_labels(objects, clear.shape[1:])
+    assert (labels == pad.label).sum() == pad.mask.sum() >= 90
+
+
+def test_objects_below_the_smallest_area_are_not_described():
+    stack, clear = _series(pad=(slice(12, 15), slice(8, 11)))  # 3 x 3 px: 900 m2
+    history = detect_breaks(stack, clear)
+    assert describe(history, stack, clear, params=ObjectParams(min_area_m2=2000.0)) == []
