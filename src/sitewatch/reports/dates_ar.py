@@ -17,7 +17,7 @@ import functools
 import re
 from typing import Any
 
-from sitewatch.reports.dates import DateLexicon
+from sitewatch.reports.date_lexicon import DateLexicon
 from sitewatch.reports.language import fold_arabic
 
 __all__ = ["arabic_dates", "arabic_month_names"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sitewatch.reports.dates import DateLexicon
+from sitewatch.reports.date_lexicon import DateLexicon
 
 __all__ = ["ENGLISH_DATES", "month_number"]
 

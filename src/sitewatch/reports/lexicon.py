@@ -8,115 +8,11 @@ what it finds, so adding a language is filling the same fields.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from sitewatch.reports.lexicon_ar import ARABIC
+from sitewatch.reports.lexicon_en import ENGLISH
+from sitewatch.reports.word_lexicon import Lexicon
 
 __all__ = ["Lexicon", "lexicon_for"]
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """The patterns of one language, compiled.
-
-    Parameters
-    ----------
-    language : str
-        ``"en"`` or ``"ar"``.
-    triggers : re.Pattern
-        Event words, one named group per event (``construction``, ``withdrawal``, ``arrival``,
-        ``air_activity``, ``attack``, ``presence``).
-    movement : re.Pattern
-        Matched against a trigger word: a movement whose direction ("from X", "to X") decides
-        the event at X.
-    movement_extra : re.Pattern
-        Movement words that are no event without a direction ("relocated", "نقل").
-    convoy_words : re.Pattern
-        Matched against a trigger word: a convoy whose origin is a waypoint, not a withdrawal.
-    capability : re.Pattern
-        "capable of ...", "قادر على ...": no event happens in it.
-    not_an_event_before : mapping
-        Event -> text just before a trigger that makes it no such event ("air presence", "مهبط
-        الطائرات": an airstrip, not a flight).
-    not_an_event_after : re.Pattern
-        Text just after a trigger that makes it about other places ("the drawdown elsewhere").
-    direction : re.Pattern
-        Prepositions of direction; group 1 is the word.
-    from_words : frozenset of str
-        Which of them mean "from".
-    glued_to : frozenset of str
-        Clitics glued to a place name that mean "to" (Arabic ل).
-    hedge, attribution, plan : re.Pattern
-        Doubt ("reportedly", "يُعتقد"), attribution that covers the whole sentence ("according
-        to", "بحسب"), and intention or forecast ("intended to", "تعتزم").
-    future_verb : re.Pattern
-        Matched against a trigger word: a verb in the future ("ستنسحب").
-    negation, denied_before, denied_after, inner_negation : re.Pattern
-        Negation words before a trigger, a denial anywhere before it ("denied", "نفى"), a
-        denial after it ("... are false", "عارية عن الصحة"), negation inside the trigger ("had
-        not left").
-    clause_start : re.Pattern
-        Where a clause begins (negation is looked for within the trigger's clause).
-    clause_break, contrast : re.Pattern
-        Clause boundaries, and clauses that speak of something else ("while ...", "بينما").
-    anaphor : re.Pattern
-        "the base", "these sites", "القاعدة"; group ``head`` is the noun.
-    plural_heads : frozenset of str
-        Heads that refer to several places.
-    names_its_place : re.Pattern
-        Text after an anaphor that shows it names a place ("the base near X", "القاعدة في X").
-    caption : re.Pattern
-        Photo captions and credits.
-    elsewhere : re.Pattern
-        A sentence that places itself somewhere not in the registry ("in Syria", "في ريف الحسكة").
-    countries : re.Pattern
-        Countries: an event there is not one place's, even if the next sentence names one.
-    plural_places : re.Pattern
-        "several bases", "القواعد": an event at many places.
-    glosses : mapping
-        Folded stem -> English gloss of a trigger ("رتل" -> "convoy").
-    """
-
-    language: str
-    triggers: re.Pattern[str]
-    movement: re.Pattern[str]
-    movement_extra: re.Pattern[str]
-    convoy_words: re.Pattern[str]
-    capability: re.Pattern[str]
-    not_an_event_before: Mapping[str, re.Pattern[str]]
-    not_an_event_after: re.Pattern[str]
-    direction: re.Pattern[str]
-    from_words: frozenset[str]
-    glued_to: frozenset[str]
-    hedge: re.Pattern[str]
-    attribution: re.Pattern[str]
-    plan: re.Pattern[str]
-    future_verb: re.Pattern[str]
-    negation: re.Pattern[str]
-    denied_before: re.Pattern[str]
-    denied_after: re.Pattern[str]
-    inner_negation: re.Pattern[str]
-    clause_start: re.Pattern[str]
-    clause_break: re.Pattern[str]
-    contrast: re.Pattern[str]
-    anaphor: re.Pattern[str]
-    plural_heads: frozenset[str]
-    names_its_place: re.Pattern[str]
-    caption: re.Pattern[str]
-    elsewhere: re.Pattern[str]
-    countries: re.Pattern[str]
-    plural_places: re.Pattern[str]
-    glosses: Mapping[str, str]
-
-    def gloss(self, trigger: str) -> str:
-        """An English gloss of a trigger word (the word itself, lower-cased, in English)."""
-        word = trigger.lower()
-        if self.language == "en":
-            return word
-        for stem, gloss in self.glosses.items():
-            if stem in word:
-                return gloss
-        return word
 
 
 def lexicon_for(language: str) -> Lexicon:
@@ -131,9 +27,5 @@ def lexicon_for(language: str) -> Lexicon:
     Lexicon
     """
     if language == "ar":
-        from sitewatch.reports.lexicon_ar import ARABIC
-
         return ARABIC
-    from sitewatch.reports.lexicon_en import ENGLISH
-
     return ENGLISH

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from sitewatch.reports.language import fold_arabic
-from sitewatch.reports.lexicon import Lexicon
+from sitewatch.reports.word_lexicon import Lexicon
 
 __all__ = ["ARABIC"]
 

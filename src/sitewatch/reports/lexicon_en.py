@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sitewatch.reports.lexicon import Lexicon
+from sitewatch.reports.word_lexicon import Lexicon
 
 __all__ = ["ENGLISH"]
 

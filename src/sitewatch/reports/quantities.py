@@ -10,12 +10,13 @@ and is labelled so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from sitewatch.reports.quantities_ar import find_arabic_quantities
+from sitewatch.reports.quantity import Qualifier, Quantity
 
 __all__ = ["Qualifier", "Quantity", "find_quantities"]
 
-Qualifier = Literal["exact", "approx", "lt", "le", "gt", "ge"]
 
 _LENGTH_UNITS = {
     "m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0,
@@ -101,58 +102,6 @@ _QUAL_MAP: dict[str, Qualifier] = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Quantity:
-    """A measured or counted amount found in text.
-
-    Parameters
-    ----------
-    kind : {"length", "distance", "area", "dimensions", "count"}
-        What it measures. ``distance`` is a length between places (not a size on the ground).
-    value : float
-        Metres (length, distance), square metres (area, dimensions: the product), or a count.
-    unit : {"m", "m2", "count"}
-        Unit of ``value`` after normalisation.
-    text : str
-        As written.
-    offset : int
-        Where it starts in the text searched.
-    qualifier : {"exact", "approx", "lt", "le", "gt", "ge"}
-        "about 50" is ``approx``, "fewer than 1,000" is ``lt``.
-    length_m, width_m : float or None
-        For ``dimensions``: the longer and the shorter side in metres.
-    noun : str or None
-        What is measured or counted, where written ("runway", "trucks").
-    """
-
-    kind: Literal["length", "distance", "area", "dimensions", "count"]
-    value: float
-    unit: Literal["m", "m2", "count"]
-    text: str
-    offset: int
-    qualifier: Qualifier = "exact"
-    length_m: float | None = None
-    width_m: float | None = None
-    noun: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out: dict[str, Any] = {
-            "kind": self.kind,
-            "value": round(self.value, 3),
-            "unit": self.unit,
-            "qualifier": self.qualifier,
-            "text": self.text,
-            "offset": self.offset,
-        }
-        if self.kind == "dimensions":
-            out["length_m"] = self.length_m
-            out["width_m"] = self.width_m
-        if self.noun:
-            out["noun"] = self.noun
-        return out
-
-
 def _num(text: str) -> float:
     t = re.sub(r"\s+", " ", text.strip().lower())
     if t in _WORD_NUMBERS:
@@ -202,8 +151,6 @@ def find_quantities(text: str, *, language: str = "en") -> list[Quantity]:
     1700.0
     """
     if language == "ar":
-        from sitewatch.reports.quantities_ar import find_arabic_quantities
-
         return find_arabic_quantities(text)
     if not _ANY_NUMBER.search(text):
         return []  # most sentences hold no number at all; skip the heavier patterns

@@ -12,7 +12,7 @@ import re
 from typing import Literal
 
 from sitewatch.reports.language import fold_arabic
-from sitewatch.reports.quantities import Qualifier, Quantity
+from sitewatch.reports.quantity import Qualifier, Quantity
 
 __all__ = ["find_arabic_quantities"]
 
