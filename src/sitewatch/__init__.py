@@ -12,7 +12,7 @@ from sitewatch.brief import TYPE_COLOURS, read_run, write_brief
 from sitewatch.core.change import ChangeParams
 from sitewatch.core.coregister import estimate_shift
 from sitewatch.core.history import HistoryParams, break_arrays, detect_breaks
-from sitewatch.core.masks import CLEAR, CLOUD, SHADOW, pixel_classes, scl_classes
+from sitewatch.core.masks import CLEAR, CLOUD, SHADOW, SNOW, pixel_classes, scl_classes
 from sitewatch.core.surfaces import SurfaceRules
 from sitewatch.errors import SitewatchError, SitewatchWarning
 from sitewatch.objects import CHANGE_TYPES, ChangeObject, ChangeType, ObjectParams, describe
@@ -46,6 +46,7 @@ __all__ = [
     "CLEAR",
     "CLOUD",
     "SHADOW",
+    "SNOW",
     "TYPE_COLOURS",
     "Alert",
     "BatchOptions",

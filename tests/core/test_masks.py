@@ -8,6 +8,7 @@ from sitewatch.core.masks import (
     CLOUD,
     NODATA,
     SHADOW,
+    SNOW,
     clear_mask,
     cloud_probability,
     pixel_classes,
@@ -29,7 +30,7 @@ def _land(h: int = 64, w: int = 64) -> np.ndarray:
 
 def test_scl_table() -> None:
     codes = scl_classes(np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, np.nan, 99]))
-    assert codes.tolist() == [0, 0, 1, 3, 1, 1, 1, 1, 2, 2, 2, 1, 0, 0]
+    assert codes.tolist() == [0, 0, 1, 3, 1, 1, 1, 1, 2, 2, 2, SNOW, 0, 0]  # 11 snow/ice: never clear
 
 
 def test_scl_used_when_present() -> None:

@@ -3,11 +3,13 @@
 What it offers
 --------------
 - :func:`pixel_classes` : one code per pixel and date (``NODATA``, ``CLEAR``, ``CLOUD``,
-  ``SHADOW``), from the Sen2Cor scene classification (``SCL``) when the stack has it, else
-  computed: clouds with the ``s2cloudless`` LightGBM model on top-of-atmosphere bands
-  (falling back to spectral rules when its ten bands are not all there), shadows with a
-  darkness rule restricted to the neighbourhood of the detected clouds.
-- :func:`clear_mask` : ``True`` where a pixel is valid and neither cloud nor shadow.
+  ``SHADOW``, ``SNOW``), from the Sen2Cor scene classification (``SCL``) when the stack has
+  it, else computed: clouds with the ``s2cloudless`` LightGBM model on top-of-atmosphere
+  bands (falling back to spectral rules when its ten bands are not all there), shadows with
+  a darkness rule restricted to the neighbourhood of the detected clouds, snow and ice with
+  the normalised difference snow index (:func:`snow_cover`).
+- :func:`clear_mask` : ``True`` where a pixel is valid and neither cloud, shadow nor snow
+  (snow hides the ground: a snowy date is no observation of it).
 - :func:`shadows_from_reference` : more shadows, found as strong NIR+SWIR darkening against
   another date or a composite, up to 3 km from a cloud (winter shadows fall far).
 - :func:`valid_fraction` : the clear fraction per date.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -32,12 +35,15 @@ __all__ = [
     "CLOUD",
     "NODATA",
     "SHADOW",
+    "SNOW",
     "S2CLOUDLESS_BANDS",
+    "SnowRules",
     "clear_mask",
     "cloud_probability",
     "pixel_classes",
     "scl_classes",
     "shadows_from_reference",
+    "snow_cover",
     "valid_fraction",
 ]
 
@@ -45,14 +51,15 @@ NODATA = 0
 CLEAR = 1
 CLOUD = 2
 SHADOW = 3
+SNOW = 4
 
 #: Bands the s2cloudless model reads, in its order (reflectance 0..1, top of atmosphere).
 S2CLOUDLESS_BANDS: tuple[str, ...] = ("B01", "B02", "B04", "B05", "B08", "B8A", "B09", "B10", "B11", "B12")
 
 # Sen2Cor SCL: 0 no data, 1 saturated/defective, 2 dark area, 3 cloud shadow, 4 vegetation,
-# 5 bare soil, 6 water, 7 unclassified, 8/9 cloud medium/high probability, 10 thin cirrus, 11 snow.
+# 5 bare soil, 6 water, 7 unclassified, 8/9 cloud medium/high probability, 10 thin cirrus, 11 snow/ice.
 _SCL_TABLE = np.array(
-    [NODATA, NODATA, CLEAR, SHADOW, CLEAR, CLEAR, CLEAR, CLEAR, CLOUD, CLOUD, CLOUD, CLEAR], dtype=np.uint8
+    [NODATA, NODATA, CLEAR, SHADOW, CLEAR, CLEAR, CLEAR, CLEAR, CLOUD, CLOUD, CLOUD, SNOW], dtype=np.uint8
 )
 
 Method = Literal["auto", "scl", "s2cloudless", "rules"]
@@ -69,12 +76,12 @@ def scl_classes(scl: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        uint8 codes ``NODATA`` (0), ``CLEAR`` (1), ``CLOUD`` (2), ``SHADOW`` (3).
+        uint8 codes ``NODATA`` (0), ``CLEAR`` (1), ``CLOUD`` (2), ``SHADOW`` (3), ``SNOW`` (4).
 
     Examples
     --------
-    >>> scl_classes(np.array([0, 4, 9, 3])).tolist()
-    [0, 1, 2, 3]
+    >>> scl_classes(np.array([0, 4, 9, 3, 11])).tolist()
+    [0, 1, 2, 3, 4]
     """
     values = np.asarray(scl, dtype=np.float64)
     ok = np.isfinite(values) & (values >= 0) & (values <= 11)
@@ -170,6 +177,14 @@ def _detector() -> Any:
 
 def _rule_clouds(stack: xr.DataArray) -> np.ndarray:
     """Bright, white, cold-looking pixels (a simple haze-optimised rule set)."""
+    from sitewatch.errors import BandMissingError
+
+    lacking = [b for b in ("B02", "B04") if not _has(stack, [b])]
+    if lacking:
+        raise BandMissingError(
+            f"computed cloud masks need B02 and B04; the stack lacks {', '.join(lacking)} (it has "
+            f"{', '.join(_spectral_bands(stack))}): load those bands, or give the SCL band"
+        )
     blue = _band(stack, "B02") / 10000.0
     green = _band(stack, "B03") / 10000.0 if _has(stack, ["B03"]) else blue
     red = _band(stack, "B04") / 10000.0
@@ -187,6 +202,84 @@ def _rule_clouds(stack: xr.DataArray) -> np.ndarray:
     if _has(stack, ["B10"]):
         cloud |= _band(stack, "B10") / 10000.0 > 0.03  # cirrus
     return cloud
+
+
+@dataclass(frozen=True)
+class SnowRules:
+    """The snow and ice test of computed masks (reflectance 0..1), after the MODIS SNOMAP rules.
+
+    Snow is bright in the visible and the NIR and dark in the SWIR (ice absorbs there):
+    its normalised difference snow index ``(B03 - SWIR) / (B03 + SWIR)`` is 0.6 to 0.9,
+    that of soil, rock, roofs and vegetation below zero, that of water clouds near zero.
+    Water also has a high index (it is darker still in the SWIR) but is dark in the NIR;
+    dark pixels (shadows) give ratios of noise.
+
+    Parameters
+    ----------
+    min_ndsi : float
+        Snow index from B03 and B11 (B12 where there is no B11: snow is darker in it,
+        soils a little darker too, so the same threshold holds).
+    min_nir : float
+        NIR (B08 or B8A) at least this: not water.
+    min_green : float
+        B03 at least this: not a dark pixel.
+    min_nir_green : float
+        NIR / green at least this: snow's NIR is nearly as bright as its green; turbid
+        water and wet dark ground fall far below.
+    """
+
+    min_ndsi: float = 0.4
+    min_nir: float = 0.11
+    min_green: float = 0.10
+    min_nir_green: float = 0.6
+
+
+DEFAULT_SNOW_RULES = SnowRules()
+
+
+def snow_cover(stack: xr.DataArray, *, rules: SnowRules = DEFAULT_SNOW_RULES) -> np.ndarray:
+    """Snow and ice per pixel and date from the spectra (the snow index and its guards).
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000 with B03, a NIR band (B08 or B8A) and a
+        SWIR band (B11 or B12).
+    rules : SnowRules
+
+    Returns
+    -------
+    numpy.ndarray
+        bool ``(time, y, x)``; all False when the bands the test needs are not there.
+
+    Examples
+    --------
+    >>> snow = np.array([8800, 8600, 7500, 900], np.float32)  # B03 B04 B08 B11: fresh snow
+    >>> soil = np.array([1500, 2000, 2600, 3600], np.float32)
+    >>> water = np.array([900, 600, 300, 100], np.float32)
+    >>> data = np.stack([snow, soil, water], axis=-1)[None, :, None, :]
+    >>> dims, bands = ("time", "band", "y", "x"), ["B03", "B04", "B08", "B11"]
+    >>> stack = xr.DataArray(data, dims=dims, coords={"band": bands})
+    >>> snow_cover(stack)[0, 0].tolist()
+    [True, False, False]
+    """
+    nir_name = "B08" if _has(stack, ["B08"]) else "B8A"
+    swir_name = "B11" if _has(stack, ["B11"]) else "B12"
+    shape = (stack.sizes["time"], stack.sizes["y"], stack.sizes["x"])
+    if not _has(stack, ["B03", nir_name, swir_name]):
+        return np.zeros(shape, bool)
+    green = _band(stack, "B03") / 10000.0
+    nir = _band(stack, nir_name) / 10000.0
+    swir = _band(stack, swir_name) / 10000.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndsi = (green - swir) / (green + swir)
+        out: np.ndarray = (
+            (ndsi > rules.min_ndsi)
+            & (nir > rules.min_nir)
+            & (green > rules.min_green)
+            & (nir > rules.min_nir_green * green)
+        )
+    return out
 
 
 def _shadows(stack: xr.DataArray, cloud: np.ndarray, *, search_px: int) -> np.ndarray:
@@ -232,7 +325,7 @@ def pixel_classes(
     shadow_search_px: int = 100,
     average_px: int = 16,
 ) -> xr.DataArray:
-    """Classify each pixel of each date as no data, clear, cloud or shadow.
+    """Classify each pixel of each date as no data, clear, cloud, shadow or snow.
 
     Parameters
     ----------
@@ -261,7 +354,8 @@ def pixel_classes(
     -------
     xarray.DataArray
         uint8 ``(time, y, x)`` with codes :data:`NODATA`, :data:`CLEAR`, :data:`CLOUD`,
-        :data:`SHADOW`; ``attrs["method"]`` says which method ran.
+        :data:`SHADOW`, :data:`SNOW` (SCL class 11, or :func:`snow_cover` for computed
+        masks); ``attrs["method"]`` says which method ran.
 
     Examples
     --------
@@ -291,6 +385,9 @@ def pixel_classes(
             method = "rules"
     if method == "scl":
         codes = scl_classes(_band(stack, "SCL"))
+        # Sen2Cor classes a pixel snow when most of it is: thin and patchy snow it calls
+        # clear hides the ground all the same
+        codes[(codes == CLEAR) & snow_cover(stack)] = SNOW
         codes[nodata] = NODATA
     else:
         if method == "s2cloudless":
@@ -317,6 +414,7 @@ def pixel_classes(
         shadow = _shadows(stack, cloud, search_px=shadow_search_px)
         codes = np.full(cloud.shape, CLEAR, dtype=np.uint8)
         codes[shadow] = SHADOW
+        codes[snow_cover(stack)] = SNOW
         codes[cloud] = CLOUD
         codes[nodata] = NODATA
     coords = {k: v for k, v in stack.coords.items() if "band" not in v.dims and k != "band"}
@@ -456,7 +554,7 @@ def clear_mask(
     shadow_search_px: int = 100,
     average_px: int = 16,
 ) -> xr.DataArray:
-    """``True`` where a pixel holds valid data and is neither cloud nor cloud shadow.
+    """``True`` where a pixel holds valid data and is neither cloud, cloud shadow nor snow.
 
     Parameters are those of :func:`pixel_classes`.
 

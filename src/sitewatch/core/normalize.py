@@ -12,6 +12,12 @@ What it offers
 
 Sun angle, atmosphere and season change whole-scene brightness; after normalisation a
 large difference means the ground changed.
+
+- :func:`offset_evidence` and :func:`offset_mismatches` : whether each date's digital
+  numbers agree with the +1000 offset its provider says it removed (or did not). Real
+  reflectance is never far below zero, so data that lose 1000 DN they never carried show
+  pixels far below 0; data that carry it unremoved have no pixel darker than about 1000 DN
+  in any band, even in cloud shadow or water, where a series of real scenes always has some.
 """
 
 from __future__ import annotations
@@ -23,7 +29,30 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["Normalization", "normalize"]
+__all__ = [
+    "OFFSET_CARRIED_FLOOR_DN",
+    "OFFSET_CHECK_MIN_PIXELS",
+    "OFFSET_MISSING_BELOW_DN",
+    "Normalization",
+    "OffsetEvidence",
+    "normalize",
+    "offset_evidence",
+    "offset_mismatches",
+]
+
+#: Reflectance x 10000 no surface reaches (after over-correction real L2A dips to about -100):
+#: darker pixels mean 1000 DN were taken from data that never carried them.
+OFFSET_MISSING_BELOW_DN = -300.0
+#: Share of a date's pixels that far below zero that says so (real scenes: none).
+OFFSET_MISSING_SHARE = 0.002
+#: Data carrying the +1000 have nothing darker than this in any band (real reflectance >= 0,
+#: a little over-correction apart); a series of real scenes, even of desert, has shadows and
+#: water well below it.
+OFFSET_CARRIED_FLOOR_DN = 900.0
+#: Share of a series' pixels (dates pooled) darker than the floor below which it carries the offset.
+OFFSET_CARRIED_SHARE = 1e-4
+#: Fewest valid pixels (dates pooled) for the carried-offset test to say anything.
+OFFSET_CHECK_MIN_PIXELS = 100_000
 
 
 @dataclass(frozen=True)
@@ -196,3 +225,88 @@ def normalize(
         iterations=iterations,
     )
     return result, norm
+
+
+@dataclass(frozen=True)
+class OffsetEvidence:
+    """Per date, how dark the darkest band of each pixel is (counts of pixels).
+
+    Attributes
+    ----------
+    valid : numpy.ndarray
+        ``(T,)`` pixels with every reflectance band finite.
+    below_zero : numpy.ndarray
+        ``(T,)`` of those whose darkest band is below :data:`OFFSET_MISSING_BELOW_DN`.
+    below_floor : numpy.ndarray
+        ``(T,)`` of those whose darkest band is below :data:`OFFSET_CARRIED_FLOOR_DN`.
+    """
+
+    valid: np.ndarray
+    below_zero: np.ndarray
+    below_floor: np.ndarray
+
+
+def offset_evidence(stack: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    """The counts of :class:`OffsetEvidence`, as (lazy, for a dask stack) ``(time,)`` arrays.
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000 as read (the declared offset removed).
+
+    Returns
+    -------
+    tuple of xarray.DataArray
+        ``valid``, ``below_zero``, ``below_floor``; wrap the computed values in
+        :class:`OffsetEvidence`.
+    """
+    spectral = [str(b) for b in stack.coords["band"].values if str(b) != "SCL"]
+    # every other pixel of every other row (views: no copy of the stack), band by band
+    sample = stack.isel(y=slice(None, None, 2), x=slice(None, None, 2))
+    darkest = sample.sel(band=spectral[0], drop=True)
+    for band in spectral[1:]:
+        darkest = np.minimum(darkest, sample.sel(band=band, drop=True))  # NaN wins: a pixel missing a band
+    valid = np.isfinite(darkest)
+    return (
+        valid.sum(("y", "x")),
+        (darkest < OFFSET_MISSING_BELOW_DN).sum(("y", "x")),
+        (darkest < OFFSET_CARRIED_FLOOR_DN).sum(("y", "x")),
+    )
+
+
+def offset_mismatches(evidence: OffsetEvidence, offset_dn: np.ndarray) -> tuple[list[int], list[int]]:
+    """Dates whose data disagree with the offset they were read with.
+
+    Parameters
+    ----------
+    evidence : OffsetEvidence
+    offset_dn : numpy.ndarray
+        ``(T,)`` DN added on reading (``-1000`` for a scene said to carry the offset, ``0``
+        for one said not to, NaN when unknown: not checked).
+
+    Returns
+    -------
+    tuple of list of int
+        ``(said_offset_but_not_carried, carried_but_not_said)``: date indices. The second
+        is a series test (the dates read without an offset, pooled): all of them or none.
+
+    Examples
+    --------
+    >>> n = 10**6
+    >>> ev = OffsetEvidence(np.array([n, n]), np.array([n // 2, 0]), np.array([n, n // 3]))
+    >>> offset_mismatches(ev, np.array([-1000.0, -1000.0]))
+    ([0], [])
+    """
+    valid = np.asarray(evidence.valid, np.float64)
+    offset = np.asarray(offset_dn, np.float64)
+    said = np.isfinite(offset) & (offset <= -500)
+    share_below_zero = np.asarray(evidence.below_zero) / np.maximum(valid, 1)
+    not_carried = [int(t) for t in np.flatnonzero(said & (share_below_zero > OFFSET_MISSING_SHARE))]
+    unsaid = np.isfinite(offset) & (np.abs(offset) < 1)
+    pooled = float(valid[unsaid].sum())
+    carried: list[int] = []
+    if pooled >= OFFSET_CHECK_MIN_PIXELS:
+        share_dark = float(np.asarray(evidence.below_floor)[unsaid].sum()) / pooled
+        if share_dark < OFFSET_CARRIED_SHARE:
+            carried = [int(t) for t in np.flatnonzero(unsaid & (valid > 0))]
+    return not_carried, carried

@@ -43,11 +43,11 @@ from sitewatch.objects import ChangeObject, describe
 from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanResult
 from sitewatch.pipeline.stages import (
-    LOAD_BANDS,
     EventCallback,
     alerts_from_objects,
     emit,
     estimate_shifts,
+    scan_bands,
     scene_quality,
     scenes_used,
     too_few_scenes,
@@ -269,7 +269,7 @@ def run_in_blocks(
         ids = [str(v) for v in stack.coords["scene_id"].values]
         idx = np.nonzero(keep)[0]
         stack_k, clear_da, shifts = _register_lazily(
-            stack.sel(band=list(LOAD_BANDS)).isel(time=idx),
+            stack.sel(band=scan_bands(stack)).isel(time=idx),
             clear.isel(time=idx),
             frac[idx],
             [ids[i] for i in idx],
@@ -300,6 +300,8 @@ def run_in_blocks(
             clear_share=share_all[np.searchsorted(days_all, kept_days)],
             threshold=params.history.threshold,
             simulated=result.simulated,
+            bands_missing=stack.attrs.get("bands_missing", ()),
+            band_stand_ins=stack.attrs.get("band_stand_ins"),
         )
         # pasted in the order the windows found them; a pixel claimed twice stays with the first
         number = {id(o): n for n, (o, _, _) in enumerate(placed, start=1)}

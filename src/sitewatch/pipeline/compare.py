@@ -24,11 +24,19 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from sitewatch.core.bands import band_requirement, plan_bands
 from sitewatch.core.change import ChangeMap, ChangeParams, detect_changes, params_dict
 from sitewatch.core.coregister import Shift, apply_shift, estimate_shift, pixel_size_m, reference_image
 from sitewatch.core.masks import CLEAR, pixel_classes, shadows_from_reference
 from sitewatch.core.normalize import Normalization, normalize
-from sitewatch.errors import AllCloudyError, DataError, DataWarning, NoOverlapError, RegistrationError
+from sitewatch.errors import (
+    AllCloudyError,
+    BandMissingError,
+    DataError,
+    DataWarning,
+    NoOverlapError,
+    RegistrationError,
+)
 from sitewatch.objects.measure import MeasuredObject, measure_objects
 from sitewatch.types import AOI
 
@@ -272,6 +280,10 @@ def compare(
         If either date (or both together) is (almost) all cloud or no data.
     RegistrationError
         If the shift between the dates is too large to trust.
+    BandMissingError
+        If a date, or the two together, lack what a comparison needs (B02, B03, B04, B08 or
+        B8A, and B11 or B12; :func:`sitewatch.core.bands.plan_bands`): the message names
+        the date, its scene and the bands.
     DataError
         If the inputs are not one date each or share no band.
 
@@ -378,6 +390,7 @@ def _on_common_bands(
     common = [x for x in b_bands if x in a_bands]
     if not common:
         raise DataError(f"BEFORE ({', '.join(b_bands)}) and AFTER ({', '.join(a_bands)}) share no band")
+    _check_requirement(b, b_bands, a, a_bands, common)
     if len(common) < max(len(b_bands), len(a_bands)):
         dropped = sorted(set(b_bands).symmetric_difference(a_bands))
         msg = f"bands {', '.join(dropped)} are missing in one date; comparing the {len(common)} common bands"
@@ -398,6 +411,21 @@ def _on_common_bands(
         warnings.warn(msg, DataWarning, stacklevel=3)
         notes.append(msg)
     return b, a, common
+
+
+def _check_requirement(
+    b: xr.DataArray, b_bands: list[str], a: xr.DataArray, a_bands: list[str], common: list[str]
+) -> None:
+    """Refuse, naming the date, its scene and the band, when the common bands miss what a comparison needs."""
+    for name, da, bands in (("BEFORE", b, b_bands), ("AFTER", a, a_bands)):
+        plan_bands(bands, what=f"{name} ({_scene_id(da) or _date_of(da) or 'image'})")
+    try:
+        plan_bands(common)
+    except BandMissingError:
+        raise BandMissingError(
+            f"BEFORE ({_scene_id(b) or 'image'}: {', '.join(b_bands)}) and AFTER ({_scene_id(a) or 'image'}: "
+            f"{', '.join(a_bands)}) do not share what a comparison needs ({band_requirement()})"
+        ) from None
 
 
 def _check_overlap(b: xr.DataArray, a: xr.DataArray, common: list[str]) -> list[str]:

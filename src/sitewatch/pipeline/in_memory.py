@@ -13,12 +13,12 @@ from sitewatch.objects import describe, paint_labels
 from sitewatch.pipeline.options import ScanParams
 from sitewatch.pipeline.result import ScanResult
 from sitewatch.pipeline.stages import (
-    LOAD_BANDS,
     EventCallback,
     alerts_from_objects,
     emit,
     estimate_shifts,
     register,
+    scan_bands,
     scene_quality,
     scenes_used,
     too_few_scenes,
@@ -59,7 +59,7 @@ def run_in_memory(
     times = stack.coords["time"].values
     ids = [str(v) for v in stack.coords["scene_id"].values]
     idx = np.nonzero(keep)[0]
-    stack_k = stack.sel(band=list(LOAD_BANDS)).isel(time=idx)
+    stack_k = stack.sel(band=scan_bands(stack)).isel(time=idx)
     clear_k = quality.clear.values[idx]
     # co-register every scene to the clearest one
     shifts = estimate_shifts(
@@ -88,6 +88,8 @@ def run_in_memory(
         clear_share=clear_out.mean(axis=(1, 2)),
         threshold=params.history.threshold,
         simulated=result.simulated,
+        bands_missing=stack.attrs.get("bands_missing", ()),
+        band_stand_ins=stack.attrs.get("band_stand_ins"),
     )
     labels = paint_labels([o for _, o in found], clear_out.shape[1:])
     emit(on_event, "stage_done", name, stage="alerts")

@@ -25,19 +25,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyproj
 import xarray as xr
 
 from sitewatch.aoi import load_aoi
-from sitewatch.errors import BandMissingError, ConfigError, NoScenesError
+from sitewatch.core.bands import BandPlan, as_scan_bands, plan_series
+from sitewatch.errors import ConfigError, DataWarning, NoScenesError
 from sitewatch.pipeline.blocks import run_in_blocks
 from sitewatch.pipeline.in_memory import run_in_memory
 from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanOutputs, ScanResult
-from sitewatch.pipeline.stages import LOAD_BANDS, EventCallback, ScanEvent, emit
+from sitewatch.pipeline.stages import EventCallback, ScanEvent, emit
 from sitewatch.providers.base import Provider, get_provider
 from sitewatch.types import AOI, Scene, as_date
 
@@ -55,15 +58,34 @@ def _date_range(
     return d0, d1
 
 
-def _bands_to_load(scenes: Sequence[Scene]) -> list[str]:
-    """The bands every scene has that the scan needs (and SCL where all have it)."""
-    bands_have = set(scenes[0].bands).intersection(*(s.bands for s in scenes[1:]))
-    missing = [b for b in LOAD_BANDS if b not in bands_have]
-    if missing:
-        raise BandMissingError(
-            f"the scenes lack band(s) {', '.join(missing)} that the scan needs ({', '.join(LOAD_BANDS)})"
-        )
-    return [*LOAD_BANDS, *(["SCL"] if "SCL" in bands_have else [])]
+def _choose_bands(scenes: Sequence[Scene]) -> tuple[list[Scene], BandPlan, list[str]]:
+    """The scenes to load, their band plan (:func:`sitewatch.core.bands.plan_series`) and notes."""
+    series = plan_series({s.id: s.bands for s in scenes})
+    for msg in series.warnings:
+        warnings.warn(msg, DataWarning, stacklevel=3)
+    used = [s for s in scenes if s.id not in series.skipped]
+    note = series.plan.note()
+    return used, series.plan, [*series.warnings, *([note] if note else [])]
+
+
+def _crs_label(text: str) -> str:
+    crs = pyproj.CRS.from_user_input(text)
+    epsg = crs.to_epsg()
+    if epsg:
+        return f"EPSG:{epsg} ({crs.name})"
+    method = crs.coordinate_operation.method_name if crs.coordinate_operation else None
+    return method or crs.name
+
+
+def _grid_note(scenes: Sequence[Scene], stack: xr.DataArray) -> str | None:
+    """A line saying the scenes came in a CRS other than UTM and were reprojected (None when UTM)."""
+    others = sorted({s.crs for s in scenes if s.crs and pyproj.CRS.from_user_input(s.crs).utm_zone is None})
+    if not others:
+        return None
+    target = stack.odc.geobox.crs
+    shown = ", ".join(_crs_label(c) for c in others[:2]) + (" ..." if len(others) > 2 else "")
+    res = abs(stack.odc.geobox.resolution.x)
+    return f"the scenes are in {shown}, not UTM: reprojected to EPSG:{target.epsg} at {res:g} m"
 
 
 def _is_simulated(stack: xr.DataArray, scenes: Sequence[Scene]) -> bool:
@@ -121,14 +143,19 @@ def scan(
     ------
     NoScenesError
         If the source holds no scene for the AOI in the range.
+    BandMissingError
+        If the scenes lack what a scan needs (B02, B03, B04, B08 or B8A, and B11 or B12; see
+        :func:`sitewatch.core.bands.plan_series`): the message names what they have.
     ConfigError, AOIError, ProviderError, DataError
         For bad options, AOIs, sources or data.
 
     Warns
     -----
     DataWarning
-        When every scene is cloudy (empty result), fewer than three scenes are clear
-        (nothing confirmed), or the data covers only part of the AOI.
+        When every scene is cloudy or snow-covered (empty result), fewer than three scenes
+        are clear (nothing confirmed), the data covers only part of the AOI, some scenes lack
+        bands others have (the common bands are used; a scene lacking a needed band is left
+        out, named), or a scene's data disagree with the offset it was read with.
     """
     the_aoi = aoi if isinstance(aoi, AOI) else load_aoi(aoi)
     d0, d1 = _date_range(start, end)
@@ -148,15 +175,23 @@ def scan(
             f"no scenes for AOI {the_aoi.name} from {d0 or 'the first'} to {d1 or 'the last'} date "
             f"in {source_name}; widen the range or check the source"
         )
-    bands = _bands_to_load(scenes)
+    scenes, plan, band_notes = _choose_bands(scenes)
     chunk_px = ex.chunk_px
     lazily = chunk_px is not None and provider.reads_blocks
     extra: dict[str, Any] = {"chunk_px": chunk_px} if lazily else {}
-    stack = provider.load(scenes, aoi=the_aoi, bands=bands, crs="utm", resolution_m=p.resolution_m, **extra)
-    stack = stack.sortby("time")
+    stack = provider.load(
+        scenes, aoi=the_aoi, bands=list(plan.load), crs="utm", resolution_m=p.resolution_m, **extra
+    )
+    stack = as_scan_bands(stack.sortby("time"), plan)
     emit(on_event, "scenes_loaded", the_aoi.name, count=len(scenes))
+    grid_note = _grid_note(scenes, stack)
     result = ScanResult(
-        aoi=the_aoi, source=source_name, start=d0, end=d1, simulated=_is_simulated(stack, scenes)
+        aoi=the_aoi,
+        source=source_name,
+        start=d0,
+        end=d1,
+        simulated=_is_simulated(stack, scenes),
+        messages=[*band_notes, *([grid_note] if grid_note else [])],
     )
     if chunk_px is not None and max(stack.sizes["y"], stack.sizes["x"]) > chunk_px:
         if stack.chunks is None:

@@ -27,8 +27,10 @@ import xarray as xr
 from rasterio.features import geometry_mask
 
 from sitewatch.alerts import Alert, alert_id, alert_status, confidence_from_parts, confidence_parts
+from sitewatch.core.bands import SCAN_BANDS, shortfall_evidence, shortfall_factor
 from sitewatch.core.coregister import Shift, apply_shift, estimate_shift
-from sitewatch.core.masks import clear_mask
+from sitewatch.core.masks import CLEAR, SNOW, pixel_classes
+from sitewatch.core.normalize import OffsetEvidence, offset_evidence, offset_mismatches
 from sitewatch.errors import DataWarning
 from sitewatch.objects import ChangeObject
 from sitewatch.objects.classify import spectral_indices
@@ -45,7 +47,9 @@ __all__ = [
     "date_of",
     "emit",
     "estimate_shifts",
+    "offset_warning",
     "register",
+    "scan_bands",
     "scene_quality",
     "scenes_used",
     "too_few_scenes",
@@ -53,8 +57,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The bands a scan reads (SCL too, where the scenes have it).
-LOAD_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
+#: The bands a scan reads when the scenes have them all (SCL too, where there); which of them
+#: a series must have is decided by :func:`sitewatch.core.bands.plan_bands`.
+LOAD_BANDS: tuple[str, ...] = SCAN_BANDS
+
+
+def scan_bands(stack: xr.DataArray) -> list[str]:
+    """The reflectance bands of :data:`LOAD_BANDS` a loaded stack holds, in that order."""
+    have = {str(b) for b in stack.coords["band"].values}
+    return [b for b in LOAD_BANDS if b in have]
 
 
 @dataclass(frozen=True)
@@ -127,16 +138,18 @@ class SceneQuality:
 
 
 def scene_quality(stack: xr.DataArray, result: ScanResult, *, min_clear_fraction: float) -> SceneQuality:
-    """Masks and clear share per scene; coverage, dropped scenes and all-cloudy as messages and warnings.
+    """Masks and clear share per scene; coverage, dropped scenes, snow, all-cloudy: messages and warnings.
 
-    Works alike on an in-memory and a dask-backed stack (then in one pass over it).
+    Works alike on an in-memory and a dask-backed stack (then in one pass over it). The
+    offsets the scenes were read with are checked against their data on the way
+    (:func:`offset_warning`).
 
     Parameters
     ----------
     stack : xarray.DataArray
         ``(time, band, y, x)`` as a provider loads it.
     result : ScanResult
-        The result so far (its AOI).
+        The result so far (its AOI and messages).
     min_clear_fraction : float
 
     Returns
@@ -147,41 +160,104 @@ def scene_quality(stack: xr.DataArray, result: ScanResult, *, min_clear_fraction
     inside_da = xr.DataArray(inside, dims=("y", "x"))
     if stack.chunks is not None:
         inside_da = inside_da.chunk(dict(zip(("y", "x"), stack.data.chunks[2:], strict=True)))
-    has_data = np.isfinite(stack.sel(band=list(LOAD_BANDS))).all("band")
-    clear = clear_mask(stack) & has_data & inside_da
-    covered, counts = dask.compute((has_data.any("time") & inside_da).sum(), clear.sum(("y", "x")))
-    counts = np.asarray(counts)
+    has_data = np.isfinite(stack.sel(band=scan_bands(stack))).all("band")
+    classes = pixel_classes(stack)
+    clear = (classes == CLEAR) & has_data & inside_da
+    snowy = (classes == SNOW) & has_data & inside_da
+    covered, counts, snow_counts, evidence = dask.compute(
+        (has_data.any("time") & inside_da).sum(),
+        clear.sum(("y", "x")),
+        snowy.sum(("y", "x")),
+        offset_evidence(stack),
+    )
+    counts, snow_frac = np.asarray(counts), np.asarray(snow_counts) / max(1, int(covered))
     frac = counts / max(1, int(covered))
     coverage = float(int(covered) / max(1, int(inside.sum())))
     times = stack.coords["time"].values
     ids = [str(v) for v in stack.coords["scene_id"].values]
-    messages: list[str] = []
+    messages: list[str] = list(result.messages)
+    offsets = stack.coords["offset_dn"].values if "offset_dn" in stack.coords else np.full(len(ids), np.nan)
+    odd_offsets = offset_warning(OffsetEvidence(*map(np.asarray, evidence)), offsets, ids)
+    if odd_offsets:
+        messages.append(odd_offsets)
+        warnings.warn(odd_offsets, DataWarning, stacklevel=4)
     if coverage < 0.99:
         msg = f"the data covers {coverage:.0%} of AOI {result.aoi.name}; scanning the covered part"
         messages.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=4)
     keep = frac >= min_clear_fraction
+    # a scene is snow-covered when snow hides more of it than clouds, shadows and gaps do
+    snowed = ~keep & (snow_frac > 0.5 * (1.0 - frac))
     dropped = [
         {
             "id": ids[int(i)],
             "date": date_of(times[i]).isoformat(),
             "clear_fraction": round(float(frac[i]), 3),
             "reason": f"clear fraction {frac[i]:.0%} below {min_clear_fraction:.0%} "
-            "(clouds, shadows or no data)",
+            + (f"(snow or ice on {snow_frac[i]:.0%})" if snowed[i] else "(clouds, shadows or no data)"),
         }
         for i in np.nonzero(~keep)[0]
     ]
     if dropped:
-        messages.append(f"{len(dropped)} of {len(ids)} scenes dropped as too cloudy")
+        n_snow = int(snowed.sum())
+        messages.append(
+            f"{len(dropped)} of {len(ids)} scenes dropped as too cloudy"
+            + (f" or snow-covered ({n_snow} snow-covered)" if n_snow else "")
+        )
     if not keep.any():
+        cause = "snow-covered or cloudy" if snowed.any() else "cloudy"
         msg = (
-            f"all {len(ids)} scenes of AOI {result.aoi.name} in the range are cloudy (clear fraction below "
-            f"{min_clear_fraction:.0%}); no alerts: widen the range or lower min_clear_fraction"
+            f"all {len(ids)} scenes of AOI {result.aoi.name} in the range are {cause} (clear fraction below "
+            f"{min_clear_fraction:.0%}"
+            + (f"; {int(snowed.sum())} under snow or ice" if snowed.any() else "")
+            + "); no alerts: widen the range"
+            + (" to snow-free months" if snowed.any() else "")
+            + " or lower min_clear_fraction"
         )
         messages.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=4)
     result = replace(result, scenes_dropped=dropped, coverage=coverage, messages=messages)
     return SceneQuality(result, keep, frac, counts, clear)
+
+
+def offset_warning(evidence: OffsetEvidence, offset_dn: np.ndarray, ids: Sequence[str]) -> str | None:
+    """One line naming the scenes whose data disagree with the offset they were read with, or None.
+
+    Parameters
+    ----------
+    evidence : OffsetEvidence
+        From :func:`sitewatch.core.normalize.offset_evidence`.
+    offset_dn : numpy.ndarray
+        ``(T,)`` the offset each scene was read with (the stack's ``offset_dn``; NaN: unknown).
+    ids : sequence of str
+        ``(T,)`` scene ids (file names for local scenes).
+
+    Returns
+    -------
+    str or None
+    """
+    not_carried, carried = offset_mismatches(evidence, offset_dn)
+    parts = []
+
+    def named(idx: Sequence[int]) -> str:
+        shown = ", ".join(ids[i] for i in idx[:3])
+        return shown + (f" and {len(idx) - 3} more" if len(idx) > 3 else "")
+
+    if not_carried:
+        share = max(float(evidence.below_zero[i]) / max(1.0, float(evidence.valid[i])) for i in not_carried)
+        parts.append(
+            f"{len(not_carried)} scene(s) said to carry the +1000 offset of baseline 04.00 (name or "
+            f"BOA_ADD_OFFSET) are darker than real ground once it is removed (up to {share:.1%} of pixels "
+            f"below -0.03 reflectance): {named(not_carried)}; if they were harmonised, tag them "
+            "BOA_ADD_OFFSET=0"
+        )
+    if carried:
+        parts.append(
+            f"{len(carried)} scene(s) read without an offset have no pixel darker than 0.09 reflectance in "
+            f"any band, not even in shadow or water, as data still carrying the +1000 offset: "
+            f"{named(carried)}; if so, tag them BOA_ADD_OFFSET=-1000"
+        )
+    return "offsets: " + "; ".join(parts) if parts else None
 
 
 def estimate_shifts(
@@ -317,6 +393,8 @@ def alerts_from_objects(
     clear_share: np.ndarray,
     threshold: float,
     simulated: bool,
+    bands_missing: Sequence[str] = (),
+    band_stand_ins: Mapping[str, str] | None = None,
 ) -> list[tuple[Alert, ChangeObject]]:
     """The alerts of described objects, sorted by first-detected date and id.
 
@@ -338,11 +416,19 @@ def alerts_from_objects(
     threshold : float
         The history's detection threshold (noise units).
     simulated : bool
+    bands_missing, band_stand_ins : optional
+        What the scenes lacked of the full band set and what stood in (the stack's attrs,
+        :func:`sitewatch.core.bands.as_scan_bands`): said in every alert's evidence, and the
+        confidence lowered by :func:`~sitewatch.core.bands.shortfall_factor` (every typing
+        rule reads the SWIR and NIR bands), with the factor as the ``bands`` part.
 
     Returns
     -------
     list of (Alert, ChangeObject)
     """
+    stand_ins = dict(band_stand_ins or {})
+    band_factor = shortfall_factor(bands_missing, stand_ins)
+    band_notes = shortfall_evidence(bands_missing, stand_ins)
     out = []
     for obj in objects:
         first_t = obj.first_index
@@ -358,7 +444,11 @@ def alerts_from_objects(
             n_clear_after=obj.n_clear_after,
             shift_px=shift,
         )
-        evidence = _evidence(obj, times, scene_ids, clear_share[first_t])
+        evidence = {**_evidence(obj, times, scene_ids, clear_share[first_t]), **band_notes}
+        confidence = confidence_from_parts(parts)
+        if band_factor < 1.0:
+            parts = {**parts, "bands": band_factor}
+            confidence = round(confidence * band_factor, 3)
         if obj.absorbed:
             evidence["absorbed"] = [_alert_id(o, aoi.name, crs, times) for o in obj.absorbed]
         lu = obj.last_unchanged_index
@@ -369,7 +459,7 @@ def alerts_from_objects(
             change_type=obj.change_type,
             detail=obj.detail,
             status=alert_status(obj.persistence, obj.n_clear_after),
-            confidence=confidence_from_parts(parts),
+            confidence=confidence,
             confidence_parts=parts,
             last_unchanged=date_of(times[lu]) if lu is not None else None,
             first_detected=date_of(times[first_t]),

@@ -33,6 +33,7 @@ from rasterio.windows import Window
 
 from sitewatch.errors import ConfigError, DataError, NoOverlapError, NoScenesError
 from sitewatch.providers.base import BAND_RESOLUTION_M, CATEGORICAL_BANDS
+from sitewatch.providers.offsets import declared_offset_dn
 from sitewatch.types import AOI, WGS84, Scene, transform_geometry, utm_crs_for
 
 __all__ = [
@@ -412,6 +413,9 @@ def stack_to_dataarray(
     coords["band"] = ("band", list(bands))
     coords["scene_id"] = ("time", [s.id for s in scenes])
     coords["processing_level"] = ("time", [s.processing_level or "" for s in scenes])
+    # what the reader added to the digital numbers (the -1000 of baseline 04.00), NaN when the
+    # provider does not say: the scan checks the data agree (sitewatch.core.normalize.offset_evidence)
+    coords["offset_dn"] = ("time", np.array([declared_offset_dn(s) for s in scenes], np.float64))
     return xr.DataArray(
         data,
         dims=("time", "band", "y", "x"),

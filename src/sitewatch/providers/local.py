@@ -49,6 +49,7 @@ from sitewatch.providers.grid import (
     stack_to_dataarray,
     target_geobox,
 )
+from sitewatch.providers.offsets import baseline_from, declared_offset
 from sitewatch.types import AOI, WGS84, Scene
 
 __all__ = [
@@ -75,12 +76,7 @@ _BAND_FILE_RE = re.compile(rf"^(?P<stem>.*?)[_.-](?P<band>{_BAND_TOKEN})(?:_(?:1
 _S2_DATETIME_RE = re.compile(r"(?<!\d)(\d{8})T(\d{6})(?!\d)")
 _ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _COMPACT_DATE_RE = re.compile(r"(?<!\d)(\d{8})(?!\d)")
-_BASELINE_RE = re.compile(r"_N(\d{2})(\d{2})_")
 _MAX_DEPTH = 3
-# Sentinel-2 products from processing baseline 04.00 (25 Jan 2022) on carry +1000 in every
-# reflectance DN; ESA names the correction BOA_ADD_OFFSET (L2A) and RADIO_ADD_OFFSET (L1C).
-_BASELINE_WITH_OFFSET = 4.0
-_PB04_OFFSET = -1000.0
 
 
 def date_from_name(text: str) -> dt.datetime | None:
@@ -200,32 +196,6 @@ def _level_from(text: str, tags: Mapping[str, str], bands: Sequence[str]) -> str
     return "L2A" if "SCL" in bands else None
 
 
-def _baseline_from(text: str, tags: Mapping[str, str]) -> float | None:
-    tag = tags.get("PROCESSING_BASELINE")
-    if tag:
-        try:
-            return float(tag)
-        except ValueError:
-            pass
-    match = _BASELINE_RE.search(text)
-    if match:
-        return int(match.group(1)) + int(match.group(2)) / 100
-    return None
-
-
-def _offset_from(tags: Mapping[str, str], level: str | None, baseline: float | None) -> float:
-    for key in ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET"):
-        value = tags.get(key)
-        if value is not None:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    if level is not None and baseline is not None and baseline >= _BASELINE_WITH_OFFSET:
-        return _PB04_OFFSET
-    return 0.0
-
-
 def _centre_lon(crs: str, bounds: Sequence[float]) -> float:
     x, y = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
     if pyproj.CRS.from_user_input(crs).is_geographic:
@@ -258,12 +228,14 @@ def _multiband_scene(path: Path) -> Scene | None:
             )
         bands = tuple(d.upper() if re.fullmatch(_BAND_TOKEN, d, re.I) else d for d in descriptions)
         level = _level_from(path.name, tags, bands)
-        baseline = _baseline_from(path.name, tags)
+        baseline = baseline_from(path.name, tags)
         band_offsets = {}
         for i, band in enumerate(bands, start=1):
             btags = src.tags(i)
             merged = {**tags, **{k: v for k, v in btags.items()}}
-            band_offsets[band] = 0.0 if band in CATEGORICAL_BANDS else _offset_from(merged, level, baseline)
+            band_offsets[band] = (
+                0.0 if band in CATEGORICAL_BANDS else declared_offset(merged, level, baseline)
+            )
         return Scene(
             id=path.stem,
             datetime=when,
@@ -296,8 +268,8 @@ def _band_folder_scene(stem: str, files: Mapping[str, Path], folder: Path) -> Sc
             "or YYYY-MM-DD in the file or folder name, or set TIFFTAG_DATETIME"
         )
     level = _level_from(f"{folder.name}/{ref.name}", tags, bands)
-    baseline = _baseline_from(f"{folder.name}/{ref.name}", tags)
-    offset = _offset_from(tags, level, baseline)
+    baseline = baseline_from(f"{folder.name}/{ref.name}", tags)
+    offset = declared_offset(tags, level, baseline)
     scene_id = stem or folder.name
     return Scene(
         id=scene_id,
