@@ -262,6 +262,9 @@ def plan_series(scene_bands: Mapping[str, Sequence[str]]) -> SeriesBands:
     unusable = {i: _unmet(sets[i]) for i in ids if _unmet(sets[i])}
     notes: list[str] = []
     if unusable:
+        if len(unusable) == len(ids):
+            every = set.union(*sets.values())
+            plan_bands(every, what=f"the {len(ids)} scenes" if len(ids) > 1 else f"scene {ids[0]}")
         if len(unusable) * 2 > len(ids):
             first = next(iter(unusable))
             raise BandMissingError(

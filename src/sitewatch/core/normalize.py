@@ -52,7 +52,7 @@ OFFSET_CARRIED_FLOOR_DN = 900.0
 #: Share of a series' pixels (dates pooled) darker than the floor below which it carries the offset.
 OFFSET_CARRIED_SHARE = 1e-4
 #: Fewest valid pixels (dates pooled) for the carried-offset test to say anything.
-OFFSET_CHECK_MIN_PIXELS = 100_000
+OFFSET_CHECK_MIN_PIXELS = 20_000
 
 
 @dataclass(frozen=True)
