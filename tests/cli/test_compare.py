@@ -83,3 +83,26 @@ def test_compare_json_and_bad_input(scene_writer, tmp_path) -> None:
     assert bad.exit_code == 1
     assert "overlap" in bad.output.lower() or "no data" in bad.output.lower()
     assert not (tmp_path / "x.geojson").exists()
+
+
+@pytest.mark.parametrize("dropped", ["B02", "B04"])
+def test_compare_l1c_with_a_visible_band_missing_names_the_date_scene_and_band(
+    oscd_dir, tmp_path, dropped
+) -> None:
+    """Real L1C (no SCL) with B02 or B04 gone from AFTER: one line naming it, no KeyError traceback."""
+    city = oscd_dir / "images" / "beihai"
+    after = tmp_path / "imgs_2"
+    after.mkdir()
+    for f in (city / "imgs_2").iterdir():
+        if not f.stem.endswith(f"_{dropped}"):
+            (after / f.name).symlink_to(f)
+    res = CliRunner().invoke(
+        cli, ["compare", str(city / "imgs_1"), str(after), "--out", str(tmp_path / "c.geojson")]
+    )
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output and "KeyError" not in res.output
+    line = [ln for ln in res.output.splitlines() if "AFTER" in ln]
+    assert line and f"no {dropped}" in line[0] and "B02, B03, B04, B08 (or B8A) and B11 or B12" in line[0], (
+        res.output
+    )
+    assert not (tmp_path / "c.geojson").exists()

@@ -139,3 +139,67 @@ def test_pixel_classes_of_a_dask_stack_equal_the_in_memory_ones(with_scl):
     np.testing.assert_array_equal(lazy.values, eager.values)
     assert lazy.attrs["method"] == eager.attrs["method"]
     assert (eager.values[1] != 1).sum() > 500  # the cloud is flagged at all
+
+
+def _spectra_stack(spectra: dict[str, tuple[float, ...]], bands: tuple[str, ...]) -> tuple[list[str], object]:
+    names = list(spectra)
+    data = np.stack([np.asarray(spectra[n], np.float32) for n in names], axis=-1)[:, None, :]
+    return names, make_stack(data, bands=bands)
+
+
+def test_snow_index_finds_snow_and_spares_every_other_surface_of_the_simulator() -> None:
+    from sitewatch.core.masks import snow_cover
+    from sitewatch.simulate.materials import BANDS, LIBRARY, SOILS
+
+    spectra = {n: m.reflectance for n, m in {**LIBRARY, **SOILS}.items()}
+    spectra["water"] = (700, 600, 400, 200, 180, 90, 60)  # clear lake water: NDSI high, NIR dark
+    spectra["turbid_water"] = (1100, 1200, 1000, 500, 450, 200, 150)
+    names, stack = _spectra_stack(spectra, BANDS)
+    snow = dict(zip(names, snow_cover(stack)[0, 0].tolist(), strict=True))
+    assert snow.pop("snow_fresh") and snow.pop("snow_old")
+    assert not any(snow.values()), [n for n, s in snow.items() if s]
+    # with B12 as the only SWIR band, and B8A as the only NIR band, the same holds
+    for drop in (("B11",), ("B08",)):
+        keep = tuple(b for b in BANDS if b not in drop)
+        sub = {n: tuple(v for b, v in zip(BANDS, spectra[n], strict=True) if b in keep) for n in names}
+        _, s2 = _spectra_stack(sub, keep)
+        flags = dict(zip(names, snow_cover(s2)[0, 0].tolist(), strict=True))
+        assert flags["snow_fresh"] and flags["snow_old"] and sum(flags.values()) == 2, (drop, flags)
+
+
+def test_snow_is_its_own_class_and_never_clear_with_and_without_scl() -> None:
+    rng = np.random.default_rng(1)
+    data = (
+        np.array([900, 1200, 1400, 2200, 2800, 2400])[:, None, None] + 50 * rng.random((6, 60, 60))
+    ).astype(np.float32)
+    data[:, 10:30, 10:30] = np.array([8800, 8700, 8500, 7900, 900, 700])[:, None, None]
+    computed = pixel_classes(make_stack(data, bands=BANDS6))
+    assert computed.attrs["method"] == "rules"
+    assert (computed.values[0, 12:28, 12:28] == SNOW).all() and (computed.values[0, 40:, 40:] == CLEAR).all()
+    assert not clear_mask(make_stack(data, bands=BANDS6)).values[0, 12:28, 12:28].any()
+    scl = np.full((1, 60, 60), 4.0, np.float32)  # SCL says vegetation (clear) everywhere...
+    scl[0, 40:50, 40:50] = 11.0  # ...but snow here
+    with_scl = pixel_classes(make_stack(np.concatenate([data, scl]), bands=(*BANDS6, "SCL")))
+    assert with_scl.attrs["method"] == "scl"
+    assert (with_scl.values[0, 40:50, 40:50] == SNOW).all()  # SCL 11
+    assert (with_scl.values[0, 12:28, 12:28] == SNOW).all()  # the spectrum the SCL missed
+    assert (with_scl.values[0, 52:, 52:] == CLEAR).all()
+
+
+def test_no_snow_on_a_real_scene_whose_reference_has_none(shared_dir) -> None:
+    """ukis-csmask's real sample (clouds, water, land; no snow in its reference): hardly a snow pixel."""
+    from sitewatch.core.masks import snow_cover
+
+    d = np.load(shared_dir / "data" / "cloudmask" / "ukis-csmask_sentinel2.npz")
+    assert not (d["msk"] == 2).any()  # its snow class is empty
+    stack = make_stack(np.moveaxis(d["img"], -1, 0) * 10000, bands=BANDS6)
+    assert snow_cover(stack).mean() < 0.005
+
+
+def test_computed_masks_without_blue_or_red_say_which_band() -> None:
+    data = np.full((4, 20, 20), 1500.0, np.float32)
+    stack = make_stack(data, bands=("B03", "B08", "B11", "B12"))
+    with pytest.raises(
+        BandMissingError, match="computed cloud masks need B02 and B04; the stack lacks B02, B04"
+    ):
+        pixel_classes(stack)
