@@ -210,3 +210,23 @@ def test_a_crs_that_is_not_utm_is_reprojected_and_said(site, tmp_path: Path):
     notes = [m for m in result.messages if "not UTM" in m]
     assert len(notes) == 1 and "EPSG:3857" in notes[0] and "reprojected to EPSG:326" in notes[0]
     assert score_alerts(result.to_geojson(), site.truth)["events"][0]["found"]
+
+
+def test_block_by_block_scans_a_partial_set_as_in_memory(site, tmp_path: Path):
+    folder = rewritten(site, tmp_path / "b8a_nob12", without("B08", "B12"))
+    whole, _ = scan_quietly(folder, site)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        blocks = sitewatch.scan(
+            site.aoi,
+            f"local:{folder}",
+            start=START,
+            end=END,
+            execution=sitewatch.ExecutionOptions(chunk_px=48),
+        )
+    assert blocks.messages == whole.messages
+    assert (
+        "bands: B08 read from B8A (20 m); no B12 (typing without it, confidence lowered)" in blocks.messages
+    )
+    assert [a.change_type for a in blocks.alerts] == [a.change_type for a in whole.alerts]
+    assert all(a.confidence_parts["bands"] == round(0.95 * 0.9, 3) for a in blocks.alerts)
