@@ -9,7 +9,8 @@ stack, an ``xarray.DataArray`` with dims ``(time, band, y, x)``:
   as float class codes with NaN for no data;
 - coords: ``time`` (datetime64, UTC, naive), ``band`` (``"B02"``...), ``y``/``x``
   (pixel centres in the grid CRS), ``spatial_ref`` (CRS, read by ``.odc`` and ``.rio``),
-  and per-time ``scene_id``, ``processing_level``;
+  and per-time ``scene_id``, ``processing_level``, ``offset_dn`` (what was added to the stored
+  numbers, e.g. -1000; NaN when the provider does not say: :mod:`sitewatch.providers.offsets`);
 - attrs: ``provider`` (name) and ``source`` (what the user gave).
 
 Providers are picked by name with :func:`get_provider`.
