@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -243,7 +244,9 @@ def random_worlds(
     t0 = time.perf_counter()
     seeds = list(range(seed0, seed0 + n_sites))
     if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
+        # spawn, not fork: part 1 (OSCD, the core) has started threads by now (BLAS, dask, GDAL), and a
+        # forked worker can inherit a lock one of them held and wait on it forever.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(random_site, seeds, [size_px] * n_sites, [str(workdir)] * n_sites))
     else:
         results = [random_site(s, size_px, str(workdir)) for s in seeds]
