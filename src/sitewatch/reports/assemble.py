@@ -86,6 +86,7 @@ class _State:
     history: list[tuple[int, list[Mention], dict[str, set[str]]]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     index: int = 0
+    dateline: tuple[int, int] | None = None  # the report's own date in the text: no event's date
 
 
 def _analyse(text: str, start: int, end: int, matcher: PlaceMatcher) -> _Sentence:
@@ -144,6 +145,8 @@ def assemble_claims(report: ReportText, matcher: PlaceMatcher) -> list[Claim]:
     if report.meta.get("published_from"):
         source["published_from"] = report.meta["published_from"]
     state = _State(source, report.published, report.text)
+    span = report.meta.get("dateline_span")
+    state.dateline = (int(span[0]), int(span[1])) if span else None
     text = report.text
     for p_start, p_end in paragraphs(text):
         para = [_analyse(text, s, e, matcher) for s, e in sentences(text, p_start, p_end)]
@@ -162,6 +165,9 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
     for i, s in enumerate(para):
         state.index += 1
         dates = find_dates(s.text, published=state.published, context=context_date, language=s.lex.language)
+        if state.dateline is not None:
+            lo, hi = state.dateline
+            dates = [d for d in dates if not lo <= s.start + s.folded.to_original(d.offset) < hi]
         # "dated March 3 shows new hangars" holds no count of hangars
         quantities = [
             q for q in s.quantities if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
