@@ -87,6 +87,10 @@ class _State:
     counts: dict[str, int] = field(default_factory=dict)
     index: int = 0
     dateline: tuple[int, int] | None = None  # the report's own date in the text: no event's date
+    # The claims of the last sentence that made any, and that sentence's index: a denial in the
+    # sentence after ("The SDF denied this.") is a denial of them.
+    told: list[int] = field(default_factory=list)
+    told_at: int = 0
 
 
 def _analyse(text: str, start: int, end: int, matcher: PlaceMatcher) -> _Sentence:
@@ -172,6 +176,7 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         quantities = [
             q for q in s.quantities if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
         ]
+        _deny_previous(s, state)
         events_here = {t.event for t in s.triggers}
         mentions = list(s.mentions)
         for a in s.lex.anaphor.finditer(s.text):
@@ -208,7 +213,13 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
             if not mentions:
                 continue
         made = _sentence_claims(s, mentions, dates, quantities, paragraph_date, quote, state)
+        if _QUESTION.search(s.original):
+            # "Is the US pulling out of al-Omar?": a question asserts nothing.
+            made = [replace(c, hedged=True, cues=(*c.cues, "?")) for c in made]
         _remember(s, mentions, made, state)
+        if made:
+            state.told = list(range(len(state.claims), len(state.claims) + len(made)))
+            state.told_at = state.index
         places_here.extend(m for m in mentions if m.place is not None)
         last = list(range(len(state.claims), len(state.claims) + len(made)))
         state.claims.extend(made)
@@ -216,6 +227,27 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         if dated:
             paragraph_date = (dated[-1], {c.event for c in made})
             context_date = dated[-1].start
+
+
+_QUESTION = re.compile(r"[?؟]\s*[\"'”»)]*\s*$")
+#: A denial refers back to the claims of a sentence at most this many sentences before it.
+DENIAL_REACH_SENTENCES = 2
+
+
+def _deny_previous(s: _Sentence, state: _State) -> None:
+    """Deny what the text just told when this sentence denies it ("The SDF denied this.")."""
+    found = s.lex.denies_previous.search(s.text)
+    if found is None or not state.told or state.index - state.told_at > DENIAL_REACH_SENTENCES:
+        return
+    before = " ".join(s.text[: found.start()].split()[-3:])
+    if s.lex.negation.search(before):
+        return  # "did not deny the reports", "لم ينف ذلك"
+    cue = s.written(found.start(), found.end() - found.start()).strip()
+    for k in state.told:
+        c = state.claims[k]
+        if not c.negated:
+            state.claims[k] = replace(c, negated=True, cues=(*c.cues, cue))
+    state.told = []
 
 
 def _single_place(mentions: Sequence[Mention]) -> Mention | None:

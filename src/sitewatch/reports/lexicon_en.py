@@ -70,7 +70,7 @@ _HEDGE = re.compile(
     r"\b(?:reportedly|allegedly|alleged|purportedly|supposedly|apparently|possibly|probably|likely|"
     r"perhaps|may|might|could|appears?\s+to|appeared\s+to|seem(?:s|ed)?\s+to|unconfirmed|unverified|"
     r"rumou?r(?:s|ed)?|it\s+is\s+believed|is\s+said\s+to|are\s+said\s+to|according\s+to|"
-    r"sources?\s+(?:said|say|told|claimed)|claim(?:s|ed)?\s+that|"
+    r"sources?\s+(?:said|say|told|claimed)|(?:pages|posts|accounts|activists|bloggers)\s+(?:said|say|claimed|reported|wrote)|claim(?:s|ed|ing)?(?!\s+(?:responsibility|credit))|"
     r"(?:has|have|had)\s+not\s+(?:been\s+)?officially\s+\w+|not\s+(?:been\s+)?officially\s+\w+|"
     r"no\s+official\s+(?:statement|confirmation|announcement)|intend(?:s|ed)?\s+to|plan(?:s|ned)?\s+to|"
     r"expected\s+to|set\s+to|will|would)\b",
@@ -82,12 +82,15 @@ _ATTRIBUTION = re.compile(
 )
 _DENIED_AFTER = re.compile(
     r"\b(?:(?:is|are|was|were|proved|proven|turned\s+out\s+(?:to\s+be\s+)?)\s+(?:false|untrue|baseless|unfounded|"
-    r"incorrect|fake|wrong)|"
-    r"(?:has|have|was|were)\s+(?:been\s+)?(?:denied|refuted|debunked))\b",
+    r"incorrect|fake|wrong|fabricated|made\s+up|inaccurate|groundless|lies)|"
+    r"(?:has|have|was|were)\s+(?:been\s+)?(?:denied|refuted|debunked)|"
+    # "..., which the SDF denied", "..., a claim the coalition dismissed"
+    r"(?:which|a\s+claim|claims?|reports?)\s+(?:that\s+)?(?:the\s+)?[\w\s.\-]{0,40}?"
+    r"(?:denied|dismissed|refuted|rejected|debunked))\b",
     re.I,
 )
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|neither|nor|without|denied|deny|denies|denying|refuted|rejected|false|"
+    r"\b(?:not|no(?!\s+(?:group|one|party|faction|organi[sz]ation)\b)|never|neither|nor|without|denied|deny|denies|denying|refuted|rejected|false|"
     r"didn't|hasn't|haven't|wasn't|weren't|isn't|aren't|no\s+sign\s+of|no\s+evidence\s+of|rather\s+than|"
     r"instead\s+of)\b",
     re.I,
@@ -142,7 +145,9 @@ ENGLISH = Lexicon(
     plan=_PLAN,
     future_verb=re.compile(r"(?!x)x"),
     negation=_NEGATION,
-    denied_before=re.compile(r"\b(?:denied|denies|deny|refuted|rejected)\b", re.I),
+    denied_before=re.compile(
+        r"\b(?:denied|denies|deny|refuted|refutes|rejected|rejects|dismissed|dismisses|debunked)\b", re.I
+    ),
     denied_after=_DENIED_AFTER,
     inner_negation=re.compile(r"\b(?:not|never)\b", re.I),
     clause_start=re.compile(r"[,;:]\s|\b(?:but|although|though|while|whereas)\b", re.I),
@@ -160,4 +165,15 @@ ENGLISH = Lexicon(
         re.I,
     ),
     glosses={},
+    denies_previous=re.compile(
+        r"\b(?:denied|denies|deny|refuted|refutes|rejected|rejects|dismissed|dismisses|debunked|disputed|"
+        r"contradicted)\s+(?:as\s+\w+\s+)?(?:this|that|it|these|those|"
+        r"(?:the|such|these|those)\s+(?:\w+\s+)?(?:reports?|claims?|rumou?rs?|allegations?|accounts?|"
+        r"stories|story|news|posts?))\b(?!\s+(?:that|of|about|on)\b)|"
+        r"\b(?:called|described|branded)\s+(?:this|that|it|the\s+(?:reports?|claims?|rumou?rs?))\s+(?:as\s+)?"
+        r"(?:false|untrue|baseless|unfounded|fabricated|incorrect|fake|lies)\b|"
+        r"\b(?:this|that|it|the\s+(?:reports?|claims?|rumou?rs?))\s+(?:is|was|were|are|proved|turned\s+out)\s+"
+        r"(?:to\s+be\s+)?(?:false|untrue|baseless|unfounded|fabricated|incorrect|fake)\b",
+        re.I,
+    ),
 )

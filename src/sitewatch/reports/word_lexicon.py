@@ -74,6 +74,10 @@ class Lexicon:
         "several bases", "القواعد": an event at many places.
     glosses : mapping
         Folded stem -> English gloss of a trigger ("رتل" -> "convoy").
+    denies_previous : re.Pattern
+        A denial that refers back to what the text just told ("The SDF denied this.",
+        "dismissed the reports as baseless", "ونفى التحالف ذلك"): the claims of the sentence
+        before are denied.
     """
 
     language: str
@@ -106,6 +110,7 @@ class Lexicon:
     countries: re.Pattern[str]
     plural_places: re.Pattern[str]
     glosses: Mapping[str, str]
+    denies_previous: re.Pattern[str]
 
     def gloss(self, trigger: str) -> str:
         """An English gloss of a trigger word (the word itself, lower-cased, in English)."""
