@@ -127,6 +127,21 @@ _COUNTRIES = re.compile(
     re.I,
 )
 
+# A place name, capitalised whatever the pattern's flags ("al-Hasakah", "Deir ez-Zor").
+_NAME = (
+    r"(?:(?:al|el|ar|as|ad|ez|az)[\-\s])?(?-i:[A-Z])[\w'’]+"
+    r"(?:[\-\s](?:(?:al|el|ez|az|ad)[\-\s])?(?-i:[A-Z])[\w'’]+)?"
+)
+_COMPASS = r"(?:north|south|east|west|central|north-?east|north-?west|south-?east|south-?west)(?:ern)?"
+_REGION = re.compile(
+    rf"\b(?:(?:{_COMPASS}\s+)?rural\s+{_NAME}|(?:the\s+)?(?:{_COMPASS}\s+)?{_NAME}\s+"
+    r"(?:countryside|province|governorate|desert|region|area|outskirts)|"
+    rf"{_COMPASS}\s+(?:Syria|Iraq|Jordan|Anbar|{_NAME}\s+province)|"
+    r"the\s+(?:province|countryside|governorate|desert)|"
+    r"(?:the\s+)?(?:countryside|outskirts|desert)\s+of\s+" + _NAME + r")\b",
+    re.I,
+)
+
 #: The English lexicon of the extractor.
 ENGLISH = Lexicon(
     language="en",
@@ -174,6 +189,12 @@ ENGLISH = Lexicon(
         r"(?:false|untrue|baseless|unfounded|fabricated|incorrect|fake|lies)\b|"
         r"\b(?:this|that|it|the\s+(?:reports?|claims?|rumou?rs?))\s+(?:is|was|were|are|proved|turned\s+out)\s+"
         r"(?:to\s+be\s+)?(?:false|untrue|baseless|unfounded|fabricated|incorrect|fake)\b",
+        re.I,
+    ),
+    region=_REGION,
+    new_site=re.compile(
+        r"\b(?:a|an|another)\s+(?:new\s+|second\s+|third\s+)?(?:\w+\s+){0,2}"
+        r"(?:base|outpost|site|facility|position|airstrip|airfield|camp)\b",
         re.I,
     ),
 )
