@@ -180,6 +180,12 @@ def _overlaps(a: Claim, b: Claim) -> bool:
     return lo <= hi
 
 
+def _checks_apart(a: Claim, b: Claim) -> bool:
+    """Both tellings name kinds of work or sizes, and not the same ones: each is checked on its own."""
+    has_a, has_b = bool(a.works or a.quantities), bool(b.works or b.quantities)
+    return has_a and has_b and (set(a.works) != set(b.works) or list(a.quantities) != list(b.quantities))
+
+
 def merge_claims(claims: Sequence[Claim]) -> list[Claim]:
     """One claim per statement of a report: the same place, event and interval told twice is one claim.
 
@@ -188,7 +194,8 @@ def merge_claims(claims: Sequence[Claim]) -> list[Claim]:
     kept; the others' passages go to ``also``, their sizes and cues are added, and the claim
     is doubted only if every telling doubts it. A region's event ("rural al-Hasakah") is
     dropped when the report places the same event at a named site in an overlapping interval:
-    the text tied them.
+    the text tied them. Two tellings that each name kinds of work or sizes, different ones,
+    stay two claims: each has its own thing for the imagery to check.
 
     Parameters
     ----------
@@ -202,11 +209,15 @@ def merge_claims(claims: Sequence[Claim]) -> list[Claim]:
     """
     rank = {m: i for i, m in enumerate(SITE_MATCHES)}
     kept: dict[tuple[Any, ...], Claim] = {}
+    separate: list[Claim] = []
     for c in claims:
         key = _same_statement(c)
         first = kept.get(key)
         if first is None:
             kept[key] = c
+            continue
+        if _checks_apart(first, c):
+            separate.append(c)  # levelling here, a pad of 150 x 80 m there: two things to check
             continue
         # The telling with sizes and kinds of work says most that imagery can check; then the surest place.
         best, other = sorted(
@@ -222,7 +233,7 @@ def merge_claims(claims: Sequence[Claim]) -> list[Claim]:
             quantities=quantities,
             works=tuple(dict.fromkeys(best.works + other.works)),
         )
-    merged = sorted(kept.values(), key=lambda c: c.quote["start"])
+    merged = sorted([*kept.values(), *separate], key=lambda c: c.quote["start"])
     placed = [c for c in merged if c.site is not None]
     return [
         c
