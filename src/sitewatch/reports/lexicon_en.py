@@ -13,7 +13,8 @@ _TRIGGERS: dict[str, str] = {
         r"construct\w*|build(?:s|ing)?|built|expan(?:d|ds|ded|ding|sion|sions)|extend(?:s|ed|ing)?|extension|"
         r"level+(?:ed|ing)|concret(?:e|ed|ing)|pav(?:ed|ing)|asphalt\w*|bulldoz\w*|excavat\w*|earthworks?|"
         r"earth-?moving|fortif\w*|berms?|erect(?:s|ed|ing|ion)|new\s+facilit\w+|new\s+(?:hangars?|buildings?|"
-        r"structures?|warehouses?|barracks|towers?|runway)|heavy\s+machinery|engineering\s+works?|"
+        r"structures?|warehouses?|barracks|towers?|watchtowers?|runway|helipads?|helicopter\s+pads?|aprons?|taxiways?|"
+        r"pads?|shelters?|bunkers?|walls?|fences?|positions?|roads?)|went\s+up|heavy\s+machinery|engineering\s+works?|"
         r"runway\s+(?:works?|extension|expansion)|growth|upgrad\w+|renovat\w+|install(?:ed|ing)|"
         r"clear(?:ed|ing)\s+(?:of\s+)?(?:land|ground|sites?|the\s+site)|groundwork|foundations?|"
         # "two cleared areas" is news; "the cleared area" refers back to work already told
@@ -24,12 +25,15 @@ _TRIGGERS: dict[str, str] = {
         r"withdr[ae]w\w*|evacuat\w*|pull(?:ed|ing|s)?\s+out|pull-?out|drawdown|draw(?:ing|n)?\s+down|"
         r"vacat(?:e|ed|ing)|abandon\w*|dismantl\w*|hand(?:ed|ing)?\s+over|handover|departed|"
         r"clos(?:ed|ing|ure\s+of)\s+(?:the\s+|its\s+)?(?:base|facility|site|outpost)|exit(?:ed)?\s+from|"
-        r"reduc(?:e|ed|es|ing|tion)|consolidat\w+|(?:ha[sd]|have|had\s+not|not|never)\s+left"
+        r"reduc(?:e|ed|es|ing|tion)|consolidat\w+|(?:ha[sd]|have|had\s+not|not|never)\s+left|"
+        # "left al-Omar", "left the base": not "the left side", "left behind"
+        r"(?:left|leaving|departed|departing|exited|quit)(?=\s+(?:the\s+|its\s+|their\s+)?(?:(?:al-|el-|ash-|as-|at-)?(?-i:[A-Z])|"
+        r"bases?\b|sites?\b|facilit|field|camp|outpost|airfield|airstrip|area))"
     ),
     "arrival": (
         r"convoys?|reinforc\w*|deliver(?:y|ies|ed|ing)?|arriv(?:e|ed|es|ing|al)|trucks?|lorries|shipments?|"
         r"supply\s+(?:runs?|lines?)|brought\s+in|sent\s+to|deploy(?:ed|ing|ment)?\s+(?:to|at)|entered|"
-        r"reached|carrying|headed\s+(?:to|for)"
+        r"reached|carrying|headed\s+(?:to|for)|flown\s+in(?:to)?|airlifted\s+(?:in|into|to)|rolled\s+in(?:to)?"
     ),
     "air_activity": (
         r"aircraft(?!\s+(?:shelters?|hangars?|parking))|(?:cargo|transport|military|warplanes?)\s+planes?|planes?|landed|landing|landings|"
@@ -38,7 +42,8 @@ _TRIGGERS: dict[str, str] = {
     ),
     "attack": (
         r"attack(?:s|ed|ing)?|strikes?|struck|shell(?:ed|ing)|rockets?|missiles?|bomb(?:s|ed|ing)|"
-        r"targeted|explosions?|IEDs?|raid(?:s|ed)?|ambush\w*|drone\s+attacks?"
+        r"targeted|explosions?|IEDs?|raid(?:s|ed)?|ambush\w*|drone\s+attacks?|mortars?|artillery|"
+        r"under\s+(?:\w+\s+)?fire|fired\s+(?:at|on|upon)|hit\s+by"
     ),
     "presence": (
         r"stationed|based\s+(?:at|in)|host(?:s|ed|ing)|presence|deployed|garrison(?:ed)?|serves?\s+as|"
@@ -152,8 +157,12 @@ ENGLISH = Lexicon(
     capability=_CAPABILITY,
     not_an_event_before={"presence": re.compile(r"\b(?:air|aerial)\s*$", re.I)},
     not_an_event_after=re.compile(r"^\s+(?:elsewhere|at\s+other\s+(?:bases|sites))\b", re.I),
-    direction=re.compile(r"\b(from|to|toward|towards|into)\b", re.I),
-    from_words=frozenset({"from"}),
+    # "left X", "out of X": X is where the movement starts
+    direction=re.compile(
+        r"\b(from|to|toward|towards|into|out\s+of|left|departed|departing|leaving|exited)\b", re.I
+    ),
+    from_words=frozenset({"from", "out of", "left", "departed", "departing", "leaving", "exited"}),
+    departure_words=frozenset({"left", "departed", "departing", "leaving", "exited"}),
     glued_to=frozenset(),
     hedge=_HEDGE,
     attribution=_ATTRIBUTION,

@@ -84,6 +84,9 @@ class Lexicon:
         site's, unless the text names the site.
     new_site : re.Pattern
         A place being introduced ("a new base", "قاعدة جديدة"): the sentence next to it may name it.
+    departure_words : frozenset of str
+        Which ``direction`` words are verbs of leaving ("left", "departed"): what leaves a
+        place withdraws from it, a convoy too.
     """
 
     language: str
@@ -119,6 +122,7 @@ class Lexicon:
     denies_previous: re.Pattern[str]
     region: re.Pattern[str]
     new_site: re.Pattern[str]
+    departure_words: frozenset[str] = frozenset()
 
     def gloss(self, trigger: str) -> str:
         """An English gloss of a trigger word (the word itself, lower-cased, in English)."""
