@@ -116,3 +116,18 @@ def test_precedence_option_index_dateline_signature_filename(tmp_path):
     report.write_text(text.replace("Published: 5 March 2025\n", "").replace("Hasakah, 09/03/2025\n", ""))
     src = _extract(report)[1][0]
     assert (src["published"], src["published_from"]) == ("2025-03-01", "filename")
+
+
+@pytest.mark.parametrize("encoding", ["windows-1256", "iso-8859-6"])
+def test_dateline_of_an_arabic_report_in_a_legacy_encoding(tmp_path, encoding):
+    report = tmp_path / "monitor.txt"
+    text = (
+        "رتل أمريكي يصل إلى قاعدة قسرك\n\n"
+        "الحسكة - 3 آذار 2025\n\n"
+        "وصل رتل عسكري أمريكي إلى قاعدة قسرك يوم السبت قادماً من معبر الوليد.\n"
+    )
+    report.write_bytes(text.encode(encoding))
+    claims, sources = _extract(report)
+    assert (sources[0]["published"], sources[0]["published_from"]) == ("2025-03-03", "dateline")
+    (arrival,) = [c for c in claims if (c.site, c.event) == ("qasrak", "arrival") and c.when["start"]]
+    assert arrival.when["start"] == "2025-03-01"  # the Saturday before publication
