@@ -21,6 +21,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.errors import AOIError
+from sitewatch.textnorm import fold_name
 from sitewatch.types import AOI, WGS84, Place, transform_geometry, utm_crs_for
 
 __all__ = [
@@ -292,9 +293,11 @@ def load_aoi(name_or_path: str | os.PathLike[str]) -> AOI:
     registry = {a.name: a for a in list_aois()}
     if text in registry:
         return registry[text]
-    folded = text.casefold()
+    # Aliases in Arabic script are found whatever letter variants, diacritics or article they are
+    # written with (fold_name); Latin names case-insensitively.
+    folded = fold_name(text)
     for aoi in registry.values():
-        if folded in (n.casefold() for n in (aoi.display_name, *aoi.aliases)):
+        if folded in (fold_name(n) for n in (aoi.display_name, *aoi.aliases)):
             return aoi
     check_name(text.lower() if _NAME_RE.match(text.lower()) else text)
     names = list(registry) + [n for a in registry.values() for n in a.aliases]
@@ -391,7 +394,10 @@ def list_places(directory: str | os.PathLike[str] | None = None) -> list[Place]:
 
 
 def find_place(text: str, places: Iterable[Place] | None = None) -> Place | None:
-    """Find a place by exact (case-insensitive) name or alias.
+    """Find a place by name or alias, case-insensitively, Arabic letter variants folded.
+
+    Arabic aliases match whatever variants they are written with (أ/إ/آ/ا, ة/ه, ى/ي,
+    tatweel, diacritics, the article ال-): see :func:`sitewatch.textnorm.fold_name`.
 
     Parameters
     ----------
@@ -404,8 +410,8 @@ def find_place(text: str, places: Iterable[Place] | None = None) -> Place | None
     -------
     Place or None
     """
-    folded = text.casefold().strip()
+    folded = fold_name(text)
     for place in places if places is not None else list_places():
-        if folded in (n.casefold() for n in place.all_names):
+        if folded in (fold_name(n) for n in place.all_names):
             return place
     return None

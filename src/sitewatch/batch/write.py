@@ -252,6 +252,7 @@ def link_reports(
         own = [lk for lk in links if lk.site == name]
         rows[name]["claims"] = len(own)
         rows[name]["supported"] = sum(lk.verdict == "supported" for lk in own)
+        rows[name]["partly_supported"] = sum(lk.verdict == "partly_supported" for lk in own)
         rows[name]["contradicted"] = sum(lk.verdict == "contradicted" for lk in own)
         if not own and name not in collections:
             continue

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sitewatch.reports.claims import Claim
+from sitewatch.reports.claims import SITE_MATCHES, Claim
 from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.events import (
     Mention,
@@ -40,7 +40,7 @@ from sitewatch.reports.text import ReportText
 from sitewatch.reports.works import works_named
 from sitewatch.types import Place
 
-__all__ = ["MAX_SENTENCE_CHARS", "assemble_claims"]
+__all__ = ["MAX_SENTENCE_CHARS", "assemble_claims", "merge_claims"]
 
 _SIZE_KINDS = ("length", "area", "dimensions")
 _SITE_EVENTS = {"construction", "arrival", "air_activity", "attack"}
@@ -86,6 +86,11 @@ class _State:
     history: list[tuple[int, list[Mention], dict[str, set[str]]]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     index: int = 0
+    dateline: tuple[int, int] | None = None  # the report's own date in the text: no event's date
+    # The claims of the last sentence that made any, and that sentence's index: a denial in the
+    # sentence after ("The SDF denied this.") is a denial of them.
+    told: list[int] = field(default_factory=list)
+    told_at: int = 0
 
 
 def _analyse(text: str, start: int, end: int, matcher: PlaceMatcher) -> _Sentence:
@@ -144,6 +149,8 @@ def assemble_claims(report: ReportText, matcher: PlaceMatcher) -> list[Claim]:
     if report.meta.get("published_from"):
         source["published_from"] = report.meta["published_from"]
     state = _State(source, report.published, report.text)
+    span = report.meta.get("dateline_span")
+    state.dateline = (int(span[0]), int(span[1])) if span else None
     text = report.text
     for p_start, p_end in paragraphs(text):
         para = [_analyse(text, s, e, matcher) for s, e in sentences(text, p_start, p_end)]
@@ -151,7 +158,89 @@ def assemble_claims(report: ReportText, matcher: PlaceMatcher) -> list[Claim]:
     out: dict[str, Claim] = {}
     for c in state.claims:
         out.setdefault(c.id, c)
-    return list(out.values())
+    return merge_claims(list(out.values()))
+
+
+def _same_statement(c: Claim) -> tuple[Any, ...]:
+    place = c.site if c.site is not None else fold_arabic(c.site_text).text.casefold()
+    return (
+        place,
+        c.site_match == "region",
+        c.event,
+        c.when.get("start"),
+        c.when.get("end"),
+        c.negated,
+        c.planned,
+    )
+
+
+def _overlaps(a: Claim, b: Claim) -> bool:
+    lo = max(a.when.get("start") or "0000", b.when.get("start") or "0000")
+    hi = min(a.when.get("end") or "9999", b.when.get("end") or "9999")
+    return lo <= hi
+
+
+def _checks_apart(a: Claim, b: Claim) -> bool:
+    """Both tellings name kinds of work or sizes, and not the same ones: each is checked on its own."""
+    has_a, has_b = bool(a.works or a.quantities), bool(b.works or b.quantities)
+    return has_a and has_b and (set(a.works) != set(b.works) or list(a.quantities) != list(b.quantities))
+
+
+def merge_claims(claims: Sequence[Claim]) -> list[Claim]:
+    """One claim per statement of a report: the same place, event and interval told twice is one claim.
+
+    A headline, the article's first sentence and its summary often tell the same thing; each
+    retelling would count again in every tally. The first telling with the surest place is
+    kept; the others' passages go to ``also``, their sizes and cues are added, and the claim
+    is doubted only if every telling doubts it. A region's event ("rural al-Hasakah") is
+    dropped when the report places the same event at a named site in an overlapping interval:
+    the text tied them. Two tellings that each name kinds of work or sizes, different ones,
+    stay two claims: each has its own thing for the imagery to check.
+
+    Parameters
+    ----------
+    claims : sequence of Claim
+        The claims of one report, in text order.
+
+    Returns
+    -------
+    list of Claim
+        In text order of the kept claims.
+    """
+    rank = {m: i for i, m in enumerate(SITE_MATCHES)}
+    kept: dict[tuple[Any, ...], Claim] = {}
+    separate: list[Claim] = []
+    for c in claims:
+        key = _same_statement(c)
+        first = kept.get(key)
+        if first is None:
+            kept[key] = c
+            continue
+        if _checks_apart(first, c):
+            separate.append(c)  # levelling here, a pad of 150 x 80 m there: two things to check
+            continue
+        # The telling with sizes and kinds of work says most that imagery can check; then the surest place.
+        best, other = sorted(
+            (first, c),
+            key=lambda x: (not x.quantities, -len(x.works), rank.get(x.site_match, 99), x.quote["start"]),
+        )
+        quantities = best.quantities + tuple(q for q in other.quantities if q not in best.quantities)
+        kept[key] = replace(
+            best,
+            also=(*best.also, {k: other.quote[k] for k in ("start", "end", "text")}, *other.also),
+            hedged=best.hedged and other.hedged,
+            cues=tuple(dict.fromkeys(best.cues + other.cues)) if best.hedged and other.hedged else best.cues,
+            quantities=quantities,
+            works=tuple(dict.fromkeys(best.works + other.works)),
+        )
+    merged = sorted([*kept.values(), *separate], key=lambda c: c.quote["start"])
+    placed = [c for c in merged if c.site is not None]
+    return [
+        c
+        for c in merged
+        if c.site_match != "region"
+        or not any(p.event == c.event and p.negated == c.negated and _overlaps(p, c) for p in placed)
+    ]
 
 
 def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) -> None:
@@ -162,10 +251,14 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
     for i, s in enumerate(para):
         state.index += 1
         dates = find_dates(s.text, published=state.published, context=context_date, language=s.lex.language)
+        if state.dateline is not None:
+            lo, hi = state.dateline
+            dates = [d for d in dates if not lo <= s.start + s.folded.to_original(d.offset) < hi]
         # "dated March 3 shows new hangars" holds no count of hangars
         quantities = [
             q for q in s.quantities if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
         ]
+        _deny_previous(s, state)
         events_here = {t.event for t in s.triggers}
         mentions = list(s.mentions)
         for a in s.lex.anaphor.finditer(s.text):
@@ -192,17 +285,29 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
                     state.claims[k] = replace(state.claims[k], quantities=state.claims[k].quantities + extra)
             continue
         quote = (s.start, s.end)
+        if not mentions and s.triggers:
+            mentions = _region(s)
         if not mentions and (s.triggers or sizes):
             mentions, quote = _place_elsewhere(para, i, s, places_here, state, events_here, bool(sizes))
+        if not mentions and s.triggers:
+            mentions = _region(s, introduced=True)  # "a new base in rural al-Hasakah", named nowhere
         if not mentions:
             continue
-        if not s.triggers and not sizes:
-            # "the base" with no event and no measurement says nothing new about the place.
-            mentions = [m for m in mentions if m.how not in ("coreference", "context", "adjacent_sentence")]
-            if not mentions:
-                continue
+        if not s.triggers and not quantities:
+            # A place named with no event and no measurement ("Qasrak lies 30 km from Hasakah") is
+            # no claim; it is remembered, so that "the base" in the sentences after finds it.
+            named = [m for m in mentions if m.how in ("exact", "fuzzy") and m.place is not None]
+            _remember(s, named, [], state)
+            places_here.extend(named)
+            continue
         made = _sentence_claims(s, mentions, dates, quantities, paragraph_date, quote, state)
+        if _QUESTION.search(s.original):
+            # "Is the US pulling out of al-Omar?": a question asserts nothing.
+            made = [replace(c, hedged=True, cues=(*c.cues, "?")) for c in made]
         _remember(s, mentions, made, state)
+        if made:
+            state.told = list(range(len(state.claims), len(state.claims) + len(made)))
+            state.told_at = state.index
         places_here.extend(m for m in mentions if m.place is not None)
         last = list(range(len(state.claims), len(state.claims) + len(made)))
         state.claims.extend(made)
@@ -210,6 +315,48 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         if dated:
             paragraph_date = (dated[-1], {c.event for c in made})
             context_date = dated[-1].start
+
+
+_QUESTION = re.compile(r"[?؟]\s*[\"'”»)]*\s*$")
+#: A denial refers back to the claims of a sentence at most this many sentences before it.
+DENIAL_REACH_SENTENCES = 2
+
+
+def _deny_previous(s: _Sentence, state: _State) -> None:
+    """Deny what the text just told when this sentence denies it ("The SDF denied this.")."""
+    found = s.lex.denies_previous.search(s.text)
+    if found is None or not state.told or state.index - state.told_at > DENIAL_REACH_SENTENCES:
+        return
+    before = " ".join(s.text[: found.start()].split()[-3:])
+    if s.lex.negation.search(before):
+        return  # "did not deny the reports", "لم ينف ذلك"
+    cue = s.written(found.start(), found.end() - found.start()).strip()
+    for k in state.told:
+        c = state.claims[k]
+        if not c.negated:
+            state.claims[k] = replace(c, negated=True, cues=(*c.cues, cue))
+    state.told = []
+
+
+_REGION_EVENTS = {"construction", "withdrawal", "arrival", "air_activity", "attack"}
+
+
+def _region(s: _Sentence, *, introduced: bool = False) -> list[Mention]:
+    """A province or vague area the event is placed in ("rural al-Hasakah", "ريف دير الزور").
+
+    The event stays the region's: no site is borrowed from the sentences around it, unless the
+    sentence introduces a place ("a new base in rural al-Hasakah"), which the next may name
+    (``introduced``: no sentence named it, the region it is in is all the text says).
+    """
+    if not {t.event for t in s.triggers} & _REGION_EVENTS:
+        return []
+    if not introduced and s.lex.new_site.search(s.text):
+        return []
+    found = s.lex.region.search(s.text)
+    if found is None:
+        return []
+    length = found.end() - found.start()
+    return [Mention(found.start(), length, s.written(found.start(), length), None, "region", 0.0)]
 
 
 def _single_place(mentions: Sequence[Mention]) -> Mention | None:
@@ -357,7 +504,7 @@ def _claim(
         quote={"start": q_start, "end": q_end, "text": state.text[q_start:q_end]},
         site=place.name if place else None,
         site_text=mention.text,
-        site_kind=place.kind if place else None,
+        site_kind=place.kind if place else ("region" if mention.how == "region" else None),
         site_match=mention.how,
         event=event,
         trigger=s.written(trig.start, trig.end - trig.start) if trig else None,

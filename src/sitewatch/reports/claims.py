@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 __all__ = ["CLAIMS_VERSION", "EVENTS", "SITE_MATCHES", "Claim", "Event", "SiteMatch", "claims_document"]
 
-#: Version of the claims file: 1.1 adds ``language``, ``works``, ``gloss``, ``candidates`` (1.0 still loads).
-CLAIMS_VERSION = "1.1"
+#: Version of the claims file: 1.1 adds ``language``, ``works``, ``gloss``, ``candidates``; 1.2 adds
+#: ``also`` and ``site_match: "region"`` (1.0 and 1.1 files still load).
+CLAIMS_VERSION = "1.2"
 Event = Literal["construction", "withdrawal", "arrival", "air_activity", "attack", "presence", "other"]
 EVENTS: tuple[str, ...] = (
     "construction",
@@ -26,7 +27,9 @@ EVENTS: tuple[str, ...] = (
     "presence",
     "other",
 )
-SiteMatch = Literal["exact", "fuzzy", "coreference", "context", "adjacent_sentence", "ambiguous", "unknown"]
+SiteMatch = Literal[
+    "exact", "fuzzy", "coreference", "context", "adjacent_sentence", "ambiguous", "region", "unknown"
+]
 #: How a claim's place was found, from the surest to the least sure.
 SITE_MATCHES: tuple[str, ...] = (
     "exact",
@@ -35,6 +38,7 @@ SITE_MATCHES: tuple[str, ...] = (
     "coreference",
     "context",
     "ambiguous",
+    "region",
     "unknown",
 )
 
@@ -58,13 +62,16 @@ class Claim:
         fits several places (``site_match == "ambiguous"``, see ``candidates``).
     site_text : str
         The place as written ("Qasrek", "the base", "قاعدة قسرك").
-    site_kind : {"site", "place"} or None
-        ``"site"`` for a watched AOI, ``"place"`` for a gazetteer entry.
+    site_kind : {"site", "place", "region"} or None
+        ``"site"`` for a watched AOI, ``"place"`` for a gazetteer entry, ``"region"`` for a
+        province or vague area.
     site_match : str
         How the place was found (:data:`SITE_MATCHES`): ``exact``, ``fuzzy`` (a spelling
         no alias lists), ``adjacent_sentence`` (named in the next or previous sentence of
         the paragraph), ``coreference`` ("the base"), ``context`` (the place the paragraph
-        is about), ``ambiguous`` (the name fits two or more places), ``unknown``.
+        is about), ``ambiguous`` (the name fits two or more places), ``region`` (a province or
+        vague area, "rural al-Hasakah", "ريف دير الزور": ``site`` is None, ``site_kind``
+        ``"region"``), ``unknown``.
     event : str
         One of :data:`EVENTS` (English, whatever the report's language).
     trigger : str or None
@@ -91,6 +98,9 @@ class Claim:
         ``place`` (the place's display name). Not a translation of the quote.
     candidates : tuple of str
         For ``site_match == "ambiguous"``: every place the name fits.
+    also : tuple of dict
+        Other passages of the same report that say the same thing (same place, event,
+        interval, denial and intention), merged into this claim: ``start``, ``end``, ``text``.
     """
 
     id: str
@@ -112,6 +122,7 @@ class Claim:
     works: tuple[str, ...] = ()
     gloss: dict[str, Any] = field(default_factory=dict)
     candidates: tuple[str, ...] = ()
+    also: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (the claims-file schema)."""
@@ -135,6 +146,7 @@ class Claim:
             "cues": list(self.cues),
             "when": dict(self.when),
             "quantities": [dict(q) for q in self.quantities],
+            "also": [dict(a) for a in self.also],
         }
 
     @classmethod
@@ -160,6 +172,7 @@ class Claim:
             works=tuple(data.get("works") or ()),
             gloss=dict(data.get("gloss") or {}),
             candidates=tuple(data.get("candidates") or ()),
+            also=tuple(dict(a) for a in data.get("also") or ()),
         )
 
 

@@ -84,7 +84,10 @@ def find_triggers(sentence: str, lex: Lexicon) -> list[Trigger]:
 
 
 def direction(sentence: str, trig: Trigger, mention_start: int, lex: Lexicon, prefix: str = "") -> str | None:
-    """'from' / 'to' governing a place after a movement word ("transfer forces from X to Y", "نقل ... إلى X").
+    """'from' / 'to' / 'departed' governing a place after a movement word ("transfer forces from X to Y").
+
+    'departed' when a verb of leaving stands between ("a convoy left X"), 'from' for a
+    preposition of origin ("convoys from X": a waypoint), 'to' for a destination ("نقل ... إلى X").
 
     ``prefix`` is an Arabic clitic glued to the place ("لقسرك": to Qasrak).
     """
@@ -98,7 +101,10 @@ def direction(sentence: str, trig: Trigger, mention_start: int, lex: Lexicon, pr
         return "to"
     if not preps:
         return "to" if prefix in lex.glued_to else None
-    return "from" if preps[-1].group(1).lower() in lex.from_words else "to"
+    word = " ".join(preps[-1].group(1).lower().split())
+    if word in lex.departure_words:
+        return "departed"  # "A convoy left al-Omar": the place lost what left it
+    return "from" if word in lex.from_words else "to"
 
 
 def event_for(sentence: str, trig: Trigger, mention_start: int, lex: Lexicon, prefix: str = "") -> str:
@@ -108,6 +114,8 @@ def event_for(sentence: str, trig: Trigger, mention_start: int, lex: Lexicon, pr
     way = direction(sentence, trig, mention_start, lex, prefix)
     if way == "to":
         return "arrival"
+    if way == "departed":
+        return "withdrawal"
     if way == "from":
         if lex.convoy_words.match(trig.text):
             return "other"  # the origin of a convoy is a waypoint, not a withdrawal

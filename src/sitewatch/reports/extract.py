@@ -209,7 +209,8 @@ def extract_reports(
         sources.append(
             {
                 **{
-                    k: report.meta.get(k) for k in ("file", "publisher", "url", "published", "published_from")
+                    k: report.meta.get(k)
+                    for k in ("file", "publisher", "url", "published", "published_from", "published_note")
                 },
                 "path": str(path),
                 "encoding": report.encoding,

@@ -13,7 +13,8 @@ _TRIGGERS: dict[str, str] = {
         r"construct\w*|build(?:s|ing)?|built|expan(?:d|ds|ded|ding|sion|sions)|extend(?:s|ed|ing)?|extension|"
         r"level+(?:ed|ing)|concret(?:e|ed|ing)|pav(?:ed|ing)|asphalt\w*|bulldoz\w*|excavat\w*|earthworks?|"
         r"earth-?moving|fortif\w*|berms?|erect(?:s|ed|ing|ion)|new\s+facilit\w+|new\s+(?:hangars?|buildings?|"
-        r"structures?|warehouses?|barracks|towers?|runway)|heavy\s+machinery|engineering\s+works?|"
+        r"structures?|warehouses?|barracks|towers?|watchtowers?|runway|helipads?|helicopter\s+pads?|aprons?|taxiways?|"
+        r"pads?|shelters?|bunkers?|walls?|fences?|positions?|roads?)|went\s+up|heavy\s+machinery|engineering\s+works?|"
         r"runway\s+(?:works?|extension|expansion)|growth|upgrad\w+|renovat\w+|install(?:ed|ing)|"
         r"clear(?:ed|ing)\s+(?:of\s+)?(?:land|ground|sites?|the\s+site)|groundwork|foundations?|"
         # "two cleared areas" is news; "the cleared area" refers back to work already told
@@ -24,12 +25,15 @@ _TRIGGERS: dict[str, str] = {
         r"withdr[ae]w\w*|evacuat\w*|pull(?:ed|ing|s)?\s+out|pull-?out|drawdown|draw(?:ing|n)?\s+down|"
         r"vacat(?:e|ed|ing)|abandon\w*|dismantl\w*|hand(?:ed|ing)?\s+over|handover|departed|"
         r"clos(?:ed|ing|ure\s+of)\s+(?:the\s+|its\s+)?(?:base|facility|site|outpost)|exit(?:ed)?\s+from|"
-        r"reduc(?:e|ed|es|ing|tion)|consolidat\w+|(?:ha[sd]|have|had\s+not|not|never)\s+left"
+        r"reduc(?:e|ed|es|ing|tion)|consolidat\w+|(?:ha[sd]|have|had\s+not|not|never)\s+left|"
+        # "left al-Omar", "left the base": not "the left side", "left behind"
+        r"(?:left|leaving|departed|departing|exited|quit)(?=\s+(?:the\s+|its\s+|their\s+)?(?:(?:al-|el-|ash-|as-|at-)?(?-i:[A-Z])|"
+        r"bases?\b|sites?\b|facilit|field|camp|outpost|airfield|airstrip|area))"
     ),
     "arrival": (
         r"convoys?|reinforc\w*|deliver(?:y|ies|ed|ing)?|arriv(?:e|ed|es|ing|al)|trucks?|lorries|shipments?|"
         r"supply\s+(?:runs?|lines?)|brought\s+in|sent\s+to|deploy(?:ed|ing|ment)?\s+(?:to|at)|entered|"
-        r"reached|carrying|headed\s+(?:to|for)"
+        r"reached|carrying|headed\s+(?:to|for)|flown\s+in(?:to)?|airlifted\s+(?:in|into|to)|rolled\s+in(?:to)?"
     ),
     "air_activity": (
         r"aircraft(?!\s+(?:shelters?|hangars?|parking))|(?:cargo|transport|military|warplanes?)\s+planes?|planes?|landed|landing|landings|"
@@ -38,7 +42,8 @@ _TRIGGERS: dict[str, str] = {
     ),
     "attack": (
         r"attack(?:s|ed|ing)?|strikes?|struck|shell(?:ed|ing)|rockets?|missiles?|bomb(?:s|ed|ing)|"
-        r"targeted|explosions?|IEDs?|raid(?:s|ed)?|ambush\w*|drone\s+attacks?"
+        r"targeted|explosions?|IEDs?|raid(?:s|ed)?|ambush\w*|drone\s+attacks?|mortars?|artillery|"
+        r"under\s+(?:\w+\s+)?fire|fired\s+(?:at|on|upon)|hit\s+by"
     ),
     "presence": (
         r"stationed|based\s+(?:at|in)|host(?:s|ed|ing)|presence|deployed|garrison(?:ed)?|serves?\s+as|"
@@ -70,7 +75,7 @@ _HEDGE = re.compile(
     r"\b(?:reportedly|allegedly|alleged|purportedly|supposedly|apparently|possibly|probably|likely|"
     r"perhaps|may|might|could|appears?\s+to|appeared\s+to|seem(?:s|ed)?\s+to|unconfirmed|unverified|"
     r"rumou?r(?:s|ed)?|it\s+is\s+believed|is\s+said\s+to|are\s+said\s+to|according\s+to|"
-    r"sources?\s+(?:said|say|told|claimed)|claim(?:s|ed)?\s+that|"
+    r"sources?\s+(?:said|say|told|claimed)|(?:pages|posts|accounts|activists|bloggers)\s+(?:said|say|claimed|reported|wrote)|claim(?:s|ed|ing)?(?!\s+(?:responsibility|credit))|"
     r"(?:has|have|had)\s+not\s+(?:been\s+)?officially\s+\w+|not\s+(?:been\s+)?officially\s+\w+|"
     r"no\s+official\s+(?:statement|confirmation|announcement)|intend(?:s|ed)?\s+to|plan(?:s|ned)?\s+to|"
     r"expected\s+to|set\s+to|will|would)\b",
@@ -82,12 +87,15 @@ _ATTRIBUTION = re.compile(
 )
 _DENIED_AFTER = re.compile(
     r"\b(?:(?:is|are|was|were|proved|proven|turned\s+out\s+(?:to\s+be\s+)?)\s+(?:false|untrue|baseless|unfounded|"
-    r"incorrect|fake|wrong)|"
-    r"(?:has|have|was|were)\s+(?:been\s+)?(?:denied|refuted|debunked))\b",
+    r"incorrect|fake|wrong|fabricated|made\s+up|inaccurate|groundless|lies)|"
+    r"(?:has|have|was|were)\s+(?:been\s+)?(?:denied|refuted|debunked)|"
+    # "..., which the SDF denied", "..., a claim the coalition dismissed"
+    r"(?:which|a\s+claim|claims?|reports?)\s+(?:that\s+)?(?:the\s+)?[\w\s.\-]{0,40}?"
+    r"(?:denied|dismissed|refuted|rejected|debunked))\b",
     re.I,
 )
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|neither|nor|without|denied|deny|denies|denying|refuted|rejected|false|"
+    r"\b(?:not|no(?!\s+(?:group|one|party|faction|organi[sz]ation)\b)|never|neither|nor|without|denied|deny|denies|denying|refuted|rejected|false|"
     r"didn't|hasn't|haven't|wasn't|weren't|isn't|aren't|no\s+sign\s+of|no\s+evidence\s+of|rather\s+than|"
     r"instead\s+of)\b",
     re.I,
@@ -124,6 +132,21 @@ _COUNTRIES = re.compile(
     re.I,
 )
 
+# A place name, capitalised whatever the pattern's flags ("al-Hasakah", "Deir ez-Zor").
+_NAME = (
+    r"(?:(?:al|el|ar|as|ad|ez|az)[\-\s])?(?-i:[A-Z])[\w'’]+"
+    r"(?:[\-\s](?:(?:al|el|ez|az|ad)[\-\s])?(?-i:[A-Z])[\w'’]+)?"
+)
+_COMPASS = r"(?:north|south|east|west|central|north-?east|north-?west|south-?east|south-?west)(?:ern)?"
+_REGION = re.compile(
+    rf"\b(?:(?:{_COMPASS}\s+)?rural\s+{_NAME}|(?:the\s+)?(?:{_COMPASS}\s+)?{_NAME}\s+"
+    r"(?:countryside|province|governorate|desert|region|area|outskirts)|"
+    rf"{_COMPASS}\s+(?:Syria|Iraq|Jordan|Anbar|{_NAME}\s+province)|"
+    r"the\s+(?:province|countryside|governorate|desert)|"
+    r"(?:the\s+)?(?:countryside|outskirts|desert)\s+of\s+" + _NAME + r")\b",
+    re.I,
+)
+
 #: The English lexicon of the extractor.
 ENGLISH = Lexicon(
     language="en",
@@ -134,15 +157,21 @@ ENGLISH = Lexicon(
     capability=_CAPABILITY,
     not_an_event_before={"presence": re.compile(r"\b(?:air|aerial)\s*$", re.I)},
     not_an_event_after=re.compile(r"^\s+(?:elsewhere|at\s+other\s+(?:bases|sites))\b", re.I),
-    direction=re.compile(r"\b(from|to|toward|towards|into)\b", re.I),
-    from_words=frozenset({"from"}),
+    # "left X", "out of X": X is where the movement starts
+    direction=re.compile(
+        r"\b(from|to|toward|towards|into|out\s+of|left|departed|departing|leaving|exited)\b", re.I
+    ),
+    from_words=frozenset({"from", "out of", "left", "departed", "departing", "leaving", "exited"}),
+    departure_words=frozenset({"left", "departed", "departing", "leaving", "exited"}),
     glued_to=frozenset(),
     hedge=_HEDGE,
     attribution=_ATTRIBUTION,
     plan=_PLAN,
     future_verb=re.compile(r"(?!x)x"),
     negation=_NEGATION,
-    denied_before=re.compile(r"\b(?:denied|denies|deny|refuted|rejected)\b", re.I),
+    denied_before=re.compile(
+        r"\b(?:denied|denies|deny|refuted|refutes|rejected|rejects|dismissed|dismisses|debunked)\b", re.I
+    ),
     denied_after=_DENIED_AFTER,
     inner_negation=re.compile(r"\b(?:not|never)\b", re.I),
     clause_start=re.compile(r"[,;:]\s|\b(?:but|although|though|while|whereas)\b", re.I),
@@ -160,4 +189,21 @@ ENGLISH = Lexicon(
         re.I,
     ),
     glosses={},
+    denies_previous=re.compile(
+        r"\b(?:denied|denies|deny|refuted|refutes|rejected|rejects|dismissed|dismisses|debunked|disputed|"
+        r"contradicted)\s+(?:as\s+\w+\s+)?(?:this|that|it|these|those|"
+        r"(?:the|such|these|those)\s+(?:\w+\s+)?(?:reports?|claims?|rumou?rs?|allegations?|accounts?|"
+        r"stories|story|news|posts?))\b(?!\s+(?:that|of|about|on)\b)|"
+        r"\b(?:called|described|branded)\s+(?:this|that|it|the\s+(?:reports?|claims?|rumou?rs?))\s+(?:as\s+)?"
+        r"(?:false|untrue|baseless|unfounded|fabricated|incorrect|fake|lies)\b|"
+        r"\b(?:this|that|it|the\s+(?:reports?|claims?|rumou?rs?))\s+(?:is|was|were|are|proved|turned\s+out)\s+"
+        r"(?:to\s+be\s+)?(?:false|untrue|baseless|unfounded|fabricated|incorrect|fake)\b",
+        re.I,
+    ),
+    region=_REGION,
+    new_site=re.compile(
+        r"\b(?:a|an|another)\s+(?:new\s+|second\s+|third\s+)?(?:\w+\s+){0,2}"
+        r"(?:base|outpost|site|facility|position|airstrip|airfield|camp)\b",
+        re.I,
+    ),
 )

@@ -338,6 +338,9 @@ def _link_one(
                 "add the spelling to one place's aliases to decide"
             )
             return Link(**base, verdict="not_assessed", reason=why)
+        if claim.site_match == "region":
+            why = f"{claim.site_text!r} is a region, not one site: no site's imagery can check it"
+            return Link(**base, verdict="not_assessed", reason=why)
         return Link(
             **base, verdict="not_assessed", reason=f"the place {claim.site_text!r} is not in the registry"
         )

@@ -67,7 +67,7 @@ CLAIMS_SCHEMA: dict[str, Any] = {
                     },
                     "site": {"type": ["string", "null"]},
                     "site_text": {"type": "string"},
-                    "site_kind": {"enum": ["site", "place", None]},
+                    "site_kind": {"enum": ["site", "place", "region", None]},
                     "site_match": {"enum": list(SITE_MATCHES)},
                     "language": {"enum": ["en", "ar"]},
                     "candidates": {"type": "array", "items": {"type": "string"}},
@@ -85,6 +85,17 @@ CLAIMS_SCHEMA: dict[str, Any] = {
                         "properties": {"start": _DATE, "end": _DATE, "text": {"type": "string"}},
                     },
                     "quantities": {"type": "array", "items": _QUANTITY_SCHEMA},
+                    "also": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["start", "end"],
+                            "properties": {
+                                "start": {"type": "integer", "minimum": 0},
+                                "end": {"type": "integer", "minimum": 0},
+                            },
+                        },
+                    },
                 },
             },
         },

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.errors import DataWarning, ReportError
+from sitewatch.reports.published import find_publication_date
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -63,7 +64,8 @@ class ReportText:
         Page title, where the file had one.
     meta : dict
         Source metadata: ``publisher``, ``url``, ``published`` (ISO date or None),
-        ``published_from`` (``"index"``, ``"option"``, ``"dateline"`` or None).
+        ``published_from`` (``"option"``, ``"index"``, ``"page metadata"``, ``"dateline"``,
+        ``"signature"``, ``"filename"`` or None: see :mod:`sitewatch.reports.published`).
     """
 
     text: str
@@ -434,31 +436,6 @@ def load_index(directory: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-_DATELINE = re.compile(
-    r"^\s*(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
-    r"(?P<d1>\d{1,2})?\s*(?P<m>[A-Z][a-z]{2,8})\.?\s+(?P<d2>\d{1,2})?,?\s*(?P<y>(?:19|20)\d\d)"
-    r"(?:\s*[-|,]?\s*\d{1,2}:\d\d(?:\s*[AP]M)?)?\s*(?:GMT|UTC)?\s*$"
-)
-
-
-def _dateline(text: str) -> dt.date | None:
-    """A line near the top holding only a date (and a weekday or time) is the dateline."""
-    from sitewatch.reports.dates_en import month_number
-
-    for line in text[:1500].splitlines()[:12]:
-        m = _DATELINE.match(line)
-        if not m:
-            continue
-        month = month_number(m.group("m"))
-        day = m.group("d1") or m.group("d2")
-        if month and day:
-            try:
-                return dt.date(int(m.group("y")), month, int(day))
-            except ValueError:
-                continue
-    return None
-
-
 def read_report(
     path: str | os.PathLike[str],
     *,
@@ -573,10 +550,14 @@ def read_report(
             meta["published_from"] = "page metadata"
         except ValueError:
             pass
+    found = find_publication_date(text, filename=p.name)
+    if found is not None and found.span is not None:
+        meta["dateline_span"] = found.span  # the report's own date, whichever source gives the date
     if not meta.get("published"):
-        found = _dateline(text)
-        meta["published"] = found.isoformat() if found else None
-        meta["published_from"] = "dateline" if found else None
+        meta["published"] = found.date.isoformat() if found else None
+        meta["published_from"] = found.source if found else None
+        if found is not None and found.note:
+            meta["published_note"] = found.note
     return ReportText(
         text=text, path=where, encoding=used, kind=kind, truncated=truncated, title=title, meta=meta
     )

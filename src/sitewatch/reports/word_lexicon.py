@@ -74,6 +74,19 @@ class Lexicon:
         "several bases", "القواعد": an event at many places.
     glosses : mapping
         Folded stem -> English gloss of a trigger ("رتل" -> "convoy").
+    denies_previous : re.Pattern
+        A denial that refers back to what the text just told ("The SDF denied this.",
+        "dismissed the reports as baseless", "ونفى التحالف ذلك"): the claims of the sentence
+        before are denied.
+    region : re.Pattern
+        A province or a vague area ("rural al-Hasakah", "the Deir ez-Zor countryside",
+        "eastern Syria", "ريف دير الزور الشرقي"): an event there is the region's, never one
+        site's, unless the text names the site.
+    new_site : re.Pattern
+        A place being introduced ("a new base", "قاعدة جديدة"): the sentence next to it may name it.
+    departure_words : frozenset of str
+        Which ``direction`` words are verbs of leaving ("left", "departed"): what leaves a
+        place withdraws from it, a convoy too.
     """
 
     language: str
@@ -106,6 +119,10 @@ class Lexicon:
     countries: re.Pattern[str]
     plural_places: re.Pattern[str]
     glosses: Mapping[str, str]
+    denies_previous: re.Pattern[str]
+    region: re.Pattern[str]
+    new_site: re.Pattern[str]
+    departure_words: frozenset[str] = frozenset()
 
     def gloss(self, trigger: str) -> str:
         """An English gloss of a trigger word (the word itself, lower-cased, in English)."""
