@@ -13,16 +13,18 @@ import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from sitewatch import BatchOptions, ExecutionOptions, ScanParams
-from sitewatch.cli.options import date_type
+from sitewatch.cli.options import DefaultFrom, date_type
 from sitewatch.errors import ConfigError
 
-# every default comes from BatchOptions, never written here
-_BATCH = BatchOptions()
+if TYPE_CHECKING:
+    from sitewatch import ExecutionOptions, ScanParams
+
+# every default comes from BatchOptions (read when needed), never written here
+_BATCH = "sitewatch.batch.options:BatchOptions"
 
 __all__ = ["batch_options", "load_scan_function", "run_batch", "scan_all_command"]
 
@@ -70,7 +72,8 @@ _BATCH_OPTIONS = [
     click.option(
         "--retries",
         type=click.IntRange(min=0),
-        default=_BATCH.retries,
+        cls=DefaultFrom,
+        default_from=f"{_BATCH}.retries",
         show_default=True,
         help="With --all: tries of an AOI whose worker died.",
     ),
@@ -78,13 +81,15 @@ _BATCH_OPTIONS = [
         "--timeout",
         "timeout_s",
         type=click.FloatRange(min=1),
-        default=_BATCH.timeout_s,
+        cls=DefaultFrom,
+        default_from=f"{_BATCH}.timeout_s",
         help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed.",
     ),
     click.option(
         "--tile-px",
         type=click.IntRange(min=64),
-        default=_BATCH.tile_px,
+        cls=DefaultFrom,
+        default_from=f"{_BATCH}.tile_px",
         help="With --all: cut AOIs larger than this many 10 m pixels a side into overlapping tiles, one "
         "task each (to spread one huge AOI over a cluster; objects longer than the overlap may be cut). "
         "Default: a big AOI is one task, scanned block by block (--chunk-px).",
@@ -161,16 +166,18 @@ def run_batch(
     """
     from dataclasses import replace
 
-    from sitewatch import list_aois, scan_all
+    from sitewatch import BatchOptions, list_aois, scan_all
+
+    defaults = BatchOptions()
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     aois = list_aois(aoi_dir)
     out = run_dir if run_dir is not None else Path("runs") / end.isoformat()
     fn = load_scan_function(scan_function) if scan_function else None
     options = replace(
-        _BATCH,
-        params=params or _BATCH.params,
-        execution=execution or _BATCH.execution,
+        defaults,
+        params=params or defaults.params,
+        execution=execution or defaults.execution,
         cache_dir=cache_dir,
         scheduler=scheduler,
         since_last=since_last,
