@@ -131,6 +131,30 @@ def load_scan_function(spec: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
+def fresh_run_dir(parent: Path, name: str) -> Path:
+    """``parent/name``, or ``parent/name.2``, ``.3``... when a finished run already holds it.
+
+    The default run directory of ``scan --all`` (``runs/<END>``): rerunning the same command
+    writes a fresh run beside the first instead of refusing; an interrupted run's folder
+    (status running or aborted) is taken again, so the run resumes there.
+    """
+    import json
+
+    from sitewatch.runs import MANIFEST_NAME
+
+    candidate, n = parent / name, 1
+    while (candidate / MANIFEST_NAME).is_file():
+        try:
+            status = json.loads((candidate / MANIFEST_NAME).read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError, AttributeError):
+            status = None
+        if status in ("running", "aborted"):
+            break
+        n += 1
+        candidate = parent / f"{name}.{n}"
+    return candidate
+
+
 def run_batch(
     ctx: click.Context,
     *,
@@ -167,12 +191,13 @@ def run_batch(
     from dataclasses import replace
 
     from sitewatch import BatchOptions, list_aois, scan_all
+    from sitewatch.cli.logs import progress_enabled
 
     defaults = BatchOptions()
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     aois = list_aois(aoi_dir)
-    out = run_dir if run_dir is not None else Path("runs") / end.isoformat()
+    out = run_dir if run_dir is not None else fresh_run_dir(Path("runs"), end.isoformat())
     fn = load_scan_function(scan_function) if scan_function else None
     options = replace(
         defaults,
@@ -187,10 +212,18 @@ def run_batch(
         retries=retries,
         timeout_s=timeout_s,
         tile_px=tile_px,
-        progress=not quiet,
+        progress=progress_enabled(ctx),  # bars on a terminal only: no escape codes in log files
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     click.echo(result.table())
+    if since_last and not quiet:
+        used = result.previous_run
+        click.echo(
+            f"since-last: started from run {used}"
+            if used
+            else "since-last: no earlier run of these sites and source; scanned the whole range",
+            err=True,
+        )
     if not quiet:
         click.echo(
             f"run written to {result.run_dir}; open it with: sitewatch brief --run {result.run_dir}", err=True
