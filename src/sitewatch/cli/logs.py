@@ -21,8 +21,9 @@ failed). Python warnings of sitewatch (:class:`~sitewatch.errors.SitewatchWarnin
 other lines. GDAL's own stderr output (``_tiffWriteProc ...``) is silenced below ``-vvv``.
 
 Progress (:func:`scan_progress`, :func:`count_progress`) is a tqdm bar on stderr when
-stderr is a terminal and ``-q`` is not given; otherwise the same events are plain INFO log
-lines (no escape codes in log files).
+stderr is a terminal; when it is not (a log file, a pipe), the same events are plain lines
+(``  qasrak: history (52 scenes)``, ``  [3/10] 2024-05-03 S2B_...``) without escape codes;
+``-q`` hides both.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import click
 
 __all__ = [
     "OUR_LOGGER",
+    "PROGRESS_ENV",
     "count_progress",
     "progress_enabled",
     "scan_progress",
@@ -162,11 +164,20 @@ def _show_warning(
     logging.getLogger("py.warnings").debug("%s:%s: %s: %s", filename, lineno, category.__name__, message)
 
 
+#: Environment variable forcing the progress bars on (``1``) or off (``0``) whatever stderr is.
+PROGRESS_ENV = "SITEWATCH_PROGRESS"
+
+
 def progress_enabled(ctx: click.Context | None = None) -> bool:
-    """A progress bar is shown: stderr is a terminal and ``-q`` was not given."""
+    """A progress bar is shown: stderr is a terminal (or ``SITEWATCH_PROGRESS=1``) and no ``-q``."""
     _, quiet = verbosity(ctx)
+    if quiet:
+        return False
+    forced = os.environ.get(PROGRESS_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
     isatty = getattr(sys.stderr, "isatty", None)
-    return not quiet and bool(isatty and isatty())
+    return bool(isatty and isatty())
 
 
 @contextmanager
@@ -174,7 +185,10 @@ def _bar(total: int | None, desc: str, unit: str) -> Iterator[Any]:
     global _BAR_OPEN
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+    # a few slow steps: every one is drawn (mininterval 0), the bar is cleared at the end
+    bar = tqdm(
+        total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True, mininterval=0
+    )
     _BAR_OPEN += 1
     try:
         yield bar
@@ -211,20 +225,29 @@ def scan_progress(aoi: str, ctx: click.Context | None = None) -> Iterator[Callab
         return f"{label}" + (f" ({counts['scenes']} scenes)" if "scenes" in counts else "")
 
     if not progress_enabled(ctx):
+        quiet = verbosity(ctx)[1]
 
-        def log_event(event: Any) -> None:
-            log.info("%s: %s", event.aoi, describe(event))
+        def plain_event(event: Any) -> None:
+            if not quiet:
+                click.echo(f"  {event.aoi}: {describe(event)}", err=True)
 
-        yield log_event
+        yield plain_event
         return
     with _bar(len(SCAN_STEPS), aoi, "step") as bar:
 
         def show(event: Any) -> None:
             log.info("%s: %s", event.aoi, describe(event))
-            bar.set_postfix_str(describe(event), refresh=False)
+            bar.set_postfix_str(describe(event), refresh=False)  # e.g. "history (52 scenes)"
             bar.update(1)
 
         yield show
+
+
+def _item_text(item: Any) -> str:
+    if item is None:
+        return ""
+    date, name = getattr(item, "date", None), getattr(item, "id", None)
+    return f"{date} {name}" if date is not None and name is not None else str(item)
 
 
 @contextmanager
@@ -244,11 +267,13 @@ def count_progress(desc: str, unit: str, ctx: click.Context | None = None) -> It
         Called as ``progress(done, total, item)``.
     """
     if not progress_enabled(ctx):
+        quiet = verbosity(ctx)[1]
 
-        def log_count(done: int, total: int, item: Any = None) -> None:
-            log.info("%s: %d/%d %s", desc, done, total, item if item is not None else "")
+        def plain_count(done: int, total: int, item: Any = None) -> None:
+            if not quiet:
+                click.echo(f"  [{done}/{total}] {_item_text(item)}", err=True)
 
-        yield log_count
+        yield plain_count
         return
     with _bar(None, desc, unit) as bar:
 

@@ -73,7 +73,7 @@ def _no_scenes_message(
     import shapely
 
     where = f"AOI {aoi.name} (lon/lat {', '.join(f'{v:.4f}' for v in aoi.bounds)})"
-    span = f"from {d0 or 'the first'} to {d1 or 'the last'} date"
+    span = f"from {d0 or 'the first date'} to {d1 or 'the last date'}"
     if getattr(provider, "name", None) == "local":
         # a folder on disk: cheap to look at every scene of the range, wherever it lies
         in_range = list(provider.search(None, d0, d1))
