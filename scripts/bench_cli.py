@@ -9,12 +9,14 @@ Run::
 
     python scripts/bench_cli.py            # median of 7
     python scripts/bench_cli.py --repeat 15
+    python scripts/bench_cli.py --against /tmp/old/src   # side by side with another tree's src/
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -41,14 +43,17 @@ CASES = {
 }
 
 
-def measure(argv: list[str], body: str, repeat: int) -> tuple[float, list[str]]:
+def measure(argv: list[str], body: str, repeat: int, src: str | None = None) -> tuple[float, list[str]]:
     """Median wall time (s) of ``repeat`` fresh interpreters running ``body``; heavy modules seen."""
     code = _PROBE.format(argv=argv, body=body, heavy=HEAVY)
+    env = dict(os.environ, PYTHONPATH=src) if src else None
     times: list[float] = []
     heavy: list[str] = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+        )
         times.append(time.perf_counter() - t0)
         for line in done.stderr.splitlines():
             if line.startswith("BENCH "):
@@ -59,11 +64,14 @@ def measure(argv: list[str], body: str, repeat: int) -> tuple[float, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs per case (median reported)")
+    parser.add_argument("--against", metavar="SRC", help="another tree's src/ to time alongside (before)")
     args = parser.parse_args()
-    print(f"{'case':<22} {'median s':>9}  heavy modules imported")
+    trees = [("this", None)] + ([("against", args.against)] if args.against else [])
+    print(f"{'case':<22} {'tree':<8} {'median s':>9}  heavy modules imported")
     for name, (argv, body) in CASES.items():
-        seconds, heavy = measure(argv, body, args.repeat)
-        print(f"{name:<22} {seconds:>9.3f}  {', '.join(heavy) or '-'}")
+        for label, src in trees:  # interleaved: both trees see the same machine load
+            seconds, heavy = measure(argv, body, args.repeat, src)
+            print(f"{name:<22} {label:<8} {seconds:>9.3f}  {', '.join(heavy) or '-'}")
 
 
 if __name__ == "__main__":

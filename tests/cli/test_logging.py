@@ -80,7 +80,10 @@ def test_warnings_ours_shown_libraries_only_at_debug(capsys) -> None:
 EVENTS = [
     ScanEvent("scenes_found", "site", count=12),
     ScanEvent("scenes_loaded", "site", count=12),
-    *(ScanEvent("stage_done", "site", stage=s) for s in ("quality", "register", "history", "objects", "alerts")),
+    *(
+        ScanEvent("stage_done", "site", stage=s)
+        for s in ("quality", "register", "history", "objects", "alerts")
+    ),
 ]
 
 

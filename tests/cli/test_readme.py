@@ -72,7 +72,7 @@ def test_readme_examples_run(workdir: Path) -> None:
             continue  # the samples beside the clone are absent here
         if lang == "python":
             with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(code, f"README.md:{line}", "exec"), namespace)  # noqa: S102
+                exec(compile(code, f"README.md:{line}", "exec"), namespace)
             ran += 1
             continue
         for cmd in filter(None, (c.strip() for c in code.splitlines())):

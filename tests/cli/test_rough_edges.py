@@ -86,7 +86,13 @@ def test_no_overlap_names_both_extents(tmp_path: Path) -> None:
     from sitewatch.simulate import simulate_site
 
     site = simulate_site(
-        tmp_path / "sim", start="2024-10-01", end="2024-11-15", size_px=100, revisit_days=10, seed=1, events=[]
+        tmp_path / "sim",
+        start="2024-10-01",
+        end="2024-11-15",
+        size_px=100,
+        revisit_days=10,
+        seed=1,
+        events=[],
     )
     far = tmp_path / "far.geojson"
     far.write_text(
@@ -100,14 +106,16 @@ def test_no_overlap_names_both_extents(tmp_path: Path) -> None:
     )
     res = CliRunner().invoke(
         cli,
-        ["scan", "--aoi", str(far), "--source", f"local:{site.scenes_dir}"]
-        + ["--start", "2024-10-01", "--end", "2024-11-15", "--out", str(tmp_path / "a.geojson")],
+        [
+            *("scan", "--aoi", str(far), "--source", f"local:{site.scenes_dir}"),
+            *("--start", "2024-10-01", "--end", "2024-11-15", "--out", str(tmp_path / "a.geojson")),
+        ],
     )
     assert res.exit_code == 1
     (line,) = [x for x in res.stderr.splitlines() if x.startswith("sitewatch: error:")]
     assert "widen the range" not in line and "Traceback" not in res.output
     assert "10.0000, 50.0000" in line  # the AOI's bounds
-    lon, lat = site.aoi.point if site.aoi.point else site.aoi.geometry.centroid.coords[0]
+    lon, _lat = site.aoi.point if site.aoi.point else site.aoi.geometry.centroid.coords[0]
     assert f"{int(lon)}." in line.split("cover lon/lat")[1]  # and the data's
 
 
@@ -134,7 +142,8 @@ def test_output_geojson_follows_the_umask(tmp_path: Path) -> None:
 
     old = os.umask(0o022)
     try:
-        path = write_geojson(tmp_path / "a.geojson", [{"geometry": shapely.box(0, 0, 1, 1), "properties": {}}])
+        feature = {"geometry": shapely.box(0, 0, 1, 1), "properties": {}}
+        path = write_geojson(tmp_path / "a.geojson", [feature])
         assert path.stat().st_mode & 0o777 == 0o644
         os.umask(0o077)
         path = write_geojson(tmp_path / "b.geojson", [])
