@@ -12,7 +12,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path):
+def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # the kernel's temporary folder is this test's: what a notebook leaves there shows (issue 13)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(path, as_version=4)
@@ -29,3 +31,4 @@ def test_notebook_runs(path: Path):
         if out.get("output_type") == "error"
     ]
     assert not errors
+    assert not list(tmp_path.glob("sitewatch-nb-*")), "the notebook left its temporary folder"

@@ -10,7 +10,7 @@ compared with another run and opened by ``sitewatch brief``::
       claims.json links.json   report claims and their links to alerts (when reports were given)
       state.json               what this run saw per AOI (last scene date, alert fingerprints)
       aois/<name>/alerts.geojson, quicklooks/*.png, links.json, error.txt
-      .sitewatch.lock          held while a run writes; a second run on the same directory refuses
+      .sitewatch.lock          held while a run writes (removed when it ends); a second run refuses
 
 Every file is written atomically (a temporary file in the same folder, fsync, rename), so a
 crash or a full disk never leaves a half-written file behind, and a run never writes outside
@@ -25,7 +25,7 @@ import json
 import os
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,32 +197,7 @@ def lock_run(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
         If the directory cannot be created.
     """
     folder = Path(run_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise RunError(f"cannot create run directory {folder}: {exc.strerror or exc}") from exc
-    try:
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover - Windows: fall back on msvcrt's byte lock
-            import msvcrt
-
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            except OSError:
-                raise BlockingIOError from None
-    except (BlockingIOError, PermissionError):
-        holder = ""
-        with suppress(OSError):
-            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-        os.close(fd)
-        raise RunLockedError(
-            f"run directory {folder} is in use by another run ({holder or 'unknown holder'}); "
-            "wait for it to finish or choose another --out-dir"
-        ) from None
+    fd = _acquire_lock(folder)
     try:
         info = f"pid {os.getpid()} on {socket.gethostname()} since {_now()}"
         os.ftruncate(fd, 0)
@@ -232,8 +207,49 @@ def lock_run(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield folder / LOCK_NAME
     finally:
-        # Closing the descriptor releases the lock; the file stays (removing it would race).
+        # Removed while still held, so a finished run directory holds no lock file; a run
+        # that opened the old file meanwhile sees it is gone and takes a new one (_acquire_lock).
+        with suppress(OSError):
+            os.unlink(folder / LOCK_NAME)
         os.close(fd)
+
+
+def _acquire_lock(folder: Path) -> int:
+    """Open and lock ``folder/LOCK_NAME``; the descriptor, once it is the file at that path."""
+    while True:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunError(f"cannot create run directory {folder}: {exc.strerror or exc}") from exc
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except ImportError:  # pragma: no cover - Windows: fall back on msvcrt's byte lock
+                import msvcrt
+
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+                except OSError:
+                    raise BlockingIOError from None
+        except (BlockingIOError, PermissionError):
+            holder = ""
+            with suppress(OSError):
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
+            raise RunLockedError(
+                f"run directory {folder} is in use by another run ({holder or 'unknown holder'}); "
+                "wait for it to finish or choose another --out-dir"
+            ) from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(folder / LOCK_NAME))
+        except OSError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the run that held it finished and removed it: lock the new file
 
 
 def _now() -> str:
@@ -334,17 +350,28 @@ def read_state(run_dir: str | os.PathLike[str]) -> dict[str, AOIState]:
     return {name: AOIState.from_json(name, value) for name, value in aois.items()}
 
 
-def find_previous_run(run_dir: str | os.PathLike[str]) -> Path | None:
-    """Return the latest finished run beside ``run_dir`` (its sibling folders), or None.
+def find_previous_run(
+    run_dir: str | os.PathLike[str],
+    *,
+    aois: Iterable[str] | None = None,
+    source: Any = None,
+) -> Path | None:
+    """Return the latest finished run beside ``run_dir`` (its sibling folders) of the same sites, or None.
 
     "Finished" means the manifest says ``complete`` or ``partial`` and a state file
     exists; runs that were aborted (disk full, interrupted) or are still running are
-    skipped, so a broken run never becomes the baseline.
+    skipped, so a broken run never becomes the baseline. With ``aois`` and ``source``, only
+    runs that covered every one of these AOIs, from the same source, qualify: a run of
+    another registry or source beside it (a partial test run, say) is never the baseline.
 
     Parameters
     ----------
     run_dir : path-like
         The new run's directory (it need not exist yet).
+    aois : iterable of str, optional
+        Names of the AOIs the new run scans.
+    source : str or dict, optional
+        The new run's source as its manifest records it (``settings.source``).
 
     Returns
     -------
@@ -354,6 +381,7 @@ def find_previous_run(run_dir: str | os.PathLike[str]) -> Path | None:
     parent = target.parent
     if not parent.is_dir():
         return None
+    wanted = set(aois) if aois is not None else None
     best: tuple[str, str, Path] | None = None
     for child in parent.iterdir():
         if child.resolve() == target or not child.is_dir():
@@ -363,6 +391,12 @@ def find_previous_run(run_dir: str | os.PathLike[str]) -> Path | None:
         except ConfigError:
             continue
         if manifest.get("status") not in FINISHED or not (child / STATE_NAME).is_file():
+            continue
+        if wanted is not None:
+            covered = {str(a.get("name")) for a in manifest.get("aois") or [] if isinstance(a, Mapping)}
+            if not wanted <= covered:
+                continue
+        if source is not None and (manifest.get("settings") or {}).get("source") != source:
             continue
         key = (str(manifest.get("finished") or ""), child.name, child)
         if best is None or key[:2] > best[:2]:

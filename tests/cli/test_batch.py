@@ -170,8 +170,14 @@ def test_sitewatch_scan_all_is_the_same_path(aoi_dir: Path, tmp_path: Path) -> N
     )
 
 
-def test_progress_bars_on_stderr_unless_quiet(aoi_dir: Path, tmp_path: Path) -> None:
+def test_progress_bars_on_stderr_unless_quiet(
+    aoi_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sitewatch.cli.main import cli
+
+    # the bars are for terminals (issue 13: no escape codes in logs); the test runner's stderr
+    # is not one, so the bars are forced on here as on a terminal
+    monkeypatch.setenv("SITEWATCH_PROGRESS", "1")
 
     def scan_all(*extra: str, out: str) -> object:
         return CliRunner().invoke(
@@ -205,6 +211,11 @@ def test_progress_bars_on_stderr_unless_quiet(aoi_dir: Path, tmp_path: Path) -> 
     assert "AOIs: 100%" in bars and "2/2" in bars
     assert "scenes: 100%" in bars and "26/26" in bars  # 13 scenes in each of the two AOIs
     assert "AOIs" not in loud.stdout and "scenes:" not in loud.stdout  # type: ignore[attr-defined]
+    monkeypatch.delenv("SITEWATCH_PROGRESS")
+    logged = scan_all(out="logged")  # stderr not a terminal: no bar, no escape codes
+    assert logged.exit_code == 0, logged.output  # type: ignore[attr-defined]
+    assert "\r" not in logged.stderr and "\x1b" not in logged.stderr  # type: ignore[attr-defined]
+    assert "AOIs:" not in logged.stderr  # type: ignore[attr-defined]
     quiet = scan_all("-q", out="quiet")
     assert quiet.exit_code == 0, quiet.output  # type: ignore[attr-defined]
     assert quiet.stderr == ""  # type: ignore[attr-defined]

@@ -124,13 +124,23 @@ def _refuse_finished_run(run_dir: Path) -> None:
             )
 
 
-def _previous(run_dir: Path, since_last: Any) -> tuple[Path | None, dict[str, AOIState]]:
+def _previous(
+    run_dir: Path, since_last: Any, names: Sequence[str], source: Any
+) -> tuple[Path | None, dict[str, AOIState]]:
     if not since_last:
         return None, {}
-    previous_run = find_previous_run(run_dir) if since_last is True else Path(since_last)
+    previous_run = (
+        find_previous_run(run_dir, aois=names, source=source) if since_last is True else Path(since_last)
+    )
     if previous_run is None:
-        log.warning("--since-last: no finished run beside %s; scanning the whole range", run_dir)
+        log.warning(
+            "--since-last: no finished run of the same %d AOI(s) and source beside %s; "
+            "scanning the whole range",
+            len(names),
+            run_dir,
+        )
         return None, {}
+    log.info("--since-last: starting from run %s", previous_run)
     return previous_run, read_state(previous_run)
 
 
@@ -331,7 +341,7 @@ def scan_all(
     token = f"{SAFE_NAME.sub('_', run_dir.resolve().name)[:40]}-{os.urandom(6).hex()}"
     with lock_run(run_dir):
         _refuse_finished_run(run_dir)
-        previous_run, previous = _previous(run_dir, opts.since_last)
+        previous_run, previous = _previous(run_dir, opts.since_last, names, public_sources(sources))
         claims = None if opts.reports_dir is None else extract_claims(Path(opts.reports_dir), aoi_list)
         tasks = plan_tasks(
             aoi_list,

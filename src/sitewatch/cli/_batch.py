@@ -13,16 +13,18 @@ import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from sitewatch import BatchOptions, ExecutionOptions, ScanParams
-from sitewatch.cli.options import date_type
+from sitewatch.cli.options import DefaultFrom, date_type
 from sitewatch.errors import ConfigError
 
-# every default comes from BatchOptions, never written here
-_BATCH = BatchOptions()
+if TYPE_CHECKING:
+    from sitewatch import ExecutionOptions, ScanParams
+
+# every default comes from BatchOptions (read when needed), never written here
+_BATCH = "sitewatch.batch.options:BatchOptions"
 
 __all__ = ["batch_options", "load_scan_function", "run_batch", "scan_all_command"]
 
@@ -70,7 +72,8 @@ _BATCH_OPTIONS = [
     click.option(
         "--retries",
         type=click.IntRange(min=0),
-        default=_BATCH.retries,
+        cls=DefaultFrom,
+        default_from=f"{_BATCH}.retries",
         show_default=True,
         help="With --all: tries of an AOI whose worker died.",
     ),
@@ -78,13 +81,15 @@ _BATCH_OPTIONS = [
         "--timeout",
         "timeout_s",
         type=click.FloatRange(min=1),
-        default=_BATCH.timeout_s,
+        cls=DefaultFrom,
+        default_from=f"{_BATCH}.timeout_s",
         help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed.",
     ),
     click.option(
         "--tile-px",
         type=click.IntRange(min=64),
-        default=_BATCH.tile_px,
+        cls=DefaultFrom,
+        default_from=f"{_BATCH}.tile_px",
         help="With --all: cut AOIs larger than this many 10 m pixels a side into overlapping tiles, one "
         "task each (to spread one huge AOI over a cluster; objects longer than the overlap may be cut). "
         "Default: a big AOI is one task, scanned block by block (--chunk-px).",
@@ -126,6 +131,30 @@ def load_scan_function(spec: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
+def fresh_run_dir(parent: Path, name: str) -> Path:
+    """``parent/name``, or ``parent/name.2``, ``.3``... when a finished run already holds it.
+
+    The default run directory of ``scan --all`` (``runs/<END>``): rerunning the same command
+    writes a fresh run beside the first instead of refusing; an interrupted run's folder
+    (status running or aborted) is taken again, so the run resumes there.
+    """
+    import json
+
+    from sitewatch.runs import MANIFEST_NAME
+
+    candidate, n = parent / name, 1
+    while (candidate / MANIFEST_NAME).is_file():
+        try:
+            status = json.loads((candidate / MANIFEST_NAME).read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError, AttributeError):
+            status = None
+        if status in ("running", "aborted"):
+            break
+        n += 1
+        candidate = parent / f"{name}.{n}"
+    return candidate
+
+
 def run_batch(
     ctx: click.Context,
     *,
@@ -161,16 +190,19 @@ def run_batch(
     """
     from dataclasses import replace
 
-    from sitewatch import list_aois, scan_all
+    from sitewatch import BatchOptions, list_aois, scan_all
+    from sitewatch.cli.logs import progress_enabled
+
+    defaults = BatchOptions()
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     aois = list_aois(aoi_dir)
-    out = run_dir if run_dir is not None else Path("runs") / end.isoformat()
+    out = run_dir if run_dir is not None else fresh_run_dir(Path("runs"), end.isoformat())
     fn = load_scan_function(scan_function) if scan_function else None
     options = replace(
-        _BATCH,
-        params=params or _BATCH.params,
-        execution=execution or _BATCH.execution,
+        defaults,
+        params=params or defaults.params,
+        execution=execution or defaults.execution,
         cache_dir=cache_dir,
         scheduler=scheduler,
         since_last=since_last,
@@ -180,10 +212,18 @@ def run_batch(
         retries=retries,
         timeout_s=timeout_s,
         tile_px=tile_px,
-        progress=not quiet,
+        progress=progress_enabled(ctx),  # bars on a terminal only: no escape codes in log files
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     click.echo(result.table())
+    if since_last and not quiet:
+        used = result.previous_run
+        click.echo(
+            f"since-last: started from run {used}"
+            if used
+            else "since-last: no earlier run of these sites and source; scanned the whole range",
+            err=True,
+        )
     if not quiet:
         click.echo(
             f"run written to {result.run_dir}; open it with: sitewatch brief --run {result.run_dir}", err=True

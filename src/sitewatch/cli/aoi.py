@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import shapely
 
-from sitewatch.aoi import list_aois, load_aoi
 from sitewatch.cli.options import echo_json, echo_table, json_option
-from sitewatch.types import AOI
+
+if TYPE_CHECKING:
+    from sitewatch.types import AOI
 
 
 def aoi_summary(aoi: AOI) -> dict[str, Any]:
@@ -37,6 +37,8 @@ def cli() -> None:
 @json_option
 def list_command(as_json: bool) -> None:
     """List every watched site with its point and how sure it is."""
+    from sitewatch.aoi import list_aois
+
     rows = [aoi_summary(a) for a in list_aois()]
     if as_json:
         echo_json(rows)
@@ -53,6 +55,10 @@ def list_command(as_json: bool) -> None:
 @json_option
 def show_command(name: str, as_json: bool) -> None:
     """Show one site (NAME, alias or GeoJSON file): location, area, sources, reported facts."""
+    import shapely
+
+    from sitewatch.aoi import load_aoi
+
     aoi = load_aoi(name)
     data = aoi_summary(aoi) | {
         "aliases": list(aoi.aliases),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sitewatch import ChangeParams
-from sitewatch.cli.options import aoi_option, echo_json, json_option
+from sitewatch.cli.options import DefaultFrom, aoi_option, echo_json, json_option
 
-# the detector's defaults come from ChangeParams, never written here
-_CHANGE = ChangeParams()
+# the detector's defaults come from ChangeParams (read when needed), never written here
+_CHANGE = "sitewatch.core.change:ChangeParams"
 
 
 @click.command(name="compare")
@@ -32,7 +31,8 @@ _CHANGE = ChangeParams()
 @click.option(
     "--sensitivity",
     type=click.FloatRange(min=0.05, max=20),
-    default=_CHANGE.sensitivity,
+    cls=DefaultFrom,
+    default_from=f"{_CHANGE}.sensitivity",
     show_default=True,
     help="Above 1 finds fainter changes, below 1 only strong ones "
     "(threshold = median + 5 MAD / sensitivity).",
@@ -41,14 +41,16 @@ _CHANGE = ChangeParams()
     "--threshold",
     "threshold_method",
     type=click.Choice(["mad", "otsu"]),
-    default=_CHANGE.threshold_method,
+    cls=DefaultFrom,
+    default_from=f"{_CHANGE}.threshold_method",
     show_default=True,
     help="Data-driven threshold of the change score: robust median + k MAD, or Otsu.",
 )
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=_CHANGE.min_area_m2,
+    cls=DefaultFrom,
+    default_from=f"{_CHANGE}.min_area_m2",
     show_default=True,
     help="Minimum mapping unit: smaller objects are dropped (900 m2 = 3 x 3 Sentinel-2 pixels).",
 )
@@ -89,7 +91,7 @@ def cli(
     BEFORE's radiometry on unchanged pixels; clouds and shadows are masked; changed
     objects are measured in metres. Prints a summary (shift, threshold, objects).
     """
-    from sitewatch import compare, load_aoi, open_scene
+    from sitewatch import ChangeParams, compare, load_aoi, open_scene
 
     aoi = load_aoi(aoi_name) if aoi_name else None
     params = ChangeParams(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
+
+log = logging.getLogger("sitewatch.cli.demo")
 
 
 @click.command(name="demo")
@@ -30,8 +33,30 @@ import click
     show_default=True,
     help="Nominal revisit of the simulated satellite (10 is quicker, fewer scenes).",
 )
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Link a folder of text reports (e.g. ../shared/reports) to the simulated site: it is then "
+    "named qasrak, so the claims about Qasrak apply (still marked SIMULATED everywhere).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a previous demo of other settings in --out (the same demo run again replaces "
+    "its own output without it).",
+)
 @click.pass_context
-def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: int) -> None:
+def cli(
+    ctx: click.Context,
+    out: Path,
+    seed: int,
+    size_px: int,
+    revisit_days: int,
+    reports_dir: Path | None,
+    overwrite: bool,
+) -> None:
     """Run the whole chain offline on a SIMULATED Qasrak-like site.
 
     Simulates Sentinel-2 L2A scenes from April 2024 to November 2025 (fields with their
@@ -41,11 +66,33 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
     autumn 2025. Then scans it exactly as `sitewatch scan` would, and writes the alerts
     GeoJSON, one quicklook per alert and a summary that checks the alerts against the
     simulator's truth. Every output says it is simulated.
+
+    Rerunning the same demo replaces its own output; a demo of other settings (seed, size,
+    revisit, reports) into a folder holding a previous one refuses unless --overwrite is
+    given, so scenes of two simulations are never scanned together.
     """
     import json
 
     from sitewatch import demo_events, scan, score_alerts, simulate_site
-    from sitewatch.cli.scan import summary
+    from sitewatch.cli.logs import scan_progress
+    from sitewatch.cli.outputs import claim_folder
+    from sitewatch.cli.scan import log_outcome, reports_summary, summary
+
+    settings = {
+        "seed": seed,
+        "size_px": size_px,
+        "revisit_days": revisit_days,
+        "reports": str(reports_dir.resolve()) if reports_dir else None,
+    }
+    claim = claim_folder(
+        out,
+        "demo",
+        settings,
+        overwrite=overwrite,
+        ours=["alerts.geojson", "summary.txt", "check.json", "quicklooks/*.png", "simulation/**/*"],
+    )
+    # with reports, the simulated site carries the name the reports' claims resolve to
+    site_name = "qasrak" if reports_dir is not None else "qasrak-simulated"
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
 
@@ -53,6 +100,7 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
         if not quiet:
             click.echo(text)
 
+    claim.clear()
     out.mkdir(parents=True, exist_ok=True)
     say(f"simulating a Qasrak-like site (SIMULATED data, seed {seed}) into {out} ...")
     site = simulate_site(
@@ -64,12 +112,16 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
         size_px=size_px,
         revisit_days=revisit_days,
         seed=seed,
-        name="qasrak-simulated",
+        name=site_name,
     )
     say(f"  {len(site.dates)} scenes written to {site.scenes_dir}")
     say("scanning ...")
-    result = scan(site.aoi, f"local:{site.scenes_dir}", start="2024-04-01", end="2025-11-30")
-    written = result.write(out, quicklooks=True)
+    with scan_progress(site.aoi.name, ctx) as on_event:
+        result = scan(
+            site.aoi, f"local:{site.scenes_dir}", start="2024-04-01", end="2025-11-30", on_event=on_event
+        )
+    written = result.write(out, quicklooks=True, reports_dir=reports_dir)
+    log_outcome(written)
     alerts_path, collection = written.geojson, written.collection
     truth = json.loads(site.truth_path.read_text(encoding="utf-8"))
     check = score_alerts(collection, truth)
@@ -85,9 +137,12 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
             got = "MISSED"
         lines.append(f"  {e['date']}  {e['change_type']:<14} {e['name']}: {got}")
     lines.append(f"  false alerts: {check['n_false']}")
+    if reports_dir is not None:
+        lines += ["", "SIMULATED site linked to real reports:", reports_summary(written.links, alerts_path)]
     text = "\n".join(lines) + "\n"
     (out / "summary.txt").write_text("SIMULATED DATA - sitewatch demo\n" + text, encoding="utf-8")
     (out / "check.json").write_text(json.dumps(check, indent=1), encoding="utf-8")
+    claim.record()
     say(text)
     say(f"alerts:     {alerts_path}")
     say(f"quicklooks: {out / 'quicklooks'}")
@@ -97,3 +152,4 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
         f"scan it yourself: sitewatch scan --aoi {site.aoi_path} --source local:{site.scenes_dir} "
         "--start 2024-04-01 --end 2025-11-30 --out alerts.geojson"
     )
+    log.info("wrote %s, %s and %s", out / "summary.txt", out / "check.json", out / "quicklooks")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 
@@ -58,23 +57,20 @@ def cli(
 
     aoi = load_aoi(aoi_name)
     band_list = [b.strip() for b in bands.split(",") if b.strip()] if bands else None
-    quiet = bool((click.get_current_context().find_root().obj or {}).get("quiet"))
+    from sitewatch.cli.logs import count_progress
 
-    def progress(done: int, total: int, scene: Any) -> None:
-        if not quiet:
-            click.echo(f"  [{done}/{total}] {scene.date} {scene.id}", err=True)
-
-    report = fetch_series(
-        aoi,
-        source=source,
-        start=start,
-        end=end,
-        max_cloud_fraction=max_cloud,
-        bands=band_list,
-        resolution_m=resolution_m,
-        cache_dir=cache_dir,
-        progress=progress,
-    )
+    with count_progress(f"fetch {aoi.name}", "scene") as progress:
+        report = fetch_series(
+            aoi,
+            source=source,
+            start=start,
+            end=end,
+            max_cloud_fraction=max_cloud,
+            bands=band_list,
+            resolution_m=resolution_m,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
     if as_json:
         echo_json({**report.__dict__, "path": str(report.path)})
         return

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
-import sys
-import warnings
 from typing import Any
 
 import click
 
 import sitewatch
+from sitewatch.cli.logs import setup_logging
 from sitewatch.errors import SitewatchError
 
 __all__ = ["cli", "main"]
 
-_NOT_COMMANDS = {"main", "options"}
+_NOT_COMMANDS = {"main", "options", "logs", "outputs"}
 
 
 class SitewatchGroup(click.Group):
@@ -33,30 +31,22 @@ class SitewatchGroup(click.Group):
             ctx.exit(130)
 
 
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    click.echo(f"sitewatch: warning: {message}", err=True)
-
-
 @click.group(cls=SitewatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(sitewatch.__version__, "--version", prog_name="sitewatch")
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress or warnings.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log output: -v what was read, dropped, found and written; -vv debug; "
+    "-vvv also the libraries' debug lines.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Errors only (ours and the libraries'); no progress or warnings."
+)
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """sitewatch: watch places on Earth with Sentinel-2 and say what changed, with evidence."""
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("sitewatch").setLevel(level)
-    warnings.showwarning = _show_warning
-    if quiet:
-        warnings.simplefilter("ignore")
+    setup_logging(verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = quiet
     ctx.obj["verbose"] = verbose

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from typing import Any
 
 import click
 
-__all__ = ["aoi_option", "date_type", "echo_json", "json_option"]
+__all__ = ["DefaultFrom", "aoi_option", "date_type", "echo_json", "json_option"]
+
+
+class DefaultFrom(click.Option):
+    """An option whose default is read from an options dataclass only when it is needed.
+
+    ``default_from="sitewatch.pipeline.options:ScanParams.min_clear_fraction"``: the
+    dataclass stays the one place of the default (never written in the CLI), and its module
+    (with xarray, dask...) is imported only when the command runs or shows its own help, so
+    ``sitewatch --help`` stays fast.
+    """
+
+    def __init__(self, *args: Any, default_from: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_from = default_from
+
+    def get_default(self, ctx: click.Context, call: bool = True) -> Any:
+        """The default, read from its dataclass now."""
+        module, _, path = self.default_from.partition(":")
+        owner, *attrs = path.split(".")
+        value: Any = getattr(importlib.import_module(module), owner)()
+        for attr in attrs:
+            value = getattr(value, attr)
+        return value
 
 
 class DateType(click.ParamType):

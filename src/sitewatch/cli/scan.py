@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
-from sitewatch import ExecutionOptions, HistoryParams, ObjectParams, ScanParams
 from sitewatch.cli._batch import batch_options, run_batch
-from sitewatch.cli.options import date_type, echo_json, json_option
+from sitewatch.cli.options import DefaultFrom, date_type, echo_json, json_option
 
-# every default comes from the options dataclasses, never written here
-_SCAN = ScanParams()
-_OBJECTS = ObjectParams()
-_HISTORY = HistoryParams()
-_EXECUTION = ExecutionOptions()
+# every default comes from the options dataclasses (read when needed), never written here
+_SCAN = "sitewatch.pipeline.options:ScanParams"
+_HISTORY = "sitewatch.pipeline.options:ScanParams.history"
+_OBJECTS = "sitewatch.pipeline.options:ScanParams.objects"
+_EXECUTION = "sitewatch.pipeline.options:ExecutionOptions"
+
+log = logging.getLogger("sitewatch.cli.scan")
+
+#: ``scan --all`` without --start reads this many days before --end (a year: every season once).
+BATCH_DEFAULT_DAYS = 365
 
 
 @click.command(name="scan")
@@ -27,8 +32,16 @@ _EXECUTION = ExecutionOptions()
     metavar="SOURCE",
     help="Imagery: local:DIR (scenes on disk), earth-search, sentinelhub, cdse or stac:URL#collection.",
 )
-@click.option("--start", type=date_type, required=True, help="First day (YYYY-MM-DD).")
-@click.option("--end", type=date_type, required=True, help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--start",
+    type=date_type,
+    default=None,
+    help="First day (YYYY-MM-DD); with --all optional: a year before --end "
+    "(with --since-last each site starts after the previous run's last scene).",
+)
+@click.option(
+    "--end", type=date_type, default=None, help="Last day (YYYY-MM-DD); with --all optional: today."
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -48,31 +61,41 @@ _EXECUTION = ExecutionOptions()
 @click.option(
     "--min-clear-fraction",
     type=click.FloatRange(0, 1),
-    default=_SCAN.min_clear_fraction,
+    cls=DefaultFrom,
+    default_from=f"{_SCAN}.min_clear_fraction",
     show_default=True,
     help="Drop scenes whose clear share of the AOI is below this.",
 )
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=_OBJECTS.min_area_m2,
+    cls=DefaultFrom,
+    default_from=f"{_OBJECTS}.min_area_m2",
     show_default=True,
     help="Smallest object reported.",
 )
 @click.option(
     "--threshold",
     type=click.FloatRange(min=0.5),
-    default=_HISTORY.threshold,
+    cls=DefaultFrom,
+    default_from=f"{_HISTORY}.threshold",
     show_default=True,
     help="Change score (noise units) an observation must exceed to count as changed.",
 )
 @click.option(
     "--chunk-px",
     type=click.IntRange(min=16),
-    default=_EXECUTION.chunk_px,
+    cls=DefaultFrom,
+    default_from=f"{_EXECUTION}.chunk_px",
     show_default=True,
     help="AOIs larger than this many pixels a side are read and scanned block by block "
     "(memory bounded whatever the AOI size; objects are never cut at block edges).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an --out file or --quicklooks folder that holds another scan's output "
+    "(rerunning the same scan replaces its own output without it).",
 )
 @json_option
 @batch_options
@@ -81,8 +104,8 @@ def cli(
     ctx: click.Context,
     aoi_name: str | None,
     source: str,
-    start: dt.date,
-    end: dt.date,
+    start: dt.date | None,
+    end: dt.date | None,
     out: Path | None,
     quicklooks_dir: Path | None,
     cache_dir: Path | None,
@@ -90,6 +113,7 @@ def cli(
     min_area_m2: float,
     threshold: float,
     chunk_px: int,
+    overwrite: bool,
     as_json: bool,
     all_aois: bool,
     **batch: Any,
@@ -103,19 +127,31 @@ def cli(
     """
     from dataclasses import replace
 
-    from sitewatch import scan
+    from sitewatch import ExecutionOptions, ScanParams, load_aoi, scan
+    from sitewatch.cli.logs import scan_progress
+    from sitewatch.cli.outputs import check_alerts_file, claim_folder
     from sitewatch.errors import ConfigError
 
+    if all_aois:
+        end = end or dt.date.today()
+        start = start or end - dt.timedelta(days=BATCH_DEFAULT_DAYS)
+    elif start is None or end is None:
+        raise click.UsageError("give --start and --end (YYYY-MM-DD) of the scan")
     if end < start:
         raise ConfigError(f"--end {end} is before --start {start}")
+    defaults = ScanParams()
     params = replace(
-        _SCAN,
+        defaults,
         min_clear_fraction=min_clear_fraction,
-        history=replace(_HISTORY, threshold=threshold),
-        objects=replace(_OBJECTS, min_area_m2=min_area_m2),
+        history=replace(defaults.history, threshold=threshold),
+        objects=replace(defaults.objects, min_area_m2=min_area_m2),
     )
-    execution = replace(_EXECUTION, chunk_px=chunk_px)
+    execution = replace(ExecutionOptions(), chunk_px=chunk_px)
     if all_aois:
+        if overwrite:
+            raise click.UsageError(
+                "--overwrite does not apply to --all: runs are kept; choose a new --out-dir"
+            )
         run_batch(
             ctx,
             source=source,
@@ -132,15 +168,41 @@ def cli(
     reports_dir = batch.get("reports_dir")
     if reports_dir is not None and not Path(reports_dir).exists():
         raise ConfigError(f"reports folder {reports_dir} does not exist")
-    result = scan(
-        aoi_name, source, start=start, end=end, params=params, execution=execution, cache_dir=cache_dir
+    aoi = load_aoi(aoi_name)
+    out = out or Path("alerts.geojson")
+    # checked before the scan: a refusal costs nothing, and nothing is half replaced
+    check_alerts_file(
+        out, {"aoi": aoi.name, "start": start.isoformat(), "end": end.isoformat()}, overwrite=overwrite
     )
+    claim = (
+        claim_folder(
+            quicklooks_dir, "scan", {"alerts": str(out.resolve())}, overwrite=overwrite, ours=["*.png"]
+        )
+        if quicklooks_dir is not None
+        else None
+    )
+    with scan_progress(aoi.name, ctx) as on_event:
+        result = scan(
+            aoi,
+            source,
+            start=start,
+            end=end,
+            params=params,
+            execution=execution,
+            cache_dir=cache_dir,
+            on_event=on_event,
+        )
+    if claim is not None:
+        claim.clear()
     written = result.write(
-        out or Path("alerts.geojson"),
+        out,
         quicklooks=quicklooks_dir if quicklooks_dir is not None else False,
         reports_dir=reports_dir,
         as_file=True,
     )
+    if claim is not None:
+        claim.record(quicklook_files(written.result, out))
+    log_outcome(written)
     if as_json:
         echo_json(written.collection)
         return
@@ -150,6 +212,38 @@ def cli(
     click.echo(summary(result, written.geojson))
     if reports_dir is not None:
         click.echo(reports_summary(written.links, written.geojson))
+
+
+def quicklook_files(result: Any, alerts_path: Path) -> list[Path]:
+    """The quicklook PNGs the alerts of ``result`` point at (their paths are relative to the alerts)."""
+    return [alerts_path.parent / a.quicklook for a in result.alerts if getattr(a, "quicklook", None)]
+
+
+def log_outcome(written: Any) -> None:
+    """``-v`` lines: what the scan read, dropped, found and wrote."""
+    result = written.result
+    log.info(
+        "%s: read %d scene(s) from %s, used %d, AOI coverage %.0f%%",
+        result.aoi.name,
+        len(result.scenes_used) + len(result.scenes_dropped),
+        result.source,
+        len(result.scenes_used),
+        100 * result.coverage,
+    )
+    for dropped in result.scenes_dropped:
+        log.info("dropped %s (%s): %s", dropped.get("id"), dropped.get("date"), dropped.get("reason"))
+    for used in result.scenes_used:
+        log.debug("used %s (%s): %s", used.get("id"), used.get("date"), used)
+    log.info("found %d alert(s)", len(result.alerts))
+    for alert in result.alerts:
+        log.info("  %s %s first detected %s", alert.id, alert.change_type, alert.first_detected)
+    log.info("wrote %s", written.geojson)
+    for path in (written.claims_path, written.links_path):
+        if path is not None:
+            log.info("wrote %s", path)
+    n_quicklooks = sum(1 for a in result.alerts if getattr(a, "quicklook", None))
+    if n_quicklooks:
+        log.info("wrote %d quicklook(s)", n_quicklooks)
 
 
 def _beside(path: Path, kind: str) -> Path:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import warnings
 
 import click
-import shapely
 
-from sitewatch.aoi import load_aoi
 from sitewatch.cli.options import aoi_option, echo_json, echo_table, json_option
 from sitewatch.errors import DataWarning
-from sitewatch.providers.local import aoi_coverage, find_scenes
 
 
 @click.command(name="scenes")
@@ -19,6 +16,11 @@ from sitewatch.providers.local import aoi_coverage, find_scenes
 @json_option
 def cli(path: str, aoi_name: str | None, as_json: bool) -> None:
     """List the Sentinel-2 scenes under PATH: date, bands, size, CRS and AOI coverage."""
+    import shapely
+
+    from sitewatch.aoi import load_aoi
+    from sitewatch.providers.local import aoi_coverage, find_scenes
+
     aoi = load_aoi(aoi_name) if aoi_name else None
     rows = []
     footprints = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -181,7 +182,7 @@ class ScanResult:
             if quicklooks is True:
                 result = self.with_quicklooks(path.parent / "quicklooks", relative_to=path.parent)
             else:
-                result = self.with_quicklooks(quicklooks, relative_to=path.resolve().parent)
+                result = self.with_quicklooks(quicklooks, relative_to=path.parent)
         collection = result.to_geojson()
         links: list[Any] = []
         claims_path = links_path = None
@@ -228,7 +229,8 @@ class ScanResult:
         new = []
         for alert, label in zip(self.alerts, self.alert_labels, strict=True):
             png = write_quicklook(self, alert, label, folder / f"{alert.id}.png")
-            rel = str(png.relative_to(relative_to)) if relative_to else str(png)
+            # relpath of both resolved: the folder may be relative, beside or outside the collection's
+            rel = os.path.relpath(png.resolve(), Path(relative_to).resolve()) if relative_to else str(png)
             new.append(alert.with_quicklook(rel.replace("\\", "/")))
         return replace(self, alerts=new)
 

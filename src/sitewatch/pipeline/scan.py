@@ -88,6 +88,27 @@ def _grid_note(scenes: Sequence[Scene], stack: xr.DataArray) -> str | None:
     return f"the scenes are in {shown}, not UTM: reprojected to EPSG:{target.epsg} at {res:g} m"
 
 
+def _no_scenes_message(
+    provider: Provider, aoi: AOI, d0: dt.date | None, d1: dt.date | None, source_name: str
+) -> str:
+    """Why a search found nothing: the AOI lies outside the data (both extents named), or the dates."""
+    import shapely
+
+    where = f"AOI {aoi.name} (lon/lat {', '.join(f'{v:.4f}' for v in aoi.bounds)})"
+    span = f"from {d0 or 'the first date'} to {d1 or 'the last date'}"
+    if getattr(provider, "name", None) == "local":
+        # a folder on disk: cheap to look at every scene of the range, wherever it lies
+        in_range = list(provider.search(None, d0, d1))
+        footprints = [f for f in (s.footprint() for s in in_range) if f is not None]
+        if footprints:
+            data = ", ".join(f"{v:.4f}" for v in shapely.union_all(footprints).bounds)
+            return (
+                f"no scene of {source_name} overlaps {where}: its {len(in_range)} scene(s) {span} "
+                f"cover lon/lat {data}; check the AOI or the folder"
+            )
+    return f"no scenes for {where} {span} in {source_name}; check the dates, the AOI and the source"
+
+
 def _is_simulated(stack: xr.DataArray, scenes: Sequence[Scene]) -> bool:
     # sitewatch.simulate names its scenes SIM_S2_...; other providers may flag them in properties
     return bool(
@@ -171,10 +192,7 @@ def scan(
     scenes = list(provider.search(the_aoi, d0, d1, max_cloud_fraction=p.max_cloud_fraction))
     emit(on_event, "scenes_found", the_aoi.name, count=len(scenes))
     if not scenes:
-        raise NoScenesError(
-            f"no scenes for AOI {the_aoi.name} from {d0 or 'the first'} to {d1 or 'the last'} date "
-            f"in {source_name}; widen the range or check the source"
-        )
+        raise NoScenesError(_no_scenes_message(provider, the_aoi, d0, d1, source_name))
     scenes, plan, band_notes = _choose_bands(scenes)
     chunk_px = ex.chunk_px
     lazily = chunk_px is not None and provider.reads_blocks

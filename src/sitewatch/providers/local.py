@@ -185,6 +185,9 @@ def _grid_info(
         return _crs_text(src.crs), tuple(src.bounds), (src.height, src.width), tags  # type: ignore[return-value]
 
 
+_GRANULE_BAND_RE = re.compile(r"(?:^|/)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(?:B\d[\dA]|TCI|AOT|WVP|SCL)(_\d{2}M)?\.")
+
+
 def _level_from(text: str, tags: Mapping[str, str], bands: Sequence[str]) -> str | None:
     upper = text.upper()
     tag = str(tags.get("PROCESSING_LEVEL", "")).upper()
@@ -193,7 +196,14 @@ def _level_from(text: str, tags: Mapping[str, str], bands: Sequence[str]) -> str
             return "L2A"
         if "L1C" in candidate or "LEVEL-1C" in candidate:
             return "L1C"
-    return "L2A" if "SCL" in bands else None
+    if "SCL" in bands:
+        return "L2A"
+    # ESA's granule file names: L2A bands carry their resolution (T40QBM_..._B02_10m.jp2),
+    # L1C bands do not (T40QBM_..._B02.jp2)
+    granule = _GRANULE_BAND_RE.search(upper)
+    if granule:
+        return "L2A" if granule.group(1) else "L1C"
+    return None
 
 
 def _centre_lon(crs: str, bounds: Sequence[float]) -> float:
