@@ -11,6 +11,7 @@ import click
 from sitewatch import ExecutionOptions, HistoryParams, ObjectParams, ScanParams
 from sitewatch.cli._batch import batch_options, run_batch
 from sitewatch.cli.options import date_type, echo_json, json_option
+from sitewatch.exports import export_alerts, format_for, read_alerts_source
 
 # every default comes from the options dataclasses, never written here
 _SCAN = ScanParams()
@@ -33,7 +34,8 @@ _EXECUTION = ExecutionOptions()
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Alerts GeoJSON (RFC 7946, WGS84) to write [default: alerts.geojson].",
+    help="Alerts file to write [default: alerts.geojson]; .kmz, .kml, .gpkg or .csv export the alerts "
+    "in that format too (the GeoJSON is written beside it, the collection of record).",
 )
 @click.option(
     "--quicklooks",
@@ -135,12 +137,16 @@ def cli(
     result = scan(
         aoi_name, source, start=start, end=end, params=params, execution=execution, cache_dir=cache_dir
     )
+    target = out or Path("alerts.geojson")
+    fmt = format_for(target)
     written = result.write(
-        out or Path("alerts.geojson"),
+        target if fmt == "geojson" else target.with_suffix(".geojson"),
         quicklooks=quicklooks_dir if quicklooks_dir is not None else False,
         reports_dir=reports_dir,
         as_file=True,
     )
+    if fmt != "geojson":
+        export_alerts(read_alerts_source(written.geojson), target)
     if as_json:
         echo_json(written.collection)
         return
@@ -148,6 +154,8 @@ def cli(
     if quiet:
         return
     click.echo(summary(result, written.geojson))
+    if fmt != "geojson":
+        click.echo(f"export: {target}")
     if reports_dir is not None:
         click.echo(reports_summary(written.links, written.geojson))
 
