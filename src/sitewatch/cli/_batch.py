@@ -13,7 +13,7 @@ import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -145,6 +145,8 @@ def run_batch(
     params: ScanParams | None = None,
     execution: ExecutionOptions | None = None,
     cache_dir: str | None = None,
+    quicklook_format: Literal["png", "pdf", "svg"] = "png",
+    timelapse: bool = False,
 ) -> None:
     """Run ``scan --all``: scan every AOI, print the summary, exit 1 if any AOI failed.
 
@@ -156,7 +158,7 @@ def run_batch(
         As for a single scan.
     aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, tile_px, scan_function
         The batch options (see :func:`batch_options` and :func:`sitewatch.batch.scan_all`).
-    params, execution, cache_dir
+    params, execution, cache_dir, quicklook_format, timelapse
         Settings of the single-AOI scan passed on to every AOI.
     """
     from dataclasses import replace
@@ -181,6 +183,8 @@ def run_batch(
         timeout_s=timeout_s,
         tile_px=tile_px,
         progress=not quiet,
+        quicklook_format=quicklook_format,
+        timelapse=timelapse,
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     click.echo(result.table())

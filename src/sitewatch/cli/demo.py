@@ -30,8 +30,14 @@ import click
     show_default=True,
     help="Nominal revisit of the simulated satellite (10 is quicker, fewer scenes).",
 )
+@click.option(
+    "--timelapse/--no-timelapse",
+    default=True,
+    show_default=True,
+    help="Write a time-lapse GIF per alert beside its quicklook.",
+)
 @click.pass_context
-def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: int) -> None:
+def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: int, timelapse: bool) -> None:
     """Run the whole chain offline on a SIMULATED Qasrak-like site.
 
     Simulates Sentinel-2 L2A scenes from April 2024 to November 2025 (fields with their
@@ -39,12 +45,13 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
     reported at Qasrak: two pads of about 193 m x 94 m and 84 m x 60 m in early 2025,
     expansion earthworks from July 2025, a runway extension, and a compound evacuated in
     autumn 2025. Then scans it exactly as `sitewatch scan` would, and writes the alerts
-    GeoJSON, one quicklook per alert and a summary that checks the alerts against the
-    simulator's truth. Every output says it is simulated.
+    GeoJSON, one quicklook and one time-lapse per alert, the brief (one offline HTML page
+    with the imagery) and a summary that checks the alerts against the simulator's truth.
+    Every output says it is simulated.
     """
     import json
 
-    from sitewatch import demo_events, scan, score_alerts, simulate_site
+    from sitewatch import demo_events, scan, score_alerts, simulate_site, write_brief
     from sitewatch.cli.scan import summary
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
@@ -69,7 +76,8 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
     say(f"  {len(site.dates)} scenes written to {site.scenes_dir}")
     say("scanning ...")
     result = scan(site.aoi, f"local:{site.scenes_dir}", start="2024-04-01", end="2025-11-30")
-    written = result.write(out, quicklooks=True)
+    written = result.write(out, quicklooks=True, timelapse=timelapse)
+    brief = write_brief(out)
     alerts_path, collection = written.geojson, written.collection
     truth = json.loads(site.truth_path.read_text(encoding="utf-8"))
     check = score_alerts(collection, truth)
@@ -90,7 +98,9 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
     (out / "check.json").write_text(json.dumps(check, indent=1), encoding="utf-8")
     say(text)
     say(f"alerts:     {alerts_path}")
-    say(f"quicklooks: {out / 'quicklooks'}")
+    say(f"quicklooks: {out / 'quicklooks'} (PNG and time-lapse GIF per alert)")
+    say(f"brief:      {brief}")
+    say(f"export:     sitewatch export {out} --out {out / 'alerts.kmz'}  (Google Earth; .gpkg for QGIS)")
     say(f"summary:    {out / 'summary.txt'}")
     say(f"truth:      {site.truth_path}")
     say(

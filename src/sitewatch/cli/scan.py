@@ -12,6 +12,7 @@ from sitewatch import ExecutionOptions, HistoryParams, ObjectParams, ScanParams
 from sitewatch.cli._batch import batch_options, run_batch
 from sitewatch.cli.options import date_type, echo_json, json_option
 from sitewatch.exports import export_alerts, format_for, read_alerts_source
+from sitewatch.plots import QuicklookFormat
 
 # every default comes from the options dataclasses, never written here
 _SCAN = ScanParams()
@@ -43,6 +44,19 @@ _EXECUTION = ExecutionOptions()
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder for one PNG per alert (before, after, change; alert outlined; dates in the title).",
+)
+@click.option(
+    "--quicklook-format",
+    type=click.Choice(["png", "pdf", "svg"]),
+    default="png",
+    show_default=True,
+    help="Format of the quicklooks (PNG at 200 dpi; PDF and SVG for print layouts).",
+)
+@click.option(
+    "--timelapse",
+    is_flag=True,
+    help="Also write <quicklooks>/<alert id>.gif: every clear date from a few months before the "
+    "change to a few months after, dated and outlined, on one stretch (implies quicklooks).",
 )
 @click.option(
     "--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Imagery cache."
@@ -87,6 +101,8 @@ def cli(
     end: dt.date,
     out: Path | None,
     quicklooks_dir: Path | None,
+    quicklook_format: QuicklookFormat,
+    timelapse: bool,
     cache_dir: Path | None,
     min_clear_fraction: float,
     min_area_m2: float,
@@ -126,6 +142,8 @@ def cli(
             params=params,
             execution=execution,
             cache_dir=str(cache_dir) if cache_dir else None,
+            quicklook_format=quicklook_format,
+            timelapse=timelapse,
             **batch,
         )
         return
@@ -139,11 +157,15 @@ def cli(
     )
     target = out or Path("alerts.geojson")
     fmt = format_for(target)
+    if timelapse and quicklooks_dir is None:
+        quicklooks_dir = target.parent / "quicklooks"
     written = result.write(
         target if fmt == "geojson" else target.with_suffix(".geojson"),
         quicklooks=quicklooks_dir if quicklooks_dir is not None else False,
         reports_dir=reports_dir,
         as_file=True,
+        quicklook_format=quicklook_format,
+        timelapse=timelapse,
     )
     if fmt != "geojson":
         export_alerts(read_alerts_source(written.geojson), target)
