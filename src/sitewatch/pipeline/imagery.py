@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLEAR_WINDOW_FRACTION",
+    "PANEL_CLEAR_FRACTION",
     "TIMELAPSE_MARGIN_DAYS",
     "SiteImagery",
     "alert_panels",
@@ -47,6 +48,9 @@ __all__ = [
 
 #: A date is clear over an alert's window when this share of the window's pixels is clear.
 CLEAR_WINDOW_FRACTION = 0.9
+#: A quicklook panel's date is clear when this share of its (larger) window is: a cloud at the
+#: edge of a panel takes the eye even when it is a few percent of it.
+PANEL_CLEAR_FRACTION = 0.98
 #: A time-lapse runs from this many days before ``last_unchanged`` to as many after ``first_detected``.
 TIMELAPSE_MARGIN_DAYS = 90
 #: The smallest quicklook window (pixels a side): enough ground around a pad to read it.
@@ -175,8 +179,8 @@ def clear_dates(result: ScanResult, label: int, t_before: int, t_after: int) -> 
     assert result.clear is not None
     r0, r1, c0, c1 = alert_window(result, label)
     share = np.asarray(result.clear.values[:, r0:r1, c0:c1], dtype=bool).mean(axis=(1, 2))
-    earlier = [t for t in range(t_before, -1, -1) if share[t] >= CLEAR_WINDOW_FRACTION]
-    later = [t for t in range(t_after, len(share)) if share[t] >= CLEAR_WINDOW_FRACTION]
+    earlier = [t for t in range(t_before, -1, -1) if share[t] >= PANEL_CLEAR_FRACTION]
+    later = [t for t in range(t_after, len(share)) if share[t] >= PANEL_CLEAR_FRACTION]
     return (earlier[0] if earlier else t_before), (later[0] if later else t_after)
 
 
