@@ -137,3 +137,30 @@ def test_brief_imagery_in_a_real_browser(scan_dir: Path, tmp_path_factory: pytes
     for name in ("brief-map-after.png", "brief-lightbox.png"):
         assert (shots / name).stat().st_size > 10_000
     print(f"screenshots: {shots}")
+
+
+def test_batch_run_carries_timelapses_and_imagery_to_brief_and_exports(
+    scan_dir: Path, tmp_path: Path
+) -> None:
+    from sitewatch import load_aoi, scan_all
+    from sitewatch.exports import export_alerts
+
+    pyogrio = pytest.importorskip("pyogrio")
+    aoi = load_aoi(str(scan_dir / "sim" / "aoi.geojson"))
+    run = tmp_path / "run"
+    scan_all(
+        [aoi],
+        f"local:{scan_dir / 'sim' / 'scenes'}",
+        start="2024-10-01",
+        end="2025-02-28",
+        out_dir=run,
+        scheduler="serial",
+        timelapse=True,
+    )
+    folder = run / "aois" / aoi.name
+    assert list((folder / "quicklooks").glob("*.gif")) and (folder / "imagery" / "imagery.json").is_file()
+    site = read_run(run).sites[0]
+    assert set(site.imagery) == {"before", "after"} and site.timelapses
+    gpkg = export_alerts(run, tmp_path / "run.gpkg")
+    _, _, geoms, fields = pyogrio.raw.read(gpkg, layer="aois")
+    assert list(fields[0]) == [aoi.name] and geoms[0] is not None  # the run's manifest has the outline

@@ -26,6 +26,7 @@ from sitewatch.brief import TYPE_COLOURS
 from sitewatch.errors import ConfigError
 from sitewatch.exports.source import AlertsSource, replace_from_temp
 from sitewatch.exports.table import alert_record, timelapse_path
+from sitewatch.plots import imagery_credit
 
 __all__ = ["kml_colour", "conform_kml", "write_kml"]
 
@@ -115,7 +116,8 @@ def _balloon(a: Alert, source: AlertsSource, images: list[str]) -> str:
     reasons = "".join(f"<li>{html.escape(str(r))}</li>" for r in a.evidence.get("reasons") or [])
     pics = "".join(f"<p><img src='{html.escape(src)}' width='640'></p>" for src in images)
     sim = "<p><b style='color:#b00'>SIMULATED imagery</b></p>" if a.simulated else ""
-    credit = "<p><small>Contains modified Copernicus Sentinel data.</small></p>" if not a.simulated else ""
+    year = str(a.first_detected.year) if a.first_detected else ""
+    credit = f"<p><small>{html.escape(imagery_credit(year, simulated=a.simulated))}</small></p>"
     body = (
         f"{sim}<table>{''.join(rows)}</table>"
         f"{'<p><b>Why</b></p><ul>' + reasons + '</ul>' if reasons else ''}{pics}{credit}"
