@@ -206,12 +206,12 @@ def _scan_folder(path: Path) -> RunView:
         "status": "complete",
         "settings": {"start": meta.get("start"), "end": meta.get("end"), "source": meta.get("source")},
         "versions": {"sitewatch": meta.get("version")},
-        "aois": [{"name": name, "display_name": name, "geometry": None}],
+        "aois": [{"name": name, "display_name": name, "geometry": meta.get("aoi_outline")}],
     }
     site = SiteView(
         name=name,
         display_name=name,
-        geometry=None,
+        geometry=meta.get("aoi_outline"),
         status="ok",
         row={"scenes_used": len(meta.get("scenes_used") or []), "alerts": len(alerts.get("features") or [])},
         alerts=alerts,

@@ -127,7 +127,9 @@ def test_scan_out_kmz_writes_geojson_and_a_valid_kmz(scanned: Path) -> None:
     # one folder per site, and GDAL reads it back with every alert
     assert len(doc.findall(f"{KML_NS}Document/{KML_NS}Folder")) == 1
     read = pyogrio.raw.read(f"/vsizip/{scanned / 'alerts.kmz'}/doc.kml")
-    assert len(read[2]) == len(alerts)
+    assert len(read[2]) == len(alerts) + 1  # and the watched area's outline
+    names = [p.findtext(f"{KML_NS}name") for p in placemarks]
+    assert sum(n.endswith("(watched area)") for n in names) == 1
 
 
 def test_plain_kml_refers_to_quicklooks_relatively(scanned: Path, tmp_path: Path) -> None:
@@ -167,8 +169,9 @@ def test_gpkg_has_typed_alerts_aois_and_claims(scanned: Path, tmp_path: Path) ->
     verdicts = dict(zip(claims["claim_id"], claims["verdict"], strict=True))
     assert verdicts == {"c1": "supported", "c2": "not_assessed"}
     assert str(claims["when_start"][list(claims["claim_id"]).index("c1")]) == "2024-12-15"
-    _, _, _, aoi_fields = pyogrio.raw.read(gpkg, layer="aois")
+    _, _, aoi_geoms, aoi_fields = pyogrio.raw.read(gpkg, layer="aois")
     assert list(aoi_fields[0]) and aoi_fields[2][0] == len(want)
+    assert aoi_geoms[0] is not None  # the collection carries the watched outline
 
 
 def test_csv_rows_match_the_collection(scanned: Path, tmp_path: Path) -> None:

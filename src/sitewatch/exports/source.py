@@ -142,6 +142,8 @@ def _aoi_of_collection(meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     name = str(meta.get("aoi") or "")
     if not name:
         return {}
+    if meta.get("aoi_outline"):
+        return {name: {"display_name": name, "geometry": meta["aoi_outline"]}}
     try:
         aoi = load_aoi(name)
     except (ConfigError, DataError, OSError, ValueError):

@@ -38,6 +38,7 @@ _METADATA_KEYS = frozenset(
         "messages",
         "scenes_used",
         "scenes_dropped",
+        "aoi_outline",
     }
 )
 
@@ -129,6 +130,8 @@ class ScanResult:
         return {
             "version": __version__,
             "aoi": self.aoi.name,
+            # the watched outline travels with the alerts, so exports and briefs can draw it
+            "aoi_outline": _rounded_mapping(self.aoi.geometry),
             "source": self.source,
             "simulated": self.simulated,
             "start": self.start.isoformat() if self.start else None,
@@ -273,6 +276,16 @@ class ScanResult:
     def without_rasters(self) -> ScanResult:
         """A copy without the stack, masks, history and labels (small, to send between processes)."""
         return replace(self, history=None, stack=None, clear=None, labels=None)
+
+
+def _rounded_mapping(geometry: Any) -> dict[str, Any] | None:
+    """GeoJSON of a WGS84 geometry, coordinates to 1e-7 degrees (about 1 cm)."""
+    import shapely
+    from shapely.geometry import mapping
+
+    if geometry is None or geometry.is_empty:
+        return None
+    return dict(mapping(shapely.set_precision(geometry, 1e-7)))
 
 
 @dataclass(frozen=True)
