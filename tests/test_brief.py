@@ -111,9 +111,26 @@ def test_read_run_collects_sites(run_dir: Path) -> None:
 def test_timeline_shows_detections_and_claims(run_dir: Path) -> None:
     alpha = read_run(run_dir).sites[0]
     svg = timeline_svg(alpha)
-    assert svg.startswith("<svg") and "alpha-pad" in svg and "construction: Daily Test" in svg
+    # rows read by type and date, claims by event, publisher and when (issue 14), not by hash id
+    assert svg.startswith("<svg") and re.search(r"new pad, 2024-0\d-\d\d", svg)
+    assert "construction claim, Daily Test, 2024-02-01 to 2024-03-15" in svg
+    assert "alpha-pad" not in svg
     assert TYPE_COLOURS["new_pad"].lower() in svg.lower()
     assert "#009e73" in svg.lower() and "#c0392b" in svg.lower()  # supported and contradicted
+
+
+def test_timeline_spans_the_imagery_and_claims_outside_are_edge_arrows(run_dir: Path) -> None:
+    alpha = read_run(run_dir).sites[0]
+    old = dict(alpha.links[0])
+    old["claim"] = {**old["claim"], "when": {"start": "2017-05-01", "end": "2017-05-31", "text": "May 2017"}}
+    dup = [old] * 3
+    from dataclasses import replace
+
+    svg = timeline_svg(replace(alpha, links=(*alpha.links, *dup)))
+    assert "construction claim, Daily Test, May 2017 (x3)" in svg  # one row for three like claims
+    assert "2017-05-01 to 2017-05-31" in svg  # the arrow's date
+    years = set(re.findall(r">(20\d\d)<", svg))
+    assert "2024" in years and "2017" not in years  # the axis stays on the imagery (2024)
 
 
 def test_quicklook_path_cannot_leave_the_run(run_dir: Path, tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ __all__ = [
     "alert_id",
     "confidence_from_parts",
     "confidence_parts",
+    "quote_final_size",
 ]
 
 AlertStatus = Literal["candidate", "confirmed"]
@@ -152,6 +154,24 @@ def confidence_parts(
         "clear_observations": round(float(clear), 3),
         "registration": round(float(registration), 3),
     }
+
+
+_SIZE_QUOTE = re.compile(r"\b\d[\d,]*(?:\.\d+)? m x \d[\d,]*(?:\.\d+)? m\b")
+
+
+def quote_final_size(reasons: Sequence[str], length_m: float, width_m: float) -> list[str]:
+    """The reasons with every "L m x W m" they quote replaced by the alert's final size.
+
+    A rule quotes the size it saw when it typed the object (from whole pixels); the alert
+    states the size measured after unmixing the edge pixels. A reader must find one size.
+
+    Examples
+    --------
+    >>> quote_final_size(["concrete-like; 203 m x 106 m, rectangularity 0.83"], 190.8, 92.3)
+    ['concrete-like; 191 m x 92 m, rectangularity 0.83']
+    """
+    size = f"{length_m:.0f} m x {width_m:.0f} m"
+    return [_SIZE_QUOTE.sub(size, str(r)) for r in reasons]
 
 
 def alert_status(persistence: float, n_clear_after: float) -> AlertStatus:

@@ -64,6 +64,7 @@ _MIME = {
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
     ".svg": "image/svg+xml",
+    ".gif": "image/gif",
 }
 _MAX_QUICKLOOK_BYTES = 5_000_000
 
@@ -89,6 +90,11 @@ class SiteView:
         Alert id to a data URI of its quicklook.
     error : str
         Why it failed.
+    timelapses : mapping of str to str
+        Alert id to a data URI of its time-lapse GIF.
+    imagery : mapping
+        ``before``/``after`` -> ``{"uri", "bounds" [[south, west], [north, east]], "start", "end"}``:
+        the site's true-colour composites for the map (empty when the run has none).
     """
 
     name: str
@@ -100,6 +106,8 @@ class SiteView:
     links: Sequence[Mapping[str, Any]] = ()
     quicklooks: Mapping[str, str] = field(default_factory=dict)
     error: str = ""
+    timelapses: Mapping[str, str] = field(default_factory=dict)
+    imagery: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def features(self) -> list[Mapping[str, Any]]:
@@ -152,13 +160,77 @@ def _inside(base: Path, rel: str) -> Path | None:
     return target
 
 
+def _pictures(folder: Path, alerts: Mapping[str, Any] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Data URIs of each alert's quicklook and time-lapse (the GIF beside it), inside ``folder`` only."""
+    quicklooks: dict[str, str] = {}
+    timelapses: dict[str, str] = {}
+    for feat in (alerts or {}).get("features") or []:
+        props = feat.get("properties") or {}
+        rel = props.get("quicklook")
+        target = _inside(folder, str(rel)) if rel else None
+        uri = _data_uri(target) if target else None
+        if uri:
+            quicklooks[str(props.get("id"))] = uri
+        gif = _data_uri(target.with_suffix(".gif")) if target else None
+        if gif:
+            timelapses[str(props.get("id"))] = gif
+    return quicklooks, timelapses
+
+
+def _imagery(folder: Path) -> dict[str, dict[str, Any]]:
+    """The site's before/after composites (``imagery/imagery.json`` and its PNGs) for the map."""
+    doc = _read_json(folder / "imagery" / "imagery.json") or {}
+    out = {}
+    for name, layer in (doc.get("layers") or {}).items():
+        target = _inside(folder / "imagery", str(layer.get("file") or ""))
+        uri = _data_uri(target) if target else None
+        if uri and layer.get("bounds"):
+            out[str(name)] = {
+                "uri": uri,
+                "bounds": layer["bounds"],
+                "start": layer.get("start"),
+                "end": layer.get("end"),
+            }
+    return out
+
+
+def _scan_folder(path: Path) -> RunView:
+    """A single scan's output folder (``alerts.geojson`` and what ``ScanResult.write`` put beside it)."""
+    alerts = _read_json(path / "alerts.geojson") or {}
+    meta = alerts.get("sitewatch") or {}
+    name = str(meta.get("aoi") or path.name)
+    links_doc = _read_json(path / "alerts.links.json") or {}
+    quicklooks, timelapses = _pictures(path, alerts)
+    manifest = {
+        "run_id": path.name,
+        "status": "complete",
+        "settings": {"start": meta.get("start"), "end": meta.get("end"), "source": meta.get("source")},
+        "versions": {"sitewatch": meta.get("version")},
+        "aois": [{"name": name, "display_name": name, "geometry": meta.get("aoi_outline")}],
+    }
+    site = SiteView(
+        name=name,
+        display_name=name,
+        geometry=meta.get("aoi_outline"),
+        status="ok",
+        row={"scenes_used": len(meta.get("scenes_used") or []), "alerts": len(alerts.get("features") or [])},
+        alerts=alerts,
+        links=tuple(links_doc.get("links") or ()),
+        quicklooks=quicklooks,
+        timelapses=timelapses,
+        imagery=_imagery(path),
+    )
+    return RunView(path, manifest, (site,))
+
+
 def read_run(run_dir: str | os.PathLike[str]) -> RunView:
-    """Read a run directory into what the brief shows.
+    """Read a run directory (or a single scan's output folder) into what the brief shows.
 
     Parameters
     ----------
     run_dir : path-like
-        A directory written by :func:`sitewatch.batch.scan_all`.
+        A directory written by :func:`sitewatch.batch.scan_all`, or a folder holding the
+        ``alerts.geojson`` a single scan wrote (as ``sitewatch demo`` does).
 
     Returns
     -------
@@ -174,6 +246,8 @@ def read_run(run_dir: str | os.PathLike[str]) -> RunView:
     path = Path(run_dir)
     if not path.is_dir():
         raise ConfigError(f"run directory {path} does not exist")
+    if not (path / "manifest.json").exists() and (path / "alerts.geojson").is_file():
+        return _scan_folder(path)
     manifest = read_manifest(path)
     rows = {r["aoi"]: r for r in (_read_json(path / "summary.json") or []) if isinstance(r, Mapping)}
     sites = []
@@ -182,14 +256,7 @@ def read_run(run_dir: str | os.PathLike[str]) -> RunView:
         folder = path / "aois" / name
         alerts = _read_json(folder / "alerts.geojson")
         links_doc = _read_json(folder / "links.json") or {}
-        quicklooks: dict[str, str] = {}
-        for feat in (alerts or {}).get("features") or []:
-            props = feat.get("properties") or {}
-            rel = props.get("quicklook")
-            target = _inside(folder, str(rel)) if rel else None
-            uri = _data_uri(target) if target else None
-            if uri:
-                quicklooks[str(props.get("id"))] = uri
+        quicklooks, timelapses = _pictures(folder, alerts)
         error = ""
         if (folder / "error.txt").is_file():
             error = (
@@ -206,6 +273,8 @@ def read_run(run_dir: str | os.PathLike[str]) -> RunView:
                 links=tuple(links_doc.get("links") or ()),
                 quicklooks=quicklooks,
                 error=error,
+                timelapses=timelapses,
+                imagery=_imagery(folder),
             )
         )
     return RunView(path, manifest, tuple(sites))
@@ -224,6 +293,55 @@ def _day(value: Any) -> dt.date | None:
         return None
 
 
+_Row = tuple[str, "dt.date | None", dt.date, str, str]
+
+
+def _claim_when(when: Mapping[str, Any], a: dt.date | None, b: dt.date | None) -> str:
+    text = str(when.get("text") or "").strip()
+    if text:
+        return text
+    if a and b and a != b:
+        return f"{a.isoformat()} to {b.isoformat()}"
+    day = a or b
+    return day.isoformat() if day else "undated"
+
+
+def _timeline_rows(site: SiteView) -> tuple[list[_Row], list[_Row]]:
+    """The timeline's rows: alerts ("new pad, 2025-03-05"), then claims ("construction claim, ISWNews, 2025").
+
+    Claims that say the same thing (event, publisher, interval, verdict) are one row with a count.
+    """
+    alerts: list[_Row] = []
+    for feat in site.features:
+        p = feat.get("properties") or {}
+        first = _day(p.get("first_detected"))
+        if first is None:
+            continue
+        kind = str(p.get("change_type") or "other")
+        colour = TYPE_COLOURS.get(kind, TYPE_COLOURS["other"])
+        label = f"{_TYPE_LABELS.get(kind, kind)}, {first.isoformat()}"
+        alerts.append((label, _day(p.get("last_unchanged")), first, colour, "alert"))
+    grouped: dict[tuple[str, dt.date | None, dt.date, str], int] = {}
+    for link in site.links:
+        claim = link.get("claim") or {}
+        when = claim.get("when") or link.get("interval") or {}
+        a, b = _day(when.get("start")), _day(when.get("end"))
+        if a is None and b is None:
+            continue
+        src = claim.get("source") or {}
+        publisher = src.get("publisher") or Path(str(src.get("file") or "")).stem or "report"
+        label = f"{link.get('event')} claim, {publisher}, {_claim_when(when, a, b)}"
+        end_day = b or a
+        assert end_day is not None
+        key = (label, a or b, end_day, VERDICT_COLOURS.get(str(link.get("verdict")), "#BBBBBB"))
+        grouped[key] = grouped.get(key, 0) + 1
+    claims: list[_Row] = [
+        (f"{label} (x{n})" if n > 1 else label, a, b, colour, "claim")
+        for (label, a, b, colour), n in grouped.items()
+    ]
+    return alerts, claims
+
+
 def timeline_svg(
     site: SiteView, *, start: dt.date | None = None, end: dt.date | None = None, width_in: float = 9.0
 ) -> str:
@@ -232,12 +350,14 @@ def timeline_svg(
     Detections are drawn as their change window (from the last scene showing no change to
     the first showing it) in the colour of their type; claims as the interval the report
     gives, in the colour of their verdict, so agreement and contradiction read side by side.
+    The axis spans the imagery (the scenes); a claim outside it is an arrow at the edge
+    with its date. Rows read "new pad, 2025-03-05" and "construction claim, ISWNews, early 2025".
 
     Parameters
     ----------
     site : SiteView
     start, end : datetime.date, optional
-        The time axis (default: what the data spans).
+        The time axis (default: the scenes' period).
     width_in : float
         Figure width in inches.
 
@@ -261,43 +381,19 @@ def timeline_svg(
         )
         if d
     ]
-    rows: list[tuple[str, dt.date | None, dt.date, str, str]] = []
-    for feat in site.features:
-        p = feat.get("properties") or {}
-        first = _day(p.get("first_detected"))
-        if first is None:
-            continue
-        kind = str(p.get("change_type") or "other")
-        rows.append(
-            (
-                f"{p.get('id')}",
-                _day(p.get("last_unchanged")),
-                first,
-                TYPE_COLOURS.get(kind, TYPE_COLOURS["other"]),
-                "alert",
-            )
-        )
-    for link in site.links:
-        when = (link.get("claim") or {}).get("when") or link.get("interval") or {}
-        a, b = _day(when.get("start")), _day(when.get("end"))
-        if a is None and b is None:
-            continue
-        src = (link.get("claim") or {}).get("source") or {}
-        label = f"{link.get('event')}: {src.get('publisher') or Path(str(src.get('file') or '')).stem}"
-        rows.append(
-            (
-                label[:40],
-                a or b,
-                b or a,  # type: ignore[arg-type]
-                VERDICT_COLOURS.get(str(link.get("verdict")), "#BBBBBB"),
-                "claim",
-            )
-        )
-    dates = [d for r in rows for d in r[1:3] if d] + scenes + dropped
-    lo = start or (min(dates) if dates else dt.date.today())
-    hi = end or (max(dates) if dates else lo + dt.timedelta(days=30))
-    if dates:
-        lo, hi = min(lo, *dates), max(hi, *dates)
+    alert_rows, claim_rows = _timeline_rows(site)
+    rows = alert_rows + claim_rows
+    # the axis spans the imagery: a claim years away must not squeeze the months we observed
+    seen = scenes + dropped
+    lo = start or (min(seen) if seen else None)
+    hi = end or (max(seen) if seen else None)
+    if lo is None or hi is None:
+        dates = [d for r in rows for d in r[1:3] if d]
+        lo = lo or (min(dates) if dates else dt.date.today())
+        hi = hi or (max(dates) if dates else lo + dt.timedelta(days=30))
+    if alert_rows:
+        lo = min(lo, *(r[1] or r[2] for r in alert_rows))
+        hi = max(hi, *(r[2] for r in alert_rows))
     if hi <= lo:
         hi = lo + dt.timedelta(days=1)
     pad = dt.timedelta(days=max(1, (hi - lo).days // 40))
@@ -308,21 +404,40 @@ def timeline_svg(
             ax.vlines(mdates.date2num(scenes), -0.35, 0.35, color="#444444", lw=0.8)
             ax.vlines(mdates.date2num(dropped), -0.2, 0.2, color="#BBBBBB", lw=0.8)
             labels = ["scenes"]
+            x_lo, x_hi = mdates.date2num(lo - pad), mdates.date2num(hi + pad)
             for i, (label, a, b, colour, kind) in enumerate(rows, start=1):
                 a = a or b
-                ax.plot(
-                    mdates.date2num([a, b]),
-                    [i, i],
-                    color=colour,
-                    lw=5 if kind == "alert" else 3,
-                    solid_capstyle="butt",
-                    alpha=0.85,
-                )
-                ax.plot(mdates.date2num([b]), [i], marker="o" if kind == "alert" else "D", color=colour, ms=5)
+                if b < lo or a > hi:
+                    # outside the imagery: an arrow at the edge, with the claim's date
+                    left = b < lo
+                    x = x_lo + (x_hi - x_lo) * (0.012 if left else 0.988)
+                    ax.plot([x], [i], marker="<" if left else ">", color=colour, ms=7)
+                    ax.annotate(
+                        f"{a.isoformat()}" + (f" to {b.isoformat()}" if b != a else ""),
+                        (x, i),
+                        xytext=(8 if left else -8, 0),
+                        textcoords="offset points",
+                        ha="left" if left else "right",
+                        va="center",
+                        fontsize=7,
+                        color="#444444",
+                    )
+                else:
+                    a_in, b_in = max(a, lo - pad), min(b, hi + pad)
+                    ax.plot(
+                        mdates.date2num([a_in, b_in]),
+                        [i, i],
+                        color=colour,
+                        lw=5 if kind == "alert" else 3,
+                        solid_capstyle="butt",
+                        alpha=0.85,
+                    )
+                    marker = "o" if kind == "alert" else "D"
+                    ax.plot(mdates.date2num([b_in]), [i], marker=marker, color=colour, ms=5)
                 labels.append(label)
             ax.set_yticks(range(len(labels)), labels)
             ax.set_ylim(len(labels) - 0.5, -0.6)
-            ax.set_xlim(float(mdates.date2num(lo - pad)), float(mdates.date2num(hi + pad)))
+            ax.set_xlim(float(x_lo), float(x_hi))
             locator = mdates.AutoDateLocator()
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -539,7 +654,14 @@ def build_brief(
         "tiles": tiles,
         "tilesAttribution": tiles_attribution,
         "sites": {
-            s.name: {"aoi": s.geometry, "features": s.features, "quicklooks": dict(s.quicklooks)}
+            s.name: {
+                "aoi": s.geometry,
+                "features": s.features,
+                "quicklooks": dict(s.quicklooks),
+                "timelapses": dict(s.timelapses),
+                "imagery": {k: dict(v) for k, v in s.imagery.items()},
+                "simulated": view.simulated,
+            }
             for s in view.sites
         },
     }
@@ -575,6 +697,11 @@ def build_brief(
     body.append(_summary_table(view))
     body += [_site_section(s, start, end) for s in view.sites]
     body.append("</main>")
+    body.append(
+        "<div id='lightbox' class='lightbox' hidden role='dialog' aria-modal='true' "
+        "aria-label='alert pictures'>"
+        "<button type='button' class='close' aria-label='close'>×</button><div class='content'></div></div>"
+    )
     body.append(f"<script id='sitewatch-data' type='application/json'>{_script_json(data)}</script>")
     body.append(f"<script>{_leaflet_js()}</script><script>{_static('brief.js')}</script></body></html>")
     return "\n".join(body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,4 +27,9 @@ def test_demo_runs_offline_and_finds_the_events(tmp_path: Path):
     assert len(pads) == 2 and all(e["found"] and e["type_ok"] for e in pads)
     assert check["recall"] >= 0.8
     assert list((out / "quicklooks").glob("*.png"))
+    # issue 14: a time-lapse per alert, and the brief with the site's imagery
+    assert len(list((out / "quicklooks").glob("*.gif"))) == len(fc["features"])
+    page = (out / "brief.html").read_text(encoding="utf-8")
+    assert "imagery-" in page and '"after": {"uri": "data:image/png;base64,' in page
+    assert len(re.findall(r'"sw-[0-9a-f]+": "data:image/gif;base64,', page)) == len(fc["features"])
     assert str(out / "alerts.geojson") in res.output

@@ -31,6 +31,7 @@ from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanResult
 from sitewatch.pipeline.scan import scan
 from sitewatch.pipeline.stages import ScanEvent
+from sitewatch.plots import QuicklookFormat
 from sitewatch.types import AOI
 
 __all__ = [
@@ -59,6 +60,8 @@ def sitewatch_scan(
     params: ScanParams | None = None,
     execution: ExecutionOptions | None = None,
     cache_dir: str | None = None,
+    quicklook_format: QuicklookFormat = "png",
+    timelapse: bool = False,
 ) -> ScanResult:
     """Scan one AOI with :func:`sitewatch.scan`: the per-AOI function a batch runs by default.
 
@@ -79,6 +82,9 @@ def sitewatch_scan(
         ``scratch_dir`` defaults to ``workdir``.
     cache_dir : str, optional
         Imagery cache.
+    quicklook_format : {"png", "pdf", "svg"}
+    timelapse : bool
+        Also a time-lapse GIF per alert (see :meth:`ScanResult.with_quicklooks`).
 
     Returns
     -------
@@ -99,7 +105,12 @@ def sitewatch_scan(
         aoi, source, start=start, end=end, params=params, execution=ex, cache_dir=cache_dir, on_event=on_event
     )
     if result.alerts:
-        result = result.with_quicklooks(workdir / "quicklooks", relative_to=workdir)
+        result = result.with_quicklooks(
+            workdir / "quicklooks",
+            relative_to=workdir,
+            quicklook_format=quicklook_format,
+            timelapse=timelapse,
+        )
     return result.without_rasters()
 
 
@@ -135,7 +146,14 @@ def _collect_files(result: ScanResult, workdir: Path) -> tuple[ScanResult, dict[
                 alert = alert.with_quicklook(None)
             else:
                 files[safe] = path.read_bytes()
+                gif = path.with_suffix(".gif")  # its time-lapse, when one was written
+                if gif.is_file():
+                    files[str(Path(safe).with_suffix(".gif").as_posix())] = gif.read_bytes()
         alerts.append(alert)
+    # the site's before/after composites, for the brief's map layers
+    for picture in sorted((workdir / "imagery").glob("*")) if (workdir / "imagery").is_dir() else []:
+        if picture.is_file() and not picture.name.startswith("."):
+            files[f"imagery/{picture.name}"] = picture.read_bytes()
     return replace(result, alerts=alerts), files
 
 

@@ -80,6 +80,10 @@ class BatchOptions:
         Where tasks keep their temporary files, one folder per run, removed at its end.
         Default: :func:`~sitewatch.batch.scratch.default_scratch_root` (on a remote cluster,
         each worker's own temporary folder).
+    quicklook_format : {"png", "pdf", "svg"}
+        Format of the default scan's quicklooks.
+    timelapse : bool
+        The default scan also writes a time-lapse GIF per alert beside its quicklook.
     """
 
     params: ScanParams = field(default_factory=ScanParams)
@@ -101,6 +105,8 @@ class BatchOptions:
     tile_overlap_px: int = 100
     progress: bool = False
     scratch_dir: str | os.PathLike[str] | None = None
+    quicklook_format: Literal["png", "pdf", "svg"] = "png"
+    timelapse: bool = False
 
     def __post_init__(self) -> None:
         if self.retries < 0 or self.lookback_days < 0:
@@ -116,6 +122,8 @@ class BatchOptions:
         if self.scan_fn is not None:
             return dict(self.scan_options)
         out: dict[str, Any] = {"params": self.params, "execution": self.execution}
+        if self.timelapse or self.quicklook_format != "png":
+            out.update(timelapse=self.timelapse, quicklook_format=self.quicklook_format)
         if self.cache_dir is not None:
             out["cache_dir"] = self.cache_dir
         return out

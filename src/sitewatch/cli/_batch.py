@@ -13,7 +13,7 @@ import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -174,6 +174,8 @@ def run_batch(
     params: ScanParams | None = None,
     execution: ExecutionOptions | None = None,
     cache_dir: str | None = None,
+    quicklook_format: Literal["png", "pdf", "svg"] = "png",
+    timelapse: bool = False,
 ) -> None:
     """Run ``scan --all``: scan every AOI, print the summary, exit 1 if any AOI failed.
 
@@ -185,7 +187,7 @@ def run_batch(
         As for a single scan.
     aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, tile_px, scan_function
         The batch options (see :func:`batch_options` and :func:`sitewatch.batch.scan_all`).
-    params, execution, cache_dir
+    params, execution, cache_dir, quicklook_format, timelapse
         Settings of the single-AOI scan passed on to every AOI.
     """
     from dataclasses import replace
@@ -213,6 +215,8 @@ def run_batch(
         timeout_s=timeout_s,
         tile_px=tile_px,
         progress=progress_enabled(ctx),  # bars on a terminal only: no escape codes in log files
+        quicklook_format=quicklook_format,
+        timelapse=timelapse,
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     click.echo(result.table())

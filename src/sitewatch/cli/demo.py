@@ -47,6 +47,12 @@ log = logging.getLogger("sitewatch.cli.demo")
     help="Replace a previous demo of other settings in --out (the same demo run again replaces "
     "its own output without it).",
 )
+@click.option(
+    "--timelapse/--no-timelapse",
+    default=True,
+    show_default=True,
+    help="Write a time-lapse GIF per alert beside its quicklook.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -56,6 +62,7 @@ def cli(
     revisit_days: int,
     reports_dir: Path | None,
     overwrite: bool,
+    timelapse: bool,
 ) -> None:
     """Run the whole chain offline on a SIMULATED Qasrak-like site.
 
@@ -64,16 +71,17 @@ def cli(
     reported at Qasrak: two pads of about 193 m x 94 m and 84 m x 60 m in early 2025,
     expansion earthworks from July 2025, a runway extension, and a compound evacuated in
     autumn 2025. Then scans it exactly as `sitewatch scan` would, and writes the alerts
-    GeoJSON, one quicklook per alert and a summary that checks the alerts against the
-    simulator's truth. Every output says it is simulated.
+    GeoJSON, one quicklook and one time-lapse per alert, the brief (one offline HTML page
+    with the imagery) and a summary that checks the alerts against the simulator's truth.
+    Every output says it is simulated.
 
     Rerunning the same demo replaces its own output; a demo of other settings (seed, size,
-    revisit, reports) into a folder holding a previous one refuses unless --overwrite is
-    given, so scenes of two simulations are never scanned together.
+    revisit, reports, time-lapses) into a folder holding a previous one refuses unless
+    --overwrite is given, so scenes of two simulations are never scanned together.
     """
     import json
 
-    from sitewatch import demo_events, scan, score_alerts, simulate_site
+    from sitewatch import demo_events, scan, score_alerts, simulate_site, write_brief
     from sitewatch.cli.logs import scan_progress
     from sitewatch.cli.outputs import claim_folder
     from sitewatch.cli.scan import log_outcome, reports_summary, summary
@@ -83,13 +91,23 @@ def cli(
         "size_px": size_px,
         "revisit_days": revisit_days,
         "reports": str(reports_dir.resolve()) if reports_dir else None,
+        "timelapse": timelapse,
     }
     claim = claim_folder(
         out,
         "demo",
         settings,
         overwrite=overwrite,
-        ours=["alerts.geojson", "summary.txt", "check.json", "quicklooks/*.png", "simulation/**/*"],
+        ours=[
+            "alerts.geojson",
+            "summary.txt",
+            "check.json",
+            "brief.html",
+            "quicklooks/*.png",
+            "quicklooks/*.gif",
+            "imagery/*",
+            "simulation/**/*",
+        ],
     )
     # with reports, the simulated site carries the name the reports' claims resolve to
     site_name = "qasrak" if reports_dir is not None else "qasrak-simulated"
@@ -120,7 +138,8 @@ def cli(
         result = scan(
             site.aoi, f"local:{site.scenes_dir}", start="2024-04-01", end="2025-11-30", on_event=on_event
         )
-    written = result.write(out, quicklooks=True, reports_dir=reports_dir)
+    written = result.write(out, quicklooks=True, reports_dir=reports_dir, timelapse=timelapse)
+    brief = write_brief(out)
     log_outcome(written)
     alerts_path, collection = written.geojson, written.collection
     truth = json.loads(site.truth_path.read_text(encoding="utf-8"))
@@ -145,7 +164,9 @@ def cli(
     claim.record()
     say(text)
     say(f"alerts:     {alerts_path}")
-    say(f"quicklooks: {out / 'quicklooks'}")
+    say(f"quicklooks: {out / 'quicklooks'} (PNG and time-lapse GIF per alert)")
+    say(f"brief:      {brief}")
+    say(f"export:     sitewatch export {out} --out {out / 'alerts.kmz'}  (Google Earth; .gpkg for QGIS)")
     say(f"summary:    {out / 'summary.txt'}")
     say(f"truth:      {site.truth_path}")
     say(

@@ -11,6 +11,8 @@ import click
 
 from sitewatch.cli._batch import batch_options, run_batch
 from sitewatch.cli.options import DefaultFrom, date_type, echo_json, json_option
+from sitewatch.exports import export_alerts, format_for, read_alerts_source
+from sitewatch.plots import QuicklookFormat
 
 # every default comes from the options dataclasses (read when needed), never written here
 _SCAN = "sitewatch.pipeline.options:ScanParams"
@@ -46,7 +48,8 @@ BATCH_DEFAULT_DAYS = 365
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Alerts GeoJSON (RFC 7946, WGS84) to write [default: alerts.geojson].",
+    help="Alerts file to write [default: alerts.geojson]; .kmz, .kml, .gpkg or .csv export the alerts "
+    "in that format too (the GeoJSON is written beside it, the collection of record).",
 )
 @click.option(
     "--quicklooks",
@@ -54,6 +57,19 @@ BATCH_DEFAULT_DAYS = 365
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder for one PNG per alert (before, after, change; alert outlined; dates in the title).",
+)
+@click.option(
+    "--quicklook-format",
+    type=click.Choice(["png", "pdf", "svg"]),
+    default="png",
+    show_default=True,
+    help="Format of the quicklooks (PNG at 200 dpi; PDF and SVG for print layouts).",
+)
+@click.option(
+    "--timelapse",
+    is_flag=True,
+    help="Also write <quicklooks>/<alert id>.gif: every clear date from a few months before the "
+    "change to a few months after, dated and outlined, on one stretch (implies quicklooks).",
 )
 @click.option(
     "--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Imagery cache."
@@ -108,6 +124,8 @@ def cli(
     end: dt.date | None,
     out: Path | None,
     quicklooks_dir: Path | None,
+    quicklook_format: QuicklookFormat,
+    timelapse: bool,
     cache_dir: Path | None,
     min_clear_fraction: float,
     min_area_m2: float,
@@ -160,6 +178,8 @@ def cli(
             params=params,
             execution=execution,
             cache_dir=str(cache_dir) if cache_dir else None,
+            quicklook_format=quicklook_format,
+            timelapse=timelapse,
             **batch,
         )
         return
@@ -169,14 +189,23 @@ def cli(
     if reports_dir is not None and not Path(reports_dir).exists():
         raise ConfigError(f"reports folder {reports_dir} does not exist")
     aoi = load_aoi(aoi_name)
-    out = out or Path("alerts.geojson")
+    target = out or Path("alerts.geojson")
+    fmt = format_for(target)
+    # another format is written from the GeoJSON beside it
+    out = target if fmt == "geojson" else target.with_suffix(".geojson")
+    if timelapse and quicklooks_dir is None:
+        quicklooks_dir = target.parent / "quicklooks"
     # checked before the scan: a refusal costs nothing, and nothing is half replaced
     check_alerts_file(
         out, {"aoi": aoi.name, "start": start.isoformat(), "end": end.isoformat()}, overwrite=overwrite
     )
     claim = (
         claim_folder(
-            quicklooks_dir, "scan", {"alerts": str(out.resolve())}, overwrite=overwrite, ours=["*.png"]
+            quicklooks_dir,
+            "scan",
+            {"alerts": str(out.resolve())},
+            overwrite=overwrite,
+            ours=["*.png", "*.pdf", "*.svg", "*.gif"],
         )
         if quicklooks_dir is not None
         else None
@@ -199,9 +228,13 @@ def cli(
         quicklooks=quicklooks_dir if quicklooks_dir is not None else False,
         reports_dir=reports_dir,
         as_file=True,
+        quicklook_format=quicklook_format,
+        timelapse=timelapse,
     )
     if claim is not None:
         claim.record(quicklook_files(written.result, out))
+    if fmt != "geojson":
+        export_alerts(read_alerts_source(written.geojson), target)
     log_outcome(written)
     if as_json:
         echo_json(written.collection)
@@ -210,6 +243,8 @@ def cli(
     if quiet:
         return
     click.echo(summary(result, written.geojson))
+    if fmt != "geojson":
+        click.echo(f"export: {target}")
     if reports_dir is not None:
         click.echo(reports_summary(written.links, written.geojson))
 

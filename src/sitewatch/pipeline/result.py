@@ -14,6 +14,14 @@ import xarray as xr
 
 from sitewatch.alerts import Alert, alert_feature, alert_from_feature
 from sitewatch.export import feature_collection, write_geojson
+from sitewatch.pipeline.imagery import (
+    SiteImagery,
+    site_imagery,
+    write_alert_quicklook,
+    write_alert_timelapse,
+    write_site_composites,
+)
+from sitewatch.plots import QuicklookFormat
 from sitewatch.types import AOI
 from sitewatch.version import __version__
 
@@ -31,6 +39,7 @@ _METADATA_KEYS = frozenset(
         "messages",
         "scenes_used",
         "scenes_dropped",
+        "aoi_outline",
     }
 )
 
@@ -122,6 +131,8 @@ class ScanResult:
         return {
             "version": __version__,
             "aoi": self.aoi.name,
+            # the watched outline travels with the alerts, so exports and briefs can draw it
+            "aoi_outline": _rounded_mapping(self.aoi.geometry),
             "source": self.source,
             "simulated": self.simulated,
             "start": self.start.isoformat() if self.start else None,
@@ -147,6 +158,8 @@ class ScanResult:
         reports_dir: str | Path | None = None,
         name: str = "alerts.geojson",
         as_file: bool | None = None,
+        quicklook_format: QuicklookFormat = "png",
+        timelapse: bool = False,
     ) -> ScanOutputs:
         """Write the alerts collection (and, as asked, quicklooks and report citations): the one edge.
 
@@ -167,6 +180,10 @@ class ScanResult:
         as_file : bool, optional
             ``destination`` is the collection's file (True) or a folder (False); by default a
             file when it ends in ``.geojson`` or ``.json``.
+        quicklook_format : {"png", "pdf", "svg"}
+            Format of the quicklooks.
+        timelapse : bool
+            Also write a time-lapse GIF per alert beside its quicklook.
 
         Returns
         -------
@@ -179,10 +196,14 @@ class ScanResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         result = self
         if quicklooks is not False and self.alerts:
-            if quicklooks is True:
-                result = self.with_quicklooks(path.parent / "quicklooks", relative_to=path.parent)
-            else:
-                result = self.with_quicklooks(quicklooks, relative_to=path.parent)
+            folder, rel = (
+                (path.parent / "quicklooks", path.parent)
+                if quicklooks is True
+                else (Path(quicklooks), path.resolve().parent)
+            )
+            result = self.with_quicklooks(
+                folder, relative_to=rel, quicklook_format=quicklook_format, timelapse=timelapse
+            )
         collection = result.to_geojson()
         links: list[Any] = []
         claims_path = links_path = None
@@ -207,15 +228,27 @@ class ScanResult:
             links_path=links_path,
         )
 
-    def with_quicklooks(self, directory: str | Path, *, relative_to: str | Path | None = None) -> ScanResult:
-        """Write one PNG per alert (before, after, change; alert outlined; dates in the title).
+    def with_quicklooks(
+        self,
+        directory: str | Path,
+        *,
+        relative_to: str | Path | None = None,
+        quicklook_format: QuicklookFormat = "png",
+        timelapse: bool = False,
+    ) -> ScanResult:
+        """Write one quicklook per alert (and its time-lapse), and the site's before/after composites.
 
         Parameters
         ----------
         directory : str or pathlib.Path
-            Folder for the PNGs.
+            Folder for the pictures: ``<alert id>.png`` (or ``.pdf``/``.svg``), ``<alert id>.gif``;
+            the composites go to ``imagery/`` beside it (``before.png``, ``after.png``,
+            ``imagery.json``), for the brief's map layers.
         relative_to : str or pathlib.Path, optional
             The alerts' ``quicklook`` paths are made relative to this folder.
+        quicklook_format : {"png", "pdf", "svg"}
+        timelapse : bool
+            Also write an animated GIF of every clear date around each change.
 
         Returns
         -------
@@ -224,19 +257,41 @@ class ScanResult:
         """
         if self.stack is None or self.history is None or self.labels is None:
             return self
+        site = site_imagery(self)
+        if site is None:
+            return self
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
+        write_site_composites(self, site, folder.parent / "imagery")
         new = []
         for alert, label in zip(self.alerts, self.alert_labels, strict=True):
-            png = write_quicklook(self, alert, label, folder / f"{alert.id}.png")
+            picture = write_quicklook(
+                self, alert, label, folder / f"{alert.id}.{quicklook_format}", site=site
+            )
+            if timelapse:
+                write_alert_timelapse(self, alert, label, site, folder / f"{alert.id}.gif")
             # relpath of both resolved: the folder may be relative, beside or outside the collection's
-            rel = os.path.relpath(png.resolve(), Path(relative_to).resolve()) if relative_to else str(png)
+            rel = (
+                os.path.relpath(picture.resolve(), Path(relative_to).resolve())
+                if relative_to
+                else str(picture)
+            )
             new.append(alert.with_quicklook(rel.replace("\\", "/")))
         return replace(self, alerts=new)
 
     def without_rasters(self) -> ScanResult:
         """A copy without the stack, masks, history and labels (small, to send between processes)."""
         return replace(self, history=None, stack=None, clear=None, labels=None)
+
+
+def _rounded_mapping(geometry: Any) -> dict[str, Any] | None:
+    """GeoJSON of a WGS84 geometry, coordinates to 1e-7 degrees (about 1 cm)."""
+    import shapely
+    from shapely.geometry import mapping
+
+    if geometry is None or geometry.is_empty:
+        return None
+    return dict(mapping(shapely.set_precision(geometry, 1e-7)))
 
 
 @dataclass(frozen=True)
@@ -327,24 +382,24 @@ def quicklook_window(
     return (int(r0), int(r1), int(c0), int(c1)), int(t_before), int(t_after)
 
 
-def write_quicklook(result: ScanResult, alert: Alert, label: int, path: Path) -> Path:
-    """Write the quicklook PNG of ``alert`` (object ``label`` of ``result.labels``) to ``path``; return it."""
-    from sitewatch.plots import change_quicklook
+def write_quicklook(
+    result: ScanResult,
+    alert: Alert,
+    label: int,
+    path: Path,
+    *,
+    site: SiteImagery | None = None,
+    dpi: int = 200,
+) -> Path:
+    """Write the print-grade quicklook of ``alert`` (object ``label`` of ``result.labels``); return it.
 
-    assert result.stack is not None and result.labels is not None
-    (r0, r1, c0, c1), t_before, t_after = quicklook_window(result, alert, label)
-    days = result.stack.coords["time"].values.astype("datetime64[D]")
-    before = result.stack.isel({"time": t_before, "y": slice(r0, r1), "x": slice(c0, c1)})
-    after = result.stack.isel({"time": t_after, "y": slice(r0, r1), "x": slice(c0, c1)})
-    sub = result.labels.values[r0:r1, c0:c1]
-    mask = (sub == label).astype(np.uint8)
-    ew = " (before the earthworks)" if alert.earthworks_first_detected else ""
-    title = (
-        f"{'SIMULATED - ' if alert.simulated else ''}{alert.aoi}: {alert.change_type}"
-        f"{' (' + alert.detail + ')' if alert.detail else ''}  last unchanged {alert.last_unchanged}  "
-        f"first detected {alert.first_detected}\n"
-        f"images: before {np.datetime_as_string(days[t_before])}{ew}, "
-        f"after {np.datetime_as_string(days[t_after])}  "
-        f"conf {alert.confidence:.2f}"
+    The format follows ``path``'s extension (``.png``, ``.pdf``, ``.svg``); ``site`` is the
+    result's shared imagery (:func:`sitewatch.pipeline.imagery.site_imagery`), computed when
+    not given.
+    """
+    site = site or site_imagery(result)
+    assert site is not None, "a quicklook needs the result's rasters"
+    _, t_before, t_after = quicklook_window(result, alert, label)
+    return write_alert_quicklook(
+        result, alert, label, site, path, t_before=t_before, t_after=t_after, dpi=dpi
     )
-    return change_quicklook(path, before, after, mask, np.where(sub == label, 1, 0), title=title)

@@ -26,11 +26,19 @@ import numpy as np
 import xarray as xr
 from rasterio.features import geometry_mask
 
-from sitewatch.alerts import Alert, alert_id, alert_status, confidence_from_parts, confidence_parts
+from sitewatch.alerts import (
+    Alert,
+    alert_id,
+    alert_status,
+    confidence_from_parts,
+    confidence_parts,
+    quote_final_size,
+)
 from sitewatch.core.bands import SCAN_BANDS, shortfall_evidence, shortfall_factor
 from sitewatch.core.coregister import Shift, apply_shift, estimate_shift
 from sitewatch.core.masks import CLEAR, SNOW, pixel_classes
 from sitewatch.core.normalize import OffsetEvidence, offset_evidence, offset_mismatches
+from sitewatch.core.outline import fitted_outline
 from sitewatch.errors import DataWarning
 from sitewatch.objects import ChangeObject
 from sitewatch.objects.classify import spectral_indices
@@ -48,6 +56,7 @@ __all__ = [
     "emit",
     "estimate_shifts",
     "offset_warning",
+    "published_outline",
     "register",
     "scan_bands",
     "scene_quality",
@@ -361,7 +370,7 @@ def _evidence(
         },
         "dates": [date_of(times[t]).isoformat() for t in obj.evidence_indices],
         "scene_ids": [str(scene_ids[t]) for t in obj.evidence_indices],
-        "reasons": list(obj.reasons),
+        "reasons": quote_final_size(obj.reasons, obj.length_m, obj.width_m),
         "n_pixels": obj.n_pixels,
         "rectangularity": obj.rectangularity,
         "date_spread_days": round(obj.date_spread_days, 1),
@@ -375,6 +384,20 @@ def _evidence(
         },
         **{k: v for k, v in measured.items() if v is not None},
     }
+
+
+def published_outline(obj: ChangeObject) -> Any:
+    """The object's outline fitted to its measured area (:func:`sitewatch.core.outline.fitted_outline`)."""
+    # the grid's pixel size, from the object itself: its pixel outline covers n_pixels whole pixels
+    pixel_size = math.sqrt(obj.geometry.area / obj.n_pixels) if obj.n_pixels else 10.0
+    return fitted_outline(
+        obj.geometry,
+        area_m2=obj.area_m2,
+        length_m=obj.length_m,
+        width_m=obj.width_m,
+        orientation_deg=obj.orientation_deg,
+        pixel_size_m=pixel_size,
+    )
 
 
 def _alert_id(obj: ChangeObject, aoi: str, crs: Any, times: np.ndarray) -> str:
@@ -467,7 +490,7 @@ def alerts_from_objects(
             length_m=obj.length_m,
             width_m=obj.width_m,
             orientation_deg=obj.orientation_deg,
-            geometry=to_wgs84(obj.geometry, crs),
+            geometry=to_wgs84(published_outline(obj), crs),
             evidence=evidence,
             simulated=simulated,
             fraction_affected=obj.fraction_affected,

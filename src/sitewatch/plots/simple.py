@@ -1,4 +1,4 @@
-"""Figures with matplotlib (Agg backend, files only).
+"""Quick figures with matplotlib (Agg backend, files only).
 
 What it offers
 --------------
