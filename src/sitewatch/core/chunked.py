@@ -36,8 +36,15 @@ __all__ = ["DEFAULT_BLOCK_PX", "detect_breaks_chunked"]
 #: block is 315 MB as uint16, 630 MB as float32).
 DEFAULT_BLOCK_PX = 512
 
-_BOOL = ("changed", "transient", "vegetation")
-_INT = ("break_index", "last_unchanged_index", "second_index", "n_clear_before", "n_clear_after")
+_BOOL = ("changed", "transient", "vegetation", "vegetation_loss", "gradual")
+_INT = (
+    "break_index",
+    "last_unchanged_index",
+    "second_index",
+    "completed_index",
+    "n_clear_before",
+    "n_clear_after",
+)
 _FLOAT = ("score", "magnitude", "persistence")
 _PER_BAND = ("before", "after_early", "after_late")
 
@@ -192,13 +199,15 @@ def detect_breaks_chunked(
         "break_index": "first_detected",
         "last_unchanged_index": "last_unchanged",
         "second_index": "second_detected",
+        "completed_index": "completed",
     }
     for src, dst in idx_names.items():
         variables[dst] = (yx, variables[src][1].map_blocks(to_time, dtype="datetime64[ns]"))
     del variables["last_unchanged_index"], variables["second_index"]
     order = [
-        "changed", "transient", "vegetation", "first_detected", "last_unchanged", "second_detected",
-        "break_index", "score", "magnitude", "persistence", "n_clear_before", "n_clear_after",
+        "changed", "transient", "vegetation", "vegetation_loss", "gradual", "first_detected",
+        "last_unchanged", "second_detected", "completed", "break_index", "completed_index", "score",
+        "magnitude", "persistence", "n_clear_before", "n_clear_after",
         "before", "after_early", "after_late",
     ]  # fmt: skip
     if return_scores:
