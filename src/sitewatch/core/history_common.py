@@ -57,12 +57,16 @@ class HistoryParams:
         (:func:`~sitewatch.core.history_gradual.vegetation_loss_index`).
     veg_loss_min_ndvi : float
         NDVI the ground keeps on every clear date before a vegetation loss.
+    veg_loss_max_spread : float
+        Widest NDVI range (outliers apart) of the green dates before a loss: woods and groves
+        are evenly green, a crop greens up and ripens.
     veg_loss_min_drop : float
         Smallest fall of the mean NDVI from before to after a vegetation loss.
     veg_loss_margin : float
         NDVI every clear date after a loss stays below the lowest before (outliers apart).
     veg_loss_min_days : int
-        Days green before a loss: longer than a crop's green season, so a harvest never qualifies.
+        Days green before a loss: longer than a crop's green season (four to six months), so
+        a harvest does not qualify; a clearing in the series' first seven months is not found.
     veg_loss_min_after_days : int
         Days a loss must be seen to last before the series ends.
     gradual : bool
@@ -90,9 +94,10 @@ class HistoryParams:
     vegetation_filter: bool = True
     vegetation_loss: bool = True
     veg_loss_min_ndvi: float = 0.25
+    veg_loss_max_spread: float = 0.3
     veg_loss_min_drop: float = 0.15
     veg_loss_margin: float = 0.05
-    veg_loss_min_days: int = 120
+    veg_loss_min_days: int = 210
     veg_loss_min_after_days: int = 30
     gradual: bool = True
     gradual_obs: int = 3

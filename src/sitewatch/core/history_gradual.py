@@ -7,8 +7,9 @@ break at all (green to soil is what a harvest looks like). Two pixel-wise tests 
 whole trajectory add what it cannot see:
 
 - **Lasting vegetation loss** (:func:`vegetation_loss_index`): a pixel green on every clear
-  date for at least ``veg_loss_min_days`` (longer than any crop's green season, so a field's
-  green-up and harvest never qualifies), then below that level on every later clear date to
+  date for at least ``veg_loss_min_days``, and evenly so (its NDVI within
+  ``veg_loss_max_spread``: a grove or a wood; a crop greens up from bare ground and ripens,
+  so a field's green-up and harvest does not qualify), then below that level on every later clear date to
   the end of the series (no green-up again: a harvest, a leaf-off or a winter shadow come
   back), with redder ground after (exposed soil; a shadow darkens the red). Outliers are
   tolerated once each way (the second-smallest before, the second-largest after).
@@ -66,7 +67,8 @@ def vegetation_loss_index(
     red_nir : tuple of int
         Feature positions of B04 and B08.
     p : HistoryParams
-        ``veg_loss_min_ndvi``, ``veg_loss_min_drop``, ``veg_loss_margin``, ``veg_loss_min_days``.
+        ``veg_loss_min_ndvi``, ``veg_loss_max_spread``, ``veg_loss_min_drop``,
+        ``veg_loss_margin``, ``veg_loss_min_days``, ``veg_loss_min_after_days``.
 
     Returns
     -------
@@ -128,6 +130,8 @@ def vegetation_loss_index(
     # forwards: second-smallest NDVI, means, count and first day of the clear dates before t
     lo1 = np.full(c_n, np.inf, np.float32)
     lo2 = np.full(c_n, np.inf, np.float32)
+    hi1 = np.full(c_n, -np.inf, np.float32)
+    hi2 = np.full(c_n, -np.inf, np.float32)
     s_nd[:] = 0
     s_red[:] = 0
     n[:] = 0
@@ -137,6 +141,7 @@ def vegetation_loss_index(
         v = vc[t]
         if t > 0:
             pre_lo = np.where(n >= 2, lo2, lo1)
+            pre_hi = np.where(n >= 2, hi2, hi1)
             pre_nd = s_nd / np.maximum(n, 1)
             pre_red = s_red / np.maximum(n, 1)
             ok = (
@@ -147,6 +152,7 @@ def vegetation_loss_index(
                 & (days[t] - first_day >= p.veg_loss_min_days)
                 & (last_day - days[t] >= p.veg_loss_min_after_days)
                 & (pre_lo >= p.veg_loss_min_ndvi)
+                & (pre_hi - pre_lo <= p.veg_loss_max_spread)
                 & (nd[t] <= pre_lo - p.veg_loss_margin)
                 & (post_top2[t] <= pre_lo - p.veg_loss_margin)
                 & (pre_nd - post_nd[t] >= p.veg_loss_min_drop)
@@ -156,6 +162,9 @@ def vegetation_loss_index(
         cur = np.where(v, nd[t], np.inf)
         lo2 = np.minimum(lo2, np.maximum(lo1, cur))
         lo1 = np.minimum(lo1, cur)
+        cur = np.where(v, nd[t], -np.inf)
+        hi2 = np.maximum(hi2, np.minimum(hi1, cur))
+        hi1 = np.maximum(hi1, cur)
         s_nd += np.where(v, nd[t], 0)
         s_red += np.where(v, red[t], 0)
         n += v

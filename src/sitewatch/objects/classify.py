@@ -338,8 +338,8 @@ def classify_vegetation_loss(
 
     The per-pixel history tells a lasting loss (green through every season seen, then bare
     to the end: a clearing, a felling) from a harvest (:mod:`sitewatch.core.history_gradual`);
-    this rule takes it unless the ground after is paved or concrete (a pad or a runway laid
-    on a grove is typed by :func:`classify_object`).
+    this rule takes it unless the ground after is built (concrete, asphalt, roofs, levelled
+    earth: a pad, a runway or earthworks on a grove are typed by :func:`classify_object`).
 
     Parameters
     ----------
@@ -354,7 +354,7 @@ def classify_vegetation_loss(
     Classification or None
     """
     late = facts.after_late
-    if loss_share < min_share or _paved(late):
+    if loss_share < min_share or is_built_like(late):
         return None
     ib, ia = spectral_indices(facts.before), spectral_indices(late)
     reason = (

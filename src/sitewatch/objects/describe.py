@@ -26,7 +26,7 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.morphology import vectorize
-from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, concrete_like, earth_like
+from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, built_like, concrete_like, earth_like
 from sitewatch.objects.classify import (
     ChangeType,
     Classification,
@@ -41,6 +41,7 @@ from sitewatch.objects.dating import surface_onset
 from sitewatch.objects.evacuation import absorb_into_evacuations, facility_share, structure_loss
 from sitewatch.objects.group import group_changes
 from sitewatch.objects.measure import measure_geometry
+from sitewatch.objects.phenology import crop_season
 from sitewatch.objects.unmix import unmixed_size
 
 __all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
@@ -570,10 +571,17 @@ def describe(
     labels = group_changes(
         hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
     )
-    objects = [
-        _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
-        for cand in _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
-    ]
+    objects = []
+    for cand in _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2):
+        obj = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
+        # a change that fits no type on a field whose own trajectory shows a crop's season
+        # (green-up and harvest, or green again after) is the season, not a lasting change
+        if obj.change_type == "other" and crop_season(
+            stack, clear, cand.mask, obj.first_index, after_built=bool(built_like(obj.after, p.surfaces))
+        ):
+            labels[labels == cand.label] = 0
+            continue
+        objects.append(obj)
     objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
     return [_with_mask(o, labels) for o in objects]
 
