@@ -13,6 +13,8 @@ SOIL = np.array([0.11, 0.15, 0.20, 0.26, 0.36, 0.30], np.float32)
 GROVE = np.array([0.04, 0.07, 0.05, 0.38, 0.20, 0.10], np.float32)
 ROOF = np.array([0.30, 0.32, 0.34, 0.36, 0.38, 0.34], np.float32)
 GRAVEL = np.array([0.16, 0.18, 0.21, 0.25, 0.31, 0.28], np.float32)
+#: light left in a cast shadow per band (sky only: bluer)
+SKYLIGHT = np.array([0.42, 0.36, 0.32, 0.24, 0.2, 0.2], np.float32)
 RED_NIR = (2, 3)
 DAYS = np.arange(60) * 10  # 600 days, a clear date every 10
 
@@ -74,15 +76,16 @@ def test_gradual_removal_is_found_with_onset_and_completion():
         _mix(ROOF, GRAVEL, ramp),
         ROOF[None].repeat(60, axis=0),  # nothing happens
         SOIL[None] * np.linspace(1.0, 0.6, 60)[:, None],  # natural ground slowly shaded
+        _mix(ROOF, ROOF * SKYLIGHT, np.linspace(0, 1, 60)),  # a roof slowly into a hill's winter shadow
     ]
     x = _series(pixels)
-    valid = np.ones((60, 3), bool)
-    got = gradual_changes(x, valid, DAYS, np.zeros(3, bool), _natural, _vegetated, HistoryParams())
+    valid = np.ones((60, 4), bool)
+    got = gradual_changes(x, valid, DAYS, np.zeros(4, bool), _natural, _vegetated, HistoryParams())
     assert 20 <= got["alarm"][0] <= 26
     assert 18 <= got["onset"][0] <= 22
     assert 27 <= got["completed"][0] <= 29
     assert got["persistence"][0] >= 0.8
-    assert list(got["alarm"][1:]) == [-1, -1]
+    assert list(got["alarm"][1:]) == [-1, -1, -1]
 
 
 def test_gradual_skips_pixels_explained_and_states_seen_a_year_before():

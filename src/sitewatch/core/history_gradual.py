@@ -14,7 +14,8 @@ whole trajectory add what it cannot see:
   back), with redder ground after (exposed soil; a shadow darkens the red). Outliers are
   tolerated once each way (the second-smallest before, the second-largest after).
 - **Gradual change** (:func:`gradual_changes`): on pixels with no abrupt break whose first
-  and last clear states differ (and are not both natural ground), a CUSUM of the
+  and last clear states differ and whose first state is not natural ground (roofs, tents,
+  vehicles, pavement; on natural ground a slow drift is a field's), a CUSUM of the
   noise-normalised departure from the first state: ``g_t = max(0, g_{t-1} + d_t - k)``
   with ``k`` half the threshold, alarming at ``2 x threshold``. The change must last (most
   later dates still far from the first state), must not be a pure darkening of natural
@@ -211,16 +212,18 @@ def _rms(z: np.ndarray, floor: float) -> np.ndarray:
 
 
 def _darkening(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """The end state is the start state in less light: every band darker, by one smooth factor.
+    """The end state is the start state in less light: every band darker, the blue least.
 
-    Shade and cast shadows scale every band down (less so in the blue, lit by the sky), so
-    the band ratios lie within a narrow range; a new surface changes the spectrum's shape.
+    Shade and cast shadows scale every band down, less so in the blue (lit by the sky), so
+    the band ratios lie within a narrow range and do not rise towards the SWIR (features in
+    wavelength order); a new surface changes the spectrum's shape (roofs removed to gravel
+    darken the visible most).
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = end / start
         logr = np.log(np.clip(ratio, 1e-3, None))
     darker = np.all(ratio < 0.95, axis=0) & np.all(ratio > 0.1, axis=0)
-    out: np.ndarray = darker & (np.ptp(logr, axis=0) < 0.8)
+    out: np.ndarray = darker & (np.ptp(logr, axis=0) < 0.8) & (ratio[0] >= ratio[-1])
     return out
 
 
@@ -279,7 +282,10 @@ def gradual_changes(
     cand = np.nonzero(far)[0]
     if cand.size:
         s, e = start[:, cand], end[:, cand]
-        keep = ~(natural(s) & natural(e)) & ~(natural(s) & _darkening(s, e)) & ~vegetated(s) & ~vegetated(e)
+        # only ground that was not natural at first (roofs, tents, vehicles, pavement): on
+        # natural ground a slow drift is a field's or the season's, and works laid there are
+        # abrupt per pixel (the abrupt test finds them)
+        keep = ~natural(s) & ~vegetated(s) & ~vegetated(e) & ~_darkening(s, e)
         cand = cand[keep]
     if not cand.size:
         return out
