@@ -90,7 +90,8 @@ def vegetation_loss_index(
         top2 = np.maximum(top2, np.minimum(top1, nd))
         top1 = np.maximum(top1, nd)
         last[:, v] = np.concatenate([last[1:, v], nd[v][None]])
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pixels never clear: no candidate
         cand = np.nonzero(
             (top2 >= p.veg_loss_min_ndvi + p.veg_loss_min_drop)
             & (np.nanmax(last, axis=0) <= top2 - p.veg_loss_min_drop)
