@@ -59,9 +59,9 @@ def test_vegetation_loss_tolerates_one_outlier_each_way():
     assert got[0] == 30
 
 
-def _natural(s: np.ndarray) -> np.ndarray:
-    ndvi = (s[3] - s[2]) / (s[3] + s[2])
-    out: np.ndarray = (ndvi > 0.3) | (s[4] > s[3]) & (s[0] < 0.14)
+def _built(s: np.ndarray) -> np.ndarray:
+    """Roof-like: bright and not reddish."""
+    out: np.ndarray = (s[:3].mean(axis=0) > 0.28) & (s[2] / s[0] < 1.25)
     return out
 
 
@@ -80,7 +80,7 @@ def test_gradual_removal_is_found_with_onset_and_completion():
     ]
     x = _series(pixels)
     valid = np.ones((60, 4), bool)
-    got = gradual_changes(x, valid, DAYS, np.zeros(4, bool), _natural, _vegetated, HistoryParams())
+    got = gradual_changes(x, valid, DAYS, np.zeros(4, bool), _built, _vegetated, HistoryParams())
     assert 20 <= got["alarm"][0] <= 26
     assert 18 <= got["onset"][0] <= 22
     assert 27 <= got["completed"][0] <= 29
@@ -94,7 +94,7 @@ def test_gradual_skips_pixels_explained_and_states_seen_a_year_before():
     x = _series([_mix(ROOF, GRAVEL, np.maximum(ramp, back)), _mix(ROOF, GRAVEL, ramp)])
     valid = np.ones((60, 2), bool)
     skip = np.array([False, True])
-    got = gradual_changes(x, valid, DAYS, skip, _natural, _vegetated, HistoryParams())
+    got = gradual_changes(x, valid, DAYS, skip, _built, _vegetated, HistoryParams())
     assert got["alarm"][1] == -1  # an abrupt break already explains it
     # day 590's state was already seen around day 225 (before the onset): the season's, not a change
     assert got["alarm"][0] == -1

@@ -42,6 +42,9 @@ def test_works_on_a_field_and_a_long_green_record_are_not_seasons():
     stack, clear, sel = _stack(states)
     # the same trajectory with built ground after (a strip laid after the harvest) keeps its alert
     assert crop_season(stack, clear, sel, 17, after_built=True) is None
+    # never green before, green after (a yard overgrown): not a field's season
+    stack, clear, sel = _stack([STUBBLE] * 20 + [CROP] * 20)
+    assert crop_season(stack, clear, sel, 5) is None
     # green for 300 days, then bare to the end: no crop's season (a wood or a grove)
     states = [SOIL] * 2 + [CROP] * 30 + [STUBBLE] * 8
     stack, clear, sel = _stack(states)

@@ -153,6 +153,7 @@ def detect_breaks_chunked(
                 red_nir=red_nir,
                 blue=pos.get("B02"),
                 swir=pos.get("B11"),
+                band_names=use,
                 return_scores=return_scores,
                 plane_coef=coef,
                 pixel_index=(rows * w + cols).ravel(),

@@ -136,6 +136,7 @@ def detect_breaks(
         red_nir=red_nir,
         blue=pos.get("B02"),
         swir=pos.get("B11"),
+        band_names=use,
         return_scores=return_scores,
         plane_coef=None,
         pixel_index=None,

@@ -15,7 +15,7 @@ import numpy as np
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import gradual_changes, vegetation_loss_index
 from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
-from sitewatch.core.surfaces import DEFAULT_RULES, soil_like
+from sitewatch.core.surfaces import DEFAULT_RULES, built_like, soil_like
 from sitewatch.errors import DataError
 
 __all__ = ["break_arrays"]
@@ -161,6 +161,7 @@ def break_arrays(
     pixel_index: np.ndarray | None = None,
     value_scale: float | None = None,
     features: np.ndarray | None = None,
+    band_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Break detection on plain arrays: the NumPy engine under :func:`~sitewatch.core.history.detect_breaks`.
 
@@ -194,6 +195,9 @@ def break_arrays(
     features : numpy.ndarray, optional
         Positions on ``values`` axis 1 of the features to use (default all): only those are
         converted, tile by tile, so a stack with more bands is never copied whole.
+    band_names : sequence of str, optional
+        Names of the features used (``B02``...), for the surface tests of the gradual-change
+        search (which follows built ground only); without them it is not run.
 
     Returns
     -------
@@ -217,6 +221,7 @@ def break_arrays(
         plane_coef=plane_coef,
         pixel_index=pixel_index,
         value_scale=value_scale,
+        band_names=band_names,
     )
 
 
@@ -235,6 +240,7 @@ def _break_arrays(
     plane_coef: np.ndarray | None,
     pixel_index: np.ndarray | None,
     value_scale: float | None,
+    band_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`break_arrays` on the ``features`` positions of ``values`` axis 1 (all when None).
 
@@ -327,6 +333,7 @@ def _break_arrays(
             swir,
             return_scores,
             check_finite=may_have_nan,
+            band_names=band_names,
         )
         for k, v in res.items():
             out[k][..., sl] = v
@@ -360,6 +367,7 @@ def _tile(
     return_scores: bool,
     *,
     check_finite: bool = True,
+    band_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     t_n, f_n, p_n = x.shape
     # integer input (and its planes) is finite everywhere: no check needed
@@ -487,7 +495,7 @@ def _tile(
     k = np.full(p_n, -1, np.int32)
     k_pix, k_first = np.unique(pi[ok], return_index=True)
     k[k_pix] = ti[ok][k_first]
-    slow = _slow_changes(x, valid, days, k, p, red_nir, blue, swir)
+    slow = _slow_changes(x, valid, days, k, p, red_nir, band_names)
     k = slow["break_index"]
     has = k >= 0
     last_unchanged = np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32)
@@ -619,8 +627,7 @@ def _slow_changes(
     k: np.ndarray,
     p: HistoryParams,
     red_nir: tuple[int, int] | None,
-    blue: int | None,
-    swir: int | None,
+    band_names: Sequence[str] | None,
 ) -> dict[str, np.ndarray]:
     """Lasting vegetation losses and gradual changes at pixels with no abrupt break.
 
@@ -636,10 +643,11 @@ def _slow_changes(
     # abrupt test found one, it dates the change
     k = np.where(k >= 0, k, vloss).astype(np.int32)
 
-    def natural(s: np.ndarray) -> np.ndarray:
-        if red_nir is None:
+    def built(s: np.ndarray) -> np.ndarray:
+        if band_names is None:
             return np.zeros(s.shape[1], bool)
-        return _natural(s, red_nir, blue, swir)
+        out: np.ndarray = built_like({b: s[i] for i, b in enumerate(band_names)})
+        return out
 
     def vegetated(s: np.ndarray) -> np.ndarray:
         if red_nir is None:
@@ -647,7 +655,7 @@ def _slow_changes(
         out: np.ndarray = _ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
         return out
 
-    gr = gradual_changes(x, valid, days, k >= 0, natural, vegetated, p)
+    gr = gradual_changes(x, valid, days, k >= 0, built, vegetated, p)
     gradual = gr["alarm"] >= 0
     k = np.where(gradual, gr["alarm"], k).astype(np.int32)
     return {

@@ -14,8 +14,8 @@ whole trajectory add what it cannot see:
   back), with redder ground after (exposed soil; a shadow darkens the red). Outliers are
   tolerated once each way (the second-smallest before, the second-largest after).
 - **Gradual change** (:func:`gradual_changes`): on pixels with no abrupt break whose first
-  and last clear states differ and whose first state is not natural ground (roofs, tents,
-  vehicles, pavement; on natural ground a slow drift is a field's), a CUSUM of the
+  and last clear states differ and whose first state is built (roofs, tents, vehicles,
+  pavement; on natural ground a slow drift is a field's), a CUSUM of the
   noise-normalised departure from the first state: ``g_t = max(0, g_{t-1} + d_t - k)``
   with ``k`` half the threshold, alarming at ``2 x threshold``. The change must last (most
   later dates still far from the first state), must not be a pure darkening of natural
@@ -233,7 +233,7 @@ def gradual_changes(
     valid: np.ndarray,
     days: np.ndarray,
     skip: np.ndarray,
-    natural: Callable[[np.ndarray], np.ndarray],
+    built: Callable[[np.ndarray], np.ndarray],
     vegetated: Callable[[np.ndarray], np.ndarray],
     p: HistoryParams,
 ) -> dict[str, np.ndarray]:
@@ -249,8 +249,9 @@ def gradual_changes(
         ``(T,)`` day numbers.
     skip : numpy.ndarray
         ``(P,)`` bool: pixels already explained (an abrupt break, a vegetation loss).
-    natural : callable
-        ``(F, N) -> (N,)`` bool: green vegetation or natural soil-like ground.
+    built : callable
+        ``(F, N) -> (N,)`` bool: built ground (roofs, pavement, concrete, levelled earth); only
+        pixels built at first are followed.
     vegetated : callable
         ``(F, N) -> (N,)`` bool: green vegetation. A green first or last state is left to
         the vegetation tests (a crop's season is gradual too; a clearing is a vegetation loss).
@@ -283,10 +284,10 @@ def gradual_changes(
     cand = np.nonzero(far)[0]
     if cand.size:
         s, e = start[:, cand], end[:, cand]
-        # only ground that was not natural at first (roofs, tents, vehicles, pavement): on
-        # natural ground a slow drift is a field's or the season's, and works laid there are
-        # abrupt per pixel (the abrupt test finds them)
-        keep = ~natural(s) & ~vegetated(s) & ~vegetated(e) & ~_darkening(s, e)
+        # only ground built at first (roofs, tents, vehicles, pavement): on natural ground a
+        # slow drift is a field's or the season's (stubble, char and wet soil included), and
+        # works laid there are abrupt per pixel (the abrupt test finds them)
+        keep = built(s) & ~vegetated(s) & ~vegetated(e) & ~_darkening(s, e)
         cand = cand[keep]
     if not cand.size:
         return out

@@ -71,10 +71,10 @@ def crop_season(
     Returns
     -------
     str or None
-        A crop's season when the object was green, after bare ground, in a run of at most
-        :data:`MAX_SEASON_DAYS` that ended within :data:`HARVEST_WITHIN_DAYS` before the change
-        (green-up and harvest seen), or when it is green again at least
-        :data:`REGREEN_AFTER_DAYS` after the change (the next season); else None.
+        A crop's season when the object was green before the change and either green again
+        at least :data:`REGREEN_AFTER_DAYS` after it (the next season) or green, after bare
+        ground, in a run of at most :data:`MAX_SEASON_DAYS` that ended within
+        :data:`HARVEST_WITHIN_DAYS` before the change (green-up and harvest seen); else None.
 
     Examples
     --------
@@ -91,11 +91,13 @@ def crop_season(
     bare_level = float(np.quantile(ndvi, 0.1))
     green = ndvi >= max(0.3, bare_level + GREEN_RISE)
     t0 = stack.coords["time"].values[first_t].astype("datetime64[D]")
+    before = np.nonzero((idx < first_t) & green)[0]
+    if before.size < 2:
+        return None  # never green before: not a field's season (a yard, a roof, a road)
     later = green & (days >= t0 + np.timedelta64(REGREEN_AFTER_DAYS, "D"))
     if later.sum() >= 2:
         return f"green again from {days[later][0]}: a crop's next season, not a lasting change"
-    before = np.nonzero((idx < first_t) & green)[0]
-    if after_built or before.size < 2:
+    if after_built:
         return None
     end = before[-1]
     if (t0 - days[end]).astype(int) > HARVEST_WITHIN_DAYS:
