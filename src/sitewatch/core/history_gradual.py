@@ -80,20 +80,29 @@ def vegetation_loss_index(
     out = np.full(p_n, -1, np.int32)
     if t_n < 6 or not p.vegetation_loss:
         return out
-    # cheap candidates: green at least twice, and the last three clear dates well below that
+    # cheap candidates: green on its first clear dates and at least twice, and the last
+    # three clear dates well below that
     top1 = np.full(p_n, -np.inf, np.float32)
     top2 = np.full(p_n, -np.inf, np.float32)
     last = np.full((3, p_n), np.nan, np.float32)
+    first_lo = np.full(p_n, np.inf, np.float32)  # lowest of the first three clear values
+    seen = np.zeros(p_n, np.int32)
     for t in range(t_n):
         v = valid[t]
         nd = np.where(v, _ndvi_rows(x, red_nir, t), -np.inf).astype(np.float32)
+        np.copyto(first_lo, np.minimum(first_lo, nd), where=v & (seen < 3))
+        seen += v
         top2 = np.maximum(top2, np.minimum(top1, nd))
         top1 = np.maximum(top1, nd)
-        last[:, v] = np.concatenate([last[1:, v], nd[v][None]])
+        # the last three clear values, shifted where this date is clear (no boolean indexing)
+        np.copyto(last[0], last[1], where=v)
+        np.copyto(last[1], last[2], where=v)
+        np.copyto(last[2], nd, where=v)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # pixels never clear: no candidate
         cand = np.nonzero(
             (top2 >= p.veg_loss_min_ndvi + p.veg_loss_min_drop)
+            & (first_lo >= p.veg_loss_min_ndvi)  # green from its first clear dates on
             & (np.nanmax(last, axis=0) <= top2 - p.veg_loss_min_drop)
         )[0]
     if not cand.size:
