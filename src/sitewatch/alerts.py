@@ -50,6 +50,8 @@ CONFIRM_MIN_CLEAR_AFTER = 3
 
 #: Evidence keys that are typed fields of :class:`Alert` (written into ``evidence`` in GeoJSON).
 TYPED_EVIDENCE: tuple[str, ...] = (
+    "onset",
+    "completed",
     "fraction_affected",
     "added_length_m",
     "after_earthworks",
@@ -197,7 +199,7 @@ class Alert:
         Stable id (:func:`alert_id`).
     aoi : str
     change_type : ChangeType
-        ``new_pad``, ``runway_change``, ``evacuation``, ``earthworks`` or ``other``.
+        ``new_pad``, ``runway_change``, ``evacuation``, ``earthworks``, ``vegetation_loss`` or ``other``.
     detail : str or None
     status : {"candidate", "confirmed"}
     confidence : float
@@ -221,6 +223,9 @@ class Alert:
     earthworks_first_detected : datetime.date or None
         New pads laid on earthworks: when the levelling was first seen (``first_detected``
         dates the surface).
+    onset, completed : datetime.date or None
+        When the change began and when it was complete (the same week for an abrupt one;
+        weeks to months apart for removals or works spread over time).
 
     The typed fields are written into ``evidence`` in GeoJSON (see :data:`TYPED_EVIDENCE`).
     """
@@ -246,6 +251,8 @@ class Alert:
     added_length_m: float | None = None
     after_earthworks: bool | None = None
     earthworks_first_detected: dt.date | None = None
+    onset: dt.date | None = None
+    completed: dt.date | None = None
 
     def typed_evidence(self) -> dict[str, Any]:
         """The typed fields that are set, keyed as in ``evidence``."""
@@ -344,6 +351,8 @@ def alert_from_feature(feature: Mapping[str, Any]) -> Alert:
         added_length_m=typed.get("added_length_m"),
         after_earthworks=typed.get("after_earthworks"),
         earthworks_first_detected=_date_or_none(typed.get("earthworks_first_detected")),
+        onset=_date_or_none(typed.get("onset")),
+        completed=_date_or_none(typed.get("completed")),
     )
 
 

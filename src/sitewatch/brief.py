@@ -40,6 +40,7 @@ TYPE_COLOURS: dict[str, str] = {
     "runway_change": "#0072B2",
     "evacuation": "#CC79A7",
     "earthworks": "#E69F00",
+    "vegetation_loss": "#009E73",
     "other": "#777777",
 }
 #: Colour of each claim verdict.
@@ -56,6 +57,7 @@ _TYPE_LABELS = {
     "runway_change": "runway change",
     "evacuation": "evacuation",
     "earthworks": "earthworks",
+    "vegetation_loss": "vegetation loss",
     "other": "other",
 }
 _MIME = {

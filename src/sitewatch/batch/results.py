@@ -118,6 +118,7 @@ def format_summary(rows: Iterable[Mapping[str, Any]]) -> str:
         "runway",
         "evac",
         "earthw",
+        "vegloss",
         "other",
         "new",
         "upd",

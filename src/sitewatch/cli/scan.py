@@ -141,7 +141,7 @@ def cli(
     Every scene is masked (clouds, shadows, no data), co-registered, and followed pixel by
     pixel against a baseline that knows the seasons; a change is confirmed only when it
     persists on two consecutive clear observations. Changed areas are measured and typed
-    (new_pad, runway_change, evacuation, earthworks, other) with a confidence.
+    (new_pad, runway_change, evacuation, earthworks, vegetation_loss, other) with a confidence.
     """
     from dataclasses import replace
 

@@ -36,8 +36,15 @@ __all__ = ["DEFAULT_BLOCK_PX", "detect_breaks_chunked"]
 #: block is 315 MB as uint16, 630 MB as float32).
 DEFAULT_BLOCK_PX = 512
 
-_BOOL = ("changed", "transient", "vegetation")
-_INT = ("break_index", "last_unchanged_index", "second_index", "n_clear_before", "n_clear_after")
+_BOOL = ("changed", "transient", "vegetation", "vegetation_loss", "gradual")
+_INT = (
+    "break_index",
+    "last_unchanged_index",
+    "second_index",
+    "completed_index",
+    "n_clear_before",
+    "n_clear_after",
+)
 _FLOAT = ("score", "magnitude", "persistence")
 _PER_BAND = ("before", "after_early", "after_late")
 
@@ -146,6 +153,7 @@ def detect_breaks_chunked(
                 red_nir=red_nir,
                 blue=pos.get("B02"),
                 swir=pos.get("B11"),
+                band_names=use,
                 return_scores=return_scores,
                 plane_coef=coef,
                 pixel_index=(rows * w + cols).ravel(),
@@ -192,13 +200,15 @@ def detect_breaks_chunked(
         "break_index": "first_detected",
         "last_unchanged_index": "last_unchanged",
         "second_index": "second_detected",
+        "completed_index": "completed",
     }
     for src, dst in idx_names.items():
         variables[dst] = (yx, variables[src][1].map_blocks(to_time, dtype="datetime64[ns]"))
     del variables["last_unchanged_index"], variables["second_index"]
     order = [
-        "changed", "transient", "vegetation", "first_detected", "last_unchanged", "second_detected",
-        "break_index", "score", "magnitude", "persistence", "n_clear_before", "n_clear_after",
+        "changed", "transient", "vegetation", "vegetation_loss", "gradual", "first_detected",
+        "last_unchanged", "second_detected", "completed", "break_index", "completed_index", "score",
+        "magnitude", "persistence", "n_clear_before", "n_clear_after",
         "before", "after_early", "after_late",
     ]  # fmt: skip
     if return_scores:

@@ -91,9 +91,13 @@ def detect_breaks(
     Returns
     -------
     xarray.Dataset
-        On the stack's grid: ``changed``, ``transient``, ``vegetation`` (bool);
-        ``first_detected``, ``last_unchanged``, ``second_detected`` (datetime64, NaT for
-        none); ``score`` (at the break), ``magnitude`` (mean score after it),
+        On the stack's grid: ``changed``, ``transient``, ``vegetation`` (bool; phenology),
+        ``vegetation_loss`` (a lasting loss of vegetation), ``gradual`` (a change spread over
+        weeks, found by its cumulative departure; see :mod:`sitewatch.core.history_gradual`);
+        ``first_detected``, ``last_unchanged``, ``second_detected``, ``completed`` (the
+        change complete: the break itself when abrupt) (datetime64, NaT for none);
+        ``break_index`` and ``completed_index`` (date indices, -1 for none); ``score`` (at
+        the break), ``magnitude`` (mean score after it),
         ``persistence`` (share of later clear observations still changed),
         ``n_clear_before``, ``n_clear_after``; per band ``before``, ``after_early`` (the
         confirming observations), ``after_late`` (the last two) in reflectance 0..1.
@@ -132,6 +136,7 @@ def detect_breaks(
         red_nir=red_nir,
         blue=pos.get("B02"),
         swir=pos.get("B11"),
+        band_names=use,
         return_scores=return_scores,
         plane_coef=None,
         pixel_index=None,
@@ -149,10 +154,14 @@ def detect_breaks(
             "changed": (yx, res["changed"].reshape(h, w)),
             "transient": (yx, res["transient"].reshape(h, w)),
             "vegetation": (yx, res["vegetation"].reshape(h, w)),
+            "vegetation_loss": (yx, res["vegetation_loss"].reshape(h, w)),
+            "gradual": (yx, res["gradual"].reshape(h, w)),
             "first_detected": (yx, when(res["break_index"])),
             "last_unchanged": (yx, when(res["last_unchanged_index"])),
             "second_detected": (yx, when(res["second_index"])),
+            "completed": (yx, when(res["completed_index"])),
             "break_index": (yx, res["break_index"].reshape(h, w)),
+            "completed_index": (yx, res["completed_index"].reshape(h, w)),
             "score": (yx, res["score"].reshape(h, w)),
             "magnitude": (yx, res["magnitude"].reshape(h, w)),
             "persistence": (yx, res["persistence"].reshape(h, w)),

@@ -52,6 +52,28 @@ class HistoryParams:
         (more robust to double spikes, slower).
     vegetation_filter : bool
         Do not count breaks that are phenology (greening, harvest, ploughing).
+    vegetation_loss : bool
+        Also find lasting losses of vegetation
+        (:func:`~sitewatch.core.history_gradual.vegetation_loss_index`).
+    veg_loss_min_ndvi : float
+        NDVI the ground keeps on every clear date before a vegetation loss.
+    veg_loss_max_spread : float
+        Widest NDVI range (outliers apart) of the green dates before a loss: woods and groves
+        are evenly green, a crop greens up and ripens.
+    veg_loss_min_drop : float
+        Smallest fall of the mean NDVI from before to after a vegetation loss.
+    veg_loss_margin : float
+        NDVI every clear date after a loss stays below the lowest before (outliers apart).
+    veg_loss_min_days : int
+        Days green before a loss: longer than a crop's green season (four to six months), so
+        a harvest does not qualify; a clearing in the series' first seven months is not found.
+    veg_loss_min_after_days : int
+        Days a loss must be seen to last before the series ends.
+    gradual : bool
+        Also find changes spread over weeks or months
+        (:func:`~sitewatch.core.history_gradual.gradual_changes`).
+    gradual_obs : int
+        Clear observations averaged into a pixel's first and last states.
     tile_px : int
         Pixels processed at once per worker (memory bound).
     workers : int
@@ -70,6 +92,15 @@ class HistoryParams:
     normalize: bool = True
     despike: bool = False
     vegetation_filter: bool = True
+    vegetation_loss: bool = True
+    veg_loss_min_ndvi: float = 0.25
+    veg_loss_max_spread: float = 0.3
+    veg_loss_min_drop: float = 0.15
+    veg_loss_margin: float = 0.05
+    veg_loss_min_days: int = 210
+    veg_loss_min_after_days: int = 30
+    gradual: bool = True
+    gradual_obs: int = 3
     tile_px: int = 16384
     workers: int = 0
 

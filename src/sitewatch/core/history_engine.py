@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
+from sitewatch.core.history_gradual import gradual_changes, vegetation_loss_index
 from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
-from sitewatch.core.surfaces import DEFAULT_RULES, soil_like
+from sitewatch.core.surfaces import DEFAULT_RULES, built_like, soil_like
 from sitewatch.errors import DataError
 
 __all__ = ["break_arrays"]
@@ -160,6 +161,7 @@ def break_arrays(
     pixel_index: np.ndarray | None = None,
     value_scale: float | None = None,
     features: np.ndarray | None = None,
+    band_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Break detection on plain arrays: the NumPy engine under :func:`~sitewatch.core.history.detect_breaks`.
 
@@ -193,6 +195,9 @@ def break_arrays(
     features : numpy.ndarray, optional
         Positions on ``values`` axis 1 of the features to use (default all): only those are
         converted, tile by tile, so a stack with more bands is never copied whole.
+    band_names : sequence of str, optional
+        Names of the features used (``B02``...), for the surface tests of the gradual-change
+        search (which follows built ground only); without them it is not run.
 
     Returns
     -------
@@ -216,6 +221,7 @@ def break_arrays(
         plane_coef=plane_coef,
         pixel_index=pixel_index,
         value_scale=value_scale,
+        band_names=band_names,
     )
 
 
@@ -234,6 +240,7 @@ def _break_arrays(
     plane_coef: np.ndarray | None,
     pixel_index: np.ndarray | None,
     value_scale: float | None,
+    band_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`break_arrays` on the ``features`` positions of ``values`` axis 1 (all when None).
 
@@ -286,6 +293,9 @@ def _break_arrays(
     out: dict[str, np.ndarray] = {
         "break_index": np.full(p_n, -1, np.int32),
         "last_unchanged_index": np.full(p_n, -1, np.int32),
+        "completed_index": np.full(p_n, -1, np.int32),
+        "vegetation_loss": np.zeros(p_n, bool),
+        "gradual": np.zeros(p_n, bool),
         "second_index": np.full(p_n, -1, np.int32),
         "n_clear_before": np.zeros(p_n, np.int32),
         "n_clear_after": np.zeros(p_n, np.int32),
@@ -313,6 +323,7 @@ def _break_arrays(
         res = _tile(
             x,
             valid[:, sl],
+            days,
             bins,
             refs,
             n_bins,
@@ -322,6 +333,7 @@ def _break_arrays(
             swir,
             return_scores,
             check_finite=may_have_nan,
+            band_names=band_names,
         )
         for k, v in res.items():
             out[k][..., sl] = v
@@ -344,6 +356,7 @@ def _break_arrays(
 def _tile(
     x: np.ndarray,
     valid: np.ndarray,
+    days: np.ndarray,
     bins: np.ndarray,
     refs: list[list[int]],
     n_bins: int,
@@ -354,6 +367,7 @@ def _tile(
     return_scores: bool,
     *,
     check_finite: bool = True,
+    band_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     t_n, f_n, p_n = x.shape
     # integer input (and its planes) is finite everywhere: no check needed
@@ -481,10 +495,18 @@ def _tile(
     k = np.full(p_n, -1, np.int32)
     k_pix, k_first = np.unique(pi[ok], return_index=True)
     k[k_pix] = ti[ok][k_first]
+    slow = _slow_changes(x, valid, days, k, p, red_nir, band_names)
+    k = slow["break_index"]
     has = k >= 0
+    last_unchanged = np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32)
+    gradual = slow["gradual"]
+    last_unchanged[gradual] = slow["onset"][gradual]
     res: dict[str, np.ndarray] = {
         "break_index": k,
-        "last_unchanged_index": np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32),
+        "last_unchanged_index": last_unchanged,
+        "completed_index": np.where(gradual, slow["completed"], k).astype(np.int32),
+        "vegetation_loss": slow["vegetation_loss"],
+        "gradual": gradual,
         "n_clear_before": _count_before(valid, np.where(has, k, t_n)),
     }
     if return_scores:
@@ -574,6 +596,14 @@ def _tile(
                 before[:, sel], after_late[:, sel], after_early[:, sel], red_nir, blue, swir
             )
         changed[sel] = ~transient[sel] & ~veg[sel]
+        # the slow changes were tested for lasting on the whole trajectory already
+        slow_px = slow["vegetation_loss"] | gradual
+        changed |= slow_px
+        transient &= ~slow_px
+        veg &= ~slow_px
+        persistence[gradual] = slow["persistence"][gradual]
+        magnitude[gradual] = slow["magnitude"][gradual]
+        before[:, gradual] = slow["start"][:, gradual]
     res.update(
         second_index=second,
         changed=changed,
@@ -588,6 +618,56 @@ def _tile(
         after_late=after_late,
     )
     return res
+
+
+def _slow_changes(
+    x: np.ndarray,
+    valid: np.ndarray,
+    days: np.ndarray,
+    k: np.ndarray,
+    p: HistoryParams,
+    red_nir: tuple[int, int] | None,
+    band_names: Sequence[str] | None,
+) -> dict[str, np.ndarray]:
+    """Lasting vegetation losses and gradual changes at pixels with no abrupt break.
+
+    See :mod:`sitewatch.core.history_gradual`; ``break_index`` is ``k`` with theirs added.
+    """
+    p_n = x.shape[2]
+    vloss = (
+        vegetation_loss_index(x, valid, days, red_nir, p)
+        if red_nir is not None
+        else np.full(p_n, -1, np.int32)
+    )
+    # a clearing is never an abrupt break (green to soil is phenology there); where the
+    # abrupt test found one, it dates the change
+    k = np.where(k >= 0, k, vloss).astype(np.int32)
+
+    def built(s: np.ndarray) -> np.ndarray:
+        if band_names is None:
+            return np.zeros(s.shape[1], bool)
+        out: np.ndarray = built_like({b: s[i] for i, b in enumerate(band_names)})
+        return out
+
+    def vegetated(s: np.ndarray) -> np.ndarray:
+        if red_nir is None:
+            return np.zeros(s.shape[1], bool)
+        out: np.ndarray = _ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
+        return out
+
+    gr = gradual_changes(x, valid, days, k >= 0, built, vegetated, p)
+    gradual = gr["alarm"] >= 0
+    k = np.where(gradual, gr["alarm"], k).astype(np.int32)
+    return {
+        "break_index": k,
+        "vegetation_loss": vloss >= 0,
+        "gradual": gradual,
+        "onset": gr["onset"],
+        "completed": gr["completed"],
+        "persistence": gr["persistence"],
+        "magnitude": gr["magnitude"],
+        "start": gr["start"],
+    }
 
 
 def _ndvi(s: np.ndarray, red_nir: tuple[int, int]) -> np.ndarray:

@@ -44,8 +44,15 @@ __all__ = [
     "spectral_indices",
 ]
 
-ChangeType = Literal["new_pad", "runway_change", "evacuation", "earthworks", "other"]
-CHANGE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "evacuation", "earthworks", "other")
+ChangeType = Literal["new_pad", "runway_change", "evacuation", "earthworks", "vegetation_loss", "other"]
+CHANGE_TYPES: tuple[str, ...] = (
+    "new_pad",
+    "runway_change",
+    "evacuation",
+    "earthworks",
+    "vegetation_loss",
+    "other",
+)
 
 Spectrum = Mapping[str, float]
 
@@ -322,3 +329,36 @@ def classify_object(
         f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, {f.length_m:.0f} m x {f.width_m:.0f} m"
     )
     return Classification("other", None, tuple(reasons), {})
+
+
+def classify_vegetation_loss(
+    facts: ObjectFacts, loss_share: float, *, min_share: float = 0.5
+) -> Classification | None:
+    """``vegetation_loss`` for an object most of whose pixels lost their vegetation for good, else None.
+
+    The per-pixel history tells a lasting loss (green through every season seen, then bare
+    to the end: a clearing, a felling) from a harvest (:mod:`sitewatch.core.history_gradual`);
+    this rule takes it unless the ground after is built (concrete, asphalt, roofs, levelled
+    earth: a pad, a runway or earthworks on a grove are typed by :func:`classify_object`).
+
+    Parameters
+    ----------
+    facts : ObjectFacts
+    loss_share : float
+        Share of the object's changed pixels the history marks as a lasting vegetation loss.
+    min_share : float
+        Smallest share for the type.
+
+    Returns
+    -------
+    Classification or None
+    """
+    late = facts.after_late
+    if loss_share < min_share or is_built_like(late):
+        return None
+    ib, ia = spectral_indices(facts.before), spectral_indices(late)
+    reason = (
+        f"{loss_share:.0%} of its pixels green on every clear date before and bare on every one after "
+        f"(NDVI {ib['ndvi']:.2f} -> {ia['ndvi']:.2f}), no green-up since: vegetation cleared"
+    )
+    return Classification("vegetation_loss", None, (reason,), {})

@@ -26,12 +26,13 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.morphology import vectorize
-from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, concrete_like, earth_like
+from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, built_like, concrete_like, earth_like
 from sitewatch.objects.classify import (
     ChangeType,
     Classification,
     ObjectFacts,
     classify_object,
+    classify_vegetation_loss,
     is_asphalt_like,
     is_built_like,
 )
@@ -40,6 +41,7 @@ from sitewatch.objects.dating import surface_onset
 from sitewatch.objects.evacuation import absorb_into_evacuations, facility_share, structure_loss
 from sitewatch.objects.group import group_changes
 from sitewatch.objects.measure import measure_geometry
+from sitewatch.objects.phenology import crop_season
 from sitewatch.objects.unmix import unmixed_size
 
 __all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
@@ -99,6 +101,10 @@ class ChangeObject:
         The dates that show it: the last unchanged, the first changed, the next two clear.
     removals : tuple of int
         First and last date its pixels changed.
+    onset_index, completed_index : int or None
+        When the change began (its earliest tenth of pixels) and when it was complete (nine
+        tenths of its pixels in their new state; for a change spread over weeks the
+        per-pixel history's completion, for abrupt ones their breaks).
     area_m2, length_m, width_m, orientation_deg, rectangularity : float
     n_pixels : int
         Changed pixels.
@@ -164,6 +170,8 @@ class ChangeObject:
     after_earthworks: bool | None = None
     earthworks_first_index: int | None = None
     grown_from_after_state_px: int | None = None
+    onset_index: int | None = None
+    completed_index: int | None = None
     absorbed: tuple[ChangeObject, ...] = ()
 
 
@@ -173,6 +181,8 @@ class _History:
 
     changed: np.ndarray
     break_index: np.ndarray
+    completed_index: np.ndarray  # the change complete (the break itself when abrupt)
+    vegetation_loss: np.ndarray  # a lasting loss of vegetation
     second: np.ndarray
     magnitude: np.ndarray
     persistence: np.ndarray
@@ -188,6 +198,16 @@ class _History:
         return cls(
             changed=history["changed"].values,
             break_index=history["break_index"].values,
+            completed_index=(
+                history["completed_index"].values
+                if "completed_index" in history
+                else history["break_index"].values
+            ),
+            vegetation_loss=(
+                history["vegetation_loss"].values
+                if "vegetation_loss" in history
+                else np.zeros(history["changed"].shape, bool)
+            ),
             second=history["second_detected"].values,
             magnitude=history["magnitude"].values,
             persistence=history["persistence"].values,
@@ -435,7 +455,8 @@ def _describe_one(
     rules: SurfaceRules,
 ) -> ChangeObject:
     facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
-    cls = classify_object(facts)
+    loss_share = float(hist.vegetation_loss[cand.changed].mean())
+    cls = classify_vegetation_loss(facts, loss_share) or classify_object(facts)
     first_t, earthworks_t = _first_index(cand, cls, hist, stack.coords["time"].values, surface_t)
     typed: dict[str, Any] = {}
     if cls.change_type == "evacuation":
@@ -493,6 +514,8 @@ def _describe_one(
         runway_adjacent=facts.runway_adjacent,
         facility=fac_main if facts.facility_overlap >= 0.5 else 0,
         earthworks_first_index=earthworks_t,
+        onset_index=int(np.quantile(cand.breaks, 0.1, method="lower")),
+        completed_index=max(first_t, int(np.quantile(hist.completed_index[pix], 0.9, method="lower"))),
         **meas,
         **typed,
     )
@@ -548,10 +571,17 @@ def describe(
     labels = group_changes(
         hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
     )
-    objects = [
-        _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
-        for cand in _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
-    ]
+    objects = []
+    for cand in _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2):
+        obj = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
+        # a change that fits no type on a field whose own trajectory shows a crop's season
+        # (green-up and harvest, or green again after) is the season, not a lasting change
+        if obj.change_type == "other" and crop_season(
+            stack, clear, cand.mask, obj.first_index, after_built=bool(built_like(obj.after, p.surfaces))
+        ):
+            labels[labels == cand.label] = 0
+            continue
+        objects.append(obj)
     objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
     return [_with_mask(o, labels) for o in objects]
 

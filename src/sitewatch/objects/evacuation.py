@@ -195,7 +195,11 @@ def absorb_into_evacuations(
     for i in keep:
         o = objects[i]
         if i in absorbed:
-            o = dataclasses.replace(o, absorbed=tuple(absorbed[i]))
+            # the evacuation is complete when its last absorbed piece is
+            ends = [p.completed_index for p in (o, *absorbed[i]) if p.completed_index is not None]
+            o = dataclasses.replace(
+                o, absorbed=tuple(absorbed[i]), completed_index=max(ends) if ends else None
+            )
             if gbox is not None:
                 pieces = [
                     g for _, g in vectorize((labels == o.label).astype(np.int32), gbox, simplify_px=0.5)

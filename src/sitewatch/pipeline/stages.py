@@ -497,6 +497,8 @@ def alerts_from_objects(
             added_length_m=obj.added_length_m,
             after_earthworks=obj.after_earthworks,
             earthworks_first_detected=date_of(times[ew]) if ew is not None else None,
+            onset=date_of(times[obj.onset_index]) if obj.onset_index is not None else None,
+            completed=date_of(times[obj.completed_index]) if obj.completed_index is not None else None,
         )
         out.append((alert, obj))
     out.sort(key=lambda ao: (ao[0].first_detected or dt.date.min, ao[0].id))

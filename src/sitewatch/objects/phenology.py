@@ -1,0 +1,116 @@
+"""A field's season is not a lasting change: recognising green-up and harvest from an object's own trajectory.
+
+The per-pixel history compares each date with the months before it and the same season a
+year earlier; in a short series there is no such year, and a harvest, a ploughing or a
+stubble fire that the spectral phenology test does not recognise (bright stubble, dark char)
+becomes a lasting change that fits no rule. The object's own trajectory says what it is:
+its median NDVI on the dates clear over most of it shows a crop's season, green-up from bare
+ground then the harvest, or green again after the change (the next season). Greenness is
+judged against the object's own bare state (bright soils have an NDVI of 0.3), not one
+absolute level. Only changes that fit no type are judged this way: a pad, a runway or an
+evacuation on a former field keep their type.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["crop_season"]
+
+#: Rise of NDVI above the object's own bare state that counts as green.
+GREEN_RISE = 0.2
+#: Longest green run of a crop's season, in days (woods and groves stay green longer).
+MAX_SEASON_DAYS = 240
+#: A harvest follows the green run within this many days.
+HARVEST_WITHIN_DAYS = 120
+#: Green again at least this long after the change: the next season, not the same one.
+REGREEN_AFTER_DAYS = 30
+
+
+def _object_ndvi(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Date indices clear over most of ``sel`` and the object's median NDVI on each."""
+    names = [str(b) for b in stack.coords["band"].values]
+    nir = "B08" if "B08" in names else "B8A"
+    i_red, i_nir = names.index("B04"), names.index(nir)
+    vals = stack.values
+    idx, ndvi = [], []
+    need = max(3, 0.5 * int(sel.sum()))
+    for t in range(stack.sizes["time"]):
+        ok = clear[t] & sel
+        if ok.sum() < need:
+            continue
+        red = vals[t, i_red][ok].astype(np.float32)
+        n = vals[t, i_nir][ok].astype(np.float32)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            idx.append(t)
+            ndvi.append(float(np.nanmedian((n - red) / (n + red))))
+    return np.asarray(idx, np.int64), np.asarray(ndvi, np.float32)
+
+
+def crop_season(
+    stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: int, *, after_built: bool = False
+) -> str | None:
+    """Why an object's change is a field's season (a reason for ``evidence``), or None.
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, in memory, with B04 and B08 (or B8A).
+    clear : numpy.ndarray
+        ``(time, y, x)`` bool.
+    sel : numpy.ndarray
+        ``(y, x)`` bool: the object's pixels.
+    first_t : int
+        The date index the change was first seen.
+    after_built : bool
+        The ground after the change is built-like (asphalt, concrete, roofs, levelled earth):
+        a season seen before it then says nothing (works are laid on fields after a harvest);
+        only green again after does.
+
+    Returns
+    -------
+    str or None
+        A crop's season when the object was green before the change and either green again
+        at least :data:`REGREEN_AFTER_DAYS` after it (the next season) or green, after bare
+        ground, in a run of at most :data:`MAX_SEASON_DAYS` that ended within
+        :data:`HARVEST_WITHIN_DAYS` before the change (green-up and harvest seen); else None.
+
+    Examples
+    --------
+    >>> crop_season(stack, clear, mask, 40)  # doctest: +SKIP
+    'green from 2024-02-13 to 2024-05-23 after bare ground, then bare: a crop's season'
+    """
+    names = [str(b) for b in stack.coords["band"].values]
+    if "B04" not in names or not ({"B08", "B8A"} & set(names)):
+        return None
+    idx, ndvi = _object_ndvi(stack, clear, sel)
+    if idx.size < 6:
+        return None
+    days = stack.coords["time"].values[idx].astype("datetime64[D]")
+    bare_level = float(np.quantile(ndvi, 0.1))
+    green = ndvi >= max(0.3, bare_level + GREEN_RISE)
+    t0 = stack.coords["time"].values[first_t].astype("datetime64[D]")
+    before = np.nonzero((idx < first_t) & green)[0]
+    if before.size < 2:
+        return None  # never green before: not a field's season (a yard, a roof, a road)
+    later = green & (days >= t0 + np.timedelta64(REGREEN_AFTER_DAYS, "D"))
+    if later.sum() >= 2:
+        return f"green again from {days[later][0]}: a crop's next season, not a lasting change"
+    if after_built:
+        return None
+    end = before[-1]
+    if (t0 - days[end]).astype(int) > HARVEST_WITHIN_DAYS:
+        return None
+    # the green run that ends there, allowing one odd date inside it
+    start = end
+    for j in range(end - 1, -1, -1):
+        if green[j] or (j > 0 and green[j - 1]):
+            start = j if green[j] else start
+            continue
+        break
+    bare_before = start > 0 and not green[:start].all()
+    span = int((days[end] - days[start]).astype(int))
+    if bare_before and span <= MAX_SEASON_DAYS:
+        return f"green from {days[start]} to {days[end]} after bare ground, then bare: a crop's season"
+    return None
