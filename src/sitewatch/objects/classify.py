@@ -217,14 +217,14 @@ class RelativeSurface:
     best: EndmemberFit | None
     fits: tuple[EndmemberFit, ...] = ()
 
-    def reason(self) -> str:
-        """The decision in words (empty when undecided)."""
+    def reasons(self) -> tuple[str, ...]:
+        """The decision in words (none when undecided)."""
         if self.verdict is None or self.best is None:
-            return ""
+            return ()
         others = ", ".join(f"{f.name} {f.residual:.3f}" for f in self.fits[1:3])
         return (
             f"unmixed against the site's surfaces: {self.best.cover:.0%} {self.best.name} "
-            f"(misfit {self.best.residual:.3f}; next {others})"
+            f"(misfit {self.best.residual:.3f}; next {others})",
         )
 
 
@@ -374,11 +374,9 @@ def classify_object(
     # 2. runway change
     w_lo, w_hi = runway_width_m
     if paved_late and w_lo <= f.width_m <= w_hi * 1.25:
-        if rel.verdict is not None:
-            reasons.append(rel.reason())
         if f.runway_overlap >= 0.5:
             reasons.append(f"{f.runway_overlap:.0%} on the existing runway, surface changed: resurfaced")
-            return Classification("runway_change", "resurfacing", tuple(reasons), {})
+            return Classification("runway_change", "resurfacing", (*reasons, *rel.reasons()), {})
         # a short extension measured on mixed edge pixels looks stubby: when it became like
         # the runway it continues in line, its shape need not say "strip" as loudly
         min_aspect = 1.5 if rel.like_runway else 2.5
@@ -390,25 +388,23 @@ def classify_object(
             if f.runway_length_m:
                 ext["runway_length_before_m"] = round(f.runway_length_m, 1)
                 ext["runway_length_after_m"] = round(f.runway_length_m + f.length_m, 1)
-            return Classification("runway_change", "extension", tuple(reasons), ext)
+            return Classification("runway_change", "extension", (*reasons, *rel.reasons()), ext)
         if f.length_m >= runway_min_length_m and aspect >= runway_min_aspect and f.width_m <= w_hi:
             reasons.append(
                 f"new paved strip {f.length_m:.0f} m x {f.width_m:.0f} m (length/width {aspect:.0f})"
             )
-            return Classification("runway_change", "new", tuple(reasons), {})
-        reasons.clear()
+            return Classification("runway_change", "new", (*reasons, *rel.reasons()), {})
 
     # 3. new pad
     a_lo, a_hi = pad_area_m2
     compact = aspect <= pad_max_aspect and f.rectangularity >= pad_min_rectangularity
     if concrete_late and a_lo <= f.area_m2 <= a_hi and compact:
-        if rel.verdict is not None:
-            reasons.append(rel.reason())
         reasons.append(
             f"becomes concrete-like (brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, "
             f"B04/B02 {ia['red_blue']:.2f}, B11/B08 {ia['swir_nir']:.2f}); "
             f"{f.length_m:.0f} m x {f.width_m:.0f} m, rectangularity {f.rectangularity:.2f}"
         )
+        reasons.extend(rel.reasons())
         twice = bool(f.has_second_change and is_earth_like(early))
         after_ew = twice or f.surface_after_levelling
         extra: dict[str, Any] = {"after_earthworks": after_ew}
