@@ -217,6 +217,17 @@ class RelativeSurface:
     best: EndmemberFit | None
     fits: tuple[EndmemberFit, ...] = ()
 
+    def closest(self) -> tuple[str, ...]:
+        """The best fit in words, decided or not (none without a fit)."""
+        if self.best is None:
+            return ()
+        return (
+            f"closest surface of the site: {self.best.name} "
+            f"({self.best.cover:.0%}, misfit {self.best.residual:.3f}"
+            + "".join(f"; {f.name} {f.residual:.3f}" for f in self.fits[1:3])
+            + ")",
+        )
+
     def reasons(self) -> tuple[str, ...]:
         """The decision in words (none when undecided)."""
         if self.verdict is None or self.best is None:
@@ -397,7 +408,11 @@ def classify_object(
 
     # 3. new pad
     a_lo, a_hi = pad_area_m2
-    compact = aspect <= pad_max_aspect and f.rectangularity >= pad_min_rectangularity
+    # a small pad's pixel outline is ragged (a 4-pixel-wide pad loses a third of its
+    # rectangle to the staircase): when the site's surfaces say it became pavement, the shape
+    # only has to rule out odd shapes
+    min_rect = pad_min_rectangularity * (0.75 if rel.verdict == "paved" else 1.0)
+    compact = aspect <= pad_max_aspect and f.rectangularity >= min_rect
     if concrete_late and a_lo <= f.area_m2 <= a_hi and compact:
         reasons.append(
             f"becomes concrete-like (brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, "
@@ -419,15 +434,12 @@ def classify_object(
             f"becomes bright bare ground (B02 {_g(late, 'B02'):.3f}, B11/B08 {ia['swir_nir']:.2f}, "
             f"NDVI {ia['ndvi']:.2f}): levelling or clearing"
         )
+        reasons.extend(rel.closest())
         return Classification("earthworks", None, tuple(reasons), {})
 
     reasons.append(
         f"lasting change that fits no rule: NDVI {ib['ndvi']:.2f} -> {ia['ndvi']:.2f}, "
         f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, {f.length_m:.0f} m x {f.width_m:.0f} m"
     )
-    if rel.best is not None:
-        reasons.append(
-            f"closest surface of the site: {rel.best.name} "
-            f"({rel.best.cover:.0%}, misfit {rel.best.residual:.3f})"
-        )
+    reasons.extend(rel.closest())
     return Classification("other", None, tuple(reasons), {})
