@@ -258,7 +258,12 @@ def _runway_relation(
         dang = abs((measures["orientation_deg"] - rw.orientation_deg + 90) % 180 - 90)
         overlap_max = max(overlap_max, overlap)
         in_line = _in_line(rw, geom, measures["width_m"], res_m)
-        if near and dang <= RUNWAY_MAX_ANGLE_DEG and overlap < 0.5 and in_line:
+        # a short strip's outline orientation is uncertain by about atan(width / length)
+        # (a 140 m x 60 m pixel outline may read 0 deg on a 16 deg runway); in line with the
+        # runway's axis it is still its continuation
+        obj_len = max(measures["length_m"], 1.0)
+        max_angle = max(RUNWAY_MAX_ANGLE_DEG, math.degrees(math.atan(measures["width_m"] / obj_len)))
+        if near and dang <= max_angle and overlap < 0.5 and in_line:
             adjacent, length = True, float(rw.length_m)
     return adjacent, overlap_max, length
 
