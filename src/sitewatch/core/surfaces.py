@@ -40,6 +40,7 @@ __all__ = [
     "built_up_like",
     "concrete_like",
     "earth_like",
+    "paved_prior",
     "soil_like",
     "structure_like",
     "surface_indices",
@@ -80,6 +81,22 @@ class SurfaceRules:
     soil_max_ndvi, soil_min_red_blue, soil_max_blue : float
         Natural bare ground or stubble (a ploughed or harvested field): not green,
         reddish (red well above blue), not bright, SWIR above NIR.
+    paved_max_reflectance, paved_max_ratio, paved_max_ndvi : float
+        Weak prior of dark pavement in a composite (aged asphalt whose SWIR rises): every
+        band below ``paved_max_reflectance`` and the brightest band at most
+        ``paved_max_ratio`` x the darkest (soils rise two- to fourfold into the SWIR).
+    pavement_prior_concrete, pavement_prior_asphalt : tuple of float
+        Prior endmembers (reflectance in B02, B03, B04, B08, B11, B12) for the relative
+        typing when the site has no runway of its own: aged concrete and aged asphalt
+        (their shape matters, their brightness is fitted).
+    relative_margin : float
+        The relative typing decides only when its best endmember fits at least this much
+        better (relative residual) than the best of the other kind; else the absolute tests decide.
+    relative_min_cover : float
+        Least share of the material in an object's mean spectrum for it to be typed by it
+        (a 2-pixel strip is about half edge).
+    relative_max_residual : float
+        Largest relative residual of an accepted fit (beyond, no endmember explains it).
     """
 
     vegetated_min_ndvi: float = 0.3
@@ -104,6 +121,14 @@ class SurfaceRules:
     soil_max_ndvi: float = 0.35
     soil_min_red_blue: float = 1.38
     soil_max_blue: float = 0.205
+    paved_max_reflectance: float = 0.24
+    paved_max_ratio: float = 2.0
+    paved_max_ndvi: float = 0.25
+    pavement_prior_concrete: tuple[float, ...] = (0.18, 0.20, 0.22, 0.25, 0.28, 0.25)
+    pavement_prior_asphalt: tuple[float, ...] = (0.11, 0.125, 0.14, 0.165, 0.20, 0.19)
+    relative_margin: float = 0.01
+    relative_min_cover: float = 0.3
+    relative_max_residual: float = 0.08
 
 
 DEFAULT_RULES = SurfaceRules()
@@ -188,6 +213,20 @@ def asphalt_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> np.ndarray
         & ((hi - lo) < rules.asphalt_max_spread)
     )
     return out
+
+
+def paved_prior(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> np.ndarray:
+    """Weak prior of pavement in a composite: asphalt, concrete, or dark flat aged asphalt.
+
+    Used to find the site's own runways; an object's surface is then judged against them
+    (:mod:`sitewatch.objects.classify`), not against this prior.
+    """
+    hi, lo = _extremes(s)
+    ndvi = surface_indices(s)["ndvi"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        flat_dark = (hi < rules.paved_max_reflectance) & (lo > 0) & (hi <= rules.paved_max_ratio * lo)
+    out: np.ndarray = (ndvi < rules.paved_max_ndvi) & flat_dark
+    return out | asphalt_like(s, rules) | concrete_like(s, rules)
 
 
 def earth_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> np.ndarray:

@@ -30,17 +30,20 @@ from sitewatch.core.surfaces import (
     earth_like,
     surface_indices,
 )
+from sitewatch.objects.unmix import EndmemberFit, fit_endmembers
 
 __all__ = [
     "CHANGE_TYPES",
     "ChangeType",
     "Classification",
     "ObjectFacts",
+    "RelativeSurface",
     "classify_object",
     "is_asphalt_like",
     "is_built_like",
     "is_concrete_like",
     "is_earth_like",
+    "relative_surface",
     "spectral_indices",
 ]
 
@@ -136,6 +139,12 @@ class ObjectFacts:
     surface_after_levelling : bool
         The object's interior turned earth-like (levelled) on clear dates before it turned
         concrete-like (see :func:`sitewatch.objects.dating.surface_onset`).
+    site_surfaces : mapping of name to spectrum
+        The site's own surfaces before the change (``ground``, ``built``, ``runway``; see
+        :func:`sitewatch.objects.context.site_surfaces`): endmembers of the relative typing.
+    spectra_mixed : bool
+        The spectra were read on mixed pixels (a strip with no pure interior), so the
+        material may cover as little as :attr:`SurfaceRules.relative_min_cover` of them.
     """
 
     area_m2: float
@@ -156,6 +165,8 @@ class ObjectFacts:
     texture_before: float | None = None
     texture_after: float | None = None
     surface_after_levelling: bool = False
+    site_surfaces: Mapping[str, Spectrum] = field(default_factory=dict)
+    spectra_mixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,102 @@ class Classification:
 
 def _paved(s: Spectrum) -> bool:
     return is_asphalt_like(s) or is_concrete_like(s)
+
+
+#: Endmembers whose fit says "paved", and the one that says "bare ground".
+_PAVED_ENDMEMBERS = ("runway", "concrete", "asphalt")
+
+
+@dataclass(frozen=True)
+class RelativeSurface:
+    """What an object became, judged against the site's own surfaces and prior endmembers.
+
+    Attributes
+    ----------
+    verdict : str or None
+        ``"paved"``, ``"ground"`` (bare ground like the site's own soil) or None (undecided:
+        the absolute tests decide).
+    like_runway : bool
+        The best paved endmember is the site's runway (an extension becomes like it).
+    best : EndmemberFit or None
+    fits : tuple of EndmemberFit
+        Every fit, best first.
+    """
+
+    verdict: str | None
+    like_runway: bool
+    best: EndmemberFit | None
+    fits: tuple[EndmemberFit, ...] = ()
+
+    def closest(self) -> tuple[str, ...]:
+        """The best fit in words, decided or not (none without a fit)."""
+        if self.best is None:
+            return ()
+        return (
+            f"closest surface of the site: {self.best.name} "
+            f"({self.best.cover:.0%}, misfit {self.best.residual:.3f}"
+            + "".join(f"; {f.name} {f.residual:.3f}" for f in self.fits[1:3])
+            + ")",
+        )
+
+    def reasons(self) -> tuple[str, ...]:
+        """The decision in words (none when undecided)."""
+        if self.verdict is None or self.best is None:
+            return ()
+        others = ", ".join(f"{f.name} {f.residual:.3f}" for f in self.fits[1:3])
+        return (
+            f"unmixed against the site's surfaces: {self.best.cover:.0%} {self.best.name} "
+            f"(misfit {self.best.residual:.3f}; next {others})",
+        )
+
+
+def relative_surface(facts: ObjectFacts, rules: SurfaceRules = DEFAULT_RULES) -> RelativeSurface:
+    """Judge what an object became against the site's own surfaces, by linear unmixing.
+
+    The object's late spectrum is unmixed as ``a * endmember + b * before`` for each
+    endmember (:func:`sitewatch.objects.unmix.fit_endmembers`): the site's runway, its bare
+    ground and built-up area (:attr:`ObjectFacts.site_surfaces`), and the prior pavements of
+    :class:`SurfaceRules`. The object is ``paved`` when a paved endmember fits best by at
+    least ``relative_margin`` over the site's ground and covers enough of it (a strip read on
+    mixed pixels at least ``relative_min_cover``, an object with a pure interior 0.7); it is
+    ``ground`` when the site's own ground fits best by that margin; else undecided.
+
+    Parameters
+    ----------
+    facts : ObjectFacts
+    rules : SurfaceRules
+
+    Returns
+    -------
+    RelativeSurface
+    """
+    ems: dict[str, Spectrum] = {
+        k: v for k, v in facts.site_surfaces.items() if k in ("runway", "ground", "built")
+    }
+    bands = ("B02", "B03", "B04", "B08", "B11", "B12")
+    ems["concrete"] = dict(zip(bands, rules.pavement_prior_concrete, strict=True))
+    ems["asphalt"] = dict(zip(bands, rules.pavement_prior_asphalt, strict=True))
+    late = {b: v for b, v in facts.after_late.items() if math.isfinite(v)}
+    before = {b: v for b, v in facts.before.items() if math.isfinite(v)} or None
+    fits = tuple(fit_endmembers(late, before, ems))
+    if not fits or "ground" not in ems:
+        return RelativeSurface(None, False, fits[0] if fits else None, fits)
+    paved = [f for f in fits if f.name in _PAVED_ENDMEMBERS]
+    ground = [f for f in fits if f.name == "ground"]
+    min_cover = rules.relative_min_cover if facts.spectra_mixed else 0.7
+    best = fits[0]
+    if best.residual > rules.relative_max_residual:
+        return RelativeSurface(None, False, best, fits)
+    fits_paved = bool(paved) and paved[0] is best and best.cover >= min_cover
+    if fits_paved and ground and best.residual + rules.relative_margin <= ground[0].residual:
+        # like the runway when its fit is as good as the best pavement's (the priors are
+        # only shapes; the runway is the site's own)
+        rw = [f for f in paved if f.name == "runway" and f.cover >= min_cover]
+        like_rw = bool(rw) and rw[0].residual <= best.residual + rules.relative_margin
+        return RelativeSurface("paved", like_rw, best, fits)
+    if ground and ground[0] is best and paved and best.residual + rules.relative_margin <= paved[0].residual:
+        return RelativeSurface("ground", False, best, fits)
+    return RelativeSurface(None, False, best, fits)
 
 
 def classify_object(
@@ -250,6 +357,10 @@ def classify_object(
     ib, ia = spectral_indices(f.before), spectral_indices(f.after_late)
     reasons: list[str] = []
     late, early = f.after_late, f.after_early
+    rel = relative_surface(f)
+    # the site's own surfaces decide where they can; the absolute tests are the prior
+    paved_late = rel.verdict == "paved" or (rel.verdict is None and _paved(late))
+    concrete_late = rel.verdict == "paved" or (rel.verdict is None and is_concrete_like(late))
 
     # 1. evacuation
     if f.facility_overlap >= 0.5 and not is_concrete_like(late):
@@ -280,11 +391,14 @@ def classify_object(
 
     # 2. runway change
     w_lo, w_hi = runway_width_m
-    if _paved(late) and w_lo <= f.width_m <= w_hi * 1.25:
+    if paved_late and w_lo <= f.width_m <= w_hi * 1.25:
         if f.runway_overlap >= 0.5:
             reasons.append(f"{f.runway_overlap:.0%} on the existing runway, surface changed: resurfaced")
-            return Classification("runway_change", "resurfacing", tuple(reasons), {})
-        if f.runway_adjacent and aspect >= 2.5:
+            return Classification("runway_change", "resurfacing", (*reasons, *rel.reasons()), {})
+        # a short extension measured on mixed edge pixels looks stubby: when it became like
+        # the runway it continues in line, its shape need not say "strip" as loudly
+        min_aspect = 1.5 if rel.like_runway else 2.5
+        if f.runway_adjacent and aspect >= min_aspect and (rel.like_runway or rel.verdict is None):
             reasons.append(
                 f"paved strip {f.length_m:.0f} m x {f.width_m:.0f} m continuing the existing runway in line"
             )
@@ -292,22 +406,27 @@ def classify_object(
             if f.runway_length_m:
                 ext["runway_length_before_m"] = round(f.runway_length_m, 1)
                 ext["runway_length_after_m"] = round(f.runway_length_m + f.length_m, 1)
-            return Classification("runway_change", "extension", tuple(reasons), ext)
+            return Classification("runway_change", "extension", (*reasons, *rel.reasons()), ext)
         if f.length_m >= runway_min_length_m and aspect >= runway_min_aspect and f.width_m <= w_hi:
             reasons.append(
                 f"new paved strip {f.length_m:.0f} m x {f.width_m:.0f} m (length/width {aspect:.0f})"
             )
-            return Classification("runway_change", "new", tuple(reasons), {})
+            return Classification("runway_change", "new", (*reasons, *rel.reasons()), {})
 
     # 3. new pad
     a_lo, a_hi = pad_area_m2
-    compact = aspect <= pad_max_aspect and f.rectangularity >= pad_min_rectangularity
-    if is_concrete_like(late) and a_lo <= f.area_m2 <= a_hi and compact:
+    # a small pad's pixel outline is ragged (a 4-pixel-wide pad loses a third of its
+    # rectangle to the staircase): when the site's surfaces say it became pavement, the shape
+    # only has to rule out odd shapes
+    min_rect = pad_min_rectangularity * (0.75 if rel.verdict == "paved" else 1.0)
+    compact = aspect <= pad_max_aspect and f.rectangularity >= min_rect
+    if concrete_late and a_lo <= f.area_m2 <= a_hi and compact:
         reasons.append(
             f"becomes concrete-like (brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, "
             f"B04/B02 {ia['red_blue']:.2f}, B11/B08 {ia['swir_nir']:.2f}); "
             f"{f.length_m:.0f} m x {f.width_m:.0f} m, rectangularity {f.rectangularity:.2f}"
         )
+        reasons.extend(rel.reasons())
         twice = bool(f.has_second_change and is_earth_like(early))
         after_ew = twice or f.surface_after_levelling
         extra: dict[str, Any] = {"after_earthworks": after_ew}
@@ -322,12 +441,14 @@ def classify_object(
             f"becomes bright bare ground (B02 {_g(late, 'B02'):.3f}, B11/B08 {ia['swir_nir']:.2f}, "
             f"NDVI {ia['ndvi']:.2f}): levelling or clearing"
         )
+        reasons.extend(rel.closest())
         return Classification("earthworks", None, tuple(reasons), {})
 
     reasons.append(
         f"lasting change that fits no rule: NDVI {ib['ndvi']:.2f} -> {ia['ndvi']:.2f}, "
         f"brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, {f.length_m:.0f} m x {f.width_m:.0f} m"
     )
+    reasons.extend(rel.closest())
     return Classification("other", None, tuple(reasons), {})
 
 

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,15 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.morphology import label_changes, vectorize
-from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, asphalt_like, built_up_like, structure_like
+from sitewatch.core.surfaces import (
+    DEFAULT_RULES,
+    SurfaceRules,
+    asphalt_like,
+    built_up_like,
+    paved_prior,
+    structure_like,
+    surface_indices,
+)
 from sitewatch.objects.measure import measure_geometry
 
 __all__ = [
@@ -38,11 +46,14 @@ __all__ = [
     "find_runways",
     "late_composite",
     "site_context",
+    "site_surfaces",
 ]
 
 #: The shortest strip taken for a runway, and its least length / width.
 RUNWAY_MIN_LENGTH_M = 400.0
 RUNWAY_MIN_ASPECT = 8.0
+#: The narrowest strip taken for a runway (roads and tracks are narrower).
+RUNWAY_MIN_WIDTH_M = 15.0
 
 
 @dataclass(frozen=True)
@@ -57,12 +68,31 @@ class EarlyContext:
     asphalt, built, roofs : numpy.ndarray
         ``(Y, X)`` bool: asphalt, built-up area (closed over small gaps) and the structures in
         it (roofs, tents, vehicles, containers).
+    paved : numpy.ndarray or None
+        ``(Y, X)`` bool: pavement by the weak prior (asphalt, concrete, dark flat aged
+        asphalt), where runways are looked for; None: ``asphalt``.
+    bands : tuple of str
+        Band names of ``composite``.
     """
 
     composite: np.ndarray
     asphalt: np.ndarray
     built: np.ndarray
     roofs: np.ndarray
+    paved: np.ndarray | None = None
+    bands: tuple[str, ...] = ()
+
+    def mean_spectrum(self, sel: np.ndarray) -> dict[str, float] | None:
+        """Median composite spectrum over ``sel`` (None when no pixel is known there)."""
+        if not self.bands or not sel.any():
+            return None
+        vals = self.composite[:, sel]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(vals, axis=1)
+        if not np.isfinite(med).any():
+            return None
+        return {b: float(v) for b, v in zip(self.bands, med, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -75,6 +105,7 @@ class Runway:
     length_m: float
     width_m: float
     orientation_deg: float
+    spectrum: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,11 +118,16 @@ class SiteContext:
     runways : tuple of Runway
     facilities : numpy.ndarray
         ``(Y, X)`` int labels of built-up areas without the roads and tracks that link them.
+    surfaces : mapping of name to spectrum
+        The site's own surfaces before the change, endmembers for the relative typing:
+        ``ground`` (bare soil and stubble outside the built-up area), ``built`` (the
+        built-up area), ``runway`` (the runways' interiors), where the site has them.
     """
 
     early: EarlyContext
     runways: tuple[Runway, ...]
     facilities: np.ndarray
+    surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def early_context(
@@ -135,18 +171,29 @@ def early_context(
     roofs = structure_like(spec, rules)
     vis = (spec["B02"] + spec["B03"] + spec["B04"]) / 3
     built = ndimage.binary_closing(built, iterations=2) & np.isfinite(vis)
-    return EarlyContext(composite=comp, asphalt=asphalt, built=built, roofs=roofs & built)
+    paved = paved_prior(spec, rules)
+    return EarlyContext(
+        composite=comp,
+        asphalt=asphalt,
+        built=built,
+        roofs=roofs & built,
+        paved=paved,
+        bands=tuple(names),
+    )
 
 
-def find_runways(asphalt: np.ndarray, gbox: Any) -> tuple[Runway, ...]:
-    """Elongated asphalt strips (length >= 400 m, length >= 8 x width).
+def find_runways(asphalt: np.ndarray, gbox: Any, early: EarlyContext | None = None) -> tuple[Runway, ...]:
+    """Elongated paved strips (length >= 400 m, length >= 8 x width, width >= 15 m).
 
     Parameters
     ----------
     asphalt : numpy.ndarray
-        ``(Y, X)`` bool.
+        ``(Y, X)`` bool: pavement (asphalt or concrete, see :attr:`EarlyContext.paved`).
     gbox : odc.geo.geobox.GeoBox
         The grid (metric CRS).
+
+    early : EarlyContext, optional
+        When given, each runway carries its interior's spectrum (an endmember of the site).
 
     Returns
     -------
@@ -157,15 +204,24 @@ def find_runways(asphalt: np.ndarray, gbox: Any) -> tuple[Runway, ...]:
     out = []
     for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
         m = measure_geometry(geom)
-        if m["length_m"] >= RUNWAY_MIN_LENGTH_M and m["length_m"] >= RUNWAY_MIN_ASPECT * max(m["width_m"], 1):
+        long_narrow = m["length_m"] >= RUNWAY_MIN_LENGTH_M and m["length_m"] >= RUNWAY_MIN_ASPECT * max(
+            m["width_m"], 1
+        )
+        if long_narrow and m["width_m"] >= RUNWAY_MIN_WIDTH_M:
+            mask = labels == lab
+            spectrum = None
+            if early is not None:
+                inner = ndimage.binary_erosion(mask)
+                spectrum = early.mean_spectrum(inner if inner.sum() >= 10 else mask)
             out.append(
                 Runway(
                     label=lab,
                     geometry=geom,
-                    mask=labels == lab,
+                    mask=mask,
                     length_m=m["length_m"],
                     width_m=m["width_m"],
                     orientation_deg=m["orientation_deg"],
+                    spectrum=spectrum,
                 )
             )
     return tuple(out)
@@ -190,12 +246,55 @@ def site_context(
     SiteContext
     """
     early = early_context(stack, clear, break_index, rules=rules)
-    runways = find_runways(early.asphalt, stack.odc.geobox)
+    paved = early.paved if early.paved is not None else early.asphalt
+    runways = find_runways(paved, stack.odc.geobox, early)
     # facilities: built-up areas without the roads and tracks that link them
     facilities, _ = ndimage.label(
         ndimage.binary_opening(early.built, structure=np.ones((3, 3)), iterations=2)
     )
-    return SiteContext(early=early, runways=runways, facilities=facilities)
+    return SiteContext(
+        early=early, runways=runways, facilities=facilities, surfaces=site_surfaces(early, runways, rules)
+    )
+
+
+def site_surfaces(
+    early: EarlyContext, runways: tuple[Runway, ...], rules: SurfaceRules = DEFAULT_RULES
+) -> dict[str, dict[str, float]]:
+    """The site's own surfaces before the change, as endmembers for the relative typing.
+
+    Parameters
+    ----------
+    early : EarlyContext
+    runways : tuple of Runway
+    rules : SurfaceRules
+
+    Returns
+    -------
+    dict
+        ``ground``: bare soil and stubble outside the built-up area (not green, not paved);
+        ``built``: the built-up area; ``runway``: the runways' interiors. Each only where
+        the site has it.
+    """
+    out: dict[str, dict[str, float]] = {}
+    if not early.bands:
+        return out
+    spec = {b: early.composite[i] for i, b in enumerate(early.bands)}
+    ndvi = surface_indices(spec)["ndvi"]
+    paved = early.paved if early.paved is not None else early.asphalt
+    bare = (ndvi < rules.earth_max_ndvi) & ~ndimage.binary_dilation(early.built | paved, iterations=2)
+    if bare.sum() >= 20:
+        ground = early.mean_spectrum(bare)
+        if ground is not None:
+            out["ground"] = ground
+    built = early.built & ~paved
+    if built.sum() >= 20:
+        b = early.mean_spectrum(built)
+        if b is not None:
+            out["built"] = b
+    rw = [r.spectrum for r in runways if r.spectrum is not None]
+    if rw:
+        out["runway"] = {b: float(np.median([s[b] for s in rw])) for b in rw[0]}
+    return out
 
 
 def late_composite(stack: xr.DataArray, clear: np.ndarray, n_obs: int = 6, *, from_t: int = 0) -> np.ndarray:

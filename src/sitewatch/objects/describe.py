@@ -246,17 +246,44 @@ def _material_pixels(hist: _History, pix_changed: np.ndarray) -> np.ndarray:
     return spec_px
 
 
+def _in_line(rw: Runway, geom: BaseGeometry, width_m: float, res_m: float) -> bool:
+    """The object lies on the runway's axis beyond its end, and is about as wide (an extension).
+
+    A taxiway or apron beside the runway is parallel and near too, but off its axis.
+    """
+    t = math.radians(rw.orientation_deg)
+    axis = np.array([math.sin(t), math.cos(t)])  # orientation: degrees from north, clockwise
+    c_rw, c_obj = rw.geometry.centroid, geom.centroid
+    d = np.array([c_obj.x - c_rw.x, c_obj.y - c_rw.y])
+    along, across = float(d @ axis), float(abs(d @ np.array([axis[1], -axis[0]])))
+    beyond_end = abs(along) >= 0.4 * rw.length_m
+    on_axis = across <= 0.5 * rw.width_m + 2 * res_m
+    # the strip's width is measured on mixed edge pixels: up to about 2 pixels wider
+    similar_width = width_m <= 1.6 * rw.width_m + 2 * res_m
+    return beyond_end and on_axis and similar_width
+
+
 def _runway_relation(
-    runways: tuple[Runway, ...], m: np.ndarray, geom: BaseGeometry, orientation_deg: float, res_m: float
+    runways: tuple[Runway, ...],
+    m: np.ndarray,
+    geom: BaseGeometry,
+    measures: Mapping[str, float],
+    res_m: float,
 ) -> tuple[bool, float, float | None]:
     """Whether the object continues a runway in line, its overlap with runways, and that runway's length."""
     adjacent, overlap_max, length = False, 0.0, None
     for rw in runways:
         overlap = float((rw.mask & m).sum() / m.sum())
         near = rw.geometry.distance(geom) <= RUNWAY_NEAR_PX * res_m
-        dang = abs((orientation_deg - rw.orientation_deg + 90) % 180 - 90)
+        dang = abs((measures["orientation_deg"] - rw.orientation_deg + 90) % 180 - 90)
         overlap_max = max(overlap_max, overlap)
-        if near and dang <= RUNWAY_MAX_ANGLE_DEG and overlap < 0.5:
+        in_line = _in_line(rw, geom, measures["width_m"], res_m)
+        # a short strip's outline orientation is uncertain by about atan(width / length)
+        # (a 140 m x 60 m pixel outline may read 0 deg on a 16 deg runway); in line with the
+        # runway's axis it is still its continuation
+        obj_len = max(measures["length_m"], 1.0)
+        max_angle = max(RUNWAY_MAX_ANGLE_DEG, math.degrees(math.atan(measures["width_m"] / obj_len)))
+        if near and dang <= max_angle and overlap < 0.5 and in_line:
             adjacent, length = True, float(rw.length_m)
     return adjacent, overlap_max, length
 
@@ -308,9 +335,7 @@ def _facts(
     early = hist.mean_spectrum("after_early", cand.spec_px)
     late = hist.mean_spectrum("after_late", cand.spec_px)
     meas = cand.measures
-    rw_adj, rw_overlap, rw_len = _runway_relation(
-        context.runways, cand.mask, cand.geometry, meas["orientation_deg"], res_m
-    )
+    rw_adj, rw_overlap, rw_len = _runway_relation(context.runways, cand.mask, cand.geometry, meas, res_m)
     fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
     # levelling seen first, the surface laid later: the object turns concrete-like (its
     # interior, on clear dates) after an earth-like date; read only where it can matter
@@ -337,6 +362,8 @@ def _facts(
         texture_before=hist.texture("before", cand.changed),
         texture_after=hist.texture("after_late", cand.changed),
         surface_after_levelling=pad_t is not None,
+        site_surfaces=context.surfaces,
+        spectra_mixed=not bool(ndimage.binary_erosion(cand.changed)[cand.spec_px].any()),
     )
     return facts, fac_main, pad_t
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,12 @@ import numpy as np
 import shapely
 import xarray as xr
 from scipy import ndimage
+from scipy.optimize import nnls
 
 from sitewatch.core.morphology import vectorize
 from sitewatch.objects.measure import measure_geometry
 
-__all__ = ["UnmixedSize", "after_state_footprint", "unmixed_size"]
+__all__ = ["EndmemberFit", "UnmixedSize", "after_state_footprint", "fit_endmembers", "unmixed_size"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,90 @@ class UnmixedSize:
     orientation_deg: float
     footprint: np.ndarray
     grown_px: int
+
+
+@dataclass(frozen=True)
+class EndmemberFit:
+    """How well one endmember, mixed with the ground the object replaced, explains its spectrum.
+
+    Attributes
+    ----------
+    name : str
+    cover : float
+        Share of the object covered by the material (1 - the ground's weight, 0..1).
+    gain : float
+        Brightness of the fitted material relative to the endmember (surfaces age and dust).
+    residual : float
+        Norm of the misfit divided by the norm of the spectrum.
+    """
+
+    name: str
+    cover: float
+    gain: float
+    residual: float
+
+
+def fit_endmembers(
+    spectrum: Mapping[str, float],
+    ground: Mapping[str, float] | None,
+    endmembers: Mapping[str, Mapping[str, float]],
+) -> list[EndmemberFit]:
+    """Linear unmixing of one mean spectrum against each candidate endmember and the old ground.
+
+    ``spectrum ~ a * endmember + b * ground`` (non-negative least squares over the bands all
+    three know): a strip 2-6 pixels wide is all mixed pixels, so its mean spectrum is its
+    material diluted by what was there before; the endmember that explains it best, and how
+    much of it there is, say what the strip became. ``a`` is free (brightness varies with age
+    and dust), so an endmember's shape is what is compared.
+
+    Parameters
+    ----------
+    spectrum : mapping of band name to reflectance
+        The object's mean spectrum after the change.
+    ground : mapping or None
+        Its mean spectrum before (None: the endmember alone).
+    endmembers : mapping of name to spectrum
+
+    Returns
+    -------
+    list of EndmemberFit
+        Best fit first.
+
+    Examples
+    --------
+    >>> soil = {"B02": .1, "B04": .2, "B08": .26, "B11": .36}
+    >>> pave = {"B02": .12, "B04": .14, "B08": .16, "B11": .19}
+    >>> mixed = {b: .5 * soil[b] + .5 * pave[b] for b in soil}
+    >>> fits = fit_endmembers(mixed, soil, {"pavement": pave, "soil": soil})
+    >>> fits[0].name, round(fits[0].cover, 2)
+    ('pavement', 0.5)
+    """
+    out = []
+    for name, em in endmembers.items():
+        bands = [
+            b
+            for b in spectrum
+            if b in em
+            and math.isfinite(float(spectrum[b]))
+            and math.isfinite(float(em[b]))
+            and (ground is None or (b in ground and math.isfinite(float(ground[b]))))
+        ]
+        if len(bands) < 3:
+            continue
+        y = np.array([float(spectrum[b]) for b in bands])
+        cols = [np.array([float(em[b]) for b in bands])]
+        if ground is not None:
+            cols.append(np.array([float(ground[b]) for b in bands]))
+        a = np.stack(cols, axis=1)
+        coef, res = nnls(a, y)
+        norm = float(np.linalg.norm(y))
+        if norm <= 0:
+            continue
+        # the ground keeps its own brightness: its weight is the uncovered share
+        cover = float(np.clip(1.0 - coef[1], 0.0, 1.0)) if ground is not None else 1.0
+        gain = float(coef[0]) / cover if cover > 0 else 0.0
+        out.append(EndmemberFit(name, float(cover), gain, float(res) / norm))
+    return sorted(out, key=lambda f: f.residual)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,161 @@
+"""Typing relative to the site: mixed strips, aged surfaces, and the site's own ground, by linear unmixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from odc.geo.geobox import GeoBox
+
+from sitewatch.core.surfaces import DEFAULT_RULES, asphalt_like, concrete_like, earth_like, paved_prior
+from sitewatch.objects.classify import ObjectFacts, classify_object, relative_surface
+from sitewatch.objects.context import EarlyContext, find_runways, site_surfaces
+from sitewatch.objects.unmix import fit_endmembers
+
+B = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+def spec(*values: float) -> dict[str, float]:
+    return dict(zip(B, values, strict=True))
+
+
+def mix(a: dict[str, float], b: dict[str, float], f: float) -> dict[str, float]:
+    return {k: f * a[k] + (1 - f) * b[k] for k in a}
+
+
+# a red soil, aged asphalt whose SWIR rises (fails the absolute asphalt test), aged concrete
+# whose SWIR/NIR sits above the absolute concrete limit, and levelled ground of that soil
+SOIL = spec(0.11, 0.15, 0.20, 0.26, 0.36, 0.30)
+AGED_ASPHALT = spec(0.12, 0.135, 0.15, 0.175, 0.215, 0.205)
+AGED_CONCRETE = spec(0.18, 0.20, 0.225, 0.25, 0.295, 0.26)
+EARTHWORKS = spec(0.20, 0.245, 0.30, 0.35, 0.47, 0.40)
+SITE = {"ground": SOIL, "runway": AGED_ASPHALT}
+
+
+def facts(**kw: object) -> ObjectFacts:
+    base = dict(
+        area_m2=9600.0,
+        length_m=300.0,
+        width_m=32.0,
+        orientation_deg=75.0,
+        rectangularity=0.9,
+        before=SOIL,
+        after_early=AGED_ASPHALT,
+        after_late=AGED_ASPHALT,
+        site_surfaces=SITE,
+    )
+    base.update(kw)
+    return ObjectFacts(**base)  # type: ignore[arg-type]
+
+
+def test_fit_endmembers_recovers_the_cover_of_a_mixed_strip():
+    for cover in (0.35, 0.6, 0.9):
+        mixed = mix(AGED_ASPHALT, SOIL, cover)
+        fits = fit_endmembers(mixed, SOIL, {"runway": AGED_ASPHALT, "concrete": AGED_CONCRETE})
+        assert fits[0].name == "runway"
+        assert fits[0].cover == pytest.approx(cover, abs=0.02)
+        assert fits[0].residual < 1e-6
+
+
+def test_fit_endmembers_uses_the_bands_all_spectra_know():
+    no_b12 = {k: v for k, v in mix(AGED_ASPHALT, SOIL, 0.5).items() if k != "B12"}
+    fits = fit_endmembers(no_b12, SOIL, {"runway": AGED_ASPHALT})
+    assert fits[0].cover == pytest.approx(0.5, abs=0.02)
+
+
+def test_the_absolute_tests_fail_on_these_surfaces():
+    # what the relative typing is for: none of them passes its absolute test when mixed
+    strip = mix(AGED_ASPHALT, SOIL, 0.55)
+    assert not bool(asphalt_like(strip)) and not bool(asphalt_like(AGED_ASPHALT))
+    assert not bool(concrete_like(AGED_CONCRETE)) and bool(paved_prior(AGED_ASPHALT))
+
+
+def test_a_mixed_strip_continuing_the_runway_is_an_extension():
+    strip = mix(AGED_ASPHALT, SOIL, 0.55)  # 32 m wide: every pixel mixed
+    f = facts(
+        after_early=strip, after_late=strip, spectra_mixed=True, runway_adjacent=True, runway_length_m=1500.0
+    )
+    rel = relative_surface(f)
+    assert rel.verdict == "paved" and rel.like_runway
+    c = classify_object(f)
+    assert (c.change_type, c.detail) == ("runway_change", "extension")
+    assert c.extra["added_length_m"] == pytest.approx(300.0)
+    assert any("runway" in r and "unmixed" in r for r in c.reasons)
+
+
+def test_a_concrete_extension_of_a_concrete_runway():
+    site = {"ground": SOIL, "runway": AGED_CONCRETE}
+    strip = mix(AGED_CONCRETE, SOIL, 0.5)
+    f = facts(
+        after_early=strip, after_late=strip, site_surfaces=site, spectra_mixed=True, runway_adjacent=True
+    )
+    assert relative_surface(f).like_runway
+    assert classify_object(f).detail == "extension"
+
+
+def test_a_strip_that_stays_like_the_ground_is_not_paved():
+    ew = mix(EARTHWORKS, SOIL, 0.6)
+    f = facts(after_early=ew, after_late=ew, spectra_mixed=True, runway_adjacent=True)
+    assert relative_surface(f).verdict != "paved"
+    assert classify_object(f).change_type != "runway_change"
+
+
+def test_an_aged_concrete_pad_is_a_pad_not_earthworks():
+    f = facts(
+        area_m2=18000.0, length_m=190.0, width_m=95.0, after_early=AGED_CONCRETE, after_late=AGED_CONCRETE
+    )
+    assert classify_object(f).change_type == "new_pad"
+
+
+def test_levelled_ground_of_the_site_is_earthworks_not_a_pad():
+    pale = spec(0.19, 0.23, 0.27, 0.31, 0.40, 0.33)  # pale calcareous ground
+    subsoil = spec(0.23, 0.27, 0.31, 0.34, 0.43, 0.37)
+    # the same ground, levelled: brighter, mixed with the subsoil it exposes
+    levelled = mix({k: 1.2 * v for k, v in pale.items()}, subsoil, 0.5)
+    f = facts(
+        area_m2=18000.0,
+        length_m=190.0,
+        width_m=95.0,
+        before=spec(0.05, 0.08, 0.06, 0.35, 0.2, 0.1),
+        after_early=levelled,
+        after_late=levelled,
+        site_surfaces={"ground": pale},
+    )
+    assert relative_surface(f).verdict == "ground"
+    assert classify_object(f).change_type != "new_pad"
+
+
+def test_without_the_sites_ground_the_absolute_tests_decide():
+    f = facts(site_surfaces={})
+    assert relative_surface(f).verdict is None
+
+
+def _grid(n: int = 80) -> GeoBox:
+    return GeoBox.from_bbox((500000, 4000000, 500000 + 10 * n, 4000000 + 10 * n), "EPSG:32636", resolution=10)
+
+
+def _early(comp: np.ndarray) -> EarlyContext:
+    spec_ = {b: comp[i] for i, b in enumerate(B)}
+    paved = paved_prior(spec_, DEFAULT_RULES)
+    zero = np.zeros(comp.shape[1:], bool)
+    return EarlyContext(
+        composite=comp, asphalt=asphalt_like(spec_), built=zero, roofs=zero, paved=paved, bands=B
+    )
+
+
+def test_runways_of_aged_asphalt_or_concrete_are_found_with_their_spectra_and_roads_are_not():
+    n = 80
+    for surface in (AGED_ASPHALT, spec(0.27, 0.29, 0.31, 0.335, 0.36, 0.31)):
+        comp = np.empty((6, n, n), np.float32)
+        comp[:] = np.array([SOIL[b] for b in B], np.float32)[:, None, None]
+        comp[:, 30:34, 5:75] = np.array([surface[b] for b in B], np.float32)[:, None, None]  # 700 m x 40 m
+        comp[:, 60, 5:75] = np.array([AGED_ASPHALT[b] for b in B], np.float32)[:, None]  # a 10 m road
+        early = _early(comp)
+        assert not bool(earth_like(surface))
+        runways = find_runways(early.paved, _grid(n), early)
+        assert len(runways) == 1
+        rw = runways[0]
+        assert rw.length_m == pytest.approx(700, rel=0.05)
+        assert rw.spectrum is not None and rw.spectrum["B08"] == pytest.approx(surface["B08"], abs=1e-3)
+        surfaces = site_surfaces(early, runways)
+        assert surfaces["runway"]["B11"] == pytest.approx(surface["B11"], abs=1e-3)
+        assert surfaces["ground"]["B11"] == pytest.approx(SOIL["B11"], abs=1e-3)
