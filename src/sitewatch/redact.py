@@ -48,6 +48,8 @@ SECRET_PARAMS = frozenset(
 SECRET_PREFIXES = ("x-amz-", "x-goog-")
 
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# a query parameter anywhere (also in a bare request line: "GET /v1?token=... HTTP/1.1")
+_PARAM_RE = re.compile(r"([?&;])([A-Za-z0-9_.-]+)=([^&#\s'\"<>]*)")
 _HEADER_RE = re.compile(
     r"(?i)(['\"]?(?:authorization|proxy-authorization|x-api-key|api-key|cookie)['\"]?\s*[:=]\s*['\"]?)"
     r"(?:(basic|bearer|token)\s+)?[^'\",}\s]+"
@@ -110,6 +112,10 @@ def redact(text: Any) -> str:
     out = str(text)
     if "://" in out:
         out = _URL_RE.sub(lambda m: _redact_url(m.group(0)), out)
+    if "=" in out:
+        out = _PARAM_RE.sub(
+            lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}" if is_secret_param(m.group(2)) else m.group(0), out
+        )
     if re.search(r"(?i)authorization|api-key|cookie", out):
         out = _HEADER_RE.sub(lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + REDACTED, out)
     return out

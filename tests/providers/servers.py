@@ -300,7 +300,7 @@ class LoopbackServer:
             headers = {"Content-Type": "application/json"}
             if failure.retry_after is not None:
                 headers["Retry-After"] = failure.retry_after
-            self.send(h, status, payload.encode(), headers)
+            self.send(h, status, payload.encode(), headers, head=method == "HEAD")
             return
         try:
             self.handle(h, method, path, body)

@@ -31,6 +31,7 @@ from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanResult
 from sitewatch.pipeline.scan import scan
 from sitewatch.pipeline.stages import ScanEvent
+from sitewatch.redact import redact
 from sitewatch.types import AOI
 
 __all__ = [
@@ -216,9 +217,9 @@ def _failed(name: str, exc: BaseException, t0: float, start: dt.date) -> AOIOutc
     return AOIOutcome(
         name,
         "failed",
-        error=message,
+        error=redact(message),
         error_type=type(exc).__name__,
-        detail="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        detail=redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))),
         seconds=time.perf_counter() - t0,
         start=start.isoformat(),
     )

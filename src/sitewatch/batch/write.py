@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sitewatch.batch.results import CHANGE_TYPES, AOIOutcome
 from sitewatch.errors import ConfigError
 from sitewatch.pipeline.result import ScanResult
+from sitewatch.redact import redact
 from sitewatch.runs import (
     AOIState,
     alert_fingerprint,
@@ -39,7 +39,7 @@ __all__ = [
 
 def _public_source(source: str) -> str:
     # A source string could carry credentials in a URL; the manifest never keeps them.
-    return re.sub(r"(://)[^/@\s]+@", r"\1***@", source)
+    return redact(source)
 
 
 def public_sources(sources: Mapping[str, str]) -> str | dict[str, str]:

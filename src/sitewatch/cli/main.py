@@ -13,6 +13,7 @@ import click
 
 import sitewatch
 from sitewatch.errors import SitewatchError
+from sitewatch.redact import install_log_redaction, redact
 
 __all__ = ["cli", "main"]
 
@@ -26,7 +27,7 @@ class SitewatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SitewatchError as exc:
-            click.echo(f"sitewatch: error: {exc}", err=True)
+            click.echo(f"sitewatch: error: {redact(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("sitewatch: interrupted", err=True)
@@ -41,7 +42,7 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    click.echo(f"sitewatch: warning: {message}", err=True)
+    click.echo(f"sitewatch: warning: {redact(message)}", err=True)
 
 
 @click.group(cls=SitewatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,6 +55,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("sitewatch").setLevel(level)
+    install_log_redaction()  # credentials never reach a log line, ours or a library's
     warnings.showwarning = _show_warning
     if quiet:
         warnings.simplefilter("ignore")

@@ -39,6 +39,7 @@ from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanOutputs, ScanResult
 from sitewatch.pipeline.stages import LOAD_BANDS, EventCallback, ScanEvent, emit
 from sitewatch.providers.base import Provider, get_provider
+from sitewatch.redact import redact
 from sitewatch.types import AOI, Scene, as_date
 
 __all__ = ["ExecutionOptions", "ScanEvent", "ScanOutputs", "ScanParams", "ScanResult", "scan"]
@@ -138,9 +139,9 @@ def scan(
         options = dict(provider_options or {})
         if cache_dir is not None:
             options["cache_dir"] = str(cache_dir)
-        provider, source_name = get_provider(source, **options), source
+        provider, source_name = get_provider(source, **options), redact(source)
     else:
-        provider, source_name = source, str(getattr(source, "source", None) or source.name)
+        provider, source_name = source, redact(getattr(source, "source", None) or source.name)
     scenes = list(provider.search(the_aoi, d0, d1, max_cloud_fraction=p.max_cloud_fraction))
     emit(on_event, "scenes_found", the_aoi.name, count=len(scenes))
     if not scenes:

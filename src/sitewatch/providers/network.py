@@ -9,6 +9,7 @@ number of attempts from one :class:`NetworkSettings`. The defaults:
 - **read timeout 30 s**: a server that accepted and then sends nothing for 30 s is stuck
   (a real catalogue answers a search page in well under that; a COG range request
   even sooner);
+- **120 s** read timeout for answers a service computes first (Sentinel Hub's Process API);
 - **3 attempts** in all, with a growing pause between them (1 s, 2 s...), on a dropped
   connection, a timeout, 429 or 5xx.
 
@@ -56,6 +57,9 @@ class NetworkSettings:
         Tries in all of a request that timed out, was dropped, or was answered 429/5xx.
     retry_sleep_s : float
         Back-off factor: the pauses between tries grow as 1x, 2x, 4x... this.
+    compute_timeout_s : float
+        Read timeout of requests the service computes before it answers (Sentinel Hub's
+        Process API renders the pixels first: tens of seconds for a big tile is normal).
 
     Examples
     --------
@@ -69,6 +73,7 @@ class NetworkSettings:
     read_timeout_s: float = 30.0
     max_attempts: int = 3
     retry_sleep_s: float = 1.0
+    compute_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         if not (self.connect_timeout_s > 0 and self.read_timeout_s > 0):
@@ -152,6 +157,9 @@ def network_settings(
             raise ConfigError(f"${TIMEOUT_ENV}={env!r} is not a number of seconds") from None
     if timeout_s is not None:
         settings = replace(settings, read_timeout_s=float(timeout_s))
+    if env or timeout_s is not None:
+        # a timeout asked for holds for every request, computed ones too
+        settings = replace(settings, compute_timeout_s=settings.read_timeout_s)
     if max_attempts is not None:
         settings = replace(settings, max_attempts=max(1, int(max_attempts)))
     if retry_sleep_s is not None:

@@ -390,7 +390,8 @@ class StacProvider:
             f"the STAC API at {redact(self.url)} failed to {what} (HTTP {status}: {text}); try again later"
         )
 
-    def _read_error(self, scene: Scene, exc: Exception) -> ProviderError:
+    def read_error(self, scene: Scene, exc: Exception) -> ProviderError:
+        """The one-line error of a failed asset read: unavailable (404/410) or a fault to retry."""
         text = str(exc).splitlines()[0][:200] if str(exc) else ""
         status = http_status_in(str(exc))
         if status in GONE_STATUSES:
@@ -587,7 +588,7 @@ class StacProvider:
                 for b in bands
                 if keys[b] in i.get("assets", {})
             )
-            raise self._read_error(scene, exc) from None
+            raise self.read_error(scene, exc) from None
         out = np.full((len(bands), *gbox.shape), np.nan, dtype=np.float32)
         for b, band in enumerate(bands):
             var = ds[keys[band]]
