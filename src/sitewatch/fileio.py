@@ -87,9 +87,9 @@ def disk_full_error(path: str | os.PathLike[str], needed: int = 0) -> DiskFullEr
     Examples
     --------
     >>> str(disk_full_error("/data/out.tif", 5_200_000))
-    'disk full writing /data/out.tif: free 6 MB and run again'
+    'disk full writing /data/out.tif: free 5 MB and run again'
     """
-    mb = max(1, math.ceil(max(needed, _MIN_FREE_BYTES) / 1e6))
+    mb = max(1, math.ceil(max(needed, _MIN_FREE_BYTES) / 2**20))  # MB as df -m counts them
     return DiskFullError(f"disk full writing {path}: free {mb} MB and run again")
 
 

@@ -89,6 +89,11 @@ def _redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def _redact_param(match: re.Match[str]) -> str:
+    sep, name = match.group(1), match.group(2)
+    return f"{sep}{name}={REDACTED}" if is_secret_param(name) else match.group(0)
+
+
 def redact(text: Any) -> str:
     """Return ``text`` with credentials removed from every URL and header in it.
 
@@ -113,9 +118,7 @@ def redact(text: Any) -> str:
     if "://" in out:
         out = _URL_RE.sub(lambda m: _redact_url(m.group(0)), out)
     if "=" in out:
-        out = _PARAM_RE.sub(
-            lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}" if is_secret_param(m.group(2)) else m.group(0), out
-        )
+        out = _PARAM_RE.sub(_redact_param, out)
     if re.search(r"(?i)authorization|api-key|cookie", out):
         out = _HEADER_RE.sub(lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + REDACTED, out)
     return out

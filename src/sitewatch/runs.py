@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sitewatch import fileio
+import sitewatch.fileio as fileio
 from sitewatch.errors import (
     ConfigError,
     DiskFullError,

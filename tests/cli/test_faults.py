@@ -123,7 +123,7 @@ def test_silent_cog_server_ends_in_one_line(stac_server: StacServer, registry: P
     assert len(lines) == 1 and "cannot read scene" in lines[0], result.output
 
 
-# --------------------------------------------------------------------------- item 5 and 10: dead assets, noise
+# ------------------------------------------------------------------ items 5 and 10: dead assets, noise
 
 
 def test_missing_asset_skips_the_scene_once_and_the_rest_goes_on(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sitewatch.fileio import atomic_write_text
+
 
 @click.command(name="demo")
 @click.option(
@@ -86,8 +88,8 @@ def cli(ctx: click.Context, out: Path, seed: int, size_px: int, revisit_days: in
         lines.append(f"  {e['date']}  {e['change_type']:<14} {e['name']}: {got}")
     lines.append(f"  false alerts: {check['n_false']}")
     text = "\n".join(lines) + "\n"
-    (out / "summary.txt").write_text("SIMULATED DATA - sitewatch demo\n" + text, encoding="utf-8")
-    (out / "check.json").write_text(json.dumps(check, indent=1), encoding="utf-8")
+    atomic_write_text(out / "summary.txt", "SIMULATED DATA - sitewatch demo\n" + text)
+    atomic_write_text(out / "check.json", json.dumps(check, indent=1))
     say(text)
     say(f"alerts:     {alerts_path}")
     say(f"quicklooks: {out / 'quicklooks'}")

@@ -38,6 +38,7 @@ from sitewatch.errors import (
     DataWarning,
     NoScenesError,
 )
+from sitewatch.fileio import atomic_output, verify_raster
 from sitewatch.providers.base import ALL_BANDS, BAND_RESOLUTION_M, CATEGORICAL_BANDS
 from sitewatch.providers.grid import (
     aoi_coverage,
@@ -656,7 +657,6 @@ def write_scene(
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{stem}.tif"
-    tmp = folder / f".{stem}.tif.partial"
     bands = [str(b) for b in stack.coords["band"].values]
     values = np.nan_to_num(stack.values.astype(np.float64), nan=0.0)
     data = np.clip(np.rint(values), 0, 65535).astype(np.uint16)
@@ -685,15 +685,14 @@ def write_scene(
         all_tags["TIFFTAG_DATETIME"] = (
             np.datetime_as_string(np.datetime64(when, "s")).replace("-", ":").replace("T", " ")
         )
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data)
-            for i, band in enumerate(bands, start=1):
-                dst.set_band_description(i, band)
-            if all_tags:
-                dst.update_tags(**all_tags)
-        tmp.replace(target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    # read back before the rename: GDAL can close a file a full disk cut short without a word
+    with (
+        atomic_output(target, verify=verify_raster, needed_bytes=data.nbytes) as tmp,
+        rasterio.open(tmp, "w", **profile) as dst,
+    ):
+        dst.write(data)
+        for i, band in enumerate(bands, start=1):
+            dst.set_band_description(i, band)
+        if all_tags:
+            dst.update_tags(**all_tags)
     return target

@@ -360,11 +360,11 @@ class StacRadarProvider:
         items = [pystac.Item.from_dict(dict(i)) for i in items_json]
         try:
             quiet_read_logs()
-            odc.stac.configure_rio(
-                cloud_defaults=True,
+            gdal_opts: dict[str, Any] = {
                 **self.catalog.network.gdal_options(),
-                GDAL_HTTP_MERGE_CONSECUTIVE_RANGES="YES",
-            )
+                "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
+            }
+            odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
             ds = odc.stac.load(
                 items,
                 bands=[keys[b] for b in bands],
