@@ -75,11 +75,13 @@ _BATCH_OPTIONS = [
         help="With --all: tries of an AOI whose worker died.",
     ),
     click.option(
-        "--timeout",
+        "--time-limit",
         "timeout_s",
         type=click.FloatRange(min=1),
         default=_BATCH.timeout_s,
-        help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed.",
+        metavar="SECONDS",
+        help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed "
+        "(was --timeout, which now sets the network timeout).",
     ),
     click.option(
         "--tile-px",

@@ -10,7 +10,7 @@ import click
 
 from sitewatch import ExecutionOptions, HistoryParams, ObjectParams, ScanParams
 from sitewatch.cli._batch import batch_options, run_batch
-from sitewatch.cli.options import date_type, echo_json, json_option
+from sitewatch.cli.options import date_type, echo_json, json_option, set_network_timeout
 
 # every default comes from the options dataclasses, never written here
 _SCAN = ScanParams()
@@ -74,6 +74,19 @@ _EXECUTION = ExecutionOptions()
     help="AOIs larger than this many pixels a side are read and scanned block by block "
     "(memory bounded whatever the AOI size; objects are never cut at block edges).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Scan an AOI beyond the size guard's limit (12,000 px a side) anyway.",
+)
+@click.option(
+    "--timeout",
+    "network_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Network read timeout per request (default 30, or $SITEWATCH_TIMEOUT); 3 tries in all.",
+)
 @json_option
 @batch_options
 @click.pass_context
@@ -90,6 +103,8 @@ def cli(
     min_area_m2: float,
     threshold: float,
     chunk_px: int,
+    force: bool,
+    network_timeout_s: float | None,
     as_json: bool,
     all_aois: bool,
     **batch: Any,
@@ -114,7 +129,8 @@ def cli(
         history=replace(_HISTORY, threshold=threshold),
         objects=replace(_OBJECTS, min_area_m2=min_area_m2),
     )
-    execution = replace(_EXECUTION, chunk_px=chunk_px)
+    execution = replace(_EXECUTION, chunk_px=chunk_px, force=force)
+    set_network_timeout(network_timeout_s)
     if all_aois:
         run_batch(
             ctx,

@@ -37,6 +37,7 @@ from sitewatch.pipeline.blocks import run_in_blocks
 from sitewatch.pipeline.in_memory import run_in_memory
 from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanOutputs, ScanResult
+from sitewatch.pipeline.size_guard import check_size, estimate_size
 from sitewatch.pipeline.stages import LOAD_BANDS, EventCallback, ScanEvent, emit
 from sitewatch.providers.base import Provider, get_provider
 from sitewatch.redact import redact
@@ -150,7 +151,10 @@ def scan(
             f"in {source_name}; widen the range or check the source"
         )
     bands = _bands_to_load(scenes)
-    chunk_px = ex.chunk_px
+    size = estimate_size(the_aoi, n_dates=len(scenes), n_bands=len(bands), resolution_m=p.resolution_m)
+    chunk_px = check_size(
+        size, aoi_name=the_aoi.name, chunk_px=ex.chunk_px, reads_blocks=provider.reads_blocks, force=ex.force
+    )
     lazily = chunk_px is not None and provider.reads_blocks
     extra: dict[str, Any] = {"chunk_px": chunk_px} if lazily else {}
     stack = provider.load(scenes, aoi=the_aoi, bands=bands, crs="utm", resolution_m=p.resolution_m, **extra)
