@@ -290,16 +290,17 @@ def check_geometry(geom: BaseGeometry, *, where: str = "AOI") -> BaseGeometry:
 
     Examples
     --------
-    >>> check_geometry(shapely.Polygon([(0, 0), (1, 1), (2, 2)]))
+    >>> check_geometry(shapely.Polygon([(0, 0), (1, 1), (2, 2)]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sitewatch.errors.AOIError: AOI: the polygon has no area (its corners lie on one line or point); draw it around the site
+    sitewatch.errors.AOIError: AOI: the polygon has no area ...
     """
     polygons = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in {"Polygon", "MultiPolygon"}]
     area = sum(g.area for g in polygons)
     if not polygons or not area > 0:
         raise AOIError(
-            f"{where}: the polygon has no area (its corners lie on one line or point); draw it around the site"
+            f"{where}: the polygon has no area (its corners lie on one line or point); "
+            "draw it around the site"
         )
     west, _, east, _ = geom.bounds
     if east - west > 180 or (west <= -179.9 and east >= 179.9):

@@ -1,4 +1,4 @@
-"""The size guard: before any pixel is read, will this scan fit?
+"""The size guard: before any pixel is read, does this scan fit the machine.
 
 The scan estimates the memory an in-memory scan of the AOI needs from its size on the
 grid, the number of dates and of bands:
