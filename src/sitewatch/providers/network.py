@@ -92,7 +92,7 @@ class NetworkSettings:
 
     def requests_timeout(self) -> tuple[float, float]:
         """``(connect, read)`` as ``requests`` takes it; connect never longer than read."""
-        return (min(self.connect_timeout_s, self.read_timeout_s), float(self.read_timeout_s))
+        return (float(min(self.connect_timeout_s, self.read_timeout_s)), float(self.read_timeout_s))
 
     def urllib3_retry(self, *, status_forcelist: tuple[int, ...] = (429, 500, 502, 503, 504)) -> Any:
         """A ``urllib3.Retry`` making ``max_attempts`` tries in all (POST included).
