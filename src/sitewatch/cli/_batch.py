@@ -185,6 +185,12 @@ def run_batch(
         progress=not quiet,
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
+    if result.resumed and not quiet:
+        click.echo(
+            f"resumed the interrupted run in {result.run_dir}: kept {len(result.resumed)} finished AOI(s), "
+            f"scanned {len(result.rows) - len(result.resumed)}",
+            err=True,
+        )
     click.echo(result.table())
     if not quiet:
         click.echo(
