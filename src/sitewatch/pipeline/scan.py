@@ -62,8 +62,14 @@ def _bands_to_load(scenes: Sequence[Scene]) -> list[str]:
     bands_have = set(scenes[0].bands).intersection(*(s.bands for s in scenes[1:]))
     missing = [b for b in LOAD_BANDS if b not in bands_have]
     if missing:
+        # name the scenes at fault: one scene short of a band is not the whole series
+        short = [s.id for s in scenes if any(b not in s.bands for b in missing)]
+        which = (
+            f"{len(short)} of {len(scenes)} scenes ({', '.join(short[:5])}{'...' if len(short) > 5 else ''})"
+        )
         raise BandMissingError(
-            f"the scenes lack band(s) {', '.join(missing)} that the scan needs ({', '.join(LOAD_BANDS)})"
+            f"{which} lack band(s) {', '.join(missing)} that the scan needs ({', '.join(LOAD_BANDS)}); "
+            "remove those scenes or add the band"
         )
     return [*LOAD_BANDS, *(["SCL"] if "SCL" in bands_have else [])]
 

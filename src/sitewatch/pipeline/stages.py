@@ -29,7 +29,7 @@ from rasterio.features import geometry_mask
 from sitewatch.alerts import Alert, alert_id, alert_status, confidence_from_parts, confidence_parts
 from sitewatch.core.coregister import Shift, apply_shift, estimate_shift
 from sitewatch.core.masks import clear_mask
-from sitewatch.errors import DataWarning
+from sitewatch.errors import DataError, DataWarning
 from sitewatch.objects import ChangeObject
 from sitewatch.objects.classify import spectral_indices
 from sitewatch.objects.measure import to_wgs84
@@ -147,10 +147,22 @@ def scene_quality(stack: xr.DataArray, result: ScanResult, *, min_clear_fraction
     inside_da = xr.DataArray(inside, dims=("y", "x"))
     if stack.chunks is not None:
         inside_da = inside_da.chunk(dict(zip(("y", "x"), stack.data.chunks[2:], strict=True)))
-    has_data = np.isfinite(stack.sel(band=list(LOAD_BANDS))).all("band")
+    finite = np.isfinite(stack.sel(band=list(LOAD_BANDS)))
+    has_data = finite.all("band")
     clear = clear_mask(stack) & has_data & inside_da
-    covered, counts = dask.compute((has_data.any("time") & inside_da).sum(), clear.sum(("y", "x")))
+    covered, counts, band_seen = dask.compute(
+        (has_data.any("time") & inside_da).sum(),
+        clear.sum(("y", "x")),
+        (finite & inside_da).any(("time", "y", "x")),
+    )
     counts = np.asarray(counts)
+    empty = [str(b) for b, seen in zip(LOAD_BANDS, np.asarray(band_seen), strict=True) if not seen]
+    if empty:
+        # not clouds: the band itself holds nothing (a wrong asset, a failed export, all zeros)
+        raise DataError(
+            f"band(s) {', '.join(empty)} hold no data over AOI {result.aoi.name} in any of the "
+            f"{stack.sizes['time']} scenes; the scan needs them: check the source files or its band mapping"
+        )
     frac = counts / max(1, int(covered))
     coverage = float(int(covered) / max(1, int(inside.sum())))
     times = stack.coords["time"].values

@@ -47,6 +47,7 @@ from sitewatch.providers.grid import (
     open_raster,
     read_band,
     read_bands,
+    report_outside,
     stack_to_dataarray,
     target_geobox,
 )
@@ -578,19 +579,20 @@ class LocalProvider:
         max_cloud_fraction: float | None = None,
     ) -> Iterator[Scene]:
         """Yield the scenes under the root in the date range that touch the AOI, oldest first."""
+        outside, n_in_range = [], 0
         for scene in find_scenes(self.root):
-            if start is not None and scene.date < start:
+            if (start is not None and scene.date < start) or (end is not None and scene.date > end):
                 continue
-            if end is not None and scene.date > end:
+            n_in_range += 1
+            footprint = scene.footprint() if aoi is not None else None
+            if aoi is not None and footprint is not None and not footprint.intersects(aoi.geometry):
+                outside.append(scene.id)
                 continue
-            if aoi is not None:
-                footprint = scene.footprint()
-                if footprint is not None and not footprint.intersects(aoi.geometry):
-                    continue
-            cloud = scene.cloud_fraction
-            if max_cloud_fraction is not None and cloud is not None and cloud > max_cloud_fraction:
+            if max_cloud_fraction is not None and (scene.cloud_fraction or 0.0) > max_cloud_fraction:
                 continue
             yield scene
+        if aoi is not None:
+            report_outside(outside, aoi, n_in_range)
 
     def load(
         self,
