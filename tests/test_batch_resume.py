@@ -118,3 +118,58 @@ def test_cli_says_how_many_it_resumes(
     assert result.exit_code == 0, result.output
     assert "kept 2 finished AOI(s), scanned 2" in result.output
     assert sorted(SCANNED) == sorted(set(AOIS) - set(FINISHED))
+
+
+@pytest.mark.e2e
+def test_ctrl_c_with_worker_processes_ends_in_one_line(tmp_path: Path) -> None:
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "aoi"
+    folder.mkdir()
+    for i, name in enumerate(AOIS):
+        feat = {"type": "Feature", "geometry": box_aoi(name, lon=40 + i).geometry.__geo_interface__}
+        feat["properties"] = {"name": name}
+        (folder / f"{name}.geojson").write_text(json.dumps(feat))
+    tests = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.environ.get("PYTHONPATH", ""), tests]))
+    args = ["scan", "--all", "--aoi-dir", str(folder), "--source", "fake:", "--start", "2024-01-01"]
+    args += ["--end", "2024-05-01", "--out-dir", str(tmp_path / "run"), "--scheduler", "processes"]
+    args += ["--workers", "2", "--scan-function", "slow_scan:slow"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from sitewatch.cli.main import main; main()", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    seen = b""
+    deadline = time.monotonic() + 120
+    try:
+        while b"AOIs:" not in seen and time.monotonic() < deadline:  # the bars start once workers answer
+            ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+            if ready:
+                seen += os.read(proc.stderr.fileno(), 4096)  # type: ignore[union-attr]
+        time.sleep(2)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+        _, rest = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = (seen + rest).decode()
+    lines = [ln for ln in err.replace("\r", "\n").splitlines() if ln.strip()]
+    lines = [
+        ln
+        for ln in lines
+        if "aoi/s" not in ln
+        and "scene/s" not in ln
+        and "Port 8787" not in ln
+        and "already have a cluster" not in ln
+        and "Hosting the HTTP server" not in ln
+    ]
+    assert proc.returncode == 130
+    assert lines == ["sitewatch: interrupted"], err[-3000:]
