@@ -26,6 +26,8 @@ from sitewatch.types import AOI, WGS84, Place, transform_geometry, utm_crs_for
 
 __all__ = [
     "aoi_dir",
+    "MAX_RADIUS_M",
+    "check_geometry",
     "check_name",
     "find_place",
     "list_aois",
@@ -221,13 +223,17 @@ def aoi_from_feature(
             radius = float(radius)
         except (TypeError, ValueError):
             raise AOIError(f"{where}: radius_m must be a number of metres, got {radius!r}") from None
-        if not (math.isfinite(radius) and 0 < radius <= 100_000):
-            raise AOIError(f"{where}: radius_m must be between 0 and 100000 m, got {radius}")
+        if not (math.isfinite(radius) and 0 < radius <= MAX_RADIUS_M):
+            raise AOIError(
+                f"{where}: radius_m must be between 0 and {MAX_RADIUS_M:g} m, got {radius:g}; "
+                "a bigger area is several sites (one AOI file each) or a polygon"
+            )
         if geom.geom_type == "Point":
             geom = _circle(geom.x, geom.y, radius)
 
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
+    geom = check_geometry(geom, where=where)
 
     certainty = props.get("location_certainty", "exact")
     if certainty not in _CERTAINTIES:
@@ -253,6 +259,59 @@ def aoi_from_feature(
         notes=str(props.get("notes") or ""),
         path=str(path) if path else None,
     )
+
+
+#: Largest ``radius_m`` of a Point AOI: a 60 km circle (11,300 km2) is about one Sentinel-2 tile
+#: (110 x 110 km) and stays within one UTM zone's sensible span at mid latitudes.
+MAX_RADIUS_M = 60_000.0
+
+
+def check_geometry(geom: BaseGeometry, *, where: str = "AOI") -> BaseGeometry:
+    """Refuse geometries no scan can use: no area, or across the antimeridian.
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        WGS84 longitude/latitude, already made valid.
+    where : str
+        Names the AOI in messages.
+
+    Returns
+    -------
+    shapely geometry
+        The polygonal part of ``geom`` (stray lines or points left by ``make_valid`` dropped).
+
+    Raises
+    ------
+    AOIError
+        If the polygon has no area (all corners on one line or point), or crosses the
+        antimeridian (longitude 180), which a single UTM grid cannot hold: the AOI is
+        refused with the advice to split it into one AOI on each side, never split
+        silently (the two halves are two sites on two grids).
+
+    Examples
+    --------
+    >>> check_geometry(shapely.Polygon([(0, 0), (1, 1), (2, 2)]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sitewatch.errors.AOIError: AOI: the polygon has no area ...
+    """
+    polygons = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in {"Polygon", "MultiPolygon"}]
+    area = sum(g.area for g in polygons)
+    if not polygons or not area > 0:
+        raise AOIError(
+            f"{where}: the polygon has no area (its corners lie on one line or point); "
+            "draw it around the site"
+        )
+    west, _, east, _ = geom.bounds
+    if east - west > 180 or (west <= -179.9 and east >= 179.9):
+        raise AOIError(
+            f"{where}: the polygon crosses the antimeridian (longitudes {west:g} to {east:g}); "
+            "split it at longitude 180 into two AOIs, one on each side"
+        )
+    if geom.geom_type == "GeometryCollection":
+        geom = shapely.unary_union(polygons)
+    return geom
 
 
 def _looks_like_path(text: str) -> bool:

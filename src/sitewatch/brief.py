@@ -69,6 +69,8 @@ _MIME = {
     ".gif": "image/gif",
 }
 _MAX_QUICKLOOK_BYTES = 5_000_000
+#: Status of a site an interrupted run never reached (no outputs at all).
+NOT_SCANNED = "not scanned (run interrupted)"
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,7 @@ def read_run(run_dir: str | os.PathLike[str]) -> RunView:
                 name=name,
                 display_name=str(rec.get("display_name") or name),
                 geometry=rec.get("geometry"),
-                status=str(rows.get(name, {}).get("status") or ("failed" if error else "unknown")),
+                status=_site_status(rows.get(name, {}), error=error, scanned=alerts is not None),
                 row=rows.get(name, {}),
                 alerts=alerts,
                 links=tuple(links_doc.get("links") or ()),
@@ -280,6 +282,22 @@ def read_run(run_dir: str | os.PathLike[str]) -> RunView:
             )
         )
     return RunView(path, manifest, tuple(sites))
+
+
+def _site_status(row: Mapping[str, Any], *, error: str, scanned: bool) -> str:
+    """A site's status; a site of an interrupted run with no output at all was never scanned."""
+    if row.get("status"):
+        return str(row["status"])
+    if error:
+        return "failed"
+    return "ok" if scanned else NOT_SCANNED
+
+
+def _run_state(manifest: Mapping[str, Any]) -> str:
+    """``run complete, finished 2025-...`` or, for a run killed or stopped, ``run interrupted``."""
+    if manifest.get("finished") and manifest.get("status") not in ("running", "aborted"):
+        return f"run {manifest.get('status')}, finished {manifest.get('finished')}"
+    return "run interrupted (not finished; scan --all on the same --out-dir resumes it)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,6 +618,8 @@ def _site_section(site: SiteView, start: dt.date | None, end: dt.date | None) ->
         parts.append(f"<p class='error'>This site failed: {_e(site.error.strip())}</p>")
     elif site.status == "up_to_date":
         parts.append("<p class='note'>No new scene since the previous run.</p>")
+    elif site.status == NOT_SCANNED:
+        parts.append("<p class='note'>Not scanned (run interrupted).</p>")
     feats = site.features
     parts.append("<div class='row'>")
     parts.append(
@@ -611,7 +631,7 @@ def _site_section(site: SiteView, start: dt.date | None, end: dt.date | None) ->
         parts.append(f"<ul class='alerts' id='alerts-{_e(site.name)}'>")
         parts += [_alert_item(site, f) for f in feats]
         parts.append("</ul>")
-    else:
+    elif site.status != NOT_SCANNED:
         parts.append("<p class='note'>No alert.</p>")
     parts.append(f"<div class='detail' id='detail-{_e(site.name)}' hidden></div></div></div>")
     if feats or site.links:
@@ -684,7 +704,7 @@ def build_brief(
         f"<header><h1>{_e(title)}</h1><p>{len(view.sites)} sites · {n_alerts} alerts · "
         f"{_e(settings.get('start'))} to {_e(settings.get('end'))} · "
         f"source {_e(_source_text(settings.get('source')))} · "
-        f"run {_e(m.get('status'))}, finished {_e(m.get('finished'))} · sitewatch "
+        f"{_e(_run_state(m))} · sitewatch "
         f"{_e((m.get('versions') or {}).get('sitewatch'))}</p></header>",
     ]
     if view.simulated:

@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "CredentialsError",
     "DataError",
+    "DiskFullError",
     "NoOverlapError",
     "NoScenesError",
     "ProviderError",
@@ -23,9 +24,13 @@ __all__ = [
     "RegistrationError",
     "ReportError",
     "RunError",
+    "RunDiskFullError",
     "RunLockedError",
     "SitewatchError",
     "SitewatchWarning",
+    "TooLargeError",
+    "UnavailableError",
+    "WriteError",
     "DataWarning",
     "ProviderWarning",
 ]
@@ -83,12 +88,40 @@ class RateLimitError(ProviderError):
     """A service kept answering 429 (too many requests) after retries."""
 
 
+class UnavailableError(ProviderError):
+    """A scene's asset is permanently gone from the service (HTTP 404 or 410).
+
+    ``scene_id`` and ``status`` say which scene and how the service answered.
+    """
+
+    def __init__(self, message: str, *, scene_id: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.scene_id = scene_id
+        self.status = status
+
+
+class TooLargeError(AOIError):
+    """An AOI is larger than a scan can handle (the size guard refused it)."""
+
+
+class WriteError(SitewatchError, OSError):
+    """A file cannot be written (permissions, a failed check of what was written...)."""
+
+
+class DiskFullError(WriteError):
+    """A write failed because the disk (or quota) is full; nothing partial was left behind."""
+
+
 class CacheError(SitewatchError, OSError):
     """The on-disk imagery cache cannot be read or written."""
 
 
 class RunError(SitewatchError, OSError):
     """A run directory cannot be created, locked or written (disk full, permissions...)."""
+
+
+class RunDiskFullError(RunError, DiskFullError):
+    """The disk filled while a run directory was written (earlier files stay whole)."""
 
 
 class RunLockedError(RunError):

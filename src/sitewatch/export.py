@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import xarray as xr
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch.fileio import atomic_output, atomic_write_text, verify_raster
 from sitewatch.types import transform_geometry
 
 __all__ = ["feature_collection", "validate_feature_collection", "write_geojson", "write_mask"]
@@ -198,35 +197,6 @@ def validate_feature_collection(fc: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _umask() -> int:
-    """The process's umask, read without changing it where the OS allows (threads write too)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        # mkstemp makes the file 0600; an output file is for sharing: 0666 less the umask, as open() does
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_geojson(
     path: str | Path,
     features: Iterable[Mapping[str, Any]],
@@ -260,7 +230,7 @@ def write_geojson(
     """
     fc = feature_collection(features, crs=crs, foreign=foreign, precision=precision)
     target = Path(path)
-    _atomic_write_text(target, json.dumps(fc, ensure_ascii=False, allow_nan=False) + "\n")
+    atomic_write_text(target, json.dumps(fc, ensure_ascii=False, allow_nan=False) + "\n")
     return target
 
 
@@ -284,8 +254,6 @@ def write_mask(path: str | Path, mask: xr.DataArray, *, nodata: int | None = 255
     gbox = mask.odc.geobox
     data = np.asarray(mask.values).astype(np.uint8)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.partial")
     profile: dict[str, Any] = {
         "driver": "GTiff",
         "dtype": "uint8",
@@ -298,17 +266,16 @@ def write_mask(path: str | Path, mask: xr.DataArray, *, nodata: int | None = 255
     }
     if nodata is not None:
         profile["nodata"] = nodata
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data, 1)
-            desc = mask.attrs.get("description")
-            if desc:
-                dst.set_band_description(1, str(desc))
-            tags = {k: str(v) for k, v in mask.attrs.items() if isinstance(v, (str, int, float))}
-            if tags:
-                dst.update_tags(**tags)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    # GDAL can close a file the full disk cut short without a word: read it back before the rename
+    with (
+        atomic_output(target, verify=verify_raster, needed_bytes=data.size) as tmp,
+        rasterio.open(tmp, "w", **profile) as dst,
+    ):
+        dst.write(data, 1)
+        desc = mask.attrs.get("description")
+        if desc:
+            dst.set_band_description(1, str(desc))
+        tags = {k: str(v) for k, v in mask.attrs.items() if isinstance(v, (str, int, float))}
+        if tags:
+            dst.update_tags(**tags)
     return target

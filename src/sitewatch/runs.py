@@ -20,18 +20,24 @@ its own directory: earlier runs stay as they were.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import os
 import socket
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sitewatch.errors import ConfigError, RunError, RunLockedError
+import sitewatch.fileio as fileio
+from sitewatch.errors import (
+    ConfigError,
+    DiskFullError,
+    RunDiskFullError,
+    RunError,
+    RunLockedError,
+    WriteError,
+)
 
 __all__ = [
     "LOCK_NAME",
@@ -60,25 +66,11 @@ RunStatus = Literal["running", "complete", "partial", "failed", "aborted"]
 #: Run statuses whose state a later ``--since-last`` run may start from.
 FINISHED = ("complete", "partial")
 
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform lets a directory be opened.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    See :func:`sitewatch.fileio.atomic_write_bytes`; failures are run errors here.
 
     Parameters
     ----------
@@ -94,38 +86,21 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     Raises
     ------
     RunError
-        If the disk is full or the file cannot be written; the target is left as it was
-        and no temporary file remains.
+        If the disk is full (:class:`~sitewatch.errors.RunDiskFullError`) or the file
+        cannot be written; the target is left as it was and no temporary file remains.
 
     Examples
     --------
     >>> atomic_write_bytes("out/x.bin", b"abc")  # doctest: +SKIP
     """
-    target = Path(path)
-    tmp: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; run files are for sharing
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        tmp = None
-        _fsync_dir(target.parent)
-    except OSError as exc:
-        if exc.errno in _DISK_FULL:
-            raise RunError(
-                f"disk full while writing {target}: free some space and start the run again "
-                "(files already written are complete; earlier runs are untouched)"
-            ) from exc
-        raise RunError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None:
-            with suppress(OSError):
-                os.unlink(tmp)
-    return target
+        return fileio.atomic_write_bytes(path, data)
+    except DiskFullError as exc:
+        raise RunDiskFullError(
+            f"{exc} (files already written are complete; earlier runs are untouched)"
+        ) from None
+    except WriteError as exc:
+        raise RunError(str(exc)) from None
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -22,6 +22,7 @@ __all__ = [
     "ProcessingLevel",
     "Scene",
     "as_date",
+    "check_date_order",
     "transform_geometry",
     "utm_crs_for",
 ]
@@ -138,6 +139,28 @@ def as_date(value: str | dt.date, *, what: str = "date") -> dt.date:
         return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
     except ValueError:
         raise ConfigError(f"{what} {value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def check_date_order(start: dt.date | None, end: dt.date | None, *, what: str = "the date range") -> None:
+    """Refuse a range that ends before it starts, before any request is sent.
+
+    Parameters
+    ----------
+    start, end : datetime.date, optional
+    what : str
+        Names the range in the message.
+
+    Raises
+    ------
+    ConfigError
+        If both are given and ``end < start``.
+
+    Examples
+    --------
+    >>> check_date_order(dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    """
+    if start is not None and end is not None and end < start:
+        raise ConfigError(f"{what} ends ({end}) before it starts ({start}); swap --start and --end")
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ class Failure:
     """Answer the next ``times`` requests matching ``pattern`` with ``kind`` instead of the real thing."""
 
     pattern: str
-    kind: str  # "429", "500", "503", "401", "403", "drop"
+    kind: str  # "429", "500", "503", "401", "403", "404", "drop", "stall" (accept, never answer)
     times: int = 1
     retry_after: str | None = None
     after: int = 0  # let this many matching requests through first
@@ -188,6 +188,7 @@ class LoopbackServer:
         self.errors: list[str] = []
         self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -227,6 +228,7 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         # Keep-alive connections would go on being served by their handler threads.
@@ -281,6 +283,11 @@ class LoopbackServer:
         failure = self._take_failure(path)
         if failure is not None:
             entry["failed"] = failure.kind
+            if failure.kind == "stall":
+                # A server that accepted and then sends nothing, ever (until the test ends).
+                self.stopping.wait(600)
+                h.close_connection = True
+                return
             if failure.kind == "drop":
                 h.close_connection = True
                 with contextlib.suppress(OSError):
@@ -293,7 +300,7 @@ class LoopbackServer:
             headers = {"Content-Type": "application/json"}
             if failure.retry_after is not None:
                 headers["Retry-After"] = failure.retry_after
-            self.send(h, status, payload.encode(), headers)
+            self.send(h, status, payload.encode(), headers, head=method == "HEAD")
             return
         try:
             self.handle(h, method, path, body)

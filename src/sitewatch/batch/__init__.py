@@ -48,6 +48,7 @@ from sitewatch.batch.write import (
     aoi_record,
     dumps,
     extract_claims,
+    finished_aois,
     link_reports,
     merged_collection,
     public_sources,
@@ -110,18 +111,40 @@ def _checked_aois(aois: Iterable[AOI]) -> list[AOI]:
     return aoi_list
 
 
-def _refuse_finished_run(run_dir: Path) -> None:
-    if (run_dir / MANIFEST_NAME).exists():
-        try:
-            old = read_manifest(run_dir)
-        except ConfigError:
-            old = {}
-        # Holding the lock, a "running" manifest can only be left by a run that died.
-        if old.get("status") not in ("aborted", "running"):
-            raise ConfigError(
-                f"{run_dir} already holds a run ({old.get('status', 'unknown status')}); "
-                "runs are kept intact: choose a new --out-dir"
-            )
+def _refuse_finished_run(run_dir: Path) -> dict[str, Any]:
+    """Refuse a directory holding a finished run; return an interrupted run's manifest (or {})."""
+    if not (run_dir / MANIFEST_NAME).exists():
+        return {}
+    try:
+        old = read_manifest(run_dir)
+    except ConfigError:
+        old = {}
+    # Holding the lock, a "running" manifest can only be left by a run that died.
+    if old.get("status") not in ("aborted", "running"):
+        raise ConfigError(
+            f"{run_dir} already holds a run ({old.get('status', 'unknown status')}); "
+            "runs are kept intact: choose a new --out-dir"
+        )
+    return old
+
+
+def _resumable(
+    run_dir: Path, old: Mapping[str, Any], names: Sequence[str], settings: Mapping[str, Any]
+) -> dict[str, tuple[dict[str, Any], dict[str, Any], AOIState]]:
+    """The AOIs an interrupted run of the same scan (source, dates, options) finished: kept as they are."""
+    before = old.get("settings") or {}
+    same = ("source", "start", "end", "since_last", "scan_function", "scan_options", "tile_px")
+    if not old or any(_jsonable(before.get(k)) != _jsonable(settings.get(k)) for k in same):
+        return {}
+    kept = finished_aois(run_dir, names)
+    if kept:
+        log.info(
+            "resuming the interrupted run in %s: %d of %d AOIs finished and kept",
+            run_dir,
+            len(kept),
+            len(names),
+        )
+    return kept
 
 
 def _previous(
@@ -340,7 +363,7 @@ def scan_all(
     )
     token = f"{SAFE_NAME.sub('_', run_dir.resolve().name)[:40]}-{os.urandom(6).hex()}"
     with lock_run(run_dir):
-        _refuse_finished_run(run_dir)
+        interrupted = _refuse_finished_run(run_dir)
         previous_run, previous = _previous(run_dir, opts.since_last, names, public_sources(sources))
         claims = None if opts.reports_dir is None else extract_claims(Path(opts.reports_dir), aoi_list)
         tasks = plan_tasks(
@@ -366,11 +389,15 @@ def scan_all(
             by_parent=assembler.by_parent,
             aois=aoi_list,
         )
+        kept = _resumable(run_dir, interrupted, names, manifest["settings"])
         atomic_write_json(run_dir / MANIFEST_NAME, manifest)
         try:
+            todo = [t for t in tasks if (t.parent or t.aoi.name) not in kept]
             rows, collections, states = _execute(
-                run_dir, tasks, assembler, previous, opts, scratch_root, token
+                run_dir, todo, assembler, previous, opts, scratch_root, token
             )
+            for name, (row, fc, state) in kept.items():
+                rows[name], collections[name], states[name] = row, fc, state
             if claims is not None:
                 link_reports(run_dir, claims, collections, rows)
             status, ordered = _finish(run_dir, manifest, rows, collections, states, names, t0)
@@ -379,7 +406,7 @@ def scan_all(
             with contextlib.suppress(RunError):
                 atomic_write_json(run_dir / MANIFEST_NAME, manifest)
             raise
-    return BatchResult(run_dir, status, tuple(ordered), previous_run)
+    return BatchResult(run_dir, status, tuple(ordered), previous_run, resumed=tuple(sorted(kept)))
 
 
 def _execute(

@@ -32,6 +32,7 @@ from sitewatch.pipeline.result import ScanResult
 from sitewatch.pipeline.scan import scan
 from sitewatch.pipeline.stages import ScanEvent
 from sitewatch.plots import QuicklookFormat
+from sitewatch.redact import redact
 from sitewatch.types import AOI
 
 __all__ = [
@@ -234,9 +235,9 @@ def _failed(name: str, exc: BaseException, t0: float, start: dt.date) -> AOIOutc
     return AOIOutcome(
         name,
         "failed",
-        error=message,
+        error=redact(message),
         error_type=type(exc).__name__,
-        detail="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        detail=redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))),
         seconds=time.perf_counter() - t0,
         start=start.isoformat(),
     )
@@ -290,15 +291,59 @@ def connect_scheduler(address: str, *, timeout_s: float = 5.0) -> Any:
 
 @contextlib.contextmanager
 def _quiet_distributed() -> Iterator[None]:
-    """Keep a local cluster's INFO chatter (start, stop, every client) off the user's terminal."""
-    logger = logging.getLogger("distributed")
-    old = logger.level
-    if logger.getEffectiveLevel() < logging.WARNING:
-        logger.setLevel(logging.WARNING)
+    """Keep a local cluster's INFO chatter (start, stop, every client) off the user's terminal.
+
+    The nanny's "worker process still alive, killing" at the end of an interrupted run too.
+    """
+    loggers = {"distributed": logging.WARNING, "distributed.nanny": logging.ERROR}
+    old = {name: logging.getLogger(name).level for name in loggers}
+    for name, level in loggers.items():
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < level:
+            logger.setLevel(level)
     try:
         yield
     finally:
-        logger.setLevel(old)
+        for name, level in old.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables while worker processes start (they read their settings from it)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored(processes: bool) -> Iterator[None]:
+    """Ignore Ctrl-C while local worker processes start, so that only this process hears it later.
+
+    A terminal's Ctrl-C goes to the whole process group: each worker would print its own
+    KeyboardInterrupt traceback. An ignored SIGINT survives the start of a new interpreter
+    (Python installs its handler only when the signal is not ignored), so the workers (and
+    the nannies that restart them) keep ignoring it; this process gets its handler back as
+    soon as they are up, stops the run in one line and closes the cluster, which ends them.
+    """
+    import signal
+    import threading
+
+    if not processes or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -331,18 +376,18 @@ def open_client(
             "distributed.scheduler.allowed-failures": retries,
             "distributed.scheduler.worker-saturation": 1.0,
         }
-        with (
-            _quiet_distributed(),
-            dask.config.set(settings),
-            LocalCluster(
-                processes=processes,
-                n_workers=n if processes else 1,
-                threads_per_worker=1 if processes else n,
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster, set_as_default=False) as client,
-        ):
-            yield client
+        # a worker's own log lines (a task cancelled by Ctrl-C, a slow shutdown) are not the user's news
+        quiet_workers = {"DASK_LOGGING__DISTRIBUTED": "critical"}
+        with _quiet_distributed(), dask.config.set(settings):
+            with _ctrl_c_ignored(processes), _environ(quiet_workers if processes else {}):
+                cluster = LocalCluster(
+                    processes=processes,
+                    n_workers=n if processes else 1,
+                    threads_per_worker=1 if processes else n,
+                    dashboard_address=None,
+                )
+            with cluster, Client(cluster, set_as_default=False) as client:
+                yield client
         return
     if scheduler == "serial":
         yield None

@@ -64,12 +64,15 @@ class BatchResult:
         The summary, one row per AOI (see :meth:`table`).
     previous_run : pathlib.Path or None
         The run ``since_last`` started from.
+    resumed : tuple of str
+        AOIs an interrupted run on the same directory had finished: kept, not scanned again.
     """
 
     run_dir: Path
     status: Literal["complete", "partial", "failed"]
     rows: tuple[dict[str, Any], ...]
     previous_run: Path | None = None
+    resumed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

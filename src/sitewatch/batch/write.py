@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sitewatch.batch.results import CHANGE_TYPES, AOIOutcome
 from sitewatch.errors import ConfigError
 from sitewatch.pipeline.result import ScanResult
+from sitewatch.redact import redact
 from sitewatch.runs import (
     AOIState,
     alert_fingerprint,
@@ -32,6 +32,8 @@ __all__ = [
     "link_reports",
     "merged_collection",
     "public_sources",
+    "finished_aois",
+    "DONE_NAME",
     "summary_csv",
     "write_outcome",
 ]
@@ -39,7 +41,7 @@ __all__ = [
 
 def _public_source(source: str) -> str:
     # A source string could carry credentials in a URL; the manifest never keeps them.
-    return re.sub(r"(://)[^/@\s]+@", r"\1***@", source)
+    return redact(source)
 
 
 def public_sources(sources: Mapping[str, str]) -> str | dict[str, str]:
@@ -180,7 +182,38 @@ def write_outcome(
     last = _last_scene_date(outcome.result) or (previous.last_scene_date if previous else None)
     if previous and previous.last_scene_date and last and previous.last_scene_date > last:
         last = previous.last_scene_date
-    return row, fc, AOIState(outcome.aoi, last, fingerprints, run_dir.name)
+    state = AOIState(outcome.aoi, last, fingerprints, run_dir.name)
+    # written last: its presence says the AOI is finished, so an interrupted run resumes after it
+    atomic_write_json(folder / DONE_NAME, {"row": row, "state": state.to_json()})
+    return row, fc, state
+
+
+#: Per-AOI file written once all its outputs are: the AOI is finished (read when resuming a run).
+DONE_NAME = "done.json"
+
+
+def finished_aois(
+    run_dir: Path, names: Sequence[str]
+) -> dict[str, tuple[dict[str, Any], dict[str, Any], AOIState]]:
+    """The AOIs an interrupted run finished: name -> (summary row, alerts collection, state).
+
+    An AOI counts as finished when its ``done.json`` and ``alerts.geojson`` read back whole;
+    anything else (failed, half written, never reached) is scanned again.
+    """
+    import json
+
+    kept = {}
+    for name in names:
+        folder = run_dir / "aois" / name
+        try:
+            done = json.loads((folder / DONE_NAME).read_text(encoding="utf-8"))
+            fc = json.loads((folder / "alerts.geojson").read_text(encoding="utf-8"))
+            state = AOIState.from_json(name, done["state"])
+            row = dict(done["row"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        kept[name] = (row, fc, state)
+    return kept
 
 
 def merged_collection(

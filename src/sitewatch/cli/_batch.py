@@ -78,12 +78,14 @@ _BATCH_OPTIONS = [
         help="With --all: tries of an AOI whose worker died.",
     ),
     click.option(
-        "--timeout",
+        "--time-limit",
         "timeout_s",
         type=click.FloatRange(min=1),
         cls=DefaultFrom,
         default_from=f"{_BATCH}.timeout_s",
-        help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed.",
+        metavar="SECONDS",
+        help="With --all: time limit of the whole run in seconds; unfinished AOIs are reported failed "
+        "(was --timeout, which now sets the network timeout).",
     ),
     click.option(
         "--tile-px",
@@ -219,6 +221,12 @@ def run_batch(
         timelapse=timelapse,
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
+    if result.resumed and not quiet:
+        click.echo(
+            f"resumed the interrupted run in {result.run_dir}: kept {len(result.resumed)} finished AOI(s), "
+            f"scanned {len(result.rows) - len(result.resumed)}",
+            err=True,
+        )
     click.echo(result.table())
     if since_last and not quiet:
         used = result.previous_run

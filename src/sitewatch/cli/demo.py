@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from sitewatch.fileio import atomic_write_text
+
 log = logging.getLogger("sitewatch.cli.demo")
 
 
@@ -159,8 +161,8 @@ def cli(
     if reports_dir is not None:
         lines += ["", "SIMULATED site linked to real reports:", reports_summary(written.links, alerts_path)]
     text = "\n".join(lines) + "\n"
-    (out / "summary.txt").write_text("SIMULATED DATA - sitewatch demo\n" + text, encoding="utf-8")
-    (out / "check.json").write_text(json.dumps(check, indent=1), encoding="utf-8")
+    atomic_write_text(out / "summary.txt", "SIMULATED DATA - sitewatch demo\n" + text)
+    atomic_write_text(out / "check.json", json.dumps(check, indent=1))
     claim.record()
     say(text)
     say(f"alerts:     {alerts_path}")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from sitewatch.cli.options import date_type, echo_json, json_option
+from sitewatch.cli.options import date_type, echo_json, json_option, set_network_timeout
 
 BANDS_HELP = "Comma-separated bands (default B02,B03,B04,B08,B8A,B11,B12,SCL)."
 
@@ -34,6 +34,19 @@ BANDS_HELP = "Comma-separated bands (default B02,B03,B04,B08,B8A,B11,B12,SCL)."
     type=click.Path(file_okay=False, path_type=str),
     help="Cache root (default $SITEWATCH_CACHE or the user cache directory).",
 )
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Network read timeout per request (default 30, or $SITEWATCH_TIMEOUT); 3 tries in all.",
+)
+@click.option(
+    "--retry-unavailable",
+    is_flag=True,
+    help="Try again scenes the service answered 404/410 for (otherwise skipped for 7 days).",
+)
 @json_option
 def cli(
     aoi_name: str,
@@ -44,6 +57,8 @@ def cli(
     bands: str | None,
     resolution_m: float,
     cache_dir: str | None,
+    timeout_s: float | None,
+    retry_unavailable: bool,
     as_json: bool,
 ) -> None:
     """Fetch an AOI's Sentinel-2 series into the cache; a rerun fetches only new scenes.
@@ -54,7 +69,10 @@ def cli(
     """
     from sitewatch.aoi import load_aoi
     from sitewatch.providers.cache import fetch_series
+    from sitewatch.types import check_date_order
 
+    check_date_order(start, end)
+    set_network_timeout(timeout_s)
     aoi = load_aoi(aoi_name)
     band_list = [b.strip() for b in bands.split(",") if b.strip()] if bands else None
     from sitewatch.cli.logs import count_progress
@@ -70,6 +88,7 @@ def cli(
             resolution_m=resolution_m,
             cache_dir=cache_dir,
             progress=progress,
+            retry_unavailable=retry_unavailable,
         )
     if as_json:
         echo_json({**report.__dict__, "path": str(report.path)})
@@ -77,5 +96,6 @@ def cli(
     click.echo(
         f"{report.aoi}: {report.n_found} scene(s) at {report.source}; fetched {report.scenes_fetched}, "
         f"already cached {report.scenes_cached}"
+        + (f", unavailable {report.scenes_unavailable}" if report.scenes_unavailable else "")
     )
     click.echo(f"cache: {report.path}")

@@ -149,10 +149,11 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     from sitewatch.errors import SitewatchWarning
+    from sitewatch.redact import redact
 
     if issubclass(category, SitewatchWarning):
         if logging.getLogger(OUR_LOGGER).isEnabledFor(logging.WARNING):
-            text = f"sitewatch: warning: {message}"
+            text = f"sitewatch: warning: {redact(message)}"
             if _BAR_OPEN:
                 from tqdm import tqdm
 

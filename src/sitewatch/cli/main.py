@@ -11,6 +11,7 @@ import click
 import sitewatch
 from sitewatch.cli.logs import setup_logging
 from sitewatch.errors import SitewatchError
+from sitewatch.redact import install_log_redaction, redact
 
 __all__ = ["cli", "main"]
 
@@ -24,7 +25,7 @@ class SitewatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SitewatchError as exc:
-            click.echo(f"sitewatch: error: {exc}", err=True)
+            click.echo(f"sitewatch: error: {redact(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("sitewatch: interrupted", err=True)
@@ -47,6 +48,7 @@ class SitewatchGroup(click.Group):
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """sitewatch: watch places on Earth with Sentinel-2 and say what changed, with evidence."""
     setup_logging(verbose, quiet)
+    install_log_redaction()  # credentials never reach a log line, ours or a library's
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = quiet
     ctx.obj["verbose"] = verbose

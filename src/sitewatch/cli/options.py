@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-__all__ = ["DefaultFrom", "aoi_option", "date_type", "echo_json", "json_option"]
+__all__ = ["DefaultFrom", "aoi_option", "date_type", "echo_json", "json_option", "set_network_timeout"]
 
 
 class DefaultFrom(click.Option):
@@ -72,3 +72,17 @@ def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def set_network_timeout(timeout_s: float | None) -> None:
+    """Make ``--timeout`` the read timeout of every provider this command (and its workers) opens.
+
+    The setting travels in ``$SITEWATCH_TIMEOUT`` (see :mod:`sitewatch.providers.network`), so
+    worker processes of a batch run inherit it too.
+    """
+    if timeout_s is not None:
+        import os
+
+        from sitewatch.providers.network import TIMEOUT_ENV
+
+        os.environ[TIMEOUT_ENV] = f"{timeout_s:g}"

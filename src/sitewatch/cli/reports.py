@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from sitewatch.cli.options import date_type
+from sitewatch.fileio import atomic_write_text
 
 
 def _write_json(doc: Any, out: Path | None) -> None:
@@ -17,10 +18,7 @@ def _write_json(doc: Any, out: Path | None) -> None:
     if out is None:
         click.echo(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(out)
+    atomic_write_text(out, text + "\n")
 
 
 @click.group(name="reports")
@@ -152,8 +150,7 @@ def link_command(
     doc = links_document(links, claims)
     _write_json(doc, out)
     if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(brief_markdown(claims, links, collections), encoding="utf-8")
+        atomic_write_text(markdown, brief_markdown(claims, links, collections))
     if out is not None or markdown is not None:
         summary = ", ".join(f"{k} {v}" for k, v in sorted(doc["summary"].items())) or "no claims"
         click.echo(f"{len(links)} claims linked: {summary}", err=True)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from sitewatch.cli._batch import batch_options, run_batch
-from sitewatch.cli.options import DefaultFrom, date_type, echo_json, json_option
+from sitewatch.cli.options import DefaultFrom, date_type, echo_json, json_option, set_network_timeout
 from sitewatch.exports import export_alerts, format_for, read_alerts_source
 from sitewatch.plots import QuicklookFormat
 
@@ -113,6 +113,19 @@ BATCH_DEFAULT_DAYS = 365
     help="Replace an --out file or --quicklooks folder that holds another scan's output "
     "(rerunning the same scan replaces its own output without it).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Scan an AOI beyond the size guard's limit (12,000 px a side) anyway.",
+)
+@click.option(
+    "--timeout",
+    "network_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Network read timeout per request (default 30, or $SITEWATCH_TIMEOUT); 3 tries in all.",
+)
 @json_option
 @batch_options
 @click.pass_context
@@ -132,6 +145,8 @@ def cli(
     threshold: float,
     chunk_px: int,
     overwrite: bool,
+    force: bool,
+    network_timeout_s: float | None,
     as_json: bool,
     all_aois: bool,
     **batch: Any,
@@ -164,7 +179,8 @@ def cli(
         history=replace(defaults.history, threshold=threshold),
         objects=replace(defaults.objects, min_area_m2=min_area_m2),
     )
-    execution = replace(ExecutionOptions(), chunk_px=chunk_px)
+    execution = replace(ExecutionOptions(), chunk_px=chunk_px, force=force)
+    set_network_timeout(network_timeout_s)
     if all_aois:
         if overwrite:
             raise click.UsageError(

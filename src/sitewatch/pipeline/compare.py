@@ -203,6 +203,13 @@ def _shifted_bands(da: xr.DataArray, bands: list[str], shift: Shift) -> xr.DataA
     return xr.DataArray(out, dims=da.dims, coords={**coords, "band": bands}, name=da.name, attrs=da.attrs)
 
 
+def _band_empty(da: xr.DataArray, band: str) -> bool:
+    """True when a band of the first date holds no data: no finite value, or only zeros."""
+    values = np.asarray(da.sel(band=band).values)[0]
+    finite = values[np.isfinite(values)]
+    return finite.size == 0 or not finite.any()
+
+
 def _all_finite(da: xr.DataArray, bands: list[str]) -> np.ndarray:
     """``(y, x)``: True where every band of the first date is finite (band by band, no copy)."""
     values = np.asarray(da.values)
@@ -431,6 +438,13 @@ def _check_requirement(
 def _check_overlap(b: xr.DataArray, a: xr.DataArray, common: list[str]) -> list[str]:
     """The spectral bands, once both dates are known to hold data where the other does."""
     spectral = [x for x in common if x != "SCL"]
+    # a band with no data in both dates is a broken band, not two dates that miss each other
+    empty = [x for x in spectral if _band_empty(a, x) and _band_empty(b, x)]
+    if empty:
+        raise DataError(
+            f"band(s) {', '.join(empty)} hold no data in BEFORE ({_scene_id(b) or 'image'}) nor AFTER "
+            f"({_scene_id(a) or 'image'}); check the files, or compare without them"
+        )
     a_valid_any = _all_finite(a, spectral)
     b_valid_any = _all_finite(b, spectral)
     if not a_valid_any.any():

@@ -67,6 +67,9 @@ class ExecutionOptions:
         Block by block: context around each group of changed pixels for typing.
     max_window_px : int
         Block by block: windows of nearby groups are merged up to this size.
+    force : bool
+        Scan an AOI beyond the size guard's hard limit (see
+        :mod:`sitewatch.pipeline.size_guard`) anyway.
     """
 
     chunk_px: int | None = DEFAULT_CHUNK_PX
@@ -74,6 +77,7 @@ class ExecutionOptions:
     registration_px: int = 1024
     window_margin_px: int = 200
     max_window_px: int = 640
+    force: bool = False
 
     def __post_init__(self) -> None:
         if self.chunk_px is not None and self.chunk_px < 16:

@@ -40,8 +40,10 @@ from sitewatch.pipeline.blocks import run_in_blocks
 from sitewatch.pipeline.in_memory import run_in_memory
 from sitewatch.pipeline.options import ExecutionOptions, ScanParams
 from sitewatch.pipeline.result import ScanOutputs, ScanResult
+from sitewatch.pipeline.size_guard import check_size, estimate_size
 from sitewatch.pipeline.stages import EventCallback, ScanEvent, emit
 from sitewatch.providers.base import Provider, get_provider
+from sitewatch.redact import redact
 from sitewatch.types import AOI, Scene, as_date
 
 __all__ = ["ExecutionOptions", "ScanEvent", "ScanOutputs", "ScanParams", "ScanResult", "scan"]
@@ -186,15 +188,18 @@ def scan(
         options = dict(provider_options or {})
         if cache_dir is not None:
             options["cache_dir"] = str(cache_dir)
-        provider, source_name = get_provider(source, **options), source
+        provider, source_name = get_provider(source, **options), redact(source)
     else:
-        provider, source_name = source, str(getattr(source, "source", None) or source.name)
+        provider, source_name = source, redact(getattr(source, "source", None) or source.name)
     scenes = list(provider.search(the_aoi, d0, d1, max_cloud_fraction=p.max_cloud_fraction))
     emit(on_event, "scenes_found", the_aoi.name, count=len(scenes))
     if not scenes:
         raise NoScenesError(_no_scenes_message(provider, the_aoi, d0, d1, source_name))
     scenes, plan, band_notes = _choose_bands(scenes)
-    chunk_px = ex.chunk_px
+    size = estimate_size(the_aoi, n_dates=len(scenes), n_bands=len(plan.load), resolution_m=p.resolution_m)
+    chunk_px = check_size(
+        size, aoi_name=the_aoi.name, chunk_px=ex.chunk_px, reads_blocks=provider.reads_blocks, force=ex.force
+    )
     lazily = chunk_px is not None and provider.reads_blocks
     extra: dict[str, Any] = {"chunk_px": chunk_px} if lazily else {}
     stack = provider.load(

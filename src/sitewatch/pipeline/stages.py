@@ -39,7 +39,7 @@ from sitewatch.core.coregister import Shift, apply_shift, estimate_shift
 from sitewatch.core.masks import CLEAR, SNOW, pixel_classes
 from sitewatch.core.normalize import OffsetEvidence, offset_evidence, offset_mismatches
 from sitewatch.core.outline import fitted_outline
-from sitewatch.errors import DataWarning
+from sitewatch.errors import DataError, DataWarning
 from sitewatch.objects import ChangeObject
 from sitewatch.objects.classify import spectral_indices
 from sitewatch.objects.measure import to_wgs84
@@ -169,17 +169,27 @@ def scene_quality(stack: xr.DataArray, result: ScanResult, *, min_clear_fraction
     inside_da = xr.DataArray(inside, dims=("y", "x"))
     if stack.chunks is not None:
         inside_da = inside_da.chunk(dict(zip(("y", "x"), stack.data.chunks[2:], strict=True)))
-    has_data = np.isfinite(stack.sel(band=scan_bands(stack))).all("band")
+    present = scan_bands(stack)
+    finite = np.isfinite(stack.sel(band=present))
+    has_data = finite.all("band")
     classes = pixel_classes(stack)
     clear = (classes == CLEAR) & has_data & inside_da
     snowy = (classes == SNOW) & has_data & inside_da
-    covered, counts, snow_counts, evidence = dask.compute(
+    covered, counts, snow_counts, evidence, band_seen = dask.compute(
         (has_data.any("time") & inside_da).sum(),
         clear.sum(("y", "x")),
         snowy.sum(("y", "x")),
         offset_evidence(stack),
+        (finite & inside_da).any(("time", "y", "x")),
     )
     counts, snow_frac = np.asarray(counts), np.asarray(snow_counts) / max(1, int(covered))
+    empty = [str(b) for b, seen in zip(present, np.asarray(band_seen), strict=True) if not seen]
+    if empty:
+        # not clouds: the band itself holds nothing (a wrong asset, a failed export, all zeros)
+        raise DataError(
+            f"band(s) {', '.join(empty)} hold no data over AOI {result.aoi.name} in any of the "
+            f"{stack.sizes['time']} scenes; the scan needs them: check the source files or its band mapping"
+        )
     frac = counts / max(1, int(covered))
     coverage = float(int(covered) / max(1, int(inside.sum())))
     times = stack.coords["time"].values

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from sitewatch.fileio import atomic_output
+
 __all__ = ["change_quicklook", "rgb"]
 
 
@@ -107,13 +109,9 @@ def change_quicklook(
     if title:
         fig.suptitle(title)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.partial.png")
     try:
-        fig.savefig(tmp, dpi=dpi)
-        tmp.replace(target)
+        with atomic_output(target) as tmp:
+            fig.savefig(tmp, dpi=dpi)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return target

@@ -1,40 +1,25 @@
 """An incremental on-disk cache in front of any remote provider.
 
-Layout (one folder per AOI under the cache root)::
+:class:`CachedProvider` wraps a remote provider (STAC, Sentinel Hub): ``search`` asks the
+service (or, offline, the manifest), ``load`` reads every scene already cached on the
+grid with the bands from disk and fetches only the rest. The storage (layout, manifest,
+scene files) is :mod:`sitewatch.providers.cache_store`.
 
-    <root>/<aoi>/manifest.json
-    <root>/<aoi>/<grid>/<scene id>.tif        one multi-band GeoTIFF per scene
-
-``<grid>`` names the pixel grid (CRS, pixel size and a hash of the exact extent),
-so asking for another resolution or CRS fetches onto a new grid and leaves the
-old one valid. Each GeoTIFF is in the ``local`` scene format (band descriptions
-``B02``..., ``SCL``) and holds the bands fetched so far; asking for more bands
-fetches only the missing ones and rewrites the file with the union. Reflectance is
-stored as uint16 with +1000 (and the ``BOA_ADD_OFFSET=-1000`` tag the local reader
-honours), so slightly negative L2A values survive the round trip.
-
-``manifest.json`` records, per grid and scene: the file, its bands, the scene's
-date and level, the source it came from (URL without credentials), the provider,
-when it was fetched and the grid settings. Files and the manifest are written to
-a temporary name and renamed, and the manifest is updated after every scene, so an
-interrupted fetch leaves only whole scenes behind and the next run resumes.
-
-The cache root is ``cache_dir`` if given, else ``$SITEWATCH_CACHE``, else the
-platform's user cache directory (``platformdirs.user_cache_dir("sitewatch")``).
+A fill records each scene in the manifest as soon as its file is written (atomically and
+verified), so an interrupted fetch leaves only whole scenes and the next run resumes. A
+scene whose assets the service answers 404/410 for is skipped with one warning naming it,
+recorded as unavailable and not asked for again for
+:data:`~sitewatch.providers.cache_store.UNAVAILABLE_RETRY_DAYS` days (or until
+``retry_unavailable=True``); the other scenes go on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
-import re
-import shutil
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -42,15 +27,36 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from sitewatch.errors import (
-    CacheError,
     ConfigError,
     CredentialsError,
     NoScenesError,
     ProviderError,
     ProviderWarning,
     RateLimitError,
+    UnavailableError,
 )
-from sitewatch.providers.base import CATEGORICAL_BANDS, DEFAULT_BANDS
+from sitewatch.providers.base import DEFAULT_BANDS
+from sitewatch.providers.cache_store import (
+    MANIFEST,
+    aoi_folder,
+    cache_entries,
+    cache_root,
+    cached_file_readable,
+    grid_for,
+    grid_key,
+    grid_record,
+    locked,
+    mark_unavailable,
+    now_iso,
+    read_cached,
+    read_manifest,
+    remove_cache,
+    safe_name,
+    unavailable_ids,
+    write_cached,
+    write_manifest,
+)
+from sitewatch.types import check_date_order
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -62,10 +68,10 @@ __all__ = [
     "CachedProvider",
     "FetchReport",
     "FetchStats",
-    "fetch_series",
     "SceneReader",
     "cache_entries",
     "cache_root",
+    "fetch_series",
     "grid_for",
     "grid_key",
     "remove_cache",
@@ -73,156 +79,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
-# Stored reflectance = value + 1000, so values down to -1000 (dark L2A pixels) survive uint16.
-_STORE_SHIFT = 1000.0
-_SAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Return the cache root: ``cache_dir``, else ``$SITEWATCH_CACHE``, else the user cache dir.
-
-    Parameters
-    ----------
-    cache_dir : path, optional
-
-    Returns
-    -------
-    pathlib.Path
-
-    Examples
-    --------
-    >>> str(cache_root("/tmp/swcache"))
-    '/tmp/swcache'
-    """
-    if cache_dir:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("SITEWATCH_CACHE")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("sitewatch"))
-
-
-def grid_for(
-    *,
-    aoi: AOI | None = None,
-    geobox: GeoBox | None = None,
-    crs: str | None = None,
-    resolution_m: float = 10.0,
-) -> GeoBox:
-    """The grid a remote provider loads onto: ``geobox``, else the AOI's bounds in ``crs``.
-
-    The grid is the one :func:`sitewatch.providers.local.target_geobox` builds for
-    ``crs="utm"``: the AOI's bounding box in its UTM zone (or in ``crs``), in whole
-    ``resolution_m`` pixels snapped to multiples of the pixel size.
-
-    Parameters
-    ----------
-    aoi : AOI, optional
-    geobox : GeoBox, optional
-        Wins when given.
-    crs : str, optional
-        ``"utm"`` (default) or any CRS text.
-    resolution_m : float
-
-    Returns
-    -------
-    odc.geo.geobox.GeoBox
-
-    Raises
-    ------
-    ConfigError
-        If neither an AOI nor a grid is given.
-    """
-    if geobox is not None:
-        return geobox
-    if aoi is None:
-        raise ConfigError(
-            "remote imagery is loaded for an area: pass an AOI (--aoi NAME) or an explicit grid"
-        )
-    from odc.geo.geobox import GeoBox
-
-    target = aoi.utm_crs if crs is None or crs.lower() == "utm" else crs
-    return GeoBox.from_bbox(aoi.geometry_in(target).bounds, target, resolution=resolution_m)
-
-
-def grid_key(gbox: GeoBox) -> str:
-    """A short, stable folder name for a grid: ``<epsg>_<res>m_<hash>``.
-
-    Parameters
-    ----------
-    gbox : GeoBox
-
-    Returns
-    -------
-    str
-    """
-    epsg = gbox.crs.epsg if gbox.crs is not None else None
-    res = abs(gbox.resolution.x)
-    text = json.dumps([str(gbox.crs), list(gbox.affine)[:6], list(gbox.shape)])
-    digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-    return f"{epsg or 'crs'}_{res:g}m_{digest}"
-
-
-def _safe(name: str) -> str:
-    return _SAFE_RE.sub("_", name).strip("._") or "scene"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _atomic_write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise CacheError(
-            f"cannot write the cache manifest {path} ({exc}); check the disk and permissions"
-        ) from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _read_manifest(path: Path, aoi_name: str) -> dict[str, Any]:
-    if not path.exists():
-        return {"version": MANIFEST_VERSION, "aoi": aoi_name, "grids": {}}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CacheError(
-            f"cache manifest {path} is unreadable ({exc}); "
-            f"remove it with `sitewatch cache rm --aoi {aoi_name}`"
-        ) from None
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-        raise CacheError(
-            f"cache manifest {path} has an unknown format; "
-            f"remove it with `sitewatch cache rm --aoi {aoi_name}`"
-        )
-    data.setdefault("grids", {})
-    return data
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the AOI folder (POSIX), so two fetches do not interleave manifests."""
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(folder / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+_Todo = tuple["Scene", list[str], list[str], "Path | None"]
 
 
 class SceneReader(Protocol):
@@ -258,7 +115,9 @@ class FetchStats:
     scenes_fetched: int = 0
     scenes_cached: int = 0
     bands_fetched: int = 0
+    scenes_unavailable: int = 0
     fetched_ids: list[str] = field(default_factory=list)
+    unavailable_ids: list[str] = field(default_factory=list)
 
 
 class CachedProvider:
@@ -273,15 +132,24 @@ class CachedProvider:
         The remote provider (STAC, Sentinel Hub).
     cache_dir : path, optional
         The cache root; see :func:`cache_root`.
+    retry_unavailable : bool
+        Ask again for scenes recorded unavailable (404/410) less than 7 days ago.
     """
 
     #: ``load`` reads the cached scenes lazily, block by block, with ``chunk_px``.
     reads_blocks = True
 
-    def __init__(self, inner: SceneReader, *, cache_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        inner: SceneReader,
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        retry_unavailable: bool = False,
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self.root = cache_root(cache_dir)
+        self.retry_unavailable = retry_unavailable
         self.stats = FetchStats()
 
     def __repr__(self) -> str:
@@ -350,7 +218,7 @@ class CachedProvider:
         folder = self._aoi_dir(aoi)
         if not (folder / MANIFEST).exists():
             return []
-        manifest = _read_manifest(folder / MANIFEST, folder.name)
+        manifest = read_manifest(folder / MANIFEST, folder.name)
         found: dict[str, dict[str, Any]] = {}
         bands: dict[str, set[str]] = {}
         for grid in manifest["grids"].values():
@@ -382,10 +250,7 @@ class CachedProvider:
         return sorted(scenes, key=lambda sc: (sc.datetime, sc.id))
 
     def _aoi_dir(self, aoi: AOI | None) -> Path:
-        from sitewatch.aoi import check_name
-
-        name = check_name(aoi.name) if aoi is not None else "_grid"
-        return self.root / name
+        return aoi_folder(self.root, aoi)
 
     def fill(
         self,
@@ -401,7 +266,9 @@ class CachedProvider:
         """Make sure every scene is cached on the grid with the bands; fetch only what is missing.
 
         Each scene is recorded in the manifest as soon as its file is written, so an
-        interrupted fill resumes on the next call.
+        interrupted fill resumes on the next call. A scene the service answers 404/410 for
+        is skipped with a :class:`~sitewatch.errors.ProviderWarning` naming it, and recorded
+        as unavailable (see :class:`CachedProvider`).
 
         Parameters
         ----------
@@ -419,93 +286,25 @@ class CachedProvider:
         ------
         ProviderError
             If the service fails; scenes fetched before the failure stay cached.
-        CacheError
+        CacheError, DiskFullError
             If the cache cannot be written.
         """
         gbox = grid_for(aoi=aoi, geobox=geobox, crs=crs, resolution_m=resolution_m)
         names = self._bands(scenes, bands)
         folder = self._aoi_dir(aoi)
-        key = grid_key(gbox)
         stats = self.stats = FetchStats()  # visible as it grows, also when a fetch fails
-        with _locked(folder):
-            manifest = _read_manifest(folder / MANIFEST, folder.name)
-            grid = manifest["grids"].setdefault(key, self._grid_record(gbox))
-            for partial in (folder / key).glob(".*.partial") if (folder / key).is_dir() else []:
-                partial.unlink()  # left by an interrupted run
-            todo: list[tuple[Scene, list[str], list[str], Path | None]] = []
-            for scene in sorted(scenes, key=lambda s: (s.datetime, s.id)):
-                entry = grid["scenes"].get(scene.id)
-                path = folder / key / entry["file"] if entry else None
-                have = list(entry["bands"]) if entry and path is not None and path.exists() else []
-                missing = [b for b in names if b not in have]
-                if missing:
-                    todo.append((scene, have, missing, path))
-                else:
-                    stats.scenes_cached += 1
-
-            def store(
-                scene: Scene, have: list[str], missing: list[str], path: Path | None, fresh: np.ndarray
-            ) -> None:
-                data, data_bands = fresh, list(missing)
-                if have and path is not None:
-                    data = np.concatenate([self._read_cached(path, have, gbox), fresh], axis=0)
-                    data_bands = [*have, *missing]
-                file_name = f"{_safe(scene.id)}.tif"
-                self._write(data, data_bands, gbox, scene, folder / key, file_name)
-                grid["scenes"][scene.id] = {
-                    "file": file_name,
-                    "bands": data_bands,
-                    "datetime": scene.datetime.isoformat(),
-                    "processing_level": scene.processing_level,
-                    "cloud_fraction": scene.cloud_fraction,
-                    "source": self.source,
-                    "provider": self.name,
-                    "fetched_at": _now(),
-                }
-                manifest["updated_at"] = _now()
-                # After every scene, so an interruption keeps everything finished so far.
-                _atomic_write_json(folder / MANIFEST, manifest)
-                stats.scenes_fetched += 1
-                stats.bands_fetched += len(missing)
-                stats.fetched_ids.append(scene.id)
-                if progress is not None:
-                    progress(stats.scenes_fetched, len(todo), scene)
-
-            def fetch(item: tuple[Scene, list[str], list[str], Path | None]) -> np.ndarray:
-                log.info("fetching scene %s (%s) from %s", item[0].id, ", ".join(item[2]), self.source)
-                return self.inner.read_scene(item[0], item[2], gbox)
-
-            threads = max(1, int(getattr(self.inner, "fetch_threads", 1)))
-            if threads == 1 or len(todo) < 2:
-                for item in todo:
-                    store(*item, fetch(item))
-            else:
-                # Scenes are read concurrently (network latency dominates); files and the manifest
-                # are written here, one at a time, in the order the reads finish.
-                from concurrent.futures import ThreadPoolExecutor, as_completed
-
-                failure: BaseException | None = None
-                with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sitewatch-fetch") as pool:
-                    futures = {pool.submit(fetch, item): item for item in todo}
-                    for future in as_completed(futures):
-                        try:
-                            fresh = future.result()
-                        except BaseException as exc:
-                            if failure is None:
-                                failure = exc
-                                for other in futures:
-                                    other.cancel()
-                            continue
-                        store(*futures[future], fresh)
-                if failure is not None:
-                    raise failure
-            _atomic_write_json(folder / MANIFEST, manifest)
+        with locked(folder):
+            fill = _Fill(self, folder, gbox, stats, progress)
+            todo = fill.plan(scenes, names)
+            fill.run(todo)
+            write_manifest(folder / MANIFEST, fill.manifest)
         self.stats = stats
         log.info(
-            "cache %s: %d scene(s) fetched, %d already cached",
+            "cache %s: %d scene(s) fetched, %d already cached, %d unavailable",
             folder,
             stats.scenes_fetched,
             stats.scenes_cached,
+            stats.scenes_unavailable,
         )
         return stats
 
@@ -541,6 +340,7 @@ class CachedProvider:
         Returns
         -------
         xarray.DataArray
+            Without the scenes the service no longer has (404/410; warned about by :meth:`fill`).
         """
         from sitewatch.providers.grid import lazy_stack, stack_to_dataarray
 
@@ -549,14 +349,22 @@ class CachedProvider:
         scenes = sorted(scenes, key=lambda s: (s.datetime, s.id))
         gbox = grid_for(aoi=aoi, geobox=geobox, crs=crs, resolution_m=resolution_m)
         names = self._bands(scenes, bands)
-        self.fill(scenes, aoi=aoi, bands=names, geobox=gbox)
+        stats = self.fill(scenes, aoi=aoi, bands=names, geobox=gbox)
+        if stats.unavailable_ids:
+            gone = set(stats.unavailable_ids)
+            scenes = [s for s in scenes if s.id not in gone]
+            if not scenes:
+                raise NoScenesError(
+                    f"every scene from {self.source} is unavailable (HTTP 404/410); "
+                    "try other dates, or --retry-unavailable later"
+                )
         folder = self._aoi_dir(aoi)
         key = grid_key(gbox)
-        grid = _read_manifest(folder / MANIFEST, folder.name)["grids"][key]
+        grid = read_manifest(folder / MANIFEST, folder.name)["grids"][key]
         if chunk_px is not None:
             paths = [folder / key / grid["scenes"][scene.id]["file"] for scene in scenes]
             return lazy_stack(
-                lambda t, window: self._read_cached(paths[t], names, window),
+                lambda t, window: read_cached(paths[t], names, window),
                 gbox,
                 scenes,
                 names,
@@ -567,7 +375,7 @@ class CachedProvider:
         data = np.full((len(scenes), len(names), *gbox.shape), np.nan, dtype=np.float32)
         for t, scene in enumerate(scenes):
             entry = grid["scenes"][scene.id]
-            data[t] = self._read_cached(folder / key / entry["file"], names, gbox)
+            data[t] = read_cached(folder / key / entry["file"], names, gbox)
         return stack_to_dataarray(data, gbox, scenes, names, provider=self.name, source=self.source)
 
     @staticmethod
@@ -577,70 +385,145 @@ class CachedProvider:
         common = set(scenes[0].bands).intersection(*(s.bands for s in scenes[1:])) if scenes else set()
         return [b for b in (*DEFAULT_BANDS, "SCL") if b in common]
 
-    @staticmethod
-    def _grid_record(gbox: GeoBox) -> dict[str, Any]:
-        return {
-            "crs": str(gbox.crs),
-            "resolution_m": abs(gbox.resolution.x),
-            "shape": list(gbox.shape),
-            "transform": list(gbox.affine)[:6],
-            "bounds": list(gbox.extent.boundingbox),
-            "scenes": {},
-        }
 
-    @staticmethod
-    def _write(
-        data: np.ndarray, bands: Sequence[str], gbox: GeoBox, scene: Scene, folder: Path, file_name: str
+class _Fill:
+    """One fill of the cache for a grid: what to fetch, fetching it, recording it."""
+
+    def __init__(
+        self,
+        provider: CachedProvider,
+        folder: Path,
+        gbox: GeoBox,
+        stats: FetchStats,
+        progress: Callable[[int, int, Scene], None] | None,
     ) -> None:
-        from sitewatch.providers.grid import stack_to_dataarray
-        from sitewatch.providers.local import write_scene
+        self.provider, self.folder, self.gbox, self.stats = provider, folder, gbox, stats
+        self.progress = progress
+        self.key = grid_key(gbox)
+        self.manifest = read_manifest(folder / MANIFEST, folder.name)
+        self.grid = self.manifest["grids"].setdefault(self.key, grid_record(gbox))
+        self.n_todo = 0
 
-        stored = data.astype(np.float32).copy()
-        for i, band in enumerate(bands):
-            if band not in CATEGORICAL_BANDS:
-                stored[i] += np.float32(_STORE_SHIFT)
-                # NaN stays NaN (0 on disk); a shifted value of 0 would read back as no data.
-                stored[i] = np.where(np.isfinite(stored[i]), np.maximum(stored[i], 1.0), np.nan)
-        da = stack_to_dataarray(stored[np.newaxis], gbox, [scene], list(bands), provider="cache")
-        try:
-            write_scene(
-                da,
-                folder,
-                name=Path(file_name).stem,
-                processing_level=scene.processing_level,
-                tags={"BOA_ADD_OFFSET": str(-_STORE_SHIFT), "SITEWATCH_SCENE_ID": scene.id},
+    def plan(self, scenes: Sequence[Scene], names: Sequence[str]) -> list[_Todo]:
+        """The scenes (and their bands) to fetch; counts the cached and the known-unavailable ones."""
+        grid_dir = self.folder / self.key
+        for partial in grid_dir.glob(".*.partial*") if grid_dir.is_dir() else []:
+            partial.unlink()  # left by an interrupted run
+        source = self.provider.source
+        gone = {} if self.provider.retry_unavailable else unavailable_ids(self.manifest, source)
+        todo: list[_Todo] = []
+        skipped = []
+        for scene in sorted(scenes, key=lambda s: (s.datetime, s.id)):
+            if scene.id in gone:
+                skipped.append(scene.id)
+                continue
+            entry = self.grid["scenes"].get(scene.id)
+            path = grid_dir / entry["file"] if entry else None
+            readable = path is not None and cached_file_readable(path)
+            have = list(entry["bands"]) if entry and readable else []
+            missing = [b for b in names if b not in have]
+            if missing:
+                todo.append((scene, have, missing, path))
+            else:
+                self.stats.scenes_cached += 1
+        if skipped:
+            self.stats.scenes_unavailable += len(skipped)
+            self.stats.unavailable_ids += skipped
+            warnings.warn(
+                f"{len(skipped)} scene(s) skipped: {source} answered 404/410 for them less than "
+                f"7 days ago ({', '.join(skipped[:5])}{'...' if len(skipped) > 5 else ''}); "
+                "--retry-unavailable asks again",
+                ProviderWarning,
+                stacklevel=4,
             )
-        except OSError as exc:
-            raise CacheError(f"cannot write {folder / file_name} ({exc}); check the disk space") from None
+        self.n_todo = len(todo)
+        return todo
 
-    @staticmethod
-    def _read_cached(path: Path, bands: Sequence[str], gbox: GeoBox) -> np.ndarray:
-        import rasterio
+    def fetch(self, item: _Todo) -> np.ndarray:
+        """Read one scene's missing bands from the service."""
+        scene, _, missing, _ = item
+        log.info("fetching scene %s (%s) from %s", scene.id, ", ".join(missing), self.provider.source)
+        return self.provider.inner.read_scene(scene, missing, self.gbox)
 
-        from sitewatch.providers.grid import grid_window
+    def store(self, item: _Todo, fresh: np.ndarray) -> None:
+        """Write a fetched scene (with the bands it had) and record it in the manifest."""
+        scene, have, missing, path = item
+        data, data_bands = fresh, list(missing)
+        if have and path is not None:
+            data = np.concatenate([read_cached(path, have, self.gbox), fresh], axis=0)
+            data_bands = [*have, *missing]
+        file_name = f"{safe_name(scene.id)}.tif"
+        write_cached(data, data_bands, self.gbox, scene, self.folder / self.key, file_name)
+        self.grid["scenes"][scene.id] = {
+            "file": file_name,
+            "bands": data_bands,
+            "datetime": scene.datetime.isoformat(),
+            "processing_level": scene.processing_level,
+            "cloud_fraction": scene.cloud_fraction,
+            "source": self.provider.source,
+            "provider": self.provider.name,
+            "fetched_at": now_iso(),
+        }
+        (self.manifest.get("unavailable") or {}).pop(scene.id, None)
+        self._save()
+        self.stats.scenes_fetched += 1
+        self.stats.bands_fetched += len(missing)
+        self.stats.fetched_ids.append(scene.id)
+        if self.progress is not None:
+            self.progress(self.stats.scenes_fetched, self.n_todo, scene)
 
-        try:
-            with rasterio.open(path) as src:
-                names = [str(d or "") for d in src.descriptions]
-                window = grid_window(src, gbox)
-                if window is not None and all(b in names for b in bands):
-                    # The same grid as asked, or a block of it: a plain read, no resampling at all.
-                    offset = float(src.tags().get("BOA_ADD_OFFSET", 0.0))
-                    out = src.read([names.index(b) + 1 for b in bands], window=window).astype(np.float32)
-                    for i, band in enumerate(bands):
-                        layer = out[i]
-                        layer[layer == 0] = np.nan
-                        if band not in CATEGORICAL_BANDS:
-                            layer += np.float32(offset)
-                    return out
-        except rasterio.errors.RasterioError as exc:
-            raise CacheError(
-                f"cached scene {path} is unreadable ({exc}); remove it with `sitewatch cache rm`"
-            ) from None
-        from sitewatch.providers.local import find_scenes, read_band
+    def gone(self, item: _Todo, exc: UnavailableError) -> None:
+        """Record a scene the service no longer has, warn once naming it, and go on."""
+        scene = item[0]
+        mark_unavailable(self.manifest, scene.id, status=exc.status, source=self.provider.source)
+        self._save()
+        self.stats.scenes_unavailable += 1
+        self.stats.unavailable_ids.append(scene.id)
+        warnings.warn(
+            f"{exc}; recorded as unavailable for 7 days (--retry-unavailable asks again)",
+            ProviderWarning,
+            stacklevel=4,
+        )
 
-        (local,) = find_scenes(path)
-        return np.stack([read_band(local, band, gbox) for band in bands])
+    def _save(self) -> None:
+        self.manifest["updated_at"] = now_iso()
+        # After every scene, so an interruption keeps everything finished so far.
+        write_manifest(self.folder / MANIFEST, self.manifest)
+
+    def run(self, todo: list[_Todo]) -> None:
+        """Fetch and store every item: one at a time, or reads in threads and writes here in turn."""
+        threads = max(1, int(getattr(self.provider.inner, "fetch_threads", 1)))
+        if threads == 1 or len(todo) < 2:
+            for item in todo:
+                try:
+                    fresh = self.fetch(item)
+                except UnavailableError as exc:
+                    self.gone(item, exc)
+                    continue
+                self.store(item, fresh)
+            return
+        # Scenes are read concurrently (network latency dominates); files and the manifest are
+        # written here, one at a time, in the order the reads finish.
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sitewatch-fetch") as pool:
+            futures = {pool.submit(self.fetch, item): item for item in todo}
+            for future in as_completed(futures):
+                try:
+                    fresh = future.result()
+                except UnavailableError as exc:
+                    self.gone(futures[future], exc)
+                    continue
+                except BaseException as exc:
+                    if failure is None:
+                        failure = exc
+                        for other in futures:
+                            other.cancel()
+                    continue
+                self.store(futures[future], fresh)
+        if failure is not None:
+            raise failure
 
 
 @dataclass(frozen=True)
@@ -654,6 +537,7 @@ class FetchReport:
     scenes_cached: int
     grid: str
     path: Path
+    scenes_unavailable: int = 0
 
 
 def fetch_series(
@@ -668,6 +552,7 @@ def fetch_series(
     resolution_m: float = 10.0,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int, Scene], None] | None = None,
+    retry_unavailable: bool = False,
     **options: Any,
 ) -> FetchReport:
     """Fill the cache with an AOI's time series from a remote source, fetching only what is missing.
@@ -689,6 +574,8 @@ def fetch_series(
     cache_dir : path, optional
     progress : callable, optional
         Called as ``progress(done, to_fetch, scene)`` after each fetched scene.
+    retry_unavailable : bool
+        Ask again for scenes recorded unavailable (404/410) in the last 7 days.
     **options
         Passed to the provider factory.
 
@@ -699,17 +586,23 @@ def fetch_series(
     Raises
     ------
     ConfigError
-        If the source is not a remote (cached) one.
+        If the source is not a remote (cached) one, or ``end`` is before ``start``.
     NoScenesError
         If the catalogue holds no scene for the AOI and dates.
     """
     from sitewatch.providers.base import get_provider
+    from sitewatch.redact import redact
 
-    provider = get_provider(source, cache_dir=cache_dir, **options)
-    if not isinstance(provider, CachedProvider):
-        raise ConfigError(f"{source!r} is not a remote source; only remote imagery is fetched into the cache")
+    check_date_order(start, end, what="the fetch range")
     end = end or dt.datetime.now(dt.timezone.utc).date()
     start = start or end - dt.timedelta(days=365)
+    check_date_order(start, end, what="the fetch range")
+    provider = get_provider(source, cache_dir=cache_dir, **options)
+    if not isinstance(provider, CachedProvider):
+        raise ConfigError(
+            f"{redact(source)!r} is not a remote source; only remote imagery is fetched into the cache"
+        )
+    provider.retry_unavailable = retry_unavailable
     scenes = list(provider.search(aoi, start, end, max_cloud_fraction=max_cloud_fraction))
     if not scenes:
         raise NoScenesError(
@@ -727,91 +620,5 @@ def fetch_series(
         scenes_cached=stats.scenes_cached,
         grid=key,
         path=provider.root / aoi.name / key,
+        scenes_unavailable=stats.scenes_unavailable,
     )
-
-
-def cache_entries(
-    *, aoi_name: str | None = None, cache_dir: str | os.PathLike[str] | None = None
-) -> list[dict[str, Any]]:
-    """List what the cache holds: one record per AOI and grid.
-
-    Parameters
-    ----------
-    aoi_name : str, optional
-        Only this AOI.
-    cache_dir : path, optional
-
-    Returns
-    -------
-    list of dict
-        Keys ``aoi``, ``grid``, ``crs``, ``resolution_m``, ``shape``, ``n_scenes``,
-        ``first``, ``last``, ``bands``, ``sources``, ``bytes``, ``path``.
-    """
-    root = cache_root(cache_dir)
-    if not root.is_dir():
-        return []
-    rows = []
-    folders = [root / aoi_name] if aoi_name else sorted(p for p in root.iterdir() if p.is_dir())
-    for folder in folders:
-        manifest_path = folder / MANIFEST
-        if not manifest_path.exists():
-            continue
-        manifest = _read_manifest(manifest_path, folder.name)
-        for key, grid in sorted(manifest["grids"].items()):
-            entries: Mapping[str, Any] = grid.get("scenes", {})
-            dates = sorted(str(e["datetime"])[:10] for e in entries.values())
-            size = (
-                sum(f.stat().st_size for f in (folder / key).glob("*.tif")) if (folder / key).is_dir() else 0
-            )
-            rows.append(
-                {
-                    "aoi": folder.name,
-                    "grid": key,
-                    "crs": grid.get("crs"),
-                    "resolution_m": grid.get("resolution_m"),
-                    "shape": "x".join(str(v) for v in grid.get("shape", [])),
-                    "n_scenes": len(entries),
-                    "first": dates[0] if dates else "",
-                    "last": dates[-1] if dates else "",
-                    "bands": ",".join(sorted({b for e in entries.values() for b in e["bands"]})),
-                    "sources": ",".join(sorted({str(e["source"]) for e in entries.values()})),
-                    "bytes": size,
-                    "path": str(folder / key),
-                }
-            )
-    return rows
-
-
-def remove_cache(aoi_name: str, *, cache_dir: str | os.PathLike[str] | None = None) -> int:
-    """Delete everything cached for an AOI; return the number of bytes freed.
-
-    Parameters
-    ----------
-    aoi_name : str
-    cache_dir : path, optional
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    CacheError
-        If nothing is cached for the AOI.
-    """
-    from sitewatch.aoi import check_name
-
-    folder = cache_root(cache_dir) / check_name(aoi_name)
-    if not folder.is_dir():
-        raise CacheError(f"nothing is cached for AOI {aoi_name} under {folder.parent}")
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    with _locked(folder):
-        for child in folder.iterdir():
-            if child.name == ".lock":
-                continue
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-    shutil.rmtree(folder, ignore_errors=True)
-    return size

@@ -38,6 +38,7 @@ from sitewatch.types import AOI, WGS84, Scene, transform_geometry, utm_crs_for
 
 __all__ = [
     "aoi_coverage",
+    "report_outside",
     "grid_window",
     "lazy_stack",
     "open_raster",
@@ -65,6 +66,26 @@ def open_raster(path: Path | str) -> Any:
             f"{path} cannot be read as a raster ({exc}); it may be truncated or not a "
             "GeoTIFF/JPEG2000: download or export it again"
         ) from None
+
+
+def report_outside(outside: Sequence[str], aoi: AOI, n_in_range: int) -> None:
+    """Say how many scenes of the date range were left out because their grid misses the AOI.
+
+    A warning with the count at the default verbosity; the scene ids at ``-v`` (INFO).
+    """
+    if not outside:
+        return
+    import warnings
+
+    from sitewatch.errors import DataWarning
+
+    warnings.warn(
+        f"{len(outside)} of {n_in_range} scenes in the date range do not cover AOI {aoi.name} (their grid "
+        "lies outside it) and were left out; -v lists them",
+        DataWarning,
+        stacklevel=3,
+    )
+    log.info("scenes outside AOI %s: %s", aoi.name, ", ".join(outside))
 
 
 def aoi_coverage(aoi: AOI, footprint: shapely.Geometry | None) -> float:

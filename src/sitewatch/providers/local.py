@@ -38,6 +38,7 @@ from sitewatch.errors import (
     DataWarning,
     NoScenesError,
 )
+from sitewatch.fileio import atomic_output, verify_raster
 from sitewatch.providers.base import ALL_BANDS, BAND_RESOLUTION_M, CATEGORICAL_BANDS
 from sitewatch.providers.grid import (
     aoi_coverage,
@@ -46,6 +47,7 @@ from sitewatch.providers.grid import (
     open_raster,
     read_band,
     read_bands,
+    report_outside,
     stack_to_dataarray,
     target_geobox,
 )
@@ -559,19 +561,20 @@ class LocalProvider:
         max_cloud_fraction: float | None = None,
     ) -> Iterator[Scene]:
         """Yield the scenes under the root in the date range that touch the AOI, oldest first."""
+        outside, n_in_range = [], 0
         for scene in find_scenes(self.root):
-            if start is not None and scene.date < start:
+            if (start is not None and scene.date < start) or (end is not None and scene.date > end):
                 continue
-            if end is not None and scene.date > end:
+            n_in_range += 1
+            footprint = scene.footprint() if aoi is not None else None
+            if aoi is not None and footprint is not None and not footprint.intersects(aoi.geometry):
+                outside.append(scene.id)
                 continue
-            if aoi is not None:
-                footprint = scene.footprint()
-                if footprint is not None and not footprint.intersects(aoi.geometry):
-                    continue
-            cloud = scene.cloud_fraction
-            if max_cloud_fraction is not None and cloud is not None and cloud > max_cloud_fraction:
+            if max_cloud_fraction is not None and (scene.cloud_fraction or 0.0) > max_cloud_fraction:
                 continue
             yield scene
+        if aoi is not None:
+            report_outside(outside, aoi, n_in_range)
 
     def load(
         self,
@@ -638,7 +641,6 @@ def write_scene(
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{stem}.tif"
-    tmp = folder / f".{stem}.tif.partial"
     bands = [str(b) for b in stack.coords["band"].values]
     values = np.nan_to_num(stack.values.astype(np.float64), nan=0.0)
     data = np.clip(np.rint(values), 0, 65535).astype(np.uint16)
@@ -667,15 +669,14 @@ def write_scene(
         all_tags["TIFFTAG_DATETIME"] = (
             np.datetime_as_string(np.datetime64(when, "s")).replace("-", ":").replace("T", " ")
         )
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data)
-            for i, band in enumerate(bands, start=1):
-                dst.set_band_description(i, band)
-            if all_tags:
-                dst.update_tags(**all_tags)
-        tmp.replace(target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    # read back before the rename: GDAL can close a file a full disk cut short without a word
+    with (
+        atomic_output(target, verify=verify_raster, needed_bytes=data.nbytes) as tmp,
+        rasterio.open(tmp, "w", **profile) as dst,
+    ):
+        dst.write(data)
+        for i, band in enumerate(bands, start=1):
+            dst.set_band_description(i, band)
+        if all_tags:
+            dst.update_tags(**all_tags)
     return target

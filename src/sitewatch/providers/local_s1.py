@@ -48,6 +48,7 @@ from sitewatch.errors import (
     NoOverlapError,
     NoScenesError,
 )
+from sitewatch.fileio import atomic_output, verify_raster
 from sitewatch.providers.grid import read_bands, target_geobox
 from sitewatch.providers.local import date_from_name
 from sitewatch.providers.radar import (
@@ -483,7 +484,7 @@ def write_radar_scene(
     gbox = stack.odc.geobox
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    target, tmp = folder / f"{stem}.tif", folder / f".{stem}.tif.partial"
+    target = folder / f"{stem}.tif"
     bands = [str(b) for b in stack.coords["band"].values]
     all_tags = {
         "ORBIT_DIRECTION": direction,
@@ -509,17 +510,14 @@ def write_radar_scene(
         "compress": "deflate",
         "predictor": 3,
     }
-    try:
+    values = stack.transpose("band", "y", "x").values.astype(np.float32)
+    with atomic_output(target, verify=verify_raster, needed_bytes=values.nbytes) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(stack.transpose("band", "y", "x").values.astype(np.float32))
+            dst.write(values)
             for i, band in enumerate(bands, start=1):
                 dst.set_band_description(i, band)
             dst.update_tags(**{k: v for k, v in all_tags.items() if v})
         with rasterio.open(tmp) as check:
             if check.count != len(bands) or (check.height, check.width) != gbox.shape:
                 raise DataError(f"writing {target} produced an unreadable file; check the disk")
-        tmp.replace(target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return target

@@ -43,6 +43,7 @@ import numpy as np
 from sitewatch.errors import ConfigError, CredentialsError, DataError, ProviderError, RateLimitError
 from sitewatch.providers.base import CATEGORICAL_BANDS, DEFAULT_BANDS
 from sitewatch.providers.cache import CachedProvider, grid_for
+from sitewatch.providers.network import network_settings
 from sitewatch.types import AOI, Scene
 
 if TYPE_CHECKING:
@@ -235,14 +236,16 @@ class SentinelHubProvider:
         Which defaults to use, and the provider name.
     max_tile_px : int
         Largest request side in pixels (the service allows 2500).
-    max_attempts : int
-        Tries for 5xx answers and dropped connections.
+    max_attempts : int, optional
+        Tries for 5xx answers, timeouts and dropped connections (default 3, see
+        :mod:`sitewatch.providers.network`).
     retry_sleep_s : float
         First pause between those tries (then x3).
     max_rate_limit_retries : int
         How many 429 answers to wait out per request.
-    timeout_s : float
-        HTTP timeout per request.
+    timeout_s : float, optional
+        Read timeout per request, the OAuth token request included (default 120 s: the
+        Process API renders before it answers; ``$SITEWATCH_TIMEOUT`` or ``--timeout`` set it).
     page_size : int
         Catalog results per page (pages are followed with ``next`` tokens).
     """
@@ -259,10 +262,10 @@ class SentinelHubProvider:
         client_secret: str | None = None,
         deployment: str = "sentinelhub",
         max_tile_px: int = MAX_PX,
-        max_attempts: int = 4,
-        retry_sleep_s: float = 2.0,
+        max_attempts: int | None = None,
+        retry_sleep_s: float | None = None,
         max_rate_limit_retries: int = 6,
-        timeout_s: float = 120.0,
+        timeout_s: float | None = None,
         page_size: int = 100,
     ) -> None:
         defaults = {"sentinelhub": (SH_BASE_URL, SH_TOKEN_URL), "cdse": (CDSE_BASE_URL, CDSE_TOKEN_URL)}
@@ -279,10 +282,14 @@ class SentinelHubProvider:
         self._secret = secret
         _guard_secret(secret)
         self.max_tile_px = min(int(max_tile_px), MAX_PX)
-        self.max_attempts = max(1, int(max_attempts))
-        self.retry_sleep_s = float(retry_sleep_s)
+        self.network = network_settings(
+            timeout_s, max_attempts, 2.0 if retry_sleep_s is None else retry_sleep_s
+        )
+        self.max_attempts = self.network.max_attempts
+        self.retry_sleep_s = self.network.retry_sleep_s
         self.max_rate_limit_retries = max(1, int(max_rate_limit_retries))
-        self.timeout_s = float(timeout_s)
+        # the Process API renders before it answers: the compute timeout, also for the token request
+        self.timeout_s = self.network.compute_timeout_s
         self.page_size = int(page_size)
         self._config: Any = None
         self._authenticated = False

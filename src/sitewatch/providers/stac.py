@@ -27,7 +27,6 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import shapely
@@ -39,9 +38,12 @@ from sitewatch.errors import (
     DataError,
     ProviderError,
     RateLimitError,
+    UnavailableError,
 )
 from sitewatch.providers.base import CATEGORICAL_BANDS, DEFAULT_BANDS
 from sitewatch.providers.cache import CachedProvider, grid_for
+from sitewatch.providers.network import GONE_STATUSES, http_status_in, network_settings, quiet_read_logs
+from sitewatch.redact import redact
 from sitewatch.types import AOI, Scene
 
 if TYPE_CHECKING:
@@ -88,17 +90,6 @@ _RES_SUFFIX = ("_10m", "_20m", "_60m")
 _PB04 = 4.0
 _FAILED_URLS: set[str] = set()
 _PB04_OFFSET_DN = -1000.0
-
-
-def _redact_url(url: str) -> str:
-    """The URL without any user:password part, safe to log and to record."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
 
 
 def asset_for_band(assets: Mapping[str, Any], band: str) -> str | None:
@@ -293,15 +284,17 @@ class StacProvider:
         Items per page (``limit``); pages are followed through ``next`` links.
     headers : mapping, optional
         Extra HTTP headers for the API (an API key...). Never logged.
-    timeout_s : float
-        HTTP timeout of catalogue requests.
+    timeout_s : float, optional
+        Read timeout of catalogue and COG requests (default: see
+        :mod:`sitewatch.providers.network`, 30 s or ``$SITEWATCH_TIMEOUT``).
     read_threads : int
         Assets of one scene read at the same time (odc-stac's thread pool).
     fetch_threads : int
         Scenes fetched at the same time by the cache.
-    max_attempts : int
-        Retries of catalogue requests answered 429 or 5xx, or dropped (``Retry-After`` is honoured).
-    retry_sleep_s : float
+    max_attempts : int, optional
+        Tries in all of a request answered 429 or 5xx, dropped or timed out (``Retry-After``
+        is honoured); default 3.
+    retry_sleep_s : float, optional
         Back-off factor between those retries.
     name : str
         The provider name recorded in stacks and the cache.
@@ -318,61 +311,59 @@ class StacProvider:
         method: Literal["POST", "GET"] = "POST",
         page_size: int = 100,
         headers: Mapping[str, str] | None = None,
-        timeout_s: float = 60.0,
+        timeout_s: float | None = None,
         read_threads: int = 4,
         fetch_threads: int = 4,
-        max_attempts: int = 4,
-        retry_sleep_s: float = 1.0,
+        max_attempts: int | None = None,
+        retry_sleep_s: float | None = None,
         name: str = "stac",
     ) -> None:
         if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"STAC API URL {_redact_url(url)!r} must start with http:// or https://")
+            raise ConfigError(f"STAC API URL {redact(url)!r} must start with http:// or https://")
         self.url = url.rstrip("/")
         self.collection = collection
         self.method = method.upper()
         self.page_size = page_size
         self.headers = dict(headers or {})
-        self.timeout_s = timeout_s
+        self.network = network_settings(timeout_s, max_attempts, retry_sleep_s)
+        self.timeout_s = self.network.read_timeout_s
         self.read_threads = max(1, int(read_threads))
         self.fetch_threads = max(1, int(fetch_threads))
-        self.max_attempts = max(0, int(max_attempts))
-        self.retry_sleep_s = float(retry_sleep_s)
+        self.max_attempts = self.network.max_attempts
+        self.retry_sleep_s = self.network.retry_sleep_s
         self.name = name
         self._client: Any = None
 
     @property
     def source(self) -> str:
         """The ``--source`` text naming this provider (no credentials)."""
-        return f"stac:{_redact_url(self.url)}#{self.collection}"
+        return f"stac:{redact(self.url)}#{self.collection}"
 
     def __repr__(self) -> str:
-        return f"StacProvider({_redact_url(self.url)!r}, {self.collection!r})"
+        return f"StacProvider({redact(self.url)!r}, {self.collection!r})"
 
     def _open(self) -> Any:
         if self._client is None:
             import pystac_client
             from pystac_client.exceptions import APIError
             from pystac_client.stac_api_io import StacApiIO
-            from urllib3 import Retry
 
-            # Busy APIs answer 429 (with Retry-After) or 502/503/504: wait and retry a bounded
-            # number of times, POST searches included, before giving up with a clear error.
-            retry = Retry(
-                total=self.max_attempts,
-                backoff_factor=self.retry_sleep_s,
-                status_forcelist=(429, 500, 502, 503, 504),
-                allowed_methods=None,
-                respect_retry_after_header=True,
-                raise_on_status=False,
+            # Busy APIs answer 429 (with Retry-After) or 502/503/504, stuck ones nothing: wait and
+            # retry a bounded number of times, POST searches included, before one clear error.
+            timeout = self.network.requests_timeout()
+            stac_io = StacApiIO(
+                headers=self.headers or None, timeout=timeout, max_retries=self.network.urllib3_retry()
             )
-            stac_io = StacApiIO(headers=self.headers or None, timeout=self.timeout_s, max_retries=retry)
             try:
-                self._client = pystac_client.Client.open(self.url, stac_io=stac_io)
+                # Client.open hands its own `timeout` to the StacApiIO, None by default, which would
+                # wipe the one set above (requests then waits forever on a silent server).
+                self._client = pystac_client.Client.open(self.url, stac_io=stac_io, timeout=timeout)
+                self._client._stac_io.timeout = timeout
             except APIError as exc:
                 raise self._api_error(exc, "open the catalogue") from None
             except Exception as exc:  # requests / JSON errors
                 raise ProviderError(
-                    f"cannot reach the STAC API at {_redact_url(self.url)} ({type(exc).__name__}: {exc}); "
+                    f"cannot reach the STAC API at {redact(self.url)} ({type(exc).__name__}: {exc}); "
                     "check the URL and your network"
                 ) from None
         return self._client
@@ -382,22 +373,37 @@ class StacProvider:
         text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if status == 429:
             return RateLimitError(
-                f"the STAC API at {_redact_url(self.url)} kept answering 429 (too many requests) to {what}; "
+                f"the STAC API at {redact(self.url)} kept answering 429 (too many requests) to {what}; "
                 "wait a while and run again (fetched scenes stay cached)"
             )
         if status in (401, 403):
             return CredentialsError(
-                f"the STAC API at {_redact_url(self.url)} refused to {what} (HTTP {status}); "
+                f"the STAC API at {redact(self.url)} refused to {what} (HTTP {status}); "
                 "it needs credentials: pass headers or use another source"
             )
         if status is None:
             return ProviderError(
-                f"cannot reach the STAC API at {_redact_url(self.url)} to {what} (no HTTP answer: "
+                f"cannot reach the STAC API at {redact(self.url)} to {what} (no HTTP answer: "
                 "connection refused, reset or timed out); check the URL and your network"
             )
         return ProviderError(
-            f"the STAC API at {_redact_url(self.url)} failed to {what} (HTTP {status}: {text}); "
-            "try again later"
+            f"the STAC API at {redact(self.url)} failed to {what} (HTTP {status}: {text}); try again later"
+        )
+
+    def read_error(self, scene: Scene, exc: Exception) -> ProviderError:
+        """The one-line error of a failed asset read: unavailable (404/410) or a fault to retry."""
+        text = str(exc).splitlines()[0][:200] if str(exc) else ""
+        status = http_status_in(str(exc))
+        if status in GONE_STATUSES:
+            return UnavailableError(
+                f"scene {scene.id} is no longer available from {redact(self.url)} (HTTP {status} on its "
+                "assets); it is skipped",
+                scene_id=scene.id,
+                status=status,
+            )
+        return ProviderError(
+            f"cannot read scene {scene.id} from {redact(self.url)} ({type(exc).__name__}: {redact(text)}); "
+            "the next run resumes where this one stopped (fetched scenes stay cached)"
         )
 
     def search(
@@ -470,8 +476,7 @@ class StacProvider:
             raise
         except Exception as exc:
             raise ProviderError(
-                f"STAC search at {_redact_url(self.url)} failed ({type(exc).__name__}: {exc}); "
-                "try again later"
+                f"STAC search at {redact(self.url)} failed ({type(exc).__name__}: {exc}); try again later"
             ) from None
         scenes = [
             _scene_from_items(items, collection=self.collection, source=self.source)
@@ -554,9 +559,7 @@ class StacProvider:
         resampling = {keys[b]: ("nearest" if b in CATEGORICAL_BANDS else "bilinear") for b in bands}
         try:
             gdal_opts: dict[str, Any] = {
-                "GDAL_HTTP_MAX_RETRY": "3",
-                "GDAL_HTTP_TIMEOUT": str(int(self.timeout_s)),
-                "GDAL_HTTP_CONNECTTIMEOUT": "20",
+                **self.network.gdal_options(),
                 # Neighbouring COG blocks of a window in one request instead of several.
                 "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
             }
@@ -567,6 +570,7 @@ class StacProvider:
                     f"/vsicurl/{u}" for u in sorted(_FAILED_URLS)
                 )
             odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
+            quiet_read_logs()
             ds = odc.stac.load(
                 items,
                 bands=[keys[b] for b in bands],
@@ -584,11 +588,7 @@ class StacProvider:
                 for b in bands
                 if keys[b] in i.get("assets", {})
             )
-            raise ProviderError(
-                f"cannot read scene {scene.id} from {_redact_url(self.url)} "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
-                "the next run resumes where this one stopped"
-            ) from None
+            raise self.read_error(scene, exc) from None
         out = np.full((len(bands), *gbox.shape), np.nan, dtype=np.float32)
         for b, band in enumerate(bands):
             var = ds[keys[band]]
@@ -607,7 +607,7 @@ class StacProvider:
             if band not in CATEGORICAL_BANDS:
                 values = values * np.float32(scale) + np.float32(offset)
             out[b] = values
-        log.debug("read scene %s (%d bands) from %s", scene.id, len(bands), _redact_url(self.url))
+        log.debug("read scene %s (%d bands) from %s", scene.id, len(bands), redact(self.url))
         return out
 
 
@@ -619,7 +619,7 @@ def _parse_spec(arg: str | None) -> tuple[str, str]:
     if not url and collection:
         return EARTH_SEARCH_URL, collection
     if not re.match(r"^https?://", url):
-        raise ConfigError(f"STAC API URL {_redact_url(url)!r} must start with http:// or https://")
+        raise ConfigError(f"STAC API URL {redact(url)!r} must start with http:// or https://")
     return url, collection or DEFAULT_COLLECTION
 
 

@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from sitewatch.errors import BandMissingError, ConfigError, DataError, ProviderError
+from sitewatch.errors import BandMissingError, ConfigError, DataError
+from sitewatch.providers.network import quiet_read_logs
 from sitewatch.providers.radar import (
     RADAR_BANDS,
     OrbitDirection,
@@ -212,8 +213,8 @@ class StacRadarProvider:
         Passes fetched at the same time by the cache.
     read_threads : int
         Assets of one pass read at the same time.
-    timeout_s : float
-        HTTP timeout of catalogue and pixel requests.
+    timeout_s : float, optional
+        Read timeout of catalogue and pixel requests (see :mod:`sitewatch.providers.network`).
     **options
         Passed to :class:`~sitewatch.providers.stac.StacProvider` (``method``,
         ``page_size``, ``headers``, ``max_attempts``, ``retry_sleep_s``).
@@ -228,7 +229,7 @@ class StacRadarProvider:
         name: str = "stac-s1",
         fetch_threads: int = 4,
         read_threads: int = 4,
-        timeout_s: float = 60.0,
+        timeout_s: float | None = None,
         **options: Any,
     ) -> None:
         if backscatter is not None and backscatter not in ("sigma0", "gamma0"):
@@ -248,7 +249,7 @@ class StacRadarProvider:
         self.name = name
         self.fetch_threads = max(1, int(fetch_threads))
         self.read_threads = max(1, int(read_threads))
-        self.timeout_s = float(timeout_s)
+        self.timeout_s = self.catalog.timeout_s
 
     def __repr__(self) -> str:
         return f"StacRadarProvider({self.catalog!r})"
@@ -358,14 +359,12 @@ class StacRadarProvider:
         resampling = "average" if coarser else "bilinear"  # averaging linear power is multilooking
         items = [pystac.Item.from_dict(dict(i)) for i in items_json]
         try:
-            odc.stac.configure_rio(
-                cloud_defaults=True,
-                GDAL_HTTP_MAX_RETRY=str(self.catalog.max_attempts),
-                GDAL_HTTP_RETRY_DELAY=str(self.catalog.retry_sleep_s),
-                GDAL_HTTP_TIMEOUT=str(int(self.timeout_s)),
-                GDAL_HTTP_CONNECTTIMEOUT="20",
-                GDAL_HTTP_MERGE_CONSECUTIVE_RANGES="YES",
-            )
+            quiet_read_logs()
+            gdal_opts: dict[str, Any] = {
+                **self.catalog.network.gdal_options(),
+                "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
+            }
+            odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
             ds = odc.stac.load(
                 items,
                 bands=[keys[b] for b in bands],
@@ -378,11 +377,7 @@ class StacRadarProvider:
                 fail_on_error=True,
             )
         except Exception as exc:
-            raise ProviderError(
-                f"cannot read radar scene {scene.id} from {self.source} "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
-                "the next run resumes where this one stopped"
-            ) from None
+            raise self.catalog.read_error(scene, exc) from None
         out = np.full((len(bands), *gbox.shape), np.nan, dtype=np.float32)
         for b, band in enumerate(bands):
             var = ds[keys[band]]

@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import mapping
 
 from sitewatch.errors import ConfigError
+from sitewatch.fileio import atomic_write_text
 from sitewatch.simulate.events import event_record
 from sitewatch.simulate.grid import Grid, grid_frame
 from sitewatch.simulate.materials import BANDS
@@ -401,6 +402,4 @@ def _truth_doc(
 
 
 def _write_json(path: Path, doc: Any) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(doc, indent=1))
