@@ -26,10 +26,12 @@ from typing import Any, Literal
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.objects.classify import ChangeType
+from sitewatch.objects.corroborate import SarCorroboration
 
 __all__ = [
     "ALERT_PROPERTIES",
     "Alert",
+    "AlertSource",
     "AlertStatus",
     "alert_status",
     "alert_feature",
@@ -40,6 +42,8 @@ __all__ = [
 ]
 
 AlertStatus = Literal["candidate", "confirmed"]
+#: What found the alert: the optical (Sentinel-2) scan, or Sentinel-1 alone (a cloudy spell).
+AlertSource = Literal["optical", "sar"]
 
 #: An alert is confirmed when this share of its clear observations after the break still
 #: shows the change, over at least :data:`CONFIRM_MIN_CLEAR_AFTER` of them; else a candidate.
@@ -72,6 +76,8 @@ ALERT_PROPERTIES: tuple[str, ...] = (
     "evidence",
     "quicklook",
     "simulated",
+    "source",
+    "corroboration",
 )
 
 #: Weights of the confidence parts (sum 1).
@@ -201,6 +207,12 @@ class Alert:
     earthworks_first_detected : datetime.date or None
         New pads laid on earthworks: when the levelling was first seen (``first_detected``
         dates the surface).
+    source : {"optical", "sar"}
+        ``"sar"``: a radar-only candidate (a change Sentinel-1 saw while no clear optical
+        scene did; see :mod:`sitewatch.pipeline.radar_stage`).
+    corroboration_sar : SarCorroboration or None
+        The radar evidence over the outline (``corroboration.sar`` in GeoJSON); None when
+        the scan had no radar source.
 
     The typed fields are written into ``evidence`` in GeoJSON (see :data:`TYPED_EVIDENCE`).
     """
@@ -226,6 +238,8 @@ class Alert:
     added_length_m: float | None = None
     after_earthworks: bool | None = None
     earthworks_first_detected: dt.date | None = None
+    source: AlertSource = "optical"
+    corroboration_sar: SarCorroboration | None = None
 
     def typed_evidence(self) -> dict[str, Any]:
         """The typed fields that are set, keyed as in ``evidence``."""
@@ -255,6 +269,10 @@ class Alert:
             "evidence": _clean({**self.evidence, **self.typed_evidence()}),
             "quicklook": self.quicklook,
             "simulated": bool(self.simulated),
+            "source": self.source,
+            "corroboration": {
+                "sar": self.corroboration_sar.as_properties() if self.corroboration_sar is not None else None
+            },
         }
 
 
@@ -302,6 +320,7 @@ def alert_from_feature(feature: Mapping[str, Any]) -> Alert:
     geometry = geom if isinstance(geom, BaseGeometry) else shape(geom) if geom else None
     evidence = dict(props.get("evidence") or {})
     typed = {k: evidence.pop(k) for k in TYPED_EVIDENCE if k in evidence}
+    sar = (props.get("corroboration") or {}).get("sar")
     return Alert(
         id=str(props.get("id") or feature.get("id") or ""),
         aoi=str(props.get("aoi") or ""),
@@ -324,6 +343,8 @@ def alert_from_feature(feature: Mapping[str, Any]) -> Alert:
         added_length_m=typed.get("added_length_m"),
         after_earthworks=typed.get("after_earthworks"),
         earthworks_first_detected=_date_or_none(typed.get("earthworks_first_detected")),
+        source="sar" if props.get("source") == "sar" else "optical",
+        corroboration_sar=SarCorroboration.from_properties(sar) if sar else None,
     )
 
 

@@ -59,6 +59,7 @@ def sitewatch_scan(
     params: ScanParams | None = None,
     execution: ExecutionOptions | None = None,
     cache_dir: str | None = None,
+    sar: str | None = None,
 ) -> ScanResult:
     """Scan one AOI with :func:`sitewatch.scan`: the per-AOI function a batch runs by default.
 
@@ -79,6 +80,8 @@ def sitewatch_scan(
         ``scratch_dir`` defaults to ``workdir``.
     cache_dir : str, optional
         Imagery cache.
+    sar : str, optional
+        A Sentinel-1 source (radar corroboration and radar-only candidates).
 
     Returns
     -------
@@ -96,7 +99,15 @@ def sitewatch_scan(
             progress("found" if event.kind == "scenes_found" else "loaded", int(event.count or 0))
 
     result = scan(
-        aoi, source, start=start, end=end, params=params, execution=ex, cache_dir=cache_dir, on_event=on_event
+        aoi,
+        source,
+        start=start,
+        end=end,
+        params=params,
+        execution=ex,
+        cache_dir=cache_dir,
+        on_event=on_event,
+        sar=sar,
     )
     if result.alerts:
         result = result.with_quicklooks(workdir / "quicklooks", relative_to=workdir)

@@ -80,6 +80,9 @@ class BatchOptions:
         Where tasks keep their temporary files, one folder per run, removed at its end.
         Default: :func:`~sitewatch.batch.scratch.default_scratch_root` (on a remote cluster,
         each worker's own temporary folder).
+    sar : str or None
+        A Sentinel-1 source for every AOI's scan (``scan --all --sar SOURCE``; see
+        :func:`sitewatch.scan`).
     """
 
     params: ScanParams = field(default_factory=ScanParams)
@@ -101,6 +104,7 @@ class BatchOptions:
     tile_overlap_px: int = 100
     progress: bool = False
     scratch_dir: str | os.PathLike[str] | None = None
+    sar: str | None = None
 
     def __post_init__(self) -> None:
         if self.retries < 0 or self.lookback_days < 0:
@@ -118,4 +122,6 @@ class BatchOptions:
         out: dict[str, Any] = {"params": self.params, "execution": self.execution}
         if self.cache_dir is not None:
             out["cache_dir"] = self.cache_dir
+        if self.sar is not None:
+            out["sar"] = self.sar
         return out

@@ -145,6 +145,7 @@ def run_batch(
     params: ScanParams | None = None,
     execution: ExecutionOptions | None = None,
     cache_dir: str | None = None,
+    sar: str | None = None,
 ) -> None:
     """Run ``scan --all``: scan every AOI, print the summary, exit 1 if any AOI failed.
 
@@ -156,7 +157,7 @@ def run_batch(
         As for a single scan.
     aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, tile_px, scan_function
         The batch options (see :func:`batch_options` and :func:`sitewatch.batch.scan_all`).
-    params, execution, cache_dir
+    params, execution, cache_dir, sar
         Settings of the single-AOI scan passed on to every AOI.
     """
     from dataclasses import replace
@@ -181,6 +182,7 @@ def run_batch(
         timeout_s=timeout_s,
         tile_px=tile_px,
         progress=not quiet,
+        sar=sar,
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     click.echo(result.table())

@@ -74,6 +74,13 @@ _EXECUTION = ExecutionOptions()
     help="AOIs larger than this many pixels a side are read and scanned block by block "
     "(memory bounded whatever the AOI size; objects are never cut at block edges).",
 )
+@click.option(
+    "--sar",
+    metavar="SOURCE",
+    default=None,
+    help="Sentinel-1 radar: local:DIR, cdse, sentinelhub or stac:URL#collection. Every alert gains "
+    "corroboration.sar; radar-only candidates fill cloudy spells.",
+)
 @json_option
 @batch_options
 @click.pass_context
@@ -90,6 +97,7 @@ def cli(
     min_area_m2: float,
     threshold: float,
     chunk_px: int,
+    sar: str | None,
     as_json: bool,
     all_aois: bool,
     **batch: Any,
@@ -124,6 +132,7 @@ def cli(
             params=params,
             execution=execution,
             cache_dir=str(cache_dir) if cache_dir else None,
+            sar=sar,
             **batch,
         )
         return
@@ -133,7 +142,14 @@ def cli(
     if reports_dir is not None and not Path(reports_dir).exists():
         raise ConfigError(f"reports folder {reports_dir} does not exist")
     result = scan(
-        aoi_name, source, start=start, end=end, params=params, execution=execution, cache_dir=cache_dir
+        aoi_name,
+        source,
+        start=start,
+        end=end,
+        params=params,
+        execution=execution,
+        cache_dir=cache_dir,
+        sar=sar,
     )
     written = result.write(
         out or Path("alerts.geojson"),
@@ -185,7 +201,13 @@ def summary(result: Any, path: Path | None = None) -> str:
             extra = f", +{a.added_length_m:.0f} m"
         if a.fraction_affected is not None:
             extra = f", {a.fraction_affected:.0%} of the facility"
-        kind = a.change_type + (f" ({a.detail})" if a.detail else "")
+        if a.corroboration_sar is not None:
+            extra += f", radar {a.corroboration_sar.verdict}"
+        kind = (
+            ("SAR-only " if a.source == "sar" else "")
+            + a.change_type
+            + (f" ({a.detail})" if a.detail else "")
+        )
         lines.append(
             f"  {a.first_detected}  {kind}  {size}{extra}  "
             f"{a.status}, confidence {a.confidence:.2f}  (last unchanged {a.last_unchanged})  {a.id}"
