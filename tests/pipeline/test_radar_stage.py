@@ -114,3 +114,77 @@ def test_radar_only_candidate_when_the_sky_is_closed(site, tmp_path):
     assert abs((day - cloudy_from).days) <= 24  # two same-orbit revisits
     # the candidate stays off the clear-sky scan: there the optical alert carries the radar
     assert len(radar_only) <= 3
+
+
+def test_one_orbit_works_and_says_so(site, tmp_path):
+    one = tmp_path / "s1-desc"
+    one.mkdir()
+    for p in site.radar_dir.glob("*.tif"):
+        if int(p.name.split("_")[5][9:11]) < 12:  # the morning (descending) passes at 40.5 E
+            shutil.copy(p, one / p.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = CliRunner().invoke(
+            cli,
+            [
+                "scan",
+                "--aoi",
+                str(site.aoi_path),
+                "--source",
+                f"local:{site.scenes_dir}",
+                "--start",
+                "2024-01-01",
+                "--end",
+                "2024-12-31",
+                "--out",
+                str(tmp_path / "a.geojson"),
+                "--sar",
+                f"local:{one}",
+            ],
+        )
+    assert res.exit_code == 0, res.output
+    assert "one orbit direction only" in res.output
+    fc = json.loads((tmp_path / "a.geojson").read_text())
+    assert all(
+        f["properties"]["corroboration"]["sar"]["orbits"]
+        for f in fc["features"]
+        if f["properties"]["source"] == "optical"
+    )
+
+
+def test_batch_passes_the_radar_source(site, tmp_path):
+    aois = tmp_path / "aois"
+    aois.mkdir()
+    shutil.copy(site.aoi_path, aois / "simsite.geojson")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = CliRunner().invoke(
+            cli,
+            [
+                "scan",
+                "--all",
+                "--aoi-dir",
+                str(aois),
+                "--scheduler",
+                "serial",
+                "--source",
+                f"local:{site.scenes_dir}",
+                "--start",
+                "2024-01-01",
+                "--end",
+                "2024-12-31",
+                "--out-dir",
+                str(tmp_path / "run"),
+                "--sar",
+                f"local:{site.radar_dir}",
+            ],
+        )
+    assert res.exit_code == 0, res.output
+    written = list((tmp_path / "run").rglob("*.geojson"))
+    feats = [
+        f
+        for p in written
+        for f in json.loads(p.read_text()).get("features", [])
+        if "corroboration" in f.get("properties", {})
+    ]
+    assert feats and all(f["properties"]["corroboration"]["sar"] for f in feats)
