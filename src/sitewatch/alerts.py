@@ -7,7 +7,7 @@ QGIS) rely on:
 ``id, aoi, change_type, detail, status, confidence, confidence_parts {magnitude,
 persistence, clear_observations, registration}, last_unchanged, first_detected, area_m2,
 length_m, width_m, orientation_deg, evidence {indices, dates, scene_ids, ...}, quicklook,
-simulated``.
+simulated, source (optical | sar), corroboration {sar}``.
 
 Ids are stable across reruns: a hash of the AOI, the type, the centroid rounded to about
 10 m and the first-detected date.
