@@ -7,7 +7,7 @@ QGIS) rely on:
 ``id, aoi, change_type, detail, status, confidence, confidence_parts {magnitude,
 persistence, clear_observations, registration}, last_unchanged, first_detected, area_m2,
 length_m, width_m, orientation_deg, evidence {indices, dates, scene_ids, ...}, quicklook,
-simulated``.
+simulated, source (optical | sar), corroboration {sar}``.
 
 Ids are stable across reruns: a hash of the AOI, the type, the centroid rounded to about
 10 m and the first-detected date.
@@ -27,10 +27,12 @@ from typing import Any, Literal
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.objects.classify import ChangeType
+from sitewatch.objects.corroborate import SarCorroboration
 
 __all__ = [
     "ALERT_PROPERTIES",
     "Alert",
+    "AlertSource",
     "AlertStatus",
     "alert_status",
     "alert_feature",
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 AlertStatus = Literal["candidate", "confirmed"]
+#: What found the alert: the optical (Sentinel-2) scan, or Sentinel-1 alone (a cloudy spell).
+AlertSource = Literal["optical", "sar"]
 
 #: An alert is confirmed when this share of its clear observations after the break still
 #: shows the change, over at least :data:`CONFIRM_MIN_CLEAR_AFTER` of them; else a candidate.
@@ -76,6 +80,8 @@ ALERT_PROPERTIES: tuple[str, ...] = (
     "evidence",
     "quicklook",
     "simulated",
+    "source",
+    "corroboration",
 )
 
 #: Weights of the confidence parts (sum 1).
@@ -226,6 +232,12 @@ class Alert:
     onset, completed : datetime.date or None
         When the change began and when it was complete (the same week for an abrupt one;
         weeks to months apart for removals or works spread over time).
+    source : {"optical", "sar"}
+        ``"sar"``: a radar-only candidate (a change Sentinel-1 saw while no clear optical
+        scene did; see :mod:`sitewatch.pipeline.radar_stage`).
+    corroboration_sar : SarCorroboration or None
+        The radar evidence over the outline (``corroboration.sar`` in GeoJSON); None when
+        the scan had no radar source.
 
     The typed fields are written into ``evidence`` in GeoJSON (see :data:`TYPED_EVIDENCE`).
     """
@@ -253,6 +265,8 @@ class Alert:
     earthworks_first_detected: dt.date | None = None
     onset: dt.date | None = None
     completed: dt.date | None = None
+    source: AlertSource = "optical"
+    corroboration_sar: SarCorroboration | None = None
 
     def typed_evidence(self) -> dict[str, Any]:
         """The typed fields that are set, keyed as in ``evidence``."""
@@ -282,6 +296,10 @@ class Alert:
             "evidence": _clean({**self.evidence, **self.typed_evidence()}),
             "quicklook": self.quicklook,
             "simulated": bool(self.simulated),
+            "source": self.source,
+            "corroboration": {
+                "sar": self.corroboration_sar.as_properties() if self.corroboration_sar is not None else None
+            },
         }
 
 
@@ -329,6 +347,7 @@ def alert_from_feature(feature: Mapping[str, Any]) -> Alert:
     geometry = geom if isinstance(geom, BaseGeometry) else shape(geom) if geom else None
     evidence = dict(props.get("evidence") or {})
     typed = {k: evidence.pop(k) for k in TYPED_EVIDENCE if k in evidence}
+    sar = (props.get("corroboration") or {}).get("sar")
     return Alert(
         id=str(props.get("id") or feature.get("id") or ""),
         aoi=str(props.get("aoi") or ""),
@@ -353,6 +372,8 @@ def alert_from_feature(feature: Mapping[str, Any]) -> Alert:
         earthworks_first_detected=_date_or_none(typed.get("earthworks_first_detected")),
         onset=_date_or_none(typed.get("onset")),
         completed=_date_or_none(typed.get("completed")),
+        source="sar" if props.get("source") == "sar" else "optical",
+        corroboration_sar=SarCorroboration.from_properties(sar) if sar else None,
     )
 
 

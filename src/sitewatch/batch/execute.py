@@ -63,6 +63,7 @@ def sitewatch_scan(
     cache_dir: str | None = None,
     quicklook_format: QuicklookFormat = "png",
     timelapse: bool = False,
+    sar: str | None = None,
 ) -> ScanResult:
     """Scan one AOI with :func:`sitewatch.scan`: the per-AOI function a batch runs by default.
 
@@ -86,6 +87,8 @@ def sitewatch_scan(
     quicklook_format : {"png", "pdf", "svg"}
     timelapse : bool
         Also a time-lapse GIF per alert (see :meth:`ScanResult.with_quicklooks`).
+    sar : str, optional
+        A Sentinel-1 source (radar corroboration and radar-only candidates).
 
     Returns
     -------
@@ -103,7 +106,15 @@ def sitewatch_scan(
             progress("found" if event.kind == "scenes_found" else "loaded", int(event.count or 0))
 
     result = scan(
-        aoi, source, start=start, end=end, params=params, execution=ex, cache_dir=cache_dir, on_event=on_event
+        aoi,
+        source,
+        start=start,
+        end=end,
+        params=params,
+        execution=ex,
+        cache_dir=cache_dir,
+        on_event=on_event,
+        sar=sar,
     )
     if result.alerts:
         result = result.with_quicklooks(

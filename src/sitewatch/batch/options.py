@@ -84,6 +84,9 @@ class BatchOptions:
         Format of the default scan's quicklooks.
     timelapse : bool
         The default scan also writes a time-lapse GIF per alert beside its quicklook.
+    sar : str or None
+        A Sentinel-1 source for every AOI's scan (``scan --all --sar SOURCE``; see
+        :func:`sitewatch.scan`).
     """
 
     params: ScanParams = field(default_factory=ScanParams)
@@ -107,6 +110,7 @@ class BatchOptions:
     scratch_dir: str | os.PathLike[str] | None = None
     quicklook_format: Literal["png", "pdf", "svg"] = "png"
     timelapse: bool = False
+    sar: str | None = None
 
     def __post_init__(self) -> None:
         if self.retries < 0 or self.lookback_days < 0:
@@ -126,4 +130,6 @@ class BatchOptions:
             out.update(timelapse=self.timelapse, quicklook_format=self.quicklook_format)
         if self.cache_dir is not None:
             out["cache_dir"] = self.cache_dir
+        if self.sar is not None:
+            out["sar"] = self.sar
         return out

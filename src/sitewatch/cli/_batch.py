@@ -178,6 +178,7 @@ def run_batch(
     cache_dir: str | None = None,
     quicklook_format: Literal["png", "pdf", "svg"] = "png",
     timelapse: bool = False,
+    sar: str | None = None,
 ) -> None:
     """Run ``scan --all``: scan every AOI, print the summary, exit 1 if any AOI failed.
 
@@ -189,7 +190,7 @@ def run_batch(
         As for a single scan.
     aoi_dir, run_dir, scheduler, workers, since_last, reports_dir, retries, timeout_s, tile_px, scan_function
         The batch options (see :func:`batch_options` and :func:`sitewatch.batch.scan_all`).
-    params, execution, cache_dir, quicklook_format, timelapse
+    params, execution, cache_dir, quicklook_format, timelapse, sar
         Settings of the single-AOI scan passed on to every AOI.
     """
     from dataclasses import replace
@@ -219,6 +220,7 @@ def run_batch(
         progress=progress_enabled(ctx),  # bars on a terminal only: no escape codes in log files
         quicklook_format=quicklook_format,
         timelapse=timelapse,
+        sar=sar,
     )
     result = scan_all(aois, source, start=start, end=end, out_dir=out, options=options)
     if result.resumed and not quiet:

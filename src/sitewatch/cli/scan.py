@@ -126,6 +126,13 @@ BATCH_DEFAULT_DAYS = 365
     metavar="SECONDS",
     help="Network read timeout per request (default 30, or $SITEWATCH_TIMEOUT); 3 tries in all.",
 )
+@click.option(
+    "--sar",
+    metavar="SOURCE",
+    default=None,
+    help="Sentinel-1 radar: local:DIR, cdse, sentinelhub or stac:URL#collection. Every alert gains "
+    "corroboration.sar; radar-only candidates fill cloudy spells.",
+)
 @json_option
 @batch_options
 @click.pass_context
@@ -147,6 +154,7 @@ def cli(
     overwrite: bool,
     force: bool,
     network_timeout_s: float | None,
+    sar: str | None,
     as_json: bool,
     all_aois: bool,
     **batch: Any,
@@ -196,6 +204,7 @@ def cli(
             cache_dir=str(cache_dir) if cache_dir else None,
             quicklook_format=quicklook_format,
             timelapse=timelapse,
+            sar=sar,
             **batch,
         )
         return
@@ -236,6 +245,7 @@ def cli(
             execution=execution,
             cache_dir=cache_dir,
             on_event=on_event,
+            sar=sar,
         )
     if claim is not None:
         claim.clear()
@@ -330,7 +340,13 @@ def summary(result: Any, path: Path | None = None) -> str:
             extra = f", +{a.added_length_m:.0f} m"
         if a.fraction_affected is not None:
             extra = f", {a.fraction_affected:.0%} of the facility"
-        kind = a.change_type + (f" ({a.detail})" if a.detail else "")
+        if a.corroboration_sar is not None:
+            extra += f", radar {a.corroboration_sar.verdict}"
+        kind = (
+            ("SAR-only " if a.source == "sar" else "")
+            + a.change_type
+            + (f" ({a.detail})" if a.detail else "")
+        )
         lines.append(
             f"  {a.first_detected}  {kind}  {size}{extra}  "
             f"{a.status}, confidence {a.confidence:.2f}  (last unchanged {a.last_unchanged})  {a.id}"

@@ -39,10 +39,12 @@ from sitewatch.errors import ConfigError, DataWarning, NoScenesError
 from sitewatch.pipeline.blocks import run_in_blocks
 from sitewatch.pipeline.in_memory import run_in_memory
 from sitewatch.pipeline.options import ExecutionOptions, ScanParams
+from sitewatch.pipeline.radar_stage import run_radar_stage
 from sitewatch.pipeline.result import ScanOutputs, ScanResult
 from sitewatch.pipeline.size_guard import check_size, estimate_size
 from sitewatch.pipeline.stages import EventCallback, ScanEvent, emit
 from sitewatch.providers.base import Provider, get_provider
+from sitewatch.providers.radar import RadarProvider
 from sitewatch.redact import redact
 from sitewatch.types import AOI, Scene, as_date
 
@@ -131,6 +133,7 @@ def scan(
     provider_options: Mapping[str, Any] | None = None,
     quicklooks_dir: str | Path | None = None,
     on_event: EventCallback | None = None,
+    sar: str | RadarProvider | None = None,
 ) -> ScanResult:
     """Scan an AOI through a time series and return typed, dated alerts.
 
@@ -157,6 +160,10 @@ def scan(
     on_event : callable, optional
         Called with a :class:`~sitewatch.pipeline.stages.ScanEvent` when the scenes are
         found, when they are loaded, and when each stage is done (progress bars).
+    sar : str or RadarProvider, optional
+        A Sentinel-1 source (``"local:DIR"``, ``"cdse"``...): every alert gains
+        ``corroboration.sar`` and radar-only candidates are added
+        (:func:`~sitewatch.pipeline.radar_stage.run_radar_stage`).
 
     Returns
     -------
@@ -224,6 +231,8 @@ def scan(
     else:
         # one block: the in-memory scan, the same result and faster
         out = run_in_memory(stack.compute(), result, p, on_event=on_event)
+    if sar is not None:
+        out = run_radar_stage(out, sar, provider_options={"cache_dir": str(cache_dir)} if cache_dir else None)
     if quicklooks_dir is not None:
         out = out.with_quicklooks(quicklooks_dir)
     return out

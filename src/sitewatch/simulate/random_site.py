@@ -74,8 +74,8 @@ class Scenario:
         """Length of the scan window in whole months."""
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
 
-    def simulate(self, directory: str | os.PathLike[str]) -> SimulatedSite:
-        """Write the site (see :func:`~sitewatch.simulate.simulate_site`)."""
+    def simulate(self, directory: str | os.PathLike[str], *, sar: bool = False) -> SimulatedSite:
+        """Write the site (see :func:`~sitewatch.simulate.simulate_site`; ``sar``: radar scenes too)."""
         return simulate_site(
             directory,
             start=self.start,
@@ -91,6 +91,7 @@ class Scenario:
             seed=self.seed,
             name=self.name,
             world=self.world,
+            sar=sar,
         )
 
 
@@ -133,7 +134,12 @@ def random_scenario(seed: int, *, size_px: int = 160, resolution_m: float = 10.0
 
 
 def simulate_random_site(
-    directory: str | os.PathLike[str], seed: int, *, size_px: int = 160, resolution_m: float = 10.0
+    directory: str | os.PathLike[str],
+    seed: int,
+    *,
+    size_px: int = 160,
+    resolution_m: float = 10.0,
+    sar: bool = False,
 ) -> SimulatedSite:
     """Draw :func:`random_scenario` from ``seed`` and write it.
 
@@ -143,7 +149,7 @@ def simulate_random_site(
     >>> site.truth["sitewatch_simulation"]["truth_detail"]  # doctest: +SKIP
     'full'
     """
-    return random_scenario(seed, size_px=size_px, resolution_m=resolution_m).simulate(directory)
+    return random_scenario(seed, size_px=size_px, resolution_m=resolution_m).simulate(directory, sar=sar)
 
 
 def _draw_events(

@@ -27,6 +27,7 @@ from sitewatch.simulate.events import event_record
 from sitewatch.simulate.grid import Grid, grid_frame
 from sitewatch.simulate.materials import BANDS
 from sitewatch.simulate.products import product_name
+from sitewatch.simulate.radar import write_radar_scenes
 from sitewatch.simulate.sensor import Extras, Observation, acquisition_dates, cloud_cover, degrade
 from sitewatch.simulate.site import Site
 from sitewatch.simulate.surface import surface_reflectance
@@ -65,6 +66,8 @@ class SimulatedSite:
         The truth document as written.
     world : World or None
         The world simulated (None: the original one).
+    radar_dir : pathlib.Path or None
+        Sentinel-1 scenes of the same site (``--sar local:<radar_dir>``), with ``sar=True``.
     """
 
     directory: Path
@@ -77,6 +80,7 @@ class SimulatedSite:
     seed: int
     truth: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
     world: World | None = field(compare=False, repr=False, default=None)
+    radar_dir: Path | None = None
 
 
 def _default_aoi(center: tuple[float, float], extent_m: float, name: str) -> AOI:
@@ -153,6 +157,8 @@ def simulate_site(
     seed: int = 0,
     name: str = "simsite",
     world: World | None = None,
+    sar: bool = False,
+    sar_revisit_days: int = 12,
 ) -> SimulatedSite:
     """Simulate a site and write its Sentinel-2 L2A scenes, ``truth.geojson`` and ``aoi.geojson``.
 
@@ -189,6 +195,11 @@ def simulate_site(
         Soils, surfaces, layout, terrain, weather and product (see
         :func:`~sitewatch.simulate.random_world`); by default the original world, whose
         files are the same as they always were.
+    sar : bool
+        Also write Sentinel-1 scenes of the same site to ``<directory>/s1``
+        (:mod:`sitewatch.simulate.radar`); the optical scenes stay the same.
+    sar_revisit_days : {12, 6}
+        Radar revisit per orbit (one or two satellites).
 
     Returns
     -------
@@ -231,6 +242,16 @@ def simulate_site(
     aoi_path = out / "aoi.geojson"
     _write_json(aoi_path, _aoi_doc(aoi, name, center))
     truth = _truth_doc(site, events, scene_log, clear, seed=seed, name=name, period=(d0, d1))
+    radar_dir = None
+    if sar:
+        if sar_revisit_days not in (6, 12):
+            raise ConfigError(
+                f"simulate_site: sar_revisit_days={sar_revisit_days}; Sentinel-1 revisits in 6 or 12"
+            )
+        radar_dir = out / "s1"
+        truth["sitewatch_simulation"]["radar"] = write_radar_scenes(
+            site, radar_dir, start=d0, end=d1, lon=center[0], seed=seed, revisit_days=sar_revisit_days
+        )
     truth_path = out / "truth.geojson"
     _write_json(truth_path, truth)
     return SimulatedSite(
@@ -244,6 +265,7 @@ def simulate_site(
         seed=seed,
         truth=truth,
         world=world,
+        radar_dir=radar_dir,
     )
 
 
