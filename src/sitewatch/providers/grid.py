@@ -73,8 +73,8 @@ def report_outside(outside: Sequence[str], aoi: AOI, n_in_range: int) -> None:
 
     A warning with the count at the default verbosity; the scene ids at ``-v`` (INFO).
     """
-    if not outside:
-        return
+    if not outside or len(outside) >= n_in_range:
+        return  # none inside: the scan's "no scenes" error says it
     import warnings
 
     from sitewatch.errors import DataWarning

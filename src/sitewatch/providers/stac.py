@@ -390,19 +390,19 @@ class StacProvider:
             f"the STAC API at {redact(self.url)} failed to {what} (HTTP {status}: {text}); try again later"
         )
 
-    def read_error(self, scene: Scene, exc: Exception) -> ProviderError:
+    def read_error(self, scene: Scene, exc: Exception, *, kind: str = "scene") -> ProviderError:
         """The one-line error of a failed asset read: unavailable (404/410) or a fault to retry."""
         text = str(exc).splitlines()[0][:200] if str(exc) else ""
         status = http_status_in(str(exc))
         if status in GONE_STATUSES:
             return UnavailableError(
-                f"scene {scene.id} is no longer available from {redact(self.url)} (HTTP {status} on its "
+                f"{kind} {scene.id} is no longer available from {redact(self.url)} (HTTP {status} on its "
                 "assets); it is skipped",
                 scene_id=scene.id,
                 status=status,
             )
         return ProviderError(
-            f"cannot read scene {scene.id} from {redact(self.url)} ({type(exc).__name__}: {redact(text)}); "
+            f"cannot read {kind} {scene.id} from {redact(self.url)} ({type(exc).__name__}: {redact(text)}); "
             "the next run resumes where this one stopped (fetched scenes stay cached)"
         )
 

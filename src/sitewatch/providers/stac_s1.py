@@ -377,7 +377,7 @@ class StacRadarProvider:
                 fail_on_error=True,
             )
         except Exception as exc:
-            raise self.catalog.read_error(scene, exc) from None
+            raise self.catalog.read_error(scene, exc, kind="radar scene") from None
         out = np.full((len(bands), *gbox.shape), np.nan, dtype=np.float32)
         for b, band in enumerate(bands):
             var = ds[keys[band]]
