@@ -76,7 +76,7 @@ def test_readme_examples_run(workdir: Path) -> None:
             ran += 1
             continue
         for cmd in filter(None, (c.strip() for c in code.splitlines())):
-            args = shlex.split(cmd)[1:]
+            args = shlex.split(cmd, comments=True)[1:]  # as a shell reads it: "# ..." is a comment
             if args[:1] == ["demo"] and "--out" not in args and len(args) == 1:
                 assert (workdir / "sitewatch-demo" / "alerts.geojson").is_file()  # the session's demo
                 continue

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sitewatch.exports import EXPORT_FORMATS
+from sitewatch.export_formats import EXPORT_FORMATS
 
 
 @click.command(name="export")

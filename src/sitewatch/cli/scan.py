@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from sitewatch.cli._batch import batch_options, run_batch
 from sitewatch.cli.options import DefaultFrom, date_type, echo_json, json_option, set_network_timeout
-from sitewatch.exports import export_alerts, format_for, read_alerts_source
-from sitewatch.plots import QuicklookFormat
+from sitewatch.export_formats import format_for
 
 # every default comes from the options dataclasses (read when needed), never written here
 _SCAN = "sitewatch.pipeline.options:ScanParams"
@@ -144,7 +143,7 @@ def cli(
     end: dt.date | None,
     out: Path | None,
     quicklooks_dir: Path | None,
-    quicklook_format: QuicklookFormat,
+    quicklook_format: Literal["png", "pdf", "svg"],
     timelapse: bool,
     cache_dir: Path | None,
     min_clear_fraction: float,
@@ -260,6 +259,8 @@ def cli(
     if claim is not None:
         claim.record(quicklook_files(written.result, out))
     if fmt != "geojson":
+        from sitewatch.exports import export_alerts, read_alerts_source
+
         export_alerts(read_alerts_source(written.geojson), target)
     log_outcome(written)
     if as_json:
