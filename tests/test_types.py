@@ -7,7 +7,7 @@ from sitewatch.types import _utm_crs_from_database, utm_crs_for, utm_zone_number
 def test_zone_arithmetic_agrees_with_the_pyproj_database_in_the_regular_grid():
     rng = np.random.default_rng(3)
     checked = 0
-    for lon, lat in zip(rng.uniform(-180, 180, 200), rng.uniform(-79.9, 83.9, 200), strict=True):
+    for lon, lat in zip(rng.uniform(-180, 180, 48), rng.uniform(-79.9, 83.9, 48), strict=True):
         x = (lon + 180) / 6
         irregular = (56 <= lat < 64 and 3 <= lon < 12) or (lat >= 72 and 0 <= lon < 42)
         if irregular or abs(x - round(x)) < 1e-3:
@@ -17,7 +17,7 @@ def test_zone_arithmetic_agrees_with_the_pyproj_database_in_the_regular_grid():
             lat,
         )
         checked += 1
-    assert checked > 150
+    assert checked > 36  # each database query takes a fraction of a second: a sample, not a sweep
 
 
 @pytest.mark.parametrize(

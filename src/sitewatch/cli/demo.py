@@ -55,6 +55,13 @@ log = logging.getLogger("sitewatch.cli.demo")
     show_default=True,
     help="Write a time-lapse GIF per alert beside its quicklook.",
 )
+@click.option(
+    "--sar/--no-sar",
+    default=True,
+    show_default=True,
+    help="Also simulate Sentinel-1 scenes of the site (both orbits, 12-day revisit) and scan them "
+    "with the optical ones (every alert's corroboration.sar, radar-only candidates).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -65,6 +72,7 @@ def cli(
     reports_dir: Path | None,
     overwrite: bool,
     timelapse: bool,
+    sar: bool,
 ) -> None:
     """Run the whole chain offline on a SIMULATED Qasrak-like site.
 
@@ -72,13 +80,14 @@ def cli(
     seasons, haze, clouds and shadows, misregistration, revisit gaps) with the events
     reported at Qasrak: two pads of about 193 m x 94 m and 84 m x 60 m in early 2025,
     expansion earthworks from July 2025, a runway extension, and a compound evacuated in
-    autumn 2025. Then scans it exactly as `sitewatch scan` would, and writes the alerts
+    autumn 2025, and Sentinel-1 scenes of the same site and events (--no-sar leaves them
+    out). Then scans it exactly as `sitewatch scan --sar` would, and writes the alerts
     GeoJSON, one quicklook and one time-lapse per alert, the brief (one offline HTML page
     with the imagery) and a summary that checks the alerts against the simulator's truth.
     Every output says it is simulated.
 
     Rerunning the same demo replaces its own output; a demo of other settings (seed, size,
-    revisit, reports, time-lapses) into a folder holding a previous one refuses unless
+    revisit, reports, time-lapses, radar) into a folder holding a previous one refuses unless
     --overwrite is given, so scenes of two simulations are never scanned together.
     """
     import json
@@ -94,6 +103,7 @@ def cli(
         "revisit_days": revisit_days,
         "reports": str(reports_dir.resolve()) if reports_dir else None,
         "timelapse": timelapse,
+        "sar": sar,
     }
     claim = claim_folder(
         out,
@@ -133,12 +143,21 @@ def cli(
         revisit_days=revisit_days,
         seed=seed,
         name=site_name,
+        sar=sar,
     )
     say(f"  {len(site.dates)} scenes written to {site.scenes_dir}")
+    if site.radar_dir is not None:
+        n_radar = len(list(site.radar_dir.glob("*.tif")))
+        say(f"  {n_radar} Sentinel-1 scenes written to {site.radar_dir}")
     say("scanning ...")
     with scan_progress(site.aoi.name, ctx) as on_event:
         result = scan(
-            site.aoi, f"local:{site.scenes_dir}", start="2024-04-01", end="2025-11-30", on_event=on_event
+            site.aoi,
+            f"local:{site.scenes_dir}",
+            start="2024-04-01",
+            end="2025-11-30",
+            on_event=on_event,
+            sar=f"local:{site.radar_dir}" if site.radar_dir is not None else None,
         )
     written = result.write(out, quicklooks=True, reports_dir=reports_dir, timelapse=timelapse)
     brief = write_brief(out)
@@ -171,8 +190,9 @@ def cli(
     say(f"export:     sitewatch export {out} --out {out / 'alerts.kmz'}  (Google Earth; .gpkg for QGIS)")
     say(f"summary:    {out / 'summary.txt'}")
     say(f"truth:      {site.truth_path}")
+    radar = f" --sar local:{site.radar_dir}" if site.radar_dir is not None else ""
     say(
         f"scan it yourself: sitewatch scan --aoi {site.aoi_path} --source local:{site.scenes_dir} "
-        "--start 2024-04-01 --end 2025-11-30 --out alerts.geojson"
+        f"--start 2024-04-01 --end 2025-11-30{radar} --out alerts.geojson"
     )
     log.info("wrote %s, %s and %s", out / "summary.txt", out / "check.json", out / "quicklooks")
