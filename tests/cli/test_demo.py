@@ -42,7 +42,17 @@ def test_demo_runs_offline_and_finds_the_events(tmp_path: Path):
 
 def test_demo_without_radar_writes_no_radar_scene(tmp_path: Path):
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--size-px", "250", "--revisit-days", "20", "--no-sar", "--no-timelapse"]
+    args = [
+        "demo",
+        "--out",
+        str(out),
+        "--size-px",
+        "250",
+        "--revisit-days",
+        "20",
+        "--no-sar",
+        "--no-timelapse",
+    ]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert not (out / "simulation" / "s1").exists()
