@@ -25,9 +25,11 @@ from sitewatch.reports.events import (
     Mention,
     Trigger,
     assign,
+    clause_of,
     clauses,
     cues,
     dates_for,
+    event_clauses,
     event_for,
     find_triggers,
 )
@@ -427,12 +429,12 @@ def _sentence_claims(
     quote: tuple[int, int],
     state: _State,
 ) -> list[Claim]:
-    cls = clauses(s.text, s.lex)
+    cls = event_clauses(s.text, s.lex, s.triggers, dates, mentions)
     plan = assign(s.text, mentions, s.triggers, cls, s.lex)
     made: list[Claim] = []
     seen: set[tuple[str, str, int]] = set()
     single_place = len({m.place.name if m.place else m.text for m in mentions}) == 1
-    owner = {d.offset: min(s.triggers, key=lambda t: _gap(t, d)) for d in dates} if s.triggers else {}
+    owner = _date_owners(s.triggers, dates, cls)
     for mention, chosen in plan:
         groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
         if not chosen:
@@ -462,6 +464,19 @@ def _sentence_claims(
             ]
             made.append(_claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state))
     return made
+
+
+def _date_owners(
+    triggers: Sequence[Trigger], dates: Sequence[DateMention], cls: Sequence[tuple[int, int, bool]]
+) -> dict[int, Trigger]:
+    """The event word each date belongs to: the nearest one of its own clause, else the nearest."""
+    owner: dict[int, Trigger] = {}
+    for d in dates:
+        here = [t for t in triggers if clause_of(t.start, cls) == clause_of(d.offset, cls)]
+        pool = here or list(triggers)
+        if pool:
+            owner[d.offset] = min(pool, key=lambda t: _gap(t, d))
+    return owner
 
 
 def _gap(t: Trigger, d: DateMention) -> int:

@@ -182,6 +182,10 @@ def _find_atoms(text: str, lex: DateLexicon) -> list[_Atom]:
             if mon and month is None:
                 continue
             day = int(g["d"]) if g.get("d") else None
+            if g.get("m") and month is not None and day is not None and month > 12 >= day:
+                month, day = day, month  # "05/14/2025": no month is 14, so it was written month first
+            if month is not None and not 1 <= month <= 12:
+                continue
             if day is not None and not 1 <= day <= 31:
                 continue
             part = lex.word(g["part"]) if g.get("part") else None

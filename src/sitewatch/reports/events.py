@@ -25,6 +25,7 @@ __all__ = [
     "dates_for",
     "direction",
     "distance",
+    "event_clauses",
     "event_for",
     "find_triggers",
 ]
@@ -200,6 +201,65 @@ def clauses(sentence: str, lex: Lexicon) -> list[tuple[int, int, bool]]:
         else:
             fixed.append((a, b, contrast))
     return fixed
+
+
+#: A coordinated predicate starts a clause of its own when its first words hold an event word
+#: (this many words) or a date (this many): "..., and on 10 March began building at Y".
+COORDINATED_TRIGGER_WORDS = 2
+COORDINATED_DATE_WORDS = 3
+
+
+def event_clauses(
+    sentence: str,
+    lex: Lexicon,
+    triggers: Sequence[Trigger],
+    dates: Sequence[DateMention],
+    mentions: Sequence[Mention],
+) -> list[tuple[int, int, bool]]:
+    """Clauses of a sentence, with coordinated predicates apart (each event its place and date).
+
+    "Forces withdrew from X on 3 March, and on 10 March began building at Y" tells two events,
+    each with its own place and date: the sentence is cut at the coordination when the part
+    before it and the part after it each hold an event word and a place or a date of their own,
+    and the part after begins with an event word or a date. A list of places ("X and Y") or of
+    things ("trucks and armoured vehicles") has no predicate of its own and is never cut.
+    """
+    base = clauses(sentence, lex)
+    cuts: list[int] = []
+    for m in lex.coordination.finditer(sentence):
+        cut = m.start()
+        ci = clause_of(cut, base)
+        a, b, _ = base[ci]
+        if not a < cut < b:
+            continue
+        left_from = max([a, *(c for c in cuts if a <= c < cut)])
+        if _predication(left_from, cut, triggers, dates, mentions) and _predication(
+            cut, b, triggers, dates, mentions
+        ):
+            words = [w.start() + m.end() for w in re.finditer(r"\S+", sentence[m.end() : b])]
+            first_trigger = words[COORDINATED_TRIGGER_WORDS] if len(words) > COORDINATED_TRIGGER_WORDS else b
+            first_date = words[COORDINATED_DATE_WORDS] if len(words) > COORDINATED_DATE_WORDS else b
+            if any(cut <= t.start < first_trigger for t in triggers) or any(
+                cut <= d.offset < first_date for d in dates
+            ):
+                cuts.append(cut)
+    if not cuts:
+        return base
+    out: list[tuple[int, int, bool]] = []
+    for a, b, contrast in base:
+        inner = [a, *(c for c in cuts if a < c < b), b]
+        out.extend((x, y, contrast) for x, y in itertools.pairwise(inner))
+    return out
+
+
+def _predication(
+    a: int, b: int, triggers: Sequence[Trigger], dates: Sequence[DateMention], mentions: Sequence[Mention]
+) -> bool:
+    """The span holds an event word and a place or a date: a predicate of its own."""
+    has_event = any(a <= t.start < b for t in triggers)
+    return has_event and (
+        any(a <= d.offset < b for d in dates) or any(a <= m.offset < b for m in mentions if m.length)
+    )
 
 
 def clause_of(pos: int, clauses: Sequence[tuple[int, int, bool]]) -> int:

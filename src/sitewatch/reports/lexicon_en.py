@@ -201,6 +201,7 @@ ENGLISH = Lexicon(
         re.I,
     ),
     region=_REGION,
+    coordination=re.compile(r"(?:,\s*|\s)(?:and|then|and\s+then)\s", re.I),
     new_site=re.compile(
         r"\b(?:a|an|another)\s+(?:new\s+|second\s+|third\s+)?(?:\w+\s+){0,2}"
         r"(?:base|outpost|site|facility|position|airstrip|airfield|camp)\b",

@@ -84,6 +84,9 @@ class Lexicon:
         site's, unless the text names the site.
     new_site : re.Pattern
         A place being introduced ("a new base", "قاعدة جديدة"): the sentence next to it may name it.
+    coordination : re.Pattern
+        A coordination that may join two predicates ("..., and on 10 March began", "، وبدأت"):
+        :func:`~sitewatch.reports.events.event_clauses` cuts there when both sides tell an event.
     departure_words : frozenset of str
         Which ``direction`` words are verbs of leaving ("left", "departed"): what leaves a
         place withdraws from it, a convoy too.
@@ -122,6 +125,7 @@ class Lexicon:
     denies_previous: re.Pattern[str]
     region: re.Pattern[str]
     new_site: re.Pattern[str]
+    coordination: re.Pattern[str]
     departure_words: frozenset[str] = frozenset()
 
     def gloss(self, trigger: str) -> str:
