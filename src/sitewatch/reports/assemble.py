@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sitewatch.reports.background import Background, background_of
 from sitewatch.reports.claims import SITE_MATCHES, Claim
 from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.events import (
@@ -29,6 +30,7 @@ from sitewatch.reports.events import (
     clauses,
     cues,
     dates_for,
+    direction,
     event_clauses,
     event_for,
     find_triggers,
@@ -173,6 +175,7 @@ def _same_statement(c: Claim) -> tuple[Any, ...]:
         c.when.get("end"),
         c.negated,
         c.planned,
+        c.background,
     )
 
 
@@ -256,6 +259,15 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         if state.dateline is not None:
             lo, hi = state.dateline
             dates = [d for d in dates if not lo <= s.start + s.folded.to_original(d.offset) < hi]
+        # "officials said on Tuesday": the day of saying dates no event
+        dates = [
+            d
+            for d in dates
+            if not (
+                s.lex.speech_before.search(s.text[: d.offset])
+                and s.lex.speech_after.match(s.text[d.offset + d.length :])
+            )
+        ]
         # "dated March 3 shows new hangars" holds no count of hangars
         quantities = [
             q for q in s.quantities if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
@@ -314,8 +326,10 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         last = list(range(len(state.claims), len(state.claims) + len(made)))
         state.claims.extend(made)
         dated = [d for d in dates if d.start is not None]
+        fresh = [c for c in made if not c.background]
+        if dated and (fresh or not made):  # a background date is no date for the sentences after
+            paragraph_date = (dated[-1], {c.event for c in fresh})
         if dated:
-            paragraph_date = (dated[-1], {c.event for c in made})
             context_date = dated[-1].start
 
 
@@ -434,36 +448,92 @@ def _sentence_claims(
     made: list[Claim] = []
     seen: set[tuple[str, str, int]] = set()
     single_place = len({m.place.name if m.place else m.text for m in mentions}) == 1
-    owner = _date_owners(s.triggers, dates, cls)
+    past = background_of(s.text, s.lex, dates, news_dates=[d for d in dates if d.kind == "relative"])
+    dating = _Dating(dates, cls, _date_owners(s.triggers, dates, cls), past)
     for mention, chosen in plan:
-        groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
-        if not chosen:
-            date = _nearest(mention.offset, dates, lambda d: d.offset)
-            groups[("other", date.offset if date else -1)] = (None, date)
-        for trig in chosen:
-            event = event_for(s.text, trig, mention.offset, s.lex, mention.prefix)
-            possible = dates_for(trig, dates, cls)
-            # "arrived on 3 May, after the withdrawal on 28 April": a date goes with its nearest event word.
-            own_dates = [d for d in possible if owner.get(d.offset) is trig] or possible
-            date = _nearest(trig.start, own_dates, lambda d: d.offset)
-            groups.setdefault((event, date.offset if date else -1), (trig, date))
-        if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
-            groups = {k: v for k, v in groups.items() if k[0] != "other"}
-        for (event, date_key), (maybe_trig, date) in groups.items():
+        for (event, date_key), (maybe_trig, date) in _event_groups(s, mention, chosen, dating).items():
             key = (mention.place.name if mention.place else mention.text.lower(), event, date_key)
             if key in seen:
                 continue
             seen.add(key)
+            cue = past.cue(maybe_trig) if maybe_trig is not None else None
+            if cue is not None and date is None:
+                continue  # background with no date of its own: nothing to check, and no news
             inherited = (
-                paragraph_date[0] if date is None and paragraph_date and event in paragraph_date[1] else None
+                paragraph_date[0]
+                if date is None and paragraph_date and event in paragraph_date[1] and cue is None
+                else None
             )
             own = [
                 q
                 for q in quantities
                 if single_place or _nearest(q.offset, mentions, lambda m: m.offset) is mention
             ]
-            made.append(_claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state))
+            claim = _claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state)
+            if cue is not None:
+                note = f"background ('{_written_cue(s, cue)}'): a past told as context, dated by its own date"
+                when = {**claim.when, "note": "; ".join(x for x in (claim.when.get("note"), note) if x)}
+                claim = replace(claim, background=True, when=when)
+            made.append(claim)
     return made
+
+
+@dataclass(frozen=True)
+class _Dating:
+    """What dates an event word of a sentence: its clauses, each date's event word, the background."""
+
+    dates: Sequence[DateMention]
+    clauses: Sequence[tuple[int, int, bool]]
+    owner: dict[int, Trigger]
+    past: Background
+
+    def date_of(self, trig: Trigger) -> DateMention | None:
+        """The date of an event word: of its clause, its own before another's, never background's for news."""
+        possible = dates_for(trig, self.dates, self.clauses)
+        if self.past.cue(trig) is None:
+            # "The base, which had been a training centre since 2017, received ...": no news dated 2017.
+            possible = [d for d in possible if not self.past.covers(d.offset)]
+        # "arrived on 3 May, after the withdrawal on 28 April": a date goes with its nearest event word.
+        own_dates = [d for d in possible if self.owner.get(d.offset) is trig] or possible
+        return _nearest(trig.start, own_dates, lambda d: d.offset)
+
+    def nearest(self, pos: int) -> DateMention | None:
+        """The date nearest a place that has no event word (background dates aside)."""
+        news = [d for d in self.dates if not self.past.covers(d.offset)]
+        return _nearest(pos, news, lambda d: d.offset)
+
+
+def _event_groups(
+    s: _Sentence, mention: Mention, chosen: Sequence[Trigger], dating: _Dating
+) -> dict[tuple[str, int], tuple[Trigger | None, DateMention | None]]:
+    """(event, date offset) -> (event word, date) for one place of a sentence."""
+    groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
+    if not chosen:
+        date = dating.nearest(mention.offset)
+        groups[("other", date.offset if date else -1)] = (None, date)
+    undirected: set[tuple[str, int]] = set()
+    for trig in chosen:
+        event = event_for(s.text, trig, mention.offset, s.lex, mention.prefix)
+        date = dating.date_of(trig)
+        key = (event, date.offset if date else -1)
+        if trig.movement and direction(s.text, trig, mention.offset, s.lex, mention.prefix) is None:
+            undirected.add(key)
+        groups.setdefault(key, (trig, date))
+    if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
+        groups = {k: v for k, v in groups.items() if k[0] != "other"}
+    if any(k[0] in _MOVES and k not in undirected for k in groups):
+        # "رتلاً ... غادر قاعدة حقل العمر": the convoy left; its verb says so, not the convoy's default.
+        groups = {k: v for k, v in groups.items() if k not in undirected or k[0] not in _MOVES}
+    return groups
+
+
+_MOVES = {"arrival", "withdrawal"}
+
+
+def _written_cue(s: _Sentence, cue: str) -> str:
+    """A background mark as written (Arabic: with its letters as the report has them)."""
+    at = s.text.find(cue)
+    return s.written(at, len(cue)) if at >= 0 else cue
 
 
 def _date_owners(
