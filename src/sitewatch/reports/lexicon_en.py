@@ -212,7 +212,7 @@ ENGLISH = Lexicon(
         re.I,
     ),
     past_perfect=re.compile(
-        r"\bhad\s+(?:(?:not|never|already|earlier|also|once)\s+)*(?:been\s+\w+|\w+(?:ed|en|wn)|left|built|"
+        r"\bhad\s+(?:(?:not|never|already|earlier|also|once|first|previously|formerly|originally|long)\s+)*(?:been\s+\w+|\w+(?:ed|en|wn)|left|built|"
         r"begun|sent|brought|struck|hit|set\s+up|held|kept|shut|fought|lost)\b",
         re.I,
     ),
