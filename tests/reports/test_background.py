@@ -204,5 +204,6 @@ def test_numeric_dates_day_first(tmp_path, written, day):
 
 def test_a_hedged_past_perfect_is_news(tmp_path):
     # "had reportedly left": doubted news, not history; it keeps its claim (hedged).
-    (c,) = of(claims_of(tmp_path, "Troops had reportedly left Qasrak, residents said."), "qasrak", "withdrawal")
+    claims = claims_of(tmp_path, "Troops had reportedly left Qasrak, residents said.")
+    (c,) = of(claims, "qasrak", "withdrawal")
     assert c.hedged and not c.background
