@@ -70,9 +70,9 @@ def _background_faults(claims: list[Claim], entry: dict[str, Any], published: st
     return faults
 
 
-def measure() -> dict[str, Any]:
-    """Score the held-out set: found / expected per language, and every fault, by report."""
-    doc = json.loads((HELDOUT / "expected.json").read_text(encoding="utf-8"))
+def measure(folder: Path = HELDOUT) -> dict[str, Any]:
+    """Score a held-out set: found / expected per language, and every fault, by report."""
+    doc = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     found = {"en": [0, 0], "ar": [0, 0]}
     misses: list[str] = []
     denied: list[str] = []
@@ -80,7 +80,7 @@ def measure() -> dict[str, Any]:
     absent: list[str] = []
     encodings: list[str] = []
     for report in doc["reports"]:
-        claims, sources = extract_reports(HELDOUT / report["file"], published=report["published"])
+        claims, sources = extract_reports(folder / report["file"], published=report["published"])
         name = report["file"]
         if report.get("encoding") and _codec(sources[0]["encoding"]) != _codec(report["encoding"]):
             encodings.append(f"{name}: read as {sources[0]['encoding']}")
@@ -136,5 +136,8 @@ def test_legacy_encodings_are_read(measured):
     assert not measured["encodings"]
 
 
-if __name__ == "__main__":  # the figures of the README: PYTHONPATH=src python tests/reports/test_heldout2.py
-    print(json.dumps(measure(), ensure_ascii=False, indent=1))
+if __name__ == "__main__":  # the README's figures: PYTHONPATH=src python tests/reports/test_heldout2.py [DIR]
+    import sys
+
+    where = Path(sys.argv[1]) if len(sys.argv) > 1 else HELDOUT
+    print(json.dumps(measure(where), ensure_ascii=False, indent=1))
