@@ -207,3 +207,42 @@ def test_a_hedged_past_perfect_is_news(tmp_path):
     claims = claims_of(tmp_path, "Troops had reportedly left Qasrak, residents said.")
     (c,) = of(claims, "qasrak", "withdrawal")
     assert c.hedged and not c.background
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ويعود إنشاء قاعدة عين الأسد إلى ثمانينيات القرن الماضي.",
+        "يُذكر أن قاعدة حقل العمر أُنشئت عام 2017.",
+        "يشار إلى أن قاعدة هيمو وُسعت عام 2020.",
+    ],
+)
+def test_arabic_marks_of_the_past(tmp_path, text):
+    # "dates back to", "it is noted that": context, never news of the publication date.
+    assert all(c.background for c in claims_of(tmp_path, text))
+
+
+def test_a_place_in_a_passage_of_the_past_is_no_claim(tmp_path):
+    claims = claims_of(
+        tmp_path, "The coalition first deployed to Conoco in 2017, after the capture of the field."
+    )
+    assert claims and all(c.background for c in claims)
+
+
+def test_days_later_counts_from_the_date_told_before_it(tmp_path):
+    claims = claims_of(
+        tmp_path,
+        "غادر رتل قاعدة عين الأسد فجر السبت 2 آب متجهاً إلى الحدود، ووصل إلى قاعدة التنف بعد يومين.",
+        published="2025-08-05",
+    )
+    (arrival,) = of(claims, "al-tanf", "arrival")
+    assert arrival.when["start"] == "2025-08-04"
+    claims = claims_of(tmp_path, "A convoy left Hemo on 2 June and reached Tal Baydar three days later.")
+    (arrival,) = of(claims, "tal-baydar", "arrival")
+    assert arrival.when["start"] == "2025-06-05"
+
+
+def test_a_hardstand_was_laid(tmp_path):
+    claims = claims_of(tmp_path, "A new hardstand of about 150 x 90 m was laid at Qasrak on 4 June.")
+    (c,) = of(claims, "qasrak", "construction")
+    assert c.when["start"] == "2025-06-04" and c.quantities

@@ -375,6 +375,8 @@ def _sentence_claims(
                 continue
             seen.add(key)
             cue = past.cue(maybe_trig) if maybe_trig is not None else None
+            if maybe_trig is None and mention.length and past.covers(mention.offset):
+                continue  # a place named in a passage of the past, with no event: nothing told of it now
             if cue is not None and date is None:
                 continue  # background with no date of its own: nothing to check, and no news
             inherited = (

@@ -568,7 +568,10 @@ def _add_relative(
                         "(pass --published or an index.json)")  # fmt: skip
                 out.append(DateMention(None, None, written, m.start(), m.end() - m.start(), "relative", note))
             else:
-                s, e, note = _relative(kind, g, written, base, context)
+                # "left on 2 August ..., and arrived two days later": counted from the date told before it.
+                told = [d for d in out if d.offset < m.start() and d.start and d.kind == "absolute"]
+                here = told[-1].start if kind == "ago" and told else context
+                s, e, note = _relative(kind, g, written, base, here)
                 since = lex.open_after.search(text[: m.start()])
                 if (
                     since

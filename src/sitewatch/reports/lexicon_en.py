@@ -13,13 +13,13 @@ _TRIGGERS: dict[str, str] = {
         r"construct\w*|build(?:s|ing)?|built|expan(?:d|ds|ded|ding|sion|sions)|extend(?:s|ed|ing)?|extension|"
         r"level+(?:ed|ing)|concret(?:e|ed|ing)|pav(?:ed|ing)|asphalt\w*|bulldoz\w*|excavat\w*|earthworks?|"
         r"earth-?moving|fortif\w*|berms?|erect(?:s|ed|ing|ion)|new\s+facilit\w+|new\s+(?:hangars?|buildings?|"
-        r"structures?|warehouses?|barracks|towers?|watchtowers?|runway|helipads?|helicopter\s+pads?|aprons?|taxiways?|"
+        r"structures?|warehouses?|barracks|towers?|watchtowers?|runway|helipads?|helicopter\s+pads?|aprons?|taxiways?|hardstands?|"
         r"pads?|shelters?|bunkers?|walls?|fences?|positions?|roads?)|went\s+up|heavy\s+machinery|engineering\s+works?|"
         r"runway\s+(?:works?|extension|expansion)|growth|upgrad\w+|renovat\w+|install(?:ed|ing)|"
         r"clear(?:ed|ing)\s+(?:of\s+)?(?:land|ground|sites?|the\s+site)|groundwork|foundations?|"
         # "two cleared areas" is news; "the cleared area" refers back to work already told
         r"(?<!the\s)(?<!this\s)(?<!these\s)(?<!that\s)cleared\s+(?:(?:two|three|four|several|\d+)\s+)?areas?|"
-        r"works?\s+(?:began|begun|started|continued|resumed)"
+        r"works?\s+(?:began|begun|started|continued|resumed)|(?:was|were|been|being)\s+laid"
     ),
     "withdrawal": (
         r"withdr[ae]w\w*|evacuat\w*|pull(?:ed|ing|s)?\s+out|pull-?out|drawdown|draw(?:ing|n)?\s+down|"
