@@ -246,3 +246,9 @@ def test_a_hardstand_was_laid(tmp_path):
     claims = claims_of(tmp_path, "A new hardstand of about 150 x 90 m was laid at Qasrak on 4 June.")
     (c,) = of(claims, "qasrak", "construction")
     assert c.when["start"] == "2025-06-04" and c.quantities
+
+
+def test_had_earlier_with_a_date_of_the_news_is_news(tmp_path):
+    claims = claims_of(tmp_path, "Troops had earlier left the Conoco base on Monday.")
+    (c,) = of(claims, "conoco", "withdrawal")
+    assert not c.background and c.when["start"] == "2025-06-09"

@@ -204,7 +204,7 @@ ENGLISH = Lexicon(
     ),
     region=_REGION,
     background=re.compile(
-        r"\b(?:previously|formerly|originally|once\s+before|in\s+the\s+past|used\s+to|had\s+earlier|"
+        r"\b(?:previously|formerly|originally|once\s+before|in\s+the\s+past|used\s+to|"
         # "was first set up in 2016"; "was first spotted on Monday" is news
         r"(?:was|were|had\s+been)\s+first\s+(?!(?:seen|spotted|reported|noticed|observed|detected|sighted)\b)\w+|"
         r"first\s+(?:set\s+up|established|built|opened|deployed|occupied|seized)|back\s+in\s+(?:19|20)\d\d|"
