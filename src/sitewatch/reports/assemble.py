@@ -8,6 +8,9 @@ and places are the text as written. A claim is a place (named, referred to as "t
 is about) joined to an event (the nearest event word), with the time expression nearest that
 word, the quantities written with it, and whether the text denies (``negated``) or doubts
 (``hedged``) it. How the place was found is recorded (``site_match``), so a reader can weigh it.
+A sentence's clauses each keep their own dates (:func:`~sitewatch.reports.events.event_clauses`);
+a passage that recounts the past as context (:mod:`~sitewatch.reports.background`) gives claims
+marked ``background``, dated only by their own date, and no date for the news around them.
 """
 
 from __future__ import annotations
