@@ -8,6 +8,9 @@ and places are the text as written. A claim is a place (named, referred to as "t
 is about) joined to an event (the nearest event word), with the time expression nearest that
 word, the quantities written with it, and whether the text denies (``negated``) or doubts
 (``hedged``) it. How the place was found is recorded (``site_match``), so a reader can weigh it.
+A sentence's clauses each keep their own dates (:func:`~sitewatch.reports.events.event_clauses`);
+a passage that recounts the past as context (:mod:`~sitewatch.reports.background`) gives claims
+marked ``background``, dated only by their own date, and no date for the news around them.
 """
 
 from __future__ import annotations
@@ -19,20 +22,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sitewatch.reports.claims import SITE_MATCHES, Claim
+from sitewatch.reports.background import Background, background_of
+from sitewatch.reports.claims import Claim
 from sitewatch.reports.dates import DateMention, find_dates
 from sitewatch.reports.events import (
     Mention,
     Trigger,
     assign,
+    clause_of,
     clauses,
     cues,
     dates_for,
+    direction,
+    event_clauses,
     event_for,
     find_triggers,
 )
 from sitewatch.reports.language import Folded, detect_language, fold_arabic
 from sitewatch.reports.lexicon import Lexicon, lexicon_for
+from sitewatch.reports.merge import merge_claims
 from sitewatch.reports.places import PlaceMatcher
 from sitewatch.reports.quantities import Quantity, find_quantities
 from sitewatch.reports.sentences import paragraphs, sentences
@@ -161,88 +169,6 @@ def assemble_claims(report: ReportText, matcher: PlaceMatcher) -> list[Claim]:
     return merge_claims(list(out.values()))
 
 
-def _same_statement(c: Claim) -> tuple[Any, ...]:
-    place = c.site if c.site is not None else fold_arabic(c.site_text).text.casefold()
-    return (
-        place,
-        c.site_match == "region",
-        c.event,
-        c.when.get("start"),
-        c.when.get("end"),
-        c.negated,
-        c.planned,
-    )
-
-
-def _overlaps(a: Claim, b: Claim) -> bool:
-    lo = max(a.when.get("start") or "0000", b.when.get("start") or "0000")
-    hi = min(a.when.get("end") or "9999", b.when.get("end") or "9999")
-    return lo <= hi
-
-
-def _checks_apart(a: Claim, b: Claim) -> bool:
-    """Both tellings name kinds of work or sizes, and not the same ones: each is checked on its own."""
-    has_a, has_b = bool(a.works or a.quantities), bool(b.works or b.quantities)
-    return has_a and has_b and (set(a.works) != set(b.works) or list(a.quantities) != list(b.quantities))
-
-
-def merge_claims(claims: Sequence[Claim]) -> list[Claim]:
-    """One claim per statement of a report: the same place, event and interval told twice is one claim.
-
-    A headline, the article's first sentence and its summary often tell the same thing; each
-    retelling would count again in every tally. The first telling with the surest place is
-    kept; the others' passages go to ``also``, their sizes and cues are added, and the claim
-    is doubted only if every telling doubts it. A region's event ("rural al-Hasakah") is
-    dropped when the report places the same event at a named site in an overlapping interval:
-    the text tied them. Two tellings that each name kinds of work or sizes, different ones,
-    stay two claims: each has its own thing for the imagery to check.
-
-    Parameters
-    ----------
-    claims : sequence of Claim
-        The claims of one report, in text order.
-
-    Returns
-    -------
-    list of Claim
-        In text order of the kept claims.
-    """
-    rank = {m: i for i, m in enumerate(SITE_MATCHES)}
-    kept: dict[tuple[Any, ...], Claim] = {}
-    separate: list[Claim] = []
-    for c in claims:
-        key = _same_statement(c)
-        first = kept.get(key)
-        if first is None:
-            kept[key] = c
-            continue
-        if _checks_apart(first, c):
-            separate.append(c)  # levelling here, a pad of 150 x 80 m there: two things to check
-            continue
-        # The telling with sizes and kinds of work says most that imagery can check; then the surest place.
-        best, other = sorted(
-            (first, c),
-            key=lambda x: (not x.quantities, -len(x.works), rank.get(x.site_match, 99), x.quote["start"]),
-        )
-        quantities = best.quantities + tuple(q for q in other.quantities if q not in best.quantities)
-        kept[key] = replace(
-            best,
-            also=(*best.also, {k: other.quote[k] for k in ("start", "end", "text")}, *other.also),
-            hedged=best.hedged and other.hedged,
-            cues=tuple(dict.fromkeys(best.cues + other.cues)) if best.hedged and other.hedged else best.cues,
-            quantities=quantities,
-            works=tuple(dict.fromkeys(best.works + other.works)),
-        )
-    merged = sorted([*kept.values(), *separate], key=lambda c: c.quote["start"])
-    placed = [c for c in merged if c.site is not None]
-    return [
-        c
-        for c in merged
-        if c.site_match != "region"
-        or not any(p.event == c.event and p.negated == c.negated and _overlaps(p, c) for p in placed)
-    ]
-
-
 def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) -> None:
     places_here: list[Mention] = []
     paragraph_date: tuple[DateMention, set[str]] | None = None
@@ -254,6 +180,15 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         if state.dateline is not None:
             lo, hi = state.dateline
             dates = [d for d in dates if not lo <= s.start + s.folded.to_original(d.offset) < hi]
+        # "officials said on Tuesday": the day of saying dates no event
+        dates = [
+            d
+            for d in dates
+            if not (
+                s.lex.speech_before.search(s.text[: d.offset])
+                and s.lex.speech_after.match(s.text[d.offset + d.length :])
+            )
+        ]
         # "dated March 3 shows new hangars" holds no count of hangars
         quantities = [
             q for q in s.quantities if not any(d.offset <= q.offset < d.offset + d.length for d in dates)
@@ -312,8 +247,10 @@ def _paragraph(para: Sequence[_Sentence], state: _State, matcher: PlaceMatcher) 
         last = list(range(len(state.claims), len(state.claims) + len(made)))
         state.claims.extend(made)
         dated = [d for d in dates if d.start is not None]
+        fresh = [c for c in made if not c.background]
+        if dated and (fresh or not made):  # a background date is no date for the sentences after
+            paragraph_date = (dated[-1], {c.event for c in fresh})
         if dated:
-            paragraph_date = (dated[-1], {c.event for c in made})
             context_date = dated[-1].start
 
 
@@ -427,41 +364,112 @@ def _sentence_claims(
     quote: tuple[int, int],
     state: _State,
 ) -> list[Claim]:
-    cls = clauses(s.text, s.lex)
+    cls = event_clauses(s.text, s.lex, s.triggers, dates, mentions)
     plan = assign(s.text, mentions, s.triggers, cls, s.lex)
     made: list[Claim] = []
     seen: set[tuple[str, str, int]] = set()
     single_place = len({m.place.name if m.place else m.text for m in mentions}) == 1
-    owner = {d.offset: min(s.triggers, key=lambda t: _gap(t, d)) for d in dates} if s.triggers else {}
+    past = background_of(s.text, s.lex, dates, news_dates=[d for d in dates if d.kind == "relative"])
+    dating = _Dating(dates, cls, _date_owners(s.triggers, dates, cls), past)
     for mention, chosen in plan:
-        groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
-        if not chosen:
-            date = _nearest(mention.offset, dates, lambda d: d.offset)
-            groups[("other", date.offset if date else -1)] = (None, date)
-        for trig in chosen:
-            event = event_for(s.text, trig, mention.offset, s.lex, mention.prefix)
-            possible = dates_for(trig, dates, cls)
-            # "arrived on 3 May, after the withdrawal on 28 April": a date goes with its nearest event word.
-            own_dates = [d for d in possible if owner.get(d.offset) is trig] or possible
-            date = _nearest(trig.start, own_dates, lambda d: d.offset)
-            groups.setdefault((event, date.offset if date else -1), (trig, date))
-        if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
-            groups = {k: v for k, v in groups.items() if k[0] != "other"}
-        for (event, date_key), (maybe_trig, date) in groups.items():
+        for (event, date_key), (maybe_trig, date) in _event_groups(s, mention, chosen, dating).items():
             key = (mention.place.name if mention.place else mention.text.lower(), event, date_key)
             if key in seen:
                 continue
             seen.add(key)
+            cue = past.cue(maybe_trig) if maybe_trig is not None else None
+            if maybe_trig is None and mention.length and past.covers(mention.offset):
+                continue  # a place named in a passage of the past, with no event: nothing told of it now
+            if cue is not None and date is None:
+                continue  # background with no date of its own: nothing to check, and no news
             inherited = (
-                paragraph_date[0] if date is None and paragraph_date and event in paragraph_date[1] else None
+                paragraph_date[0]
+                if date is None and paragraph_date and event in paragraph_date[1] and cue is None
+                else None
             )
             own = [
                 q
                 for q in quantities
                 if single_place or _nearest(q.offset, mentions, lambda m: m.offset) is mention
             ]
-            made.append(_claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state))
+            claim = _claim(s, mention, event, maybe_trig, date, inherited, dates, own, quote, state)
+            if cue is not None:
+                note = f"background ('{_written_cue(s, cue)}'): a past told as context, dated by its own date"
+                when = {**claim.when, "note": "; ".join(x for x in (claim.when.get("note"), note) if x)}
+                claim = replace(claim, background=True, when=when)
+            made.append(claim)
     return made
+
+
+@dataclass(frozen=True)
+class _Dating:
+    """What dates an event word of a sentence: its clauses, each date's event word, the background."""
+
+    dates: Sequence[DateMention]
+    clauses: Sequence[tuple[int, int, bool]]
+    owner: dict[int, Trigger]
+    past: Background
+
+    def date_of(self, trig: Trigger) -> DateMention | None:
+        """The date of an event word: of its clause, its own before another's, never background's for news."""
+        possible = dates_for(trig, self.dates, self.clauses)
+        if self.past.cue(trig) is None:
+            # "The base, which had been a training centre since 2017, received ...": no news dated 2017.
+            possible = [d for d in possible if not self.past.covers(d.offset)]
+        # "arrived on 3 May, after the withdrawal on 28 April": a date goes with its nearest event word.
+        own_dates = [d for d in possible if self.owner.get(d.offset) is trig] or possible
+        return _nearest(trig.start, own_dates, lambda d: d.offset)
+
+    def nearest(self, pos: int) -> DateMention | None:
+        """The date nearest a place that has no event word (background dates aside)."""
+        news = [d for d in self.dates if not self.past.covers(d.offset)]
+        return _nearest(pos, news, lambda d: d.offset)
+
+
+def _event_groups(
+    s: _Sentence, mention: Mention, chosen: Sequence[Trigger], dating: _Dating
+) -> dict[tuple[str, int], tuple[Trigger | None, DateMention | None]]:
+    """(event, date offset) -> (event word, date) for one place of a sentence."""
+    groups: dict[tuple[str, int], tuple[Trigger | None, DateMention | None]] = {}
+    if not chosen:
+        date = dating.nearest(mention.offset)
+        groups[("other", date.offset if date else -1)] = (None, date)
+    undirected: set[tuple[str, int]] = set()
+    for trig in chosen:
+        event = event_for(s.text, trig, mention.offset, s.lex, mention.prefix)
+        date = dating.date_of(trig)
+        key = (event, date.offset if date else -1)
+        if trig.movement and direction(s.text, trig, mention.offset, s.lex, mention.prefix) is None:
+            undirected.add(key)
+        groups.setdefault(key, (trig, date))
+    if any(e != "other" for e, _ in groups) and any(e == "other" for e, _ in groups):
+        groups = {k: v for k, v in groups.items() if k[0] != "other"}
+    if any(k[0] in _MOVES and k not in undirected for k in groups):
+        # "رتلاً ... غادر قاعدة حقل العمر": the convoy left; its verb says so, not the convoy's default.
+        groups = {k: v for k, v in groups.items() if k not in undirected or k[0] not in _MOVES}
+    return groups
+
+
+_MOVES = {"arrival", "withdrawal"}
+
+
+def _written_cue(s: _Sentence, cue: str) -> str:
+    """A background mark as written (Arabic: with its letters as the report has them)."""
+    at = s.text.find(cue)
+    return s.written(at, len(cue)) if at >= 0 else cue
+
+
+def _date_owners(
+    triggers: Sequence[Trigger], dates: Sequence[DateMention], cls: Sequence[tuple[int, int, bool]]
+) -> dict[int, Trigger]:
+    """The event word each date belongs to: the nearest one of its own clause, else the nearest."""
+    owner: dict[int, Trigger] = {}
+    for d in dates:
+        here = [t for t in triggers if clause_of(t.start, cls) == clause_of(d.offset, cls)]
+        pool = here or list(triggers)
+        if pool:
+            owner[d.offset] = min(pool, key=lambda t: _gap(t, d))
+    return owner
 
 
 def _gap(t: Trigger, d: DateMention) -> int:

@@ -135,6 +135,8 @@ def brief_markdown(
                 flags.append("hedged")
             if c.planned:
                 flags.append("planned")
+            if c.background:
+                flags.append("background")
             say = f'{c.event}{" (" + ", ".join(flags) + ")" if flags else ""}: "{_cell(c.quote.get("text"))}"'
             say += f" [{c.source.get('file')}]"
             verdict = _ICON.get(link.verdict, link.verdict) if link else "not assessed"

@@ -15,8 +15,8 @@ from typing import Any, Literal
 __all__ = ["CLAIMS_VERSION", "EVENTS", "SITE_MATCHES", "Claim", "Event", "SiteMatch", "claims_document"]
 
 #: Version of the claims file: 1.1 adds ``language``, ``works``, ``gloss``, ``candidates``; 1.2 adds
-#: ``also`` and ``site_match: "region"`` (1.0 and 1.1 files still load).
-CLAIMS_VERSION = "1.2"
+#: ``also`` and ``site_match: "region"``; 1.3 adds ``background`` (1.0 to 1.2 files still load).
+CLAIMS_VERSION = "1.3"
 Event = Literal["construction", "withdrawal", "arrival", "air_activity", "attack", "presence", "other"]
 EVENTS: tuple[str, ...] = (
     "construction",
@@ -98,6 +98,10 @@ class Claim:
         ``place`` (the place's display name). Not a translation of the quote.
     candidates : tuple of str
         For ``site_match == "ambiguous"``: every place the name fits.
+    background : bool
+        The passage recounts the past as context ("The base was first set up in 2016", "وكانت
+        القوات قد انسحبت ... عام 2019"), not as news: dated only by its own date (a background
+        passage with no date of its own gives no claim), never by the publication date.
     also : tuple of dict
         Other passages of the same report that say the same thing (same place, event,
         interval, denial and intention), merged into this claim: ``start``, ``end``, ``text``.
@@ -123,6 +127,7 @@ class Claim:
     gloss: dict[str, Any] = field(default_factory=dict)
     candidates: tuple[str, ...] = ()
     also: tuple[dict[str, Any], ...] = ()
+    background: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (the claims-file schema)."""
@@ -143,6 +148,7 @@ class Claim:
             "negated": self.negated,
             "hedged": self.hedged,
             "planned": self.planned,
+            "background": self.background,
             "cues": list(self.cues),
             "when": dict(self.when),
             "quantities": [dict(q) for q in self.quantities],
@@ -173,6 +179,7 @@ class Claim:
             gloss=dict(data.get("gloss") or {}),
             candidates=tuple(data.get("candidates") or ()),
             also=tuple(dict(a) for a in data.get("also") or ()),
+            background=bool(data.get("background")),
         )
 
 

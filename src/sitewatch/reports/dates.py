@@ -182,6 +182,10 @@ def _find_atoms(text: str, lex: DateLexicon) -> list[_Atom]:
             if mon and month is None:
                 continue
             day = int(g["d"]) if g.get("d") else None
+            if g.get("m") and month is not None and day is not None and month > 12 >= day:
+                month, day = day, month  # "05/14/2025": no month is 14, so it was written month first
+            if month is not None and not 1 <= month <= 12:
+                continue
             if day is not None and not 1 <= day <= 31:
                 continue
             part = lex.word(g["part"]) if g.get("part") else None
@@ -231,135 +235,167 @@ def _canonical(m: re.Match[str], lex: DateLexicon) -> dict[str, Any]:
     return g
 
 
+_Resolved = tuple[dt.date | None, dt.date | None, str]
+_DAY = dt.timedelta(days=1)
+_THIS_LAST_NEXT = {"this": 0, "last": -1, "next": 1}
+
+
 def _relative(
     kind: str, g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None
-) -> tuple[dt.date | None, dt.date | None, str]:
-    day = dt.timedelta(days=1)
-    if kind == "part_year":
-        year = anchor.year + {"this": 0, "last": -1, "next": 1}[g["which"]]
-        s, e = _year_part(year, g["part"])
-        note = "a future period" if s > anchor else ""
-        return s, e, note
-    if kind == "season":
-        # "in the spring" with no year: the last such season that began by the anchor.
-        s, e = _year_part(anchor.year, g["part"])
-        if s > anchor:
-            s, e = _year_part(anchor.year - 1, g["part"])
-        return s, e, f"no year given: the {g['part']} up to {anchor.isoformat()}"
-    if kind == "part_month":
-        first = _shift_months(anchor.replace(day=1), {"this": 0, "last": -1, "next": 1}[g["which"]])
-        s, e = _Atom(0, 0, first.year, first.month, None, g["part"]).interval() or (first, first)
-        return s, e, "a future period" if s > anchor else ""
-    if kind == "earlier_this":
-        unit, which = g["unit"], g["which"]
-        first = {"year": anchor.replace(month=1, day=1), "month": anchor.replace(day=1),
-                 "week": anchor - dt.timedelta(days=anchor.weekday())}[unit]  # fmt: skip
-        if which == "earlier":
-            return first, anchor, ""
-        last = {"year": anchor.replace(month=12, day=31), "month": _shift_months(first, 1) - day,
-                "week": first + dt.timedelta(days=6)}[unit]  # fmt: skip
-        return anchor, last, "a future period (a plan or forecast)"
-    if kind == "this":
-        unit, which = g["unit"], g["which"]
-        if unit == "year":
-            if which == "this":
-                return anchor.replace(month=1, day=1), anchor, ""
-            if which == "next":
-                return dt.date(anchor.year + 1, 1, 1), dt.date(anchor.year + 1, 12, 31), "a future period"
-            if which == "past":
-                return anchor - dt.timedelta(days=365), anchor, ""
-            return dt.date(anchor.year - 1, 1, 1), dt.date(anchor.year - 1, 12, 31), ""
-        if unit == "month":
-            first = anchor.replace(day=1)
-            if which == "this":
-                return first, anchor, ""
-            if which == "next":
-                nxt = _shift_months(first, 1)
-                return nxt, _shift_months(nxt, 1) - day, "a future period"
-            if which == "past":
-                return anchor - dt.timedelta(days=31), anchor, ""
-            prev = _shift_months(first, -1)
-            return prev, first - day, ""
-        monday = anchor - dt.timedelta(days=anchor.weekday())
-        if which == "this":
-            return monday, anchor, ""
-        if which == "next":
-            return monday + dt.timedelta(days=7), monday + dt.timedelta(days=13), "a future period"
-        if which == "past":
-            return anchor - dt.timedelta(days=7), anchor, ""
-        return monday - dt.timedelta(days=7), monday - day, ""
-    if kind == "today":
-        which = re.sub(r"\s+", " ", g["which"])
-        if which in ("yesterday", "last night"):
-            return anchor - day, anchor - day, ""
-        return anchor, anchor, ""
-    if kind == "recent":
-        unit = str(g.get("unit") or g.get("unit2"))
-        span = {"days": 7, "weeks": 6 * 7, "months": 183, "years": 3 * 365}[unit]
-        return (
-            anchor - dt.timedelta(days=span),
-            anchor,
-            f"'recent {unit}' read as the {span} days before publication",
-        )
-    if kind == "coming":
-        unit = g["unit"]
-        span = {"days": 10, "weeks": 8 * 7, "months": 183, "years": 3 * 365}[unit]
-        return anchor, anchor + dt.timedelta(days=span), "a future period (a plan or forecast)"
-    if kind == "ago":
-        unit = g["unit"].rstrip("s")
-        n_text = re.sub(r"\s+", " ", g.get("n") or "")
-        vague = not n_text or n_text in ("several", "few", "a few")
-        n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text, 3)
-        direction = g["dir"]
-        base = anchor
-        note = ""
-        if direction in ("earlier", "before", "later", "after"):
-            if context is None:
-                note = f"'{written}' counted from the publication date (no earlier date in the text)"
-            else:
-                base = context
-        sign = 1 if direction in ("later", "after") else -1
-        if unit == "day":
-            lo, hi = (1, 10) if vague else (n, n)
-            a, b = base + sign * dt.timedelta(days=lo), base + sign * dt.timedelta(days=hi)
-        elif unit == "week":
-            lo, hi = (7, 28) if vague else (7 * n - 3, 7 * n + 3)
-            a, b = base + sign * dt.timedelta(days=lo), base + sign * dt.timedelta(days=hi)
-        elif unit == "month":
-            lo, hi = (1, 6) if vague else (n, n)
-            a, b = (
-                _shift_months(base, sign * lo) - dt.timedelta(days=15),
-                _shift_months(base, sign * hi) + dt.timedelta(days=15),
-            )
+) -> _Resolved:
+    """The interval of a relative expression of ``kind`` against ``anchor`` (and ``context``)."""
+    resolve = _RESOLVERS.get(kind)
+    if resolve is None:  # pragma: no cover - every kind of the lexicons has a resolver
+        raise AssertionError(kind)
+    return resolve(g, written, anchor, context)
+
+
+def _part_year(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    s, e = _year_part(anchor.year + _THIS_LAST_NEXT[g["which"]], g["part"])
+    return s, e, "a future period" if s > anchor else ""
+
+
+def _season(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    # "in the spring" with no year: the last such season that began by the anchor.
+    s, e = _year_part(anchor.year, g["part"])
+    if s > anchor:
+        s, e = _year_part(anchor.year - 1, g["part"])
+    return s, e, f"no year given: the {g['part']} up to {anchor.isoformat()}"
+
+
+def _part_month(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    first = _shift_months(anchor.replace(day=1), _THIS_LAST_NEXT[g["which"]])
+    s, e = _Atom(0, 0, first.year, first.month, None, g["part"]).interval() or (first, first)
+    return s, e, "a future period" if s > anchor else ""
+
+
+def _unit_start(unit: str, anchor: dt.date) -> dt.date:
+    """The first day of the year, month or week (Monday) that holds ``anchor``."""
+    if unit == "year":
+        return anchor.replace(month=1, day=1)
+    if unit == "month":
+        return anchor.replace(day=1)
+    return anchor - dt.timedelta(days=anchor.weekday())
+
+
+def _earlier_this(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    unit, first = g["unit"], _unit_start(g["unit"], anchor)
+    if g["which"] == "earlier":
+        return first, anchor, ""
+    last = {"year": anchor.replace(month=12, day=31), "month": _shift_months(first, 1) - _DAY,
+            "week": first + dt.timedelta(days=6)}[unit]  # fmt: skip
+    return anchor, last, "a future period (a plan or forecast)"
+
+
+def _this(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    """The year, month or week called 'this', 'last', 'past' or 'next'."""
+    unit, which = g["unit"], g["which"]
+    first = _unit_start(unit, anchor)
+    if which == "this":
+        return first, anchor, ""
+    if which == "past":  # "the past year": the span before the anchor, not the calendar unit
+        return anchor - dt.timedelta(days={"year": 365, "month": 31, "week": 7}[unit]), anchor, ""
+    if unit == "week":
+        step = dt.timedelta(days=7 if which == "next" else -7)
+        s, e = first + step, first + step + dt.timedelta(days=6)
+    else:
+        months = 12 if unit == "year" else 1
+        s = _shift_months(first, months if which == "next" else -months)
+        e = _shift_months(s, months) - _DAY
+    return s, e, "a future period" if which == "next" else ""
+
+
+def _today(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    if re.sub(r"\s+", " ", g["which"]) in ("yesterday", "last night"):
+        return anchor - _DAY, anchor - _DAY, ""
+    return anchor, anchor, ""
+
+
+def _recent(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    unit = str(g.get("unit") or g.get("unit2"))
+    span = {"days": 7, "weeks": 6 * 7, "months": 183, "years": 3 * 365}[unit]
+    return (
+        anchor - dt.timedelta(days=span),
+        anchor,
+        f"'recent {unit}' read as the {span} days before publication",
+    )
+
+
+def _coming(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    span = {"days": 10, "weeks": 8 * 7, "months": 183, "years": 3 * 365}[g["unit"]]
+    return anchor, anchor + dt.timedelta(days=span), "a future period (a plan or forecast)"
+
+
+def _ago(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    """'two weeks ago', 'days earlier', 'a month later': counted from the anchor or the context date."""
+    unit = g["unit"].rstrip("s")
+    n_text = re.sub(r"\s+", " ", g.get("n") or "")
+    vague = not n_text or n_text in ("several", "few", "a few")
+    n = int(n_text) if n_text.isdigit() else _NUMBERS.get(n_text, 3)
+    base, note = anchor, ""
+    if g["dir"] in ("earlier", "before", "later", "after"):
+        if context is None:
+            note = f"'{written}' counted from the publication date (no earlier date in the text)"
         else:
-            lo, hi = (1, 5) if vague else (n, n)
-            a, b = (
-                _shift_months(base, sign * 12 * lo) - dt.timedelta(days=183),
-                _shift_months(base, sign * 12 * hi) + dt.timedelta(days=183),
-            )
-        lo_d, hi_d = min(a, b), max(a, b)
-        if sign < 0:
-            hi_d = min(hi_d, base)
-        return lo_d, hi_d, note
-    if kind == "weekday":
-        wd = _WEEKDAYS[g["wd"]]
-        back = (anchor.weekday() - wd) % 7
-        which = g.get("which") or ""
-        if which == "last" and back == 0:
-            back = 7
-        d = anchor - dt.timedelta(days=back)
-        return d, d, f"the {g['wd'].title()} on or before {anchor.isoformat()}"
-    if kind == "weekend":
-        # The last Saturday-Sunday that began on or before the anchor.
-        saturday = anchor - dt.timedelta(days=(anchor.weekday() - 5) % 7)
-        return saturday, min(saturday + day, anchor), "the weekend on or before publication"
-    if kind == "recently":
-        return (
-            anchor - dt.timedelta(days=92),
-            anchor,
-            "'recently' read as the three months before publication",
+            base = context
+    sign = 1 if g["dir"] in ("later", "after") else -1
+    a, b = _ago_span(unit, n, vague, base, sign)
+    lo_d, hi_d = min(a, b), max(a, b)
+    if sign < 0:
+        hi_d = min(hi_d, base)
+    return lo_d, hi_d, note
+
+
+def _ago_span(unit: str, n: int, vague: bool, base: dt.date, sign: int) -> tuple[dt.date, dt.date]:
+    """The two ends of 'n units' before (sign -1) or after (+1) ``base``, with a margin by unit."""
+    if unit in ("day", "week"):
+        # A number of weeks is read +/- 3 days; a vague one ("several days") as 1-10 days or 1-4 weeks.
+        lo, hi = (
+            ((1, 10) if vague else (n, n))
+            if unit == "day"
+            else ((7, 28) if vague else (7 * n - 3, 7 * n + 3))
         )
-    raise AssertionError(kind)  # pragma: no cover
+        return base + sign * dt.timedelta(days=lo), base + sign * dt.timedelta(days=hi)
+    per, margin = (1, 15) if unit == "month" else (12, 183)
+    lo, hi = ((1, 6) if unit == "month" else (1, 5)) if vague else (n, n)
+    return (
+        _shift_months(base, sign * per * lo) - dt.timedelta(days=margin),
+        _shift_months(base, sign * per * hi) + dt.timedelta(days=margin),
+    )
+
+
+def _weekday(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    back = (anchor.weekday() - _WEEKDAYS[g["wd"]]) % 7
+    if (g.get("which") or "") == "last" and back == 0:
+        back = 7
+    d = anchor - dt.timedelta(days=back)
+    return d, d, f"the {g['wd'].title()} on or before {anchor.isoformat()}"
+
+
+def _weekend(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    # The last Saturday-Sunday that began on or before the anchor.
+    saturday = anchor - dt.timedelta(days=(anchor.weekday() - 5) % 7)
+    return saturday, min(saturday + _DAY, anchor), "the weekend on or before publication"
+
+
+def _recently(g: dict[str, Any], written: str, anchor: dt.date, context: dt.date | None) -> _Resolved:
+    return anchor - dt.timedelta(days=92), anchor, "'recently' read as the three months before publication"
+
+
+_RESOLVERS = {
+    "part_year": _part_year,
+    "season": _season,
+    "part_month": _part_month,
+    "earlier_this": _earlier_this,
+    "this": _this,
+    "today": _today,
+    "recent": _recent,
+    "coming": _coming,
+    "ago": _ago,
+    "weekday": _weekday,
+    "weekend": _weekend,
+    "recently": _recently,
+}
 
 
 def find_dates(
@@ -532,7 +568,10 @@ def _add_relative(
                         "(pass --published or an index.json)")  # fmt: skip
                 out.append(DateMention(None, None, written, m.start(), m.end() - m.start(), "relative", note))
             else:
-                s, e, note = _relative(kind, g, written, base, context)
+                # "left on 2 August ..., and arrived two days later": counted from the date told before it.
+                told = [d for d in out if d.offset < m.start() and d.start and d.kind == "absolute"]
+                here = told[-1].start if kind == "ago" and told else context
+                s, e, note = _relative(kind, g, written, base, here)
                 since = lex.open_after.search(text[: m.start()])
                 if (
                     since

@@ -246,7 +246,9 @@ _CANON = {
 def _accept(kind: str, groups: dict[str, Any], before: str) -> bool:
     """A bare month or year is a date after a preposition; the short "اب" (also "father") needs more."""
     mon = groups.get("mon") or ""
-    if kind == "month" and len(mon) <= 3 and not (groups.get("y") or groups.get("d") or groups.get("shahr")):
+    # "مطلع آب": a part of a month before the short name makes it the month.
+    short_ok = groups.get("y") or groups.get("d") or groups.get("shahr") or groups.get("part")
+    if kind == "month" and len(mon) <= 3 and not short_ok:
         return False
     if kind == "month" and not (
         groups.get("y") or groups.get("part") or groups.get("rel") or groups.get("shahr")
@@ -272,7 +274,7 @@ def arabic_dates() -> DateLexicon:
     wd = _alternation(weekdays)
     atoms = (
         ("iso", re.compile(r"(?<!\d)(?P<y>20\d\d|19[5-9]\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)")),
-        ("num_dmy", re.compile(rf"(?<!\d)(?P<d>[0-3]?\d)[/.\-](?P<m>[01]?\d)[/.\-]{_Y}")),
+        ("num_dmy", re.compile(rf"(?<!\d)(?P<d>[0-3]?\d)[/.\-](?P<m>[0-3]?\d)[/.\-]{_Y}")),
         (
             "dmy",
             re.compile(rf"(?<![\d.])(?P<d>[0-3]?\d)\s*(?:من\s+)?(?:شهر\s+)?{_B}{pair}{_E}{_YEAR_INTRO}?"),

@@ -33,6 +33,9 @@ _QUARTER = r"(?:the\s+)?(?:first|second|third|fourth)\s+quarter\s+of|Q[1-4]"
 # Order matters: longer, more specific forms first; matched spans are then masked.
 _ATOMS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(rf"\b(?P<y>{_Y})-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
+    # "14.05.2025", "14/05/2025": day first, as the region's press writes it ("05/14/2025" is read
+    # month first by the engine, since no month is 14).
+    ("num_dmy", re.compile(rf"(?<![\d.])(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>{_Y})(?![\d.]\d)")),
     (
         "mdy",
         re.compile(

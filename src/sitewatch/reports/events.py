@@ -25,6 +25,7 @@ __all__ = [
     "dates_for",
     "direction",
     "distance",
+    "event_clauses",
     "event_for",
     "find_triggers",
 ]
@@ -200,6 +201,89 @@ def clauses(sentence: str, lex: Lexicon) -> list[tuple[int, int, bool]]:
         else:
             fixed.append((a, b, contrast))
     return fixed
+
+
+#: A coordinated predicate starts a clause of its own when its first words hold an event word
+#: (this many words) or a date (this many): "..., and on 10 March began building at Y".
+COORDINATED_TRIGGER_WORDS = 2
+COORDINATED_DATE_WORDS = 3
+
+
+def event_clauses(
+    sentence: str,
+    lex: Lexicon,
+    triggers: Sequence[Trigger],
+    dates: Sequence[DateMention],
+    mentions: Sequence[Mention],
+) -> list[tuple[int, int, bool]]:
+    """Clauses of a sentence, with coordinated predicates apart (each event its place and date).
+
+    "Forces withdrew from X on 3 March, and on 10 March began building at Y" tells two events,
+    each with its own place and date: the sentence is cut at the coordination when the part
+    before it and the part after it each hold an event word and a place or a date of their own,
+    and the part after begins with an event word or a date; or when each part has a date of its
+    own and the part after an event word ("ومنذ عام 2003 تستضيف القاعدة ...، وقد سبق أن تعرضت
+    لهجمات عام 2020"). A list of places ("X and Y") or of things ("trucks and armoured vehicles")
+    has no predicate of its own and is never cut.
+    """
+    base = clauses(sentence, lex)
+    cuts: list[int] = []
+    for m in lex.coordination.finditer(sentence):
+        cut = m.start()
+        ci = clause_of(cut, base)
+        a, b, _ = base[ci]
+        if not a < cut < b:
+            continue
+        left_from = max([a, *(c for c in cuts if a <= c < cut)])
+        left = _Part.of(left_from, cut, triggers, dates, mentions)
+        right = _Part.of(cut, b, triggers, dates, mentions)
+        if left.dated and right.dated and right.event and (left.event or left.place):
+            cuts.append(cut)  # each part its own date: neither date is the other's event's
+            continue
+        if left.predicate and right.predicate:
+            words = [w.start() + m.end() for w in re.finditer(r"\S+", sentence[m.end() : b])]
+            first_trigger = words[COORDINATED_TRIGGER_WORDS] if len(words) > COORDINATED_TRIGGER_WORDS else b
+            first_date = words[COORDINATED_DATE_WORDS] if len(words) > COORDINATED_DATE_WORDS else b
+            if any(cut <= t.start < first_trigger for t in triggers) or any(
+                cut <= d.offset < first_date for d in dates
+            ):
+                cuts.append(cut)
+    if not cuts:
+        return base
+    out: list[tuple[int, int, bool]] = []
+    for a, b, contrast in base:
+        inner = [a, *(c for c in cuts if a < c < b), b]
+        out.extend((x, y, contrast) for x, y in itertools.pairwise(inner))
+    return out
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What a span of a sentence holds: an event word, a date, a place written in it."""
+
+    event: bool
+    dated: bool
+    place: bool
+
+    @classmethod
+    def of(
+        cls,
+        a: int,
+        b: int,
+        triggers: Sequence[Trigger],
+        dates: Sequence[DateMention],
+        mentions: Sequence[Mention],
+    ) -> _Part:
+        return cls(
+            any(a <= t.start < b for t in triggers),
+            any(a <= d.offset < b for d in dates),
+            any(a <= m.offset < b for m in mentions if m.length),
+        )
+
+    @property
+    def predicate(self) -> bool:
+        """An event word with a place or a date: a predicate of its own."""
+        return self.event and (self.dated or self.place)
 
 
 def clause_of(pos: int, clauses: Sequence[tuple[int, int, bool]]) -> int:

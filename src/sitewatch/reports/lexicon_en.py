@@ -13,13 +13,13 @@ _TRIGGERS: dict[str, str] = {
         r"construct\w*|build(?:s|ing)?|built|expan(?:d|ds|ded|ding|sion|sions)|extend(?:s|ed|ing)?|extension|"
         r"level+(?:ed|ing)|concret(?:e|ed|ing)|pav(?:ed|ing)|asphalt\w*|bulldoz\w*|excavat\w*|earthworks?|"
         r"earth-?moving|fortif\w*|berms?|erect(?:s|ed|ing|ion)|new\s+facilit\w+|new\s+(?:hangars?|buildings?|"
-        r"structures?|warehouses?|barracks|towers?|watchtowers?|runway|helipads?|helicopter\s+pads?|aprons?|taxiways?|"
+        r"structures?|warehouses?|barracks|towers?|watchtowers?|runway|helipads?|helicopter\s+pads?|aprons?|taxiways?|hardstands?|"
         r"pads?|shelters?|bunkers?|walls?|fences?|positions?|roads?)|went\s+up|heavy\s+machinery|engineering\s+works?|"
         r"runway\s+(?:works?|extension|expansion)|growth|upgrad\w+|renovat\w+|install(?:ed|ing)|"
         r"clear(?:ed|ing)\s+(?:of\s+)?(?:land|ground|sites?|the\s+site)|groundwork|foundations?|"
         # "two cleared areas" is news; "the cleared area" refers back to work already told
-        r"(?<!the\s)(?<!this\s)(?<!these\s)(?<!that\s)cleared\s+areas?|"
-        r"works?\s+(?:began|begun|started|continued|resumed)"
+        r"(?<!the\s)(?<!this\s)(?<!these\s)(?<!that\s)cleared\s+(?:(?:two|three|four|several|\d+)\s+)?areas?|"
+        r"works?\s+(?:began|begun|started|continued|resumed)|(?:was|were|been|being)\s+laid"
     ),
     "withdrawal": (
         r"withdr[ae]w\w*|evacuat\w*|pull(?:ed|ing|s)?\s+out|pull-?out|drawdown|draw(?:ing|n)?\s+down|"
@@ -191,7 +191,9 @@ ENGLISH = Lexicon(
     glosses={},
     denies_previous=re.compile(
         r"\b(?:denied|denies|deny|refuted|refutes|rejected|rejects|dismissed|dismisses|debunked|disputed|"
-        r"contradicted)\s+(?:as\s+\w+\s+)?(?:this|that|it|these|those|"
+        r"contradicted)\s+(?:as\s+\w+\s+)?(?:this|it|these|those|"
+        # "denied that" ends there; "denied that any troops had left" denies what follows
+        r"that(?=\s*(?:[.,;:!?\"”)]|$))|"
         r"(?:the|such|these|those)\s+(?:\w+\s+)?(?:reports?|claims?|rumou?rs?|allegations?|accounts?|"
         r"stories|story|news|posts?))\b(?!\s+(?:that|of|about|on)\b)|"
         r"\b(?:called|described|branded)\s+(?:this|that|it|the\s+(?:reports?|claims?|rumou?rs?))\s+(?:as\s+)?"
@@ -201,6 +203,35 @@ ENGLISH = Lexicon(
         re.I,
     ),
     region=_REGION,
+    background=re.compile(
+        r"\b(?:previously|formerly|originally|once\s+before|in\s+the\s+past|used\s+to|"
+        # "was first set up in 2016"; "was first spotted on Monday" is news
+        r"(?:was|were|had\s+been)\s+first\s+(?!(?:seen|spotted|reported|noticed|observed|detected|sighted)\b)\w+|"
+        r"first\s+(?:set\s+up|established|built|opened|deployed|occupied|seized)|back\s+in\s+(?:19|20)\d\d|"
+        r"dat(?:es|ing)\s+back\s+to)\b",
+        re.I,
+    ),
+    past_perfect=re.compile(
+        r"\bhad\s+(?:(?:not|never|already|earlier|also|once|first|previously|formerly|originally|long)\s+)*(?:been\s+\w+|\w+(?:ed|en|wn)|left|built|"
+        r"begun|sent|brought|struck|hit|set\s+up|held|kept|shut|fought|lost)\b",
+        re.I,
+    ),
+    reported=re.compile(
+        r"\b(?:that|whether|if|said|says|say|told|reported|reports?|claimed|claims?|denied|denies|deny|"
+        r"added|confirmed|announced|according\s+to|rumou?rs?|alleged|after|before|when|once|until|"
+        r"by\s+the\s+time|since)\b",
+        re.I,
+    ),
+    standing_since=re.compile(r"\bsince\s+(?:(?:early|mid|late)[\s-]+)?(?:19|20)\d\d\b", re.I),
+    relative_clause=re.compile(r",\s*(?:which|who|where|whose)\b[^,;]*(?:,|$)", re.I),
+    present_again=re.compile(r"\b(?:but|however|yet|now|whereas|while)\b|;\s", re.I),
+    speech_before=re.compile(
+        r"\b(?:said|says|told\s+(?:\w+\s+){0,2}?|reported|announced|added|stated|confirmed|denied|wrote|"
+        r"posted|tweeted)\s*$",
+        re.I,
+    ),
+    speech_after=re.compile(""),
+    coordination=re.compile(r"(?:,\s*|\s)(?:and|then|and\s+then)\s", re.I),
     new_site=re.compile(
         r"\b(?:a|an|another)\s+(?:new\s+|second\s+|third\s+)?(?:\w+\s+){0,2}"
         r"(?:base|outpost|site|facility|position|airstrip|airfield|camp)\b",

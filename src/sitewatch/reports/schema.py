@@ -78,6 +78,7 @@ CLAIMS_SCHEMA: dict[str, Any] = {
                     "negated": {"type": "boolean"},
                     "hedged": {"type": "boolean"},
                     "planned": {"type": "boolean"},
+                    "background": {"type": "boolean"},
                     "cues": {"type": "array", "items": {"type": "string"}},
                     "when": {
                         "type": "object",

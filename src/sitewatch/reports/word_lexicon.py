@@ -84,6 +84,26 @@ class Lexicon:
         site's, unless the text names the site.
     new_site : re.Pattern
         A place being introduced ("a new base", "قاعدة جديدة"): the sentence next to it may name it.
+    background : re.Pattern
+        Words that place an event before the story's time ("previously", "first set up",
+        "سبق أن", "كان ... قد" + past): see :mod:`~sitewatch.reports.background`.
+    past_perfect : re.Pattern
+        A past perfect that may be background ("had been expanded"); never one after ``reported``.
+    reported : re.Pattern
+        Text before a past perfect that makes it a reported or subordinate clause's tense
+        ("denied that", "reports that", "after").
+    standing_since : re.Pattern
+        "since 2017", "منذ عام 2003": a presence standing since then is background.
+    relative_clause : re.Pattern
+        A relative clause (", which ... ,"): a background mark inside it covers it alone.
+    present_again : re.Pattern
+        Where a sentence turns back to the present ("but", "لكن"): a background mark stops there.
+    speech_before, speech_after : re.Pattern
+        A date of saying, not of an event: text before it ("officials said on Tuesday", "وقال
+        مسؤول يوم الاثنين") and after it (Arabic "إن / أن": what was said follows).
+    coordination : re.Pattern
+        A coordination that may join two predicates ("..., and on 10 March began", "، وبدأت"):
+        :func:`~sitewatch.reports.events.event_clauses` cuts there when both sides tell an event.
     departure_words : frozenset of str
         Which ``direction`` words are verbs of leaving ("left", "departed"): what leaves a
         place withdraws from it, a convoy too.
@@ -122,6 +142,15 @@ class Lexicon:
     denies_previous: re.Pattern[str]
     region: re.Pattern[str]
     new_site: re.Pattern[str]
+    coordination: re.Pattern[str]
+    speech_before: re.Pattern[str]
+    speech_after: re.Pattern[str]
+    background: re.Pattern[str]
+    past_perfect: re.Pattern[str]
+    reported: re.Pattern[str]
+    standing_since: re.Pattern[str]
+    relative_clause: re.Pattern[str]
+    present_again: re.Pattern[str]
     departure_words: frozenset[str] = frozenset()
 
     def gloss(self, trigger: str) -> str:
