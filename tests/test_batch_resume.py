@@ -173,3 +173,25 @@ def test_ctrl_c_with_worker_processes_ends_in_one_line(tmp_path: Path) -> None:
     ]
     assert proc.returncode == 130
     assert lines == ["sitewatch: interrupted"], err[-3000:]
+
+
+def test_ctrl_c_while_the_commands_load_ends_in_one_line() -> None:
+    import subprocess
+    import sys
+
+    # the interrupt lands while the command modules are imported, as a Ctrl-C pressed right away
+    code = (
+        "import importlib, os, signal\n"
+        "real = importlib.import_module\n"
+        "def interrupted(name, *args):\n"
+        "    if name.endswith('.scan'):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(name, *args)\n"
+        "importlib.import_module = interrupted\n"
+        "from sitewatch.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stderr) == (130, "sitewatch: interrupted\n"), done.stderr[-2000:]

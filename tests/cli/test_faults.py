@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import threading
@@ -235,3 +236,48 @@ def test_credentials_never_reach_scan_outputs(
     for where, content in {"stdout": result.output, "alerts": text}.items():
         assert "SECRET-pw" not in content and "TOKEN-xyz" not in content, where
     assert json.loads(text)["sitewatch"]["source"].startswith(f"stac:http://127.0.0.1:{stac_server.port}/v1")
+
+
+def test_credentials_never_reach_run_files_or_the_brief(
+    stac_server: StacServer, registry: Path, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    args = ["scan", "--all", "--aoi-dir", str(registry), "--source", secret_source(stac_server), *MAY]
+    args += ["--cache-dir", str(tmp_path / "c"), "--out-dir", str(run_dir), "--scheduler", "serial"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    brief = run("brief", "--run", str(run_dir))
+    assert brief.exit_code == 0, brief.output
+    texts = {"scan stdout": result.output, "brief stdout": brief.output}
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+        texts[str(path.relative_to(run_dir))] = path.read_bytes().decode("utf-8", "replace")
+    assert "brief.html" in texts and any(k.endswith(".geojson") for k in texts), sorted(texts)
+    for where, text in texts.items():
+        assert "SECRET-pw" not in text and "TOKEN-xyz" not in text and "alice" not in text, where
+    assert any("token=REDACTED" in t for t in texts.values())  # the source is there, redacted
+
+
+def test_credentials_never_reach_what_a_notebook_shows(
+    stac_server: StacServer, site_aoi: Any, tmp_path: Path
+) -> None:
+    import sitewatch
+
+    source = secret_source(stac_server)
+    provider = sitewatch.get_provider(source, cache_dir=tmp_path / "c")
+    report = sitewatch.fetch_series(
+        site_aoi, source=source, start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 31), bands=["B04"], cache_dir=tmp_path / "c"
+    )
+    scenes = list(provider.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 31)))
+    stack = provider.load(scenes, aoi=site_aoi, bands=["B04"])
+    result = sitewatch.scan(site_aoi, source, start="2024-05-01", end="2024-05-31", cache_dir=tmp_path / "c")
+    shown = {
+        "provider": f"{provider!r} {provider} {provider.source}",
+        "fetch report": repr(report),
+        "stack": f"{stack!r} {stack.attrs}",
+        "scan result": repr(result),
+        "scan geojson": json.dumps(result.to_geojson()),
+        "cache entries": repr(sitewatch.cache_entries(cache_dir=tmp_path / "c")),
+    }
+    for where, text in shown.items():
+        assert "SECRET-pw" not in text and "TOKEN-xyz" not in text and "alice" not in text, where
+    assert "token=REDACTED" in shown["scan geojson"]
