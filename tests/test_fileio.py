@@ -158,7 +158,9 @@ def test_quiet_compare_on_a_full_disk_prints_one_line_not_libtiffs(tiny_disk: Pa
         check=False,
     )
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [f"sitewatch: error: disk full writing {mask}: free 1 MB and run again"]
+    assert done.stderr.splitlines() == [
+        f"sitewatch: error: disk full writing {mask}: free 1 MB and run again"
+    ]
     assert leftovers(tiny_disk) == []
 
 

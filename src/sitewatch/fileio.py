@@ -29,7 +29,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sitewatch.errors import DiskFullError, SitewatchError, WriteError
 
@@ -59,11 +59,11 @@ _libtiff_log = logging.getLogger("libtiff")
 class _StderrCapture:
     """File descriptor 2 sent to a pipe (one for the whole process, however many writers)."""
 
-    lock = threading.Lock()
-    depth = 0
-    saved_fd = -1
-    reader: threading.Thread | None = None
-    chunks: list[bytes] = []
+    lock: ClassVar[threading.Lock] = threading.Lock()
+    depth: ClassVar[int] = 0
+    saved_fd: ClassVar[int] = -1
+    reader: ClassVar[threading.Thread | None] = None
+    chunks: ClassVar[list[bytes]] = []
 
     @classmethod
     def enter(cls) -> bool:

@@ -265,7 +265,12 @@ def test_credentials_never_reach_what_a_notebook_shows(
     source = secret_source(stac_server)
     provider = sitewatch.get_provider(source, cache_dir=tmp_path / "c")
     report = sitewatch.fetch_series(
-        site_aoi, source=source, start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 31), bands=["B04"], cache_dir=tmp_path / "c"
+        site_aoi,
+        source=source,
+        start=dt.date(2024, 5, 1),
+        end=dt.date(2024, 5, 31),
+        bands=["B04"],
+        cache_dir=tmp_path / "c",
     )
     scenes = list(provider.search(site_aoi, dt.date(2024, 5, 1), dt.date(2024, 5, 31)))
     stack = provider.load(scenes, aoi=site_aoi, bands=["B04"])
@@ -281,3 +286,39 @@ def test_credentials_never_reach_what_a_notebook_shows(
     for where, text in shown.items():
         assert "SECRET-pw" not in text and "TOKEN-xyz" not in text and "alice" not in text, where
     assert "token=REDACTED" in shown["scan geojson"]
+
+
+# --------------------------------------------------------------------------- item 4: a full disk
+
+
+def test_scan_on_a_full_disk_is_one_line_and_leaves_nothing_partial(demo_dir: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)], check=False
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        (disk / "filler").write_bytes(b"\0" * (free - 3000))
+        sim = demo_dir / "simulation"
+        out = disk / "alerts.geojson"
+        args = ["-q", "scan", "--aoi", str(sim / "aoi.geojson"), "--source", f"local:{sim / 'scenes'}"]
+        args += ["--start", "2024-04-01", "--end", "2025-11-30", "--out", str(out)]
+        done = subprocess.run(
+            [sys.executable, "-c", "from sitewatch.cli.main import main; main()", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 1
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"sitewatch: error: disk full writing {disk}/") and "free 1 MB" in line, line
+        files = [p for p in disk.rglob("*") if p.is_file() and p.name != "filler"]
+        assert not [p for p in files if "partial" in p.name]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -48,7 +48,9 @@ def racing_reads() -> None:
             b_in.set()
             a_out.wait(5)
             # as rasterio.warp.reproject does when its destination is not yet georeferenced
-            warnings.warn_explicit(SPURIOUS, NotGeoreferencedWarning, "rasterio/warp.py", 387, "rasterio.warp")
+            warnings.warn_explicit(
+                SPURIOUS, NotGeoreferencedWarning, "rasterio/warp.py", 387, "rasterio.warp"
+            )
         # leaving last: "ignore everything" stays in place
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]

@@ -36,7 +36,6 @@ from sitewatch.errors import (
     UnavailableError,
 )
 from sitewatch.providers.base import DEFAULT_BANDS
-from sitewatch.providers.network import threaded_reads
 from sitewatch.providers.cache_store import (
     MANIFEST,
     aoi_folder,
@@ -57,6 +56,7 @@ from sitewatch.providers.cache_store import (
     write_cached,
     write_manifest,
 )
+from sitewatch.providers.network import threaded_reads
 from sitewatch.types import check_date_order
 
 if TYPE_CHECKING:
@@ -535,8 +535,8 @@ class _Fill:
                             other.cancel()
                     continue
                 self.store(futures[future], fresh)
-        for exc in gone:
-            self.warn_gone(exc)
+        for gone_exc in gone:
+            self.warn_gone(gone_exc)
         if failure is not None:
             raise failure
 
