@@ -173,3 +173,57 @@ def test_ctrl_c_with_worker_processes_ends_in_one_line(tmp_path: Path) -> None:
     ]
     assert proc.returncode == 130
     assert lines == ["sitewatch: interrupted"], err[-3000:]
+
+
+def test_ctrl_c_while_the_commands_load_ends_in_one_line() -> None:
+    import subprocess
+    import sys
+
+    # the interrupt lands while the command modules are imported, as a Ctrl-C pressed right away
+    code = (
+        "import importlib, os, signal\n"
+        "real = importlib.import_module\n"
+        "def interrupted(name, *args):\n"
+        "    if name.endswith('.scan'):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(name, *args)\n"
+        "importlib.import_module = interrupted\n"
+        "from sitewatch.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stderr) == (130, "sitewatch: interrupted\n"), done.stderr[-2000:]
+
+
+@pytest.mark.e2e
+def test_quiet_run_with_worker_processes_and_a_dead_worker_prints_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # a real process: dask's nanny and worker processes log on their own stderr (a killed worker
+    # gives "Restarting worker", "Worker process ... was killed"); -q shows our one error line only
+    folder = tmp_path / "aoi"
+    folder.mkdir()
+    for i, name in enumerate(["alpha", "crash-d", "gamma"]):
+        feat = {"type": "Feature", "geometry": box_aoi(name, lon=40 + i).geometry.__geo_interface__}
+        feat["properties"] = {"name": name}
+        (folder / f"{name}.geojson").write_text(json.dumps(feat))
+    tests = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.environ.get("PYTHONPATH", ""), tests]))
+    args = ["-q", "scan", "--all", "--aoi-dir", str(folder), "--source", "fake:", "--start", "2024-01-01"]
+    args += ["--end", "2024-05-01", "--out-dir", str(tmp_path / "run"), "--scheduler", "processes"]
+    args += ["--workers", "2", "--scan-function", "fake_scan:fake_scan"]
+    done = subprocess.run(
+        [sys.executable, "-c", "from sitewatch.cli.main import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["sitewatch: error: 1 of 3 AOIs failed: crash-d"], done.stderr[-3000:]
+    assert "died" in done.stdout  # the table says what happened to it

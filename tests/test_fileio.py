@@ -141,3 +141,31 @@ def test_unreadable_cached_file_is_fetched_again(tmp_path: Path) -> None:
     again = cached.load(scenes, aoi=AOI_, bands=["B02", "B11"])
     assert cached.stats.fetched_ids == [scenes[1].id] and cached.stats.scenes_cached == 2
     assert np.isfinite(again.values).mean() > 0.9
+
+
+def test_quiet_compare_on_a_full_disk_prints_one_line_not_libtiffs(tiny_disk: Path, oscd_dir: Path) -> None:
+    # a real process: libtiff prints "_tiffSeekProc: No space left on device." per block on the C
+    # stderr, which no CliRunner sees
+    city = oscd_dir / "images" / "paris"
+    fill(tiny_disk, 2000)
+    mask = tiny_disk / "mask.tif"
+    args = ["-q", "compare", str(city / "imgs_1"), str(city / "imgs_2"), "--mask-out", str(mask)]
+    done = subprocess.run(
+        [sys.executable, "-c", "from sitewatch.cli.main import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"sitewatch: error: disk full writing {mask}: free 1 MB and run again"
+    ]
+    assert leftovers(tiny_disk) == []
+
+
+def test_other_stderr_text_during_a_raster_write_is_kept(capfd: pytest.CaptureFixture[str]) -> None:
+    with fileio.c_stderr_to_log(), fileio.c_stderr_to_log():
+        os.write(2, b"_tiffWriteProc: No space left on device.\n")
+        os.write(2, b"another thread's line\n")
+    assert capfd.readouterr().err == "another thread's line\n"

@@ -19,13 +19,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import math
 import os
+import re
 import secrets
 import shutil
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sitewatch.errors import DiskFullError, SitewatchError, WriteError
 
@@ -34,6 +38,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "c_stderr_to_log",
     "disk_full_error",
     "is_disk_full",
     "verify_raster",
@@ -43,6 +48,87 @@ _DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _DISK_FULL_WORDS = ("no space left", "disk full", "free disk space", "quota exceeded")
 #: Head room asked for when the size of the file is not known in advance.
 _MIN_FREE_BYTES = 1 << 20
+
+#: Lines libtiff prints itself, straight to the C stderr (GDAL's ``_tiffSeekProc``,
+#: ``_tiffWriteProc`` on a full disk: one per block, dozens per raster); GDAL reports the
+#: same failure through its error handler, and sitewatch says it in one line.
+_LIBTIFF_LINE = re.compile(r"^(_tiff\w+Proc|TIFF\w+): ")
+_libtiff_log = logging.getLogger("libtiff")
+
+
+class _StderrCapture:
+    """File descriptor 2 sent to a pipe (one for the whole process, however many writers)."""
+
+    lock: ClassVar[threading.Lock] = threading.Lock()
+    depth: ClassVar[int] = 0
+    saved_fd: ClassVar[int] = -1
+    reader: ClassVar[threading.Thread | None] = None
+    chunks: ClassVar[list[bytes]] = []
+
+    @classmethod
+    def enter(cls) -> bool:
+        with cls.lock:
+            if cls.depth == 0:
+                try:
+                    with contextlib.suppress(Exception):
+                        sys.stderr.flush()
+                    saved = os.dup(2)
+                    read_end, write_end = os.pipe()
+                except (OSError, ValueError):
+                    return False  # no fd 2 (an embedded interpreter): nothing to capture
+                os.dup2(write_end, 2)
+                os.close(write_end)
+                cls.saved_fd, cls.chunks = saved, []
+                cls.reader = threading.Thread(target=cls._drain, args=(read_end,), daemon=True)
+                cls.reader.start()
+            cls.depth += 1
+            return True
+
+    @classmethod
+    def _drain(cls, read_end: int) -> None:
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                cls.chunks.append(chunk)
+
+    @classmethod
+    def leave(cls) -> None:
+        with cls.lock:
+            cls.depth -= 1
+            if cls.depth > 0:
+                return
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(cls.saved_fd, 2)  # closes the pipe's last write end: the reader ends
+            os.close(cls.saved_fd)
+            if cls.reader is not None:
+                cls.reader.join(timeout=10)
+            text = b"".join(cls.chunks).decode("utf-8", "replace")
+        others = []
+        for line in text.splitlines(keepends=True):
+            if _LIBTIFF_LINE.match(line):
+                _libtiff_log.debug("%s", line.rstrip())
+            else:
+                others.append(line)
+        if others:  # anything else written meanwhile (another thread's message) is shown as it was
+            os.write(2, "".join(others).encode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def c_stderr_to_log() -> Iterator[None]:
+    """Send libtiff's own stderr lines to the DEBUG log (``libtiff``) while GDAL writes.
+
+    libtiff prints some errors itself on the C stderr, outside GDAL's error handler and
+    outside Python's logging (a full disk gave one ``_tiffSeekProc: No space left on
+    device.`` per block, under ``-q`` too). Meanwhile file descriptor 2 goes to a pipe;
+    afterwards libtiff's lines are logged at DEBUG and any other text is written to the
+    real stderr unchanged. Nested and concurrent uses share one pipe.
+    """
+    captured = _StderrCapture.enter()
+    try:
+        yield
+    finally:
+        if captured:
+            _StderrCapture.leave()
 
 
 def _free_bytes(folder: Path) -> int | None:
@@ -172,12 +258,14 @@ def atomic_output(
     tmp = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        yield tmp
-        if not tmp.exists():
-            raise WriteError(f"nothing was written to {target}")
-        _fsync_path(tmp)
-        if verify is not None:
-            verify(tmp)
+        # a verified file is a raster: libtiff may print to the C stderr while GDAL writes it
+        with c_stderr_to_log() if verify is not None else contextlib.nullcontext():
+            yield tmp
+            if not tmp.exists():
+                raise WriteError(f"nothing was written to {target}")
+            _fsync_path(tmp)
+            if verify is not None:
+                verify(tmp)
         os.replace(tmp, target)
         _fsync_path(target.parent, directory=True)
     except DiskFullError:

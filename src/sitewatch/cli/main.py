@@ -66,7 +66,11 @@ def _register_commands() -> None:
             cli.add_command(command)
 
 
-_register_commands()
+try:
+    _register_commands()
+except KeyboardInterrupt:  # Ctrl-C while the commands load (the first second): one line, as later
+    click.echo("sitewatch: interrupted", err=True)
+    raise SystemExit(130) from None
 
 
 def main() -> None:

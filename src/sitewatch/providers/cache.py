@@ -56,6 +56,7 @@ from sitewatch.providers.cache_store import (
     write_cached,
     write_manifest,
 )
+from sitewatch.providers.network import threaded_reads
 from sitewatch.types import check_date_order
 
 if TYPE_CHECKING:
@@ -472,17 +473,23 @@ class _Fill:
         if self.progress is not None:
             self.progress(self.stats.scenes_fetched, self.n_todo, scene)
 
-    def gone(self, item: _Todo, exc: UnavailableError) -> None:
-        """Record a scene the service no longer has, warn once naming it, and go on."""
+    def gone(self, item: _Todo, exc: UnavailableError, *, warn: bool = True) -> None:
+        """Record a scene the service no longer has, warn once naming it (now or later), go on."""
         scene = item[0]
         mark_unavailable(self.manifest, scene.id, status=exc.status, source=self.provider.source)
         self._save()
         self.stats.scenes_unavailable += 1
         self.stats.unavailable_ids.append(scene.id)
+        if warn:
+            self.warn_gone(exc)
+
+    @staticmethod
+    def warn_gone(exc: UnavailableError) -> None:
+        """The one warning naming a scene the service no longer has."""
         warnings.warn(
             f"{exc}; recorded as unavailable for 7 days (--retry-unavailable asks again)",
             ProviderWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
     def _save(self) -> None:
@@ -507,13 +514,19 @@ class _Fill:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sitewatch-fetch") as pool:
+        gone: list[UnavailableError] = []
+        # the warning filters are only sure again after the pool: warn about gone scenes then
+        with (
+            threaded_reads(),
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sitewatch-fetch") as pool,
+        ):
             futures = {pool.submit(self.fetch, item): item for item in todo}
             for future in as_completed(futures):
                 try:
                     fresh = future.result()
                 except UnavailableError as exc:
-                    self.gone(futures[future], exc)
+                    self.gone(futures[future], exc, warn=False)
+                    gone.append(exc)
                     continue
                 except BaseException as exc:
                     if failure is None:
@@ -522,6 +535,8 @@ class _Fill:
                             other.cancel()
                     continue
                 self.store(futures[future], fresh)
+        for gone_exc in gone:
+            self.warn_gone(gone_exc)
         if failure is not None:
             raise failure
 

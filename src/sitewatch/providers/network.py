@@ -25,6 +25,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,6 +41,7 @@ __all__ = [
     "http_status_in",
     "network_settings",
     "quiet_read_logs",
+    "threaded_reads",
 ]
 
 #: Environment variable holding the read timeout in seconds (what ``--timeout`` sets).
@@ -188,6 +193,47 @@ def quiet_read_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DemoteToDebug) for f in logger.filters):
             logger.addFilter(_DemoteToDebug())
+
+
+#: A warning rasterio means to hide: its in-memory datasets (the destination of every
+#: odc-stac reprojection) are created under ``warnings.catch_warnings()`` with everything
+#: ignored, and are then given their transform. ``catch_warnings`` swaps the process-wide
+#: filter list, so two reading threads undo each other's swap: one read then warns "Dataset
+#: has no geotransform" about its own half-built destination (the assets are georeferenced),
+#: and the last thread out can leave "ignore every warning" in place for the rest of the
+#: process, silencing sitewatch's own warnings (odc-geo issue 131).
+_SPURIOUS_READ_WARNING = "Dataset has no geotransform, gcps, or rpcs"
+
+_GUARD_LOCK = threading.Lock()
+_guard_depth = 0
+_guard: Any = None  # the warnings.catch_warnings of the outermost threaded_reads
+
+
+@contextmanager
+def threaded_reads() -> Iterator[None]:
+    """Around reads that run rasterio in several threads: keep the warning filters intact.
+
+    On entry (the first of any thread) the warning filters are saved and rasterio's
+    spurious "no geotransform" warning is hidden; on exit (the last) the saved filters are
+    put back, whatever the reading threads did to them meanwhile. Nested and concurrent
+    uses share one save. A sitewatch warning about what was read should be issued after
+    the block: inside it, another thread may hold "ignore everything" for a moment.
+    """
+    global _guard_depth, _guard
+    with _GUARD_LOCK:
+        if _guard_depth == 0:
+            _guard = warnings.catch_warnings()
+            _guard.__enter__()
+            warnings.filterwarnings("ignore", message=_SPURIOUS_READ_WARNING, module="rasterio")
+        _guard_depth += 1
+    try:
+        yield
+    finally:
+        with _GUARD_LOCK:
+            _guard_depth -= 1
+            if _guard_depth == 0:
+                _guard.__exit__(None, None, None)
+                _guard = None
 
 
 _HTTP_STATUS_RE = re.compile(r"HTTP (?:response|error) code:? (\d{3})")

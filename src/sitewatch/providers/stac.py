@@ -42,7 +42,13 @@ from sitewatch.errors import (
 )
 from sitewatch.providers.base import CATEGORICAL_BANDS, DEFAULT_BANDS
 from sitewatch.providers.cache import CachedProvider, grid_for
-from sitewatch.providers.network import GONE_STATUSES, http_status_in, network_settings, quiet_read_logs
+from sitewatch.providers.network import (
+    GONE_STATUSES,
+    http_status_in,
+    network_settings,
+    quiet_read_logs,
+    threaded_reads,
+)
 from sitewatch.redact import redact
 from sitewatch.types import AOI, Scene
 
@@ -571,16 +577,17 @@ class StacProvider:
                 )
             odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
             quiet_read_logs()
-            ds = odc.stac.load(
-                items,
-                bands=[keys[b] for b in bands],
-                geobox=gbox,
-                groupby="solar_day",
-                resampling=resampling,
-                chunks=None,
-                pool=self.read_threads if self.read_threads > 1 else None,
-                fail_on_error=True,
-            )
+            with threaded_reads():
+                ds = odc.stac.load(
+                    items,
+                    bands=[keys[b] for b in bands],
+                    geobox=gbox,
+                    groupby="solar_day",
+                    resampling=resampling,
+                    chunks=None,
+                    pool=self.read_threads if self.read_threads > 1 else None,
+                    fail_on_error=True,
+                )
         except Exception as exc:
             _FAILED_URLS.update(
                 str(i["assets"][keys[b]]["href"])

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from sitewatch.errors import BandMissingError, ConfigError, DataError
-from sitewatch.providers.network import quiet_read_logs
+from sitewatch.providers.network import quiet_read_logs, threaded_reads
 from sitewatch.providers.radar import (
     RADAR_BANDS,
     OrbitDirection,
@@ -365,17 +365,18 @@ class StacRadarProvider:
                 "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
             }
             odc.stac.configure_rio(cloud_defaults=True, **gdal_opts)
-            ds = odc.stac.load(
-                items,
-                bands=[keys[b] for b in bands],
-                geobox=gbox,
-                groupby="solar_day",
-                resampling=resampling,
-                dtype="float32",
-                chunks=None,
-                pool=self.read_threads if self.read_threads > 1 else None,
-                fail_on_error=True,
-            )
+            with threaded_reads():
+                ds = odc.stac.load(
+                    items,
+                    bands=[keys[b] for b in bands],
+                    geobox=gbox,
+                    groupby="solar_day",
+                    resampling=resampling,
+                    dtype="float32",
+                    chunks=None,
+                    pool=self.read_threads if self.read_threads > 1 else None,
+                    fail_on_error=True,
+                )
         except Exception as exc:
             raise self.catalog.read_error(scene, exc, kind="radar scene") from None
         out = np.full((len(bands), *gbox.shape), np.nan, dtype=np.float32)
