@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
-from sitewatch.core.history_gradual import gradual_changes, vegetation_loss_index
+from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
 from sitewatch.core.surfaces import DEFAULT_RULES, built_like, soil_like
 from sitewatch.errors import DataError
@@ -634,8 +634,10 @@ def _slow_changes(
     See :mod:`sitewatch.core.history_gradual`; ``break_index`` is ``k`` with theirs added.
     """
     p_n = x.shape[2]
+    # both tests start from each pixel's first and last few clear dates: found once
+    ends = clear_ends(valid, max(3, p.gradual_obs))
     vloss = (
-        vegetation_loss_index(x, valid, days, red_nir, p)
+        vegetation_loss_index(x, valid, days, red_nir, p, ends=ends)
         if red_nir is not None
         else np.full(p_n, -1, np.int32)
     )
@@ -655,7 +657,7 @@ def _slow_changes(
         out: np.ndarray = _ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
         return out
 
-    gr = gradual_changes(x, valid, days, k >= 0, built, vegetated, p)
+    gr = gradual_changes(x, valid, days, k >= 0, built, vegetated, p, ends=ends)
     gradual = gr["alarm"] >= 0
     k = np.where(gradual, gr["alarm"], k).astype(np.int32)
     return {
