@@ -106,9 +106,7 @@ def vegetation_loss_index(
         top2 = np.maximum(top2, np.minimum(top1, nd))
         top1 = np.maximum(top1, nd)
     with np.errstate(invalid="ignore"):
-        cand = pre[
-            (top2 >= p.veg_loss_min_ndvi + p.veg_loss_min_drop) & (last <= top2 - p.veg_loss_min_drop)
-        ]
+        cand = pre[(top2 >= p.veg_loss_min_ndvi + p.veg_loss_min_drop) & (last <= top2 - p.veg_loss_min_drop)]
     if not cand.size:
         return out
     vc = valid[:, cand]
