@@ -38,7 +38,7 @@ import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
 
-__all__ = ["gradual_changes", "vegetation_loss_index"]
+__all__ = ["clear_ends", "gradual_changes", "vegetation_loss_index"]
 
 
 def _ndvi_rows(x: np.ndarray, red_nir: tuple[int, int], t: int | slice) -> np.ndarray:
@@ -54,6 +54,8 @@ def vegetation_loss_index(
     days: np.ndarray,
     red_nir: tuple[int, int],
     p: HistoryParams,
+    *,
+    ends: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per pixel, the first clear date of a lasting loss of vegetation; -1 for none.
 
@@ -70,6 +72,8 @@ def vegetation_loss_index(
     p : HistoryParams
         ``veg_loss_min_ndvi``, ``veg_loss_max_spread``, ``veg_loss_min_drop``,
         ``veg_loss_margin``, ``veg_loss_min_days``, ``veg_loss_min_after_days``.
+    ends : tuple of numpy.ndarray, optional
+        :func:`clear_ends` of ``valid`` with at least three per end, when the caller has them.
 
     Returns
     -------
@@ -80,31 +84,29 @@ def vegetation_loss_index(
     out = np.full(p_n, -1, np.int32)
     if t_n < 6 or not p.vegetation_loss:
         return out
-    # cheap candidates: green on its first clear dates and at least twice, and the last
-    # three clear dates well below that
-    top1 = np.full(p_n, -np.inf, np.float32)
-    top2 = np.full(p_n, -np.inf, np.float32)
-    last = np.full((3, p_n), np.nan, np.float32)
-    first_lo = np.full(p_n, np.inf, np.float32)  # lowest of the first three clear values
-    seen = np.zeros(p_n, np.int32)
-    for t in range(t_n):
-        v = valid[t]
-        nd = np.where(v, _ndvi_rows(x, red_nir, t), -np.inf).astype(np.float32)
-        np.copyto(first_lo, np.minimum(first_lo, nd), where=v & (seen < 3))
-        seen += v
+    # cheap candidates: green on its first three clear dates (read where they are, from
+    # ``ends``), then, on those only, green at least twice and the last three clear dates
+    # well below that
+    first, last_idx = ends if ends is not None else clear_ends(valid, 3)
+    nd_first = _ndvi_rows(_gather(x, first[:3]), red_nir, slice(None))
+    first_lo = np.min(np.where(first[:3] >= 0, nd_first, np.inf), axis=0)  # a NaN NDVI stays NaN
+    with np.errstate(invalid="ignore"):
+        pre = np.nonzero(first_lo >= p.veg_loss_min_ndvi)[0]
+    if not pre.size:
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # fewer than three clear: NaN ignored
+        last = np.nanmax(_ndvi_rows(_gather(x, last_idx[:3, pre], pre), red_nir, slice(None)), axis=0)
+    red, nir = x[:, red_nir[0], :][:, pre], x[:, red_nir[1], :][:, pre]  # two bands, not the stack
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nd_pre = np.where(valid[:, pre], (nir - red) / (nir + red), -np.inf)
+    top1 = np.full(pre.size, -np.inf, np.float32)
+    top2 = np.full(pre.size, -np.inf, np.float32)
+    for nd in nd_pre.astype(np.float32, copy=False):
         top2 = np.maximum(top2, np.minimum(top1, nd))
         top1 = np.maximum(top1, nd)
-        # the last three clear values, shifted where this date is clear (no boolean indexing)
-        np.copyto(last[0], last[1], where=v)
-        np.copyto(last[1], last[2], where=v)
-        np.copyto(last[2], nd, where=v)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pixels never clear: no candidate
-        cand = np.nonzero(
-            (top2 >= p.veg_loss_min_ndvi + p.veg_loss_min_drop)
-            & (first_lo >= p.veg_loss_min_ndvi)  # green from its first clear dates on
-            & (np.nanmax(last, axis=0) <= top2 - p.veg_loss_min_drop)
-        )[0]
+    with np.errstate(invalid="ignore"):
+        cand = pre[(top2 >= p.veg_loss_min_ndvi + p.veg_loss_min_drop) & (last <= top2 - p.veg_loss_min_drop)]
     if not cand.size:
         return out
     vc = valid[:, cand]
@@ -184,33 +186,66 @@ def vegetation_loss_index(
     return out
 
 
-def _first_last_states(x: np.ndarray, valid: np.ndarray, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
+def clear_ends(valid: np.ndarray, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Date indices of the first and of the last ``n_obs`` clear observations per pixel.
+
+    Parameters
+    ----------
+    valid : numpy.ndarray
+        ``(T, P)`` bool.
+    n_obs : int
+        How many at each end.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(n_obs, P)`` int32 each: the first ones in time order and the last ones from the
+        latest back; -1 where a pixel has fewer clear dates.
+
+    Notes
+    -----
+    Both slow tests start from a pixel's first and last few clear states, so they are found
+    once, as indices: walking in from each end stops as soon as every pixel has its
+    ``n_obs`` (a few dates where clouds are few), and nothing of the ``(T, F, P)`` stack is
+    touched here.
+    """
+    t_n, p_n = valid.shape
+    first = np.full((n_obs, p_n), -1, np.int32)
+    last = np.full((n_obs, p_n), -1, np.int32)
+    for idx, order in ((first, range(t_n)), (last, range(t_n - 1, -1, -1))):
+        n = np.zeros(p_n, np.int32)
+        for t in order:
+            take = np.nonzero(valid[t] & (n < n_obs))[0]
+            idx[n[take], take] = t
+            n[take] += 1
+            if take.size and n.min() >= n_obs:
+                break
+    return first, last
+
+
+def _gather(x: np.ndarray, idx: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+    """``x[idx[j, i], :, cols[i]]`` as ``(J, F, N)`` for x ``(T, F, P)``; NaN where ``idx < 0``.
+
+    ``cols`` defaults to every pixel (``idx`` is then ``(J, P)``).
+    """
+    if cols is None:
+        cols = np.arange(idx.shape[1])
+    out = x[np.maximum(idx, 0), :, cols[None]]  # (J, N, F)
+    out = np.moveaxis(out, -1, 1).astype(np.float32, copy=False)
+    out[np.broadcast_to((idx < 0)[:, None, :], out.shape)] = np.nan
+    return out
+
+
+def _first_last_states(
+    x: np.ndarray, ends: tuple[np.ndarray, np.ndarray], n_obs: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Median of the first and of the last ``n_obs`` clear observations per pixel, ``(F, P)`` each.
 
-    The median, so one snowy or hazy date among them does not make the state.
+    The median, so one snowy or hazy date among them does not make the state; NaN for a
+    pixel with fewer than ``n_obs`` clear dates (the NaN of a missing one propagates).
     """
-    t_n, f_n, p_n = x.shape
-    first = np.full((n_obs, f_n, p_n), np.nan, np.float32)
-    last = np.full((n_obs, f_n, p_n), np.nan, np.float32)
-    n_first = np.zeros(p_n, np.int32)
-    n_last = np.zeros(p_n, np.int32)
-    cols = np.arange(p_n)
-    for t in range(t_n):
-        take = np.nonzero(valid[t] & (n_first < n_obs))[0]
-        first[n_first[take], :, cols[take]] = x[t][:, take].T
-        n_first[take] += 1
-        u = t_n - 1 - t
-        take = np.nonzero(valid[u] & (n_last < n_obs))[0]
-        last[n_last[take], :, cols[take]] = x[u][:, take].T
-        n_last[take] += 1
-        if n_first.min() >= n_obs and n_last.min() >= n_obs:
-            break
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        start, end = np.nanmedian(first, axis=0), np.nanmedian(last, axis=0)
-    start[:, n_first < n_obs] = np.nan
-    end[:, n_last < n_obs] = np.nan
-    return start.astype(np.float32), end.astype(np.float32)
+    start, end = (np.median(_gather(x, idx[:n_obs]), axis=0) for idx in ends)
+    return start.astype(np.float32, copy=False), end.astype(np.float32, copy=False)
 
 
 def _rms(z: np.ndarray, floor: float) -> np.ndarray:
@@ -245,6 +280,8 @@ def gradual_changes(
     built: Callable[[np.ndarray], np.ndarray],
     vegetated: Callable[[np.ndarray], np.ndarray],
     p: HistoryParams,
+    *,
+    ends: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Lasting changes spread over weeks or months, found by a CUSUM of the departure from the first state.
 
@@ -266,6 +303,9 @@ def gradual_changes(
         the vegetation tests (a crop's season is gradual too; a clearing is a vegetation loss).
     p : HistoryParams
         ``threshold``, ``noise_floor``, ``gradual``, ``gradual_obs``.
+    ends : tuple of numpy.ndarray, optional
+        :func:`clear_ends` of ``valid`` with at least ``gradual_obs`` per end, when the
+        caller has them.
 
     Returns
     -------
@@ -286,7 +326,7 @@ def gradual_changes(
     if not p.gradual or t_n < 3 * g_obs:
         return out
     thr, floor = p.threshold, p.noise_floor
-    start, end = _first_last_states(x, valid, g_obs)
+    start, end = _first_last_states(x, ends if ends is not None else clear_ends(valid, g_obs), g_obs)
     with np.errstate(invalid="ignore"):
         far = _rms(end - start, floor) >= 1.5 * thr
     far &= ~skip & np.isfinite(start).all(axis=0) & np.isfinite(end).all(axis=0)
