@@ -263,7 +263,7 @@ def outline_series(
         dims=("time", "polarization"),
         coords={**per_time, "polarization": pols},
         name="outline_backscatter",
-        attrs={"units": "dB", "n_pixels": int(m.sum())},
+        attrs={"units": "dB", "n_pixels": int(m.sum()), "normalized": bool(normalize and outside.shape[2] > 0)},
     )
 
 

@@ -38,7 +38,7 @@ from shapely.geometry import shape
 
 from sitewatch.alerts import Alert, alert_id, confidence_from_parts, confidence_parts
 from sitewatch.core.sar import SarParams, detect_sar_breaks
-from sitewatch.core.sar_outline import OutlineChange, outline_breaks, outline_change
+from sitewatch.core.sar_outline import OutlineChange, outline_breaks, outline_change, outline_series
 from sitewatch.errors import DataError, NoScenesError, SitewatchWarning
 from sitewatch.objects.corroborate import corroborate, radar_change_type, sar_adjusted_confidence
 from sitewatch.objects.measure import to_wgs84
@@ -307,6 +307,17 @@ def _load(radar: RadarProvider, result: ScanResult, p: RadarStageParams) -> xr.D
     return radar.load(scenes, aoi=result.aoi, crs="utm", resolution_m=10.0)
 
 
+def _series_by_alert(
+    alerts: list[Alert], candidates: list[tuple[Alert, np.ndarray]], stack: xr.DataArray, p: RadarStageParams
+) -> dict[str, xr.DataArray]:
+    """Each alert's outline series (the quicklook's radar panel); candidates by their own pixels."""
+    geobox = stack.odc.geobox
+    masks = [(a, _mask(a.geometry, geobox)) for a in alerts] + list(candidates)
+    return {
+        a.id: outline_series(stack, m, normalize=p.sar.normalize) for a, m in masks if np.asarray(m).any()
+    }
+
+
 def run_radar_stage(
     result: ScanResult,
     radar: RadarProvider | str,
@@ -330,7 +341,8 @@ def run_radar_stage(
     Returns
     -------
     ScanResult
-        Alerts corroborated, radar candidates appended, what the radar lacked in ``messages``.
+        Alerts corroborated, radar candidates appended, what the radar lacked in ``messages``,
+        each alert's radar series over its outline in ``radar_series``.
 
     Raises
     ------
@@ -383,4 +395,5 @@ def run_radar_stage(
         alert_labels=alert_labels,
         messages=[*result.messages, *messages],
         extra_metadata={**result.extra_metadata, "sar_source": provider.source},
+        radar_series=_series_by_alert(alerts, candidates, stack, p),
     )
