@@ -602,7 +602,8 @@ def _alert_item(site: SiteView, feat: Mapping[str, Any]) -> str:
         f"<b>{_e(_TYPE_LABELS.get(kind, kind))}</b> {badge}"
         f"<span class='when'>{_e(p.get('last_unchanged') or '?')} → {_e(p.get('first_detected'))}</span>"
         f"<span class='meas'>{_fmt(p.get('area_m2'), ' m²')} · {_fmt(p.get('length_m'), ' m')} × "
-        f"{_fmt(p.get('width_m'), ' m')} · conf {_fmt(conf, '', 2)} · {_e(p.get('status'))}</span>{radar}</li>"
+        f"{_fmt(p.get('width_m'), ' m')} · conf {_fmt(conf, '', 2)} · {_e(p.get('status'))}</span>"
+        f"{radar}</li>"
     )
 
 

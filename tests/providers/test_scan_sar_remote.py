@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from servers_s1.py are redefined as arguments)
 """``scan --sar`` end to end through remote radar sources: a loopback STAC API and Sentinel Hub.
 
 The simulated site's Sentinel-1 scenes (two orbits, speckle, double bounce) are published as
