@@ -14,7 +14,8 @@ Usage::
     python scripts/bench_sar.py                      # 100 acquisitions of 1000 x 1000 px
     python scripts/bench_sar.py --acquisitions 40 --size 256   # a quick look
 
-Part 2 (``--accuracy N``): N random simulated sites (seeds 0..N-1, ``simulate_random_site(...,
+Part 2 (``--accuracy N``): N random simulated sites (seeds 0..N-1, or ``--first-seed F``:
+F..F+N-1; ``simulate_random_site(...,
 sar=True)``), each scanned with its own radar (``scan(..., sar="local:...")``):
 
 - the share of pads, runway changes and evacuations whose optical alert is ``consistent``;
@@ -31,6 +32,7 @@ sar=True)``), each scanned with its own radar (``scan(..., sar="local:...")``):
 Usage::
 
     python scripts/bench_sar.py --accuracy 10 --workdir /tmp/bench-sar
+    python scripts/bench_sar.py --accuracy 12 --first-seed 100 --workdir /tmp/bench-sar  # held out
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ def _dating_error(day: dt.date, ev: dict[str, Any]) -> int:
     return min(abs((day - ev["onset"]).days), abs((day - ev["done"]).days))
 
 
-def accuracy(n_sites: int, workdir: Path) -> None:
+def accuracy(n_sites: int, workdir: Path, first_seed: int = 0) -> None:
     """Part 2: consistency, radar-alone detection and dating, false radar candidates."""
     consistent: dict[str, list[bool]] = {t: [] for t in KEY_TYPES}
     alone: dict[str, list[bool]] = {t: [] for t in KEY_TYPES}
@@ -194,7 +196,8 @@ def accuracy(n_sites: int, workdir: Path) -> None:
     false_candidates, years = 0, 0.0
     scan_false = refused = 0
     scan_years = 0.0
-    for seed in range(n_sites):
+    seeds = range(first_seed, first_seed + n_sites)
+    for seed in seeds:
         root = workdir / f"site-{seed:02d}"
         if not (root / "s1").exists():
             simulate_random_site(root, seed, sar=True)
@@ -278,7 +281,7 @@ def accuracy(n_sites: int, workdir: Path) -> None:
         return f"{sum(v)}/{len(v)} = {sum(v) / len(v):.2f}" if v else "n/a"
 
     print(
-        f"radar accuracy on {n_sites} random simulated sites (seeds 0..{n_sites - 1}; "
+        f"radar accuracy on {n_sites} random simulated sites (seeds {seeds[0]}..{seeds[-1]}; "
         f"{refused} refused by the optical scan for a missing band: radar-only measures there)"
     )
     for t in KEY_TYPES:
@@ -306,9 +309,12 @@ def main() -> None:
     parser.add_argument("--child", choices=("core", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--accuracy", type=int, metavar="N", help="part 2 on N random simulated sites")
     parser.add_argument("--workdir", type=Path, default=Path("bench-sar-sites"), help="where the sites go")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="part 2: seeds FIRST..FIRST+N-1 (a range not tuned on)"
+    )
     args = parser.parse_args()
     if args.accuracy:
-        accuracy(args.accuracy, args.workdir)
+        accuracy(args.accuracy, args.workdir, args.first_seed)
         return
     if args.child:
         child(args.child, args.acquisitions, args.size, args.seed)

@@ -210,3 +210,43 @@ def test_page_in_a_real_browser(run_dir: Path) -> None:
             assert [u for u in requests if not u.startswith(("data:", "file:"))] == []
         finally:
             browser.close()
+
+
+SAR = {
+    "verdict": "consistent",
+    "rule": "a smooth concrete/asphalt/gravel pad is darker than the ground it replaced",
+    "direction_vv": "darker",
+    "direction_vh": "darker",
+    "t_vv": -9.4,
+    "t_vh": -7.31,
+    "delta_vv_db": -4.31,
+    "delta_vh_db": -3.5,
+    "radar_before": "2024-02-18",
+    "radar_after": "2024-03-02",
+    "radar_last_unchanged": None,
+    "radar_first_changed": None,
+    "orbits": ["A014", "D079"],
+    "notes": ["the radar saw the change 12 days before the optical scan"],
+}
+
+
+def test_radar_evidence_per_alert(run_dir: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    path = run / "aois" / "alpha" / "alerts.geojson"
+    fc = json.loads(path.read_text())
+    assert fc["features"]
+    fc["features"][0]["properties"]["corroboration"] = {"sar": SAR}
+    path.write_text(json.dumps(fc))
+    page = build_brief(run)
+    line = "consistent: VV darker -4.3 dB (t -9.4), VH darker -3.5 dB (t -7.3); radar 2024-02-18 → 2024-03-02"
+    assert line + "; orbits A014, D079" in page  # in the alert list, beside the measurements
+    assert page.count("class='radar'") == 1  # only the alert with radar evidence
+    data = json.loads(re.search(r"<script id='sitewatch-data'[^>]*>(.*?)</script>", page, re.S).group(1))
+    assert list(data["sites"]["alpha"]["radar"].values()) == [line + "; orbits A014, D079"]
+    assert "radar (Sentinel-1)" in page  # the detail pane's row (brief.js)
+
+
+def test_no_radar_evidence_without_sar(run_dir: Path) -> None:
+    page = build_brief(run_dir)
+    assert "class='radar'" not in page

@@ -3,7 +3,8 @@
 :func:`write_brief` reads a run directory (see :mod:`sitewatch.runs`) and writes
 ``brief.html`` into it: per AOI a map (Leaflet, bundled and inlined, so the page works
 offline and needs no CDN) with the alerts drawn as polygons coloured by type, a clickable
-list of the alerts showing each one's quicklook, dates, measurements and confidence, and a
+list of the alerts showing each one's quicklook, dates, measurements, confidence and, with
+``--sar``, its Sentinel-1 evidence (:func:`radar_evidence`), and a
 timeline (SVG) with the detections and the report claims side by side, with their verdicts.
 Quicklooks are embedded as data URIs: the page is one file that can be mailed or archived.
 
@@ -32,7 +33,16 @@ from typing import Any
 from sitewatch.errors import ConfigError, DataError
 from sitewatch.runs import atomic_write_text, read_manifest
 
-__all__ = ["TYPE_COLOURS", "VERDICT_COLOURS", "RunView", "SiteView", "build_brief", "read_run", "write_brief"]
+__all__ = [
+    "TYPE_COLOURS",
+    "VERDICT_COLOURS",
+    "RunView",
+    "SiteView",
+    "build_brief",
+    "radar_evidence",
+    "read_run",
+    "write_brief",
+]
 
 #: Colour of each alert type on maps, lists and timelines (colour-blind safe, Okabe-Ito).
 TYPE_COLOURS: dict[str, str] = {
@@ -539,6 +549,40 @@ def _summary_table(view: RunView) -> str:
     return "".join(out)
 
 
+def radar_evidence(props: Mapping[str, Any]) -> str:
+    """One line of an alert's Sentinel-1 evidence (``corroboration.sar``), or ``""`` without radar.
+
+    The verdict, per polarisation the direction, the change (dB) and the Welch t over the
+    outline, the radar acquisitions either side of the event and the orbits that saw it.
+
+    Examples
+    --------
+    >>> radar_evidence({"corroboration": {"sar": {"verdict": "consistent", "direction_vv": "darker",
+    ...     "t_vv": -8.1, "delta_vv_db": -4.2, "radar_before": "2024-07-14", "radar_after": "2024-07-26",
+    ...     "orbits": ["A021"]}}})
+    'consistent: VV darker -4.2 dB (t -8.1); radar 2024-07-14 → 2024-07-26; orbits A021'
+    """
+    sar = (props.get("corroboration") or {}).get("sar")
+    if not isinstance(sar, Mapping):
+        return ""
+    parts = []
+    for pol in ("vv", "vh"):
+        if f"direction_{pol}" not in sar:
+            continue
+        delta, t = sar.get(f"delta_{pol}_db"), sar.get(f"t_{pol}")
+        size = f" {float(delta):+.1f} dB" if delta is not None else ""
+        stat = f" (t {float(t):+.1f})" if t is not None else ""
+        parts.append(f"{pol.upper()} {sar.get(f'direction_{pol}')}{size}{stat}")
+    text = str(sar.get("verdict", "?")).replace("_", " ")
+    if parts:
+        text += ": " + ", ".join(parts)
+    if sar.get("radar_before") or sar.get("radar_after"):
+        text += f"; radar {sar.get('radar_before') or '?'} → {sar.get('radar_after') or '?'}"
+    if sar.get("orbits"):
+        text += "; orbits " + ", ".join(str(o) for o in sar["orbits"])
+    return text
+
+
 def _alert_item(site: SiteView, feat: Mapping[str, Any]) -> str:
     p = feat.get("properties") or {}
     kind = str(p.get("change_type") or "other")
@@ -546,6 +590,11 @@ def _alert_item(site: SiteView, feat: Mapping[str, Any]) -> str:
     conf = p.get("confidence")
     mark = p.get("since_last")
     badge = f"<span class='badge b-{_e(mark)}'>{_e(mark)}</span>" if mark in ("new", "updated") else ""
+    radar = radar_evidence(p)
+    if radar:
+        rule = ((p.get("corroboration") or {}).get("sar") or {}).get("rule")
+        only = "Sentinel-1 only · " if p.get("source") == "sar" else ""
+        radar = f"<span class='radar' title='{_e(rule)}'>{only}radar {_e(radar)}</span>"
     return (
         f"<li class='alert' tabindex='0' role='button' data-aoi='{_e(site.name)}' "
         f"data-alert='{_e(p.get('id'))}'>"
@@ -553,7 +602,8 @@ def _alert_item(site: SiteView, feat: Mapping[str, Any]) -> str:
         f"<b>{_e(_TYPE_LABELS.get(kind, kind))}</b> {badge}"
         f"<span class='when'>{_e(p.get('last_unchanged') or '?')} → {_e(p.get('first_detected'))}</span>"
         f"<span class='meas'>{_fmt(p.get('area_m2'), ' m²')} · {_fmt(p.get('length_m'), ' m')} × "
-        f"{_fmt(p.get('width_m'), ' m')} · conf {_fmt(conf, '', 2)} · {_e(p.get('status'))}</span></li>"
+        f"{_fmt(p.get('width_m'), ' m')} · conf {_fmt(conf, '', 2)} · {_e(p.get('status'))}</span>"
+        f"{radar}</li>"
     )
 
 
@@ -680,6 +730,11 @@ def build_brief(
                 "aoi": s.geometry,
                 "features": s.features,
                 "quicklooks": dict(s.quicklooks),
+                "radar": {
+                    str((f.get("properties") or {}).get("id")): text
+                    for f in s.features
+                    if (text := radar_evidence(f.get("properties") or {}))
+                },
                 "timelapses": dict(s.timelapses),
                 "imagery": {k: dict(v) for k, v in s.imagery.items()},
                 "simulated": view.simulated,

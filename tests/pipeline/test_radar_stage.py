@@ -12,6 +12,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import shape
@@ -188,3 +189,36 @@ def test_batch_passes_the_radar_source(site, tmp_path):
         if "corroboration" in f.get("properties", {})
     ]
     assert feats and all(f["properties"]["corroboration"]["sar"] for f in feats)
+
+
+def test_quicklook_has_the_radar_series_of_every_alert(site, tmp_path):
+    from sitewatch import load_aoi, scan
+    from sitewatch.pipeline.imagery import radar_series
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = scan(
+            load_aoi(str(site.aoi_path)),
+            f"local:{site.scenes_dir}",
+            start="2024-01-01",
+            end="2024-12-31",
+            sar=f"local:{site.radar_dir}",
+        )
+    assert result.alerts and set(result.radar_series) == {a.id for a in result.alerts}
+    pad = _footprint(site, "pad")
+    alert = next(a for a in result.alerts if a.source == "optical" and a.geometry.intersects(pad))
+    panel = radar_series(result, alert)
+    assert panel is not None and sorted(set(panel.orbits)) == sorted(alert.corroboration_sar.orbits)
+    assert set(panel.db) == {"VV", "VH"} and len(panel.times) == len(panel.orbits)
+    assert dict((label, day) for label, day in panel.marks)["first detected"] == alert.first_detected
+    # the pad's outline is darker after its first detection than before, in each orbit, as plotted
+    days = panel.times.astype("datetime64[D]")
+    for orbit in set(panel.orbits):
+        on = np.asarray(panel.orbits) == orbit
+        before = on & (days < np.datetime64(alert.last_unchanged or alert.first_detected))
+        after = on & (days >= np.datetime64(alert.first_detected))
+        assert np.nanmean(panel.db["VV"][after]) < np.nanmean(panel.db["VV"][before]) - 1.0
+    pictures = result.with_quicklooks(tmp_path / "ql", quicklook_format="svg")
+    svg = (tmp_path / "ql" / f"{alert.id}.svg").read_text()
+    assert "Sentinel-1 over the outline" in svg and pictures.alerts
+    assert f"first detected {alert.first_detected}" in svg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -9,7 +10,14 @@ import numpy as np
 import shapely
 import xarray as xr
 
-from sitewatch.plots import QuicklookPanels, alert_quicklook, imagery_credit, site_stretch, true_colour
+from sitewatch.plots import (
+    QuicklookPanels,
+    RadarSeries,
+    alert_quicklook,
+    imagery_credit,
+    site_stretch,
+    true_colour,
+)
 from sitewatch.plots.timelapse import TimelapseFrame, write_timelapse
 
 
@@ -121,3 +129,36 @@ def test_timelapse_frames_dated_and_outlined(tmp_path: Path) -> None:
     assert not np.array_equal(got[0], got[1])
     meta = iio.immeta(gif, index=None)
     assert meta.get("loop") == 0
+
+
+def test_radar_panel_per_orbit_with_the_alert_dates(tmp_path: Path) -> None:
+    times = np.array(
+        [np.datetime64("2024-11-01") + np.timedelta64(6 * k, "D") for k in range(20)], dtype="datetime64[ns]"
+    )
+    orbits = tuple("D079" if k % 2 == 0 else "A014" for k in range(20))
+    vv = np.where(np.arange(20) < 12, -11.0, -15.5)
+    vv[3] = np.nan  # an acquisition without data over the outline is left out, not drawn at 0
+    radar = RadarSeries(
+        times=times,
+        orbits=orbits,
+        db={"VV": vv, "VH": vv - 7.0},
+        marks=(("last unchanged", dt.date(2025, 1, 8)), ("first detected", dt.date(2025, 1, 20))),
+        note="scene-wide date offsets removed",
+    )
+    p = dataclasses.replace(panels(simulated=False, unclear=False), radar=radar)
+    svg = alert_quicklook(tmp_path / "q.svg", p).read_text()
+    for text in (
+        "Sentinel-1 over the outline",
+        "scene-wide date offsets removed",
+        "VV orbit A014",
+        "VH orbit D079",
+        "last unchanged 2025-01-08",
+        "first detected 2025-01-20",
+        "backscatter (dB)",
+    ):
+        assert text in svg, text
+    plain = alert_quicklook(tmp_path / "p.svg", panels(simulated=False, unclear=False)).read_text()
+    assert "Sentinel-1 over the outline" not in plain
+    # a series with no data over the outline draws no empty panel
+    empty = dataclasses.replace(p, radar=dataclasses.replace(radar, db={"VV": np.full(20, np.nan)}))
+    assert "Sentinel-1 over the outline" not in alert_quicklook(tmp_path / "e.svg", empty).read_text()

@@ -67,7 +67,7 @@ def write_passes(folder: Path, stack: xr.DataArray) -> list[RadarPass]:
         when = dt.datetime.fromisoformat(str(one.time.values)[:19]).replace(tzinfo=dt.timezone.utc)
         direction = str(one.orbit_direction.values)
         rel = int(one.relative_orbit.values)
-        absolute = {79: 58251, 14: 58186}.get(rel, 58000 + rel)
+        absolute = 58172 + rel  # S1A: relative = (absolute - 73) % 175 + 1, as the product id tells it
         stop = when + dt.timedelta(seconds=25)
         pid = f"S1A_IW_GRDH_1SDV_{when:%Y%m%dT%H%M%S}_{stop:%Y%m%dT%H%M%S}_{absolute:06d}_0730C9"
         target = folder / pid

@@ -21,6 +21,7 @@ import numpy as np
 from sitewatch.alerts import Alert
 from sitewatch.plots import (
     QuicklookPanels,
+    RadarSeries,
     Stretch,
     alert_quicklook,
     clear_composite,
@@ -39,6 +40,7 @@ __all__ = [
     "alert_panels",
     "alert_window",
     "clear_dates",
+    "radar_series",
     "site_imagery",
     "timelapse_dates",
     "write_alert_quicklook",
@@ -184,6 +186,31 @@ def clear_dates(result: ScanResult, label: int, t_before: int, t_after: int) -> 
     return (earlier[0] if earlier else t_before), (later[0] if later else t_after)
 
 
+def radar_series(result: ScanResult, alert: Alert) -> RadarSeries | None:
+    """The radar panel of ``alert``'s quicklook: its outline's Sentinel-1 series, if the scan used radar."""
+    series = result.radar_series.get(alert.id)
+    if series is None or series.sizes.get("time", 0) == 0:
+        return None
+    from sitewatch.core.sar import orbit_groups
+
+    labels = [""] * series.sizes["time"]
+    for group in orbit_groups(series):  # the radar core's own orbit labels
+        for i in group.index:
+            labels[i] = group.label
+    marks = tuple(
+        (label, day)
+        for label, day in (("last unchanged", alert.last_unchanged), ("first detected", alert.first_detected))
+        if day is not None
+    )
+    return RadarSeries(
+        times=series.coords["time"].values,
+        orbits=tuple(labels),
+        db={str(pol): series.sel(polarization=pol).values for pol in series.coords["polarization"].values},
+        marks=marks,
+        note="scene-wide date offsets removed" if series.attrs.get("normalized") else "",
+    )
+
+
 def alert_panels(
     result: ScanResult, alert: Alert, label: int, site: SiteImagery, *, t_before: int, t_after: int
 ) -> QuicklookPanels:
@@ -237,6 +264,7 @@ def alert_panels(
         caption=caption,
         simulated=alert.simulated,
         years="-".join(str(y) for y in (years[0], years[-1])) if len(years) > 1 else str(years[0]),
+        radar=radar_series(result, alert),
     )
 
 

@@ -38,9 +38,20 @@ from shapely.geometry import shape
 
 from sitewatch.alerts import Alert, alert_id, confidence_from_parts, confidence_parts
 from sitewatch.core.sar import SarParams, detect_sar_breaks
-from sitewatch.core.sar_outline import OutlineChange, outline_breaks, outline_change
+from sitewatch.core.sar_outline import (
+    OutlineChange,
+    outline_breaks,
+    outline_change,
+    outline_series,
+    stable_ground_db,
+)
 from sitewatch.errors import DataError, NoScenesError, SitewatchWarning
-from sitewatch.objects.corroborate import corroborate, radar_change_type, sar_adjusted_confidence
+from sitewatch.objects.corroborate import (
+    NEW_SURFACE_DB,
+    corroborate,
+    radar_change_type,
+    sar_adjusted_confidence,
+)
 from sitewatch.objects.measure import to_wgs84
 from sitewatch.pipeline.result import ScanResult
 from sitewatch.providers.radar import RadarProvider, get_radar_provider
@@ -68,6 +79,10 @@ class RadarStageParams:
         Clear optical views of an outline after the radar change that settle it.
     clear_share : float
         An optical scene views an outline when this share of its pixels is clear.
+    dark_margin_db : float
+        A new smooth surface (the second way to a candidate): after the change its VV lies
+        this many dB below the scene's own stable ground (:func:`stable_ground_db`), in
+        every orbit.
     """
 
     sar: SarParams = field(default_factory=SarParams)
@@ -77,6 +92,7 @@ class RadarStageParams:
     min_candidate_db: float = 3.0
     confirm_clear_obs: int = 2
     clear_share: float = 0.5
+    dark_margin_db: float = 2.0
 
 
 def _mask(geom: Any, geobox: Any) -> np.ndarray:
@@ -145,14 +161,24 @@ def _viewed_after(clear: xr.DataArray | None, mask: np.ndarray, after: np.dateti
 
 
 def _strong_pixels(ds: xr.Dataset, p: RadarStageParams) -> np.ndarray:
+    """Seed pixels of radar-only outlines: a large change both orbits saw, or a new smooth surface.
+
+    A new smooth surface (concrete, asphalt) reflects the pulse away from the radar: darker
+    in VV *and* VH by :data:`~sitewatch.objects.corroborate.NEW_SURFACE_DB`, brighter in no
+    orbit. Such a change is smaller than a structure's (a few dB, not 10) and a small pad's
+    pixels reach significance in one orbit more often than in both, so one orbit's break
+    seeds it; the outline test then asks every orbit (:func:`_new_surface`).
+    """
     n_orbits = ds.sizes["orbit"]
-    delta = np.nan_to_num(np.abs(ds["delta_db"].values)).max(axis=(0, 1))
-    return (
-        ds["changed"].values
-        & (ds["n_orbits_changed"].values >= min(2, n_orbits))
-        & (delta >= p.min_candidate_db)
-        & ~ds["steep"].values
-    )
+    delta_op = ds["delta_db"].values  # (orbit, polarization, y, x)
+    delta = np.nan_to_num(np.abs(delta_op)).max(axis=(0, 1))
+    orbit_changed = ds["orbit_changed"].values
+    usable = ds["changed"].values & ~ds["steep"].values
+    large = (ds["n_orbits_changed"].values >= min(2, n_orbits)) & (delta >= p.min_candidate_db)
+    darker = (np.nan_to_num(delta_op, nan=0.0) <= -NEW_SURFACE_DB).all(axis=1)  # (orbit, y, x)
+    brighter = (ds["direction"].values > 0).any(axis=1)
+    smooth = (orbit_changed & darker).any(axis=0) & ~(orbit_changed & brighter).any(axis=0)
+    return usable & (large | smooth)
 
 
 def _polygon(mask: np.ndarray, geobox: Any) -> Any:
@@ -171,6 +197,30 @@ def _strong_enough(evidence: OutlineChange, p: RadarStageParams) -> bool:
         )
         for o in evidence.orbits
     )
+
+
+def _new_surface(evidence: OutlineChange, ground: dict[str, dict[str, float]], p: RadarStageParams) -> bool:
+    """Every orbit saw the outline go darker in every polarisation, to below the scene's stable ground.
+
+    Judged against the scene itself: the outline's level after the change (VV, else the one
+    polarisation) is :attr:`RadarStageParams.dark_margin_db` below the orbit's stable ground,
+    which a harvest or a dry spell (a dB or two, and no darker than the fields around) is not.
+    Every orbit must see it darker by :data:`~sitewatch.objects.corroborate.NEW_SURFACE_DB`
+    in VV and VH, and one orbit decisively (``|t| >= min_candidate_t``): a new surface seen
+    by one orbit's fewer or wetter acquisitions stays a new surface.
+    """
+    if not evidence.orbits:
+        return False
+    for o in evidence.orbits:
+        changes = list(o.polarizations)
+        if not changes or any(c.direction != "darker" or c.delta_db > -NEW_SURFACE_DB for c in changes):
+            return False
+        ref = o.change("VV") or changes[0]
+        level = ground.get(o.orbit, {}).get(ref.polarization, float("nan"))
+        if not np.isfinite(level) or ref.after_db > level - p.dark_margin_db:
+            return False
+    # the level below the ground is the evidence; the orbits agree on the direction, and one is decisive
+    return max(abs(c.t_stat) for o in evidence.orbits for c in o.polarizations) >= p.min_candidate_t
 
 
 def radar_candidates(
@@ -213,6 +263,7 @@ def radar_candidates(
         if alert.source == "optical":
             strong &= ~ndimage.binary_dilation(_mask(alert.geometry, geobox), iterations=2)
     labels, n = ndimage.label(ndimage.binary_closing(strong, iterations=1) & strong, np.ones((3, 3), bool))
+    ground = stable_ground_db(stack, ~ds["changed"].values & ~ds["steep"].values) if n else {}
     out: list[tuple[Alert, np.ndarray]] = []
     dropped = 0
     res = float(abs(geobox.resolution.x))
@@ -226,7 +277,7 @@ def radar_candidates(
         first = breaks.first_detected
         last = breaks.last_unchanged or first
         evidence = outline_change(stack, mask, event_start=last, event_end=first, params=p.sar)
-        if not _strong_enough(evidence, p):
+        if not (_strong_enough(evidence, p) or _new_surface(evidence, ground, p)):
             continue
         if _viewed_after(clear, mask, np.datetime64(first.replace(tzinfo=None), "ns"), p.clear_share) >= (
             p.confirm_clear_obs
@@ -307,6 +358,17 @@ def _load(radar: RadarProvider, result: ScanResult, p: RadarStageParams) -> xr.D
     return radar.load(scenes, aoi=result.aoi, crs="utm", resolution_m=10.0)
 
 
+def _series_by_alert(
+    alerts: list[Alert], candidates: list[tuple[Alert, np.ndarray]], stack: xr.DataArray, p: RadarStageParams
+) -> dict[str, xr.DataArray]:
+    """Each alert's outline series (the quicklook's radar panel); candidates by their own pixels."""
+    geobox = stack.odc.geobox
+    masks = [(a, _mask(a.geometry, geobox)) for a in alerts] + list(candidates)
+    return {
+        a.id: outline_series(stack, m, normalize=p.sar.normalize) for a, m in masks if np.asarray(m).any()
+    }
+
+
 def run_radar_stage(
     result: ScanResult,
     radar: RadarProvider | str,
@@ -330,7 +392,8 @@ def run_radar_stage(
     Returns
     -------
     ScanResult
-        Alerts corroborated, radar candidates appended, what the radar lacked in ``messages``.
+        Alerts corroborated, radar candidates appended, what the radar lacked in ``messages``,
+        each alert's radar series over its outline in ``radar_series``.
 
     Raises
     ------
@@ -383,4 +446,5 @@ def run_radar_stage(
         alert_labels=alert_labels,
         messages=[*result.messages, *messages],
         extra_metadata={**result.extra_metadata, "sar_source": provider.source},
+        radar_series=_series_by_alert(alerts, candidates, stack, p),
     )

@@ -72,6 +72,9 @@ class ScanResult:
         The scenes came from :mod:`sitewatch.simulate`.
     extra_metadata : mapping
         More members of the collection's ``sitewatch`` metadata (a batch's tiles, a run id).
+    radar_series : mapping of str to xarray.DataArray
+        With ``--sar``: per alert id, the Sentinel-1 backscatter over its outline
+        (:func:`sitewatch.core.sar_outline.outline_series`), for the quicklook's radar panel.
     """
 
     aoi: AOI
@@ -90,6 +93,7 @@ class ScanResult:
     alert_labels: tuple[int, ...] = ()
     simulated: bool = False
     extra_metadata: Mapping[str, Any] = field(default_factory=dict)
+    radar_series: Mapping[str, xr.DataArray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_geojson(cls, collection: Mapping[str, Any], aoi: AOI) -> ScanResult:
@@ -281,7 +285,7 @@ class ScanResult:
 
     def without_rasters(self) -> ScanResult:
         """A copy without the stack, masks, history and labels (small, to send between processes)."""
-        return replace(self, history=None, stack=None, clear=None, labels=None)
+        return replace(self, history=None, stack=None, clear=None, labels=None, radar_series={})
 
 
 def _rounded_mapping(geometry: Any) -> dict[str, Any] | None:

@@ -6,7 +6,8 @@ What it offers
   change mask (``sitewatch compare --quicklook``).
 - :func:`site_stretch`, :class:`Stretch`, :func:`true_colour`, :func:`clear_composite` : one
   brightness stretch per site, so every picture of it compares.
-- :func:`alert_quicklook`, :class:`QuicklookPanels` : the print-grade quicklook of an alert.
+- :func:`alert_quicklook`, :class:`QuicklookPanels`, :class:`RadarSeries` : the print-grade quicklook of an
+  alert (with its Sentinel-1 time series when the scan used radar).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sitewatch.plots.quicklook import (
     OUTLINE_COLOUR,
     QuicklookFormat,
     QuicklookPanels,
+    RadarSeries,
     alert_quicklook,
     imagery_credit,
 )
@@ -26,6 +28,7 @@ __all__ = [
     "RGB_BANDS",
     "QuicklookFormat",
     "QuicklookPanels",
+    "RadarSeries",
     "Stretch",
     "alert_quicklook",
     "change_quicklook",

@@ -5,7 +5,11 @@ grid's metric CRS (UTM tick labels, a scale bar, a north arrow turned by the gri
 convergence) showing the object's published outline, a context panel with the object's
 place within the watched area, a legend for every colour drawn, the dates of both images
 and the measured size in the caption, "SIMULATED" across simulated imagery, and the
-imagery credit. PNG at 200 dpi by default; PDF and SVG by the file's extension.
+imagery credit. PNG at 200 dpi by default; PDF and SVG by the file's extension. When the scan
+used Sentinel-1 (``scan --sar``), a bottom panel plots the radar time series over the outline
+(:class:`RadarSeries`: VV and VH dB per acquisition, one colour per relative orbit, because
+orbits see the ground at different incidence angles and are never compared with each other)
+with the alert's dates marked.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from typing import Any, Literal
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["OUTLINE_COLOUR", "QuicklookFormat", "QuicklookPanels", "alert_quicklook", "imagery_credit"]
+__all__ = [
+    "OUTLINE_COLOUR",
+    "QuicklookFormat",
+    "QuicklookPanels",
+    "RadarSeries",
+    "alert_quicklook",
+    "imagery_credit",
+]
 
 QuicklookFormat = Literal["png", "pdf", "svg"]
 #: The published outline on every picture (cyan reads on bare earth, concrete and fields).
@@ -30,6 +41,36 @@ _CHANGED = "#FF3B30"
 _UNCLEAR = "#4C6FFF"
 _WINDOW = "#FFD60A"
 _AOI = "#FF4FD8"
+#: One colour per relative orbit of the radar panel (Okabe-Ito, colour-blind safe).
+_ORBIT_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+_POL_STYLES = {"VV": "-", "VH": "--"}
+
+
+@dataclass(frozen=True)
+class RadarSeries:
+    """The radar time series over an alert's outline, for the quicklook's bottom panel.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        ``(T,)`` datetime64 of the acquisitions.
+    orbits : tuple of str
+        ``(T,)`` orbit label of each acquisition (``"D079"``).
+    db : mapping of str to numpy.ndarray
+        Polarisation (``"VV"``, ``"VH"``) to ``(T,)`` outline mean backscatter, dB (NaN: no
+        data over the outline).
+    marks : tuple of (str, datetime.date)
+        Dates drawn as vertical lines with their label (the alert's last unchanged and first
+        detected dates).
+    note : str
+        What the values are (e.g. scene-wide date offsets removed), printed under the panel.
+    """
+
+    times: np.ndarray
+    orbits: tuple[str, ...]
+    db: dict[str, np.ndarray]
+    marks: tuple[tuple[str, dt.date], ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +103,8 @@ class QuicklookPanels:
     simulated : bool
     years : str
         Year(s) of the imagery for the credit.
+    radar : RadarSeries, optional
+        The Sentinel-1 series over the outline; drawn as a bottom panel when given.
     """
 
     before: np.ndarray
@@ -81,6 +124,7 @@ class QuicklookPanels:
     caption: str
     simulated: bool
     years: str
+    radar: RadarSeries | None = None
 
 
 def imagery_credit(years: str, *, simulated: bool) -> str:
@@ -195,6 +239,50 @@ def _watermark(ax: Any) -> None:
     )
 
 
+def _radar_panel(ax: Any, r: RadarSeries) -> None:
+    """VV and VH over the outline per orbit, with the alert's dates marked."""
+    times = np.asarray(r.times, dtype="datetime64[ns]")
+    orbits = np.asarray(r.orbits)
+    for i, orbit in enumerate(sorted(set(r.orbits))):
+        colour = _ORBIT_COLOURS[i % len(_ORBIT_COLOURS)]
+        on = orbits == orbit
+        for pol, values in r.db.items():
+            v = np.asarray(values, dtype=float)
+            keep = on & np.isfinite(v)
+            if keep.any():
+                ax.plot(
+                    times[keep],
+                    v[keep],
+                    _POL_STYLES.get(pol, ":"),
+                    color=colour,
+                    marker="o",
+                    ms=2.5,
+                    lw=1.0,
+                    label=f"{pol} orbit {orbit}",
+                )
+    for k, (label, day) in enumerate(r.marks):
+        ax.axvline(np.datetime64(day, "ns"), color="#444444", lw=1.0, ls=(0, (4, 2)) if k else "-")
+        ax.text(
+            np.datetime64(day, "ns"),
+            1.0,
+            f" {label} {day}",
+            transform=ax.get_xaxis_transform(),
+            fontsize=6.5,
+            va="top",
+            ha="left" if k else "right",
+            color="#444444",
+        )
+    ax.set_ylabel("backscatter (dB)", fontsize=7)
+    ax.set_title(
+        "Sentinel-1 over the outline (mean per acquisition; orbits see the ground at their own angle)"
+        + (f": {r.note}" if r.note else ""),
+        fontsize=8.5,
+    )
+    ax.tick_params(labelsize=6.5)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.legend(fontsize=6.5, ncol=4, loc="lower left", frameon=False)
+
+
 def _figure(p: QuicklookPanels) -> Any:
     import matplotlib
 
@@ -203,9 +291,14 @@ def _figure(p: QuicklookPanels) -> Any:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig = plt.figure(figsize=(13.5, 5.0), layout="constrained")
-    grid = fig.add_gridspec(1, 4, width_ratios=[1, 1, 1, 0.82])
+    radar = p.radar is not None and any(np.isfinite(v).any() for v in p.radar.db.values())
+    fig = plt.figure(figsize=(13.5, 7.4 if radar else 5.0), layout="constrained")
+    grid = fig.add_gridspec(
+        2 if radar else 1, 4, width_ratios=[1, 1, 1, 0.82], height_ratios=[1, 0.42] if radar else [1]
+    )
     axes = [fig.add_subplot(grid[0, i]) for i in range(4)]
+    if radar and p.radar is not None:
+        _radar_panel(fig.add_subplot(grid[1, :]), p.radar)
     extent = p.extent
     for ax, img, name in (
         (axes[0], p.before, f"before: {p.before_date}"),
@@ -254,7 +347,8 @@ def _figure(p: QuicklookPanels) -> Any:
     text = "\n".join(textwrap.wrap(p.caption, 190)) + "\n" + credit
     engine = fig.get_layout_engine()
     if engine is not None:
-        engine.set(rect=(0, 0.09, 1, 0.91))  # type: ignore[call-arg]  # room for the caption
+        # room for the caption
+        engine.set(rect=(0, 0.065 if radar else 0.09, 1, 0.935 if radar else 0.91))  # type: ignore[call-arg]
     fig.text(0.01, 0.01, text, fontsize=7.5, ha="left", va="bottom")
     return fig
 

@@ -58,6 +58,13 @@
     var parts = p.confidence_parts || {};
     var cp = Object.keys(parts).map(function (k) { return esc(k) + " " + num(parts[k], "", 2); }).join(", ");
     if (cp) rows.push(["confidence parts", cp]);
+    var radar = (site.radar || {})[String(id)];
+    if (radar) {
+      rows.push(["radar (Sentinel-1)", (p.source === "sar" ? "seen by Sentinel-1 only; " : "") + radar]);
+      var sar = (p.corroboration || {}).sar || {};
+      if (sar.rule) rows.push(["radar rule", sar.rule]);
+      (sar.notes || []).forEach(function (n) { rows.push(["radar note", n]); });
+    }
     (p.claims || []).forEach(function (c) { rows.push(["claim (" + c.verdict + ")", "“" + (c.quote || "") + "” " + (c.source || "")]); });
     var html = "<h4>" + esc(p.id) + "</h4>";
     html += ql ? "<img class='quicklook' tabindex='0' role='button' title='full size, with the time-lapse' alt='quicklook of " + esc(p.id) + "' src='" + ql + "'>"
