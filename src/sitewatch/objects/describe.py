@@ -36,7 +36,7 @@ from sitewatch.objects.classify import (
     is_asphalt_like,
     is_built_like,
 )
-from sitewatch.objects.context import Runway, SiteContext, site_context
+from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
 from sitewatch.objects.dating import surface_onset
 from sitewatch.objects.evacuation import absorb_into_evacuations, facility_share, structure_loss
 from sitewatch.objects.group import group_changes
@@ -336,6 +336,16 @@ def _facts(
     late = hist.mean_spectrum("after_late", cand.spec_px)
     meas = cand.measures
     rw_adj, rw_overlap, rw_len = _runway_relation(context.runways, cand.mask, cand.geometry, meas, res_m)
+    rw_adj = rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before))
+    surfaces = context.surfaces
+    if not rw_adj and rw_overlap < 0.5 and bool(built_like(late, rules)):
+        # the site's runways are found by an absolute pavement prior that aged concrete and
+        # dusty asphalt can miss: read the surface in line beyond the object's ends instead;
+        # the relative typing then judges the object against that runway's own material
+        cont = runway_in_line(context.early, cand.changed, before, res_m)
+        if cont is not None:
+            rw_adj = True  # its full length is not known (the AOI may cut it): not reported
+            surfaces = {**context.surfaces, "runway": cont.spectrum}
     fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
     # levelling seen first, the surface laid later: the object turns concrete-like (its
     # interior, on clear dates) after an earth-like date; read only where it can matter
@@ -354,7 +364,7 @@ def _facts(
         after_late=late,
         date_spread_days=spread,
         has_second_change=has_second,
-        runway_adjacent=rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before)),
+        runway_adjacent=rw_adj,
         runway_overlap=rw_overlap,
         runway_length_m=rw_len,
         facility_overlap=fac_overlap,
@@ -362,7 +372,7 @@ def _facts(
         texture_before=hist.texture("before", cand.changed),
         texture_after=hist.texture("after_late", cand.changed),
         surface_after_levelling=pad_t is not None,
-        site_surfaces=context.surfaces,
+        site_surfaces=surfaces,
         spectra_mixed=not bool(ndimage.binary_erosion(cand.changed)[cand.spec_px].any()),
     )
     return facts, fac_main, pad_t
