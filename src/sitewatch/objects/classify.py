@@ -145,6 +145,10 @@ class ObjectFacts:
     spectra_mixed : bool
         The spectra were read on mixed pixels (a strip with no pure interior), so the
         material may cover as little as :attr:`SurfaceRules.relative_min_cover` of them.
+    structure_share_before : float or None
+        Share of the object's pixels that held structures before the change (roof-, tent- or
+        vehicle-like in the early composite, :attr:`~sitewatch.objects.context.EarlyContext.roofs`);
+        None: not known.
     """
 
     area_m2: float
@@ -167,6 +171,7 @@ class ObjectFacts:
     surface_after_levelling: bool = False
     site_surfaces: Mapping[str, Spectrum] = field(default_factory=dict)
     spectra_mixed: bool = False
+    structure_share_before: float | None = None
 
 
 @dataclass(frozen=True)
@@ -310,15 +315,16 @@ def classify_object(
     Rules, in order:
 
     1. **evacuation**: at least half the object lies in built-up area that was there
-       before, the built-up signal drops (roofs, vehicles, equipment gone), and it does
-       not become pavement (how much went is measured by
+       before (not bare levelled earth with no structure on it), the built-up signal drops
+       (roofs, vehicles, equipment gone), and it does not become pavement (how much went is measured by
        :func:`sitewatch.objects.evacuation.structure_loss`, not typed).
     2. **runway_change**: a paved strip (asphalt or concrete after) that is elongated:
        ``extension`` when it continues an existing runway in line (``added_length_m`` =
        its length), ``resurfacing`` when it lies on one, ``new`` when it is long and
        narrow on its own (length >= 400 m, length >= 8 x width, width 15-80 m).
-    3. **new_pad**: becomes concrete-like, compact (length <= 4 x width), rectangular,
-       from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first
+    3. **new_pad**: becomes concrete-like, compact (length <= 4 x width; any aspect when the
+       site's surfaces say it became pavement, it is shorter than a runway and wider than a
+       road), rectangular, from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first
        (most pixels changed twice, earth-like on the confirming dates, or the surface
        was laid after a levelled date).
     4. **earthworks**: becomes bright bare ground (levelling, clearing, berms).
@@ -362,8 +368,10 @@ def classify_object(
     paved_late = rel.verdict == "paved" or (rel.verdict is None and _paved(late))
     concrete_late = rel.verdict == "paved" or (rel.verdict is None and is_concrete_like(late))
 
-    # 1. evacuation
-    if f.facility_overlap >= 0.5 and not is_concrete_like(late):
+    # 1. evacuation: structures removed. Levelled earth with no structure on it is a
+    # building site, not a facility: what is laid on it is typed below (a pad on earthworks)
+    levelled_only = f.structure_share_before == 0.0 and is_earth_like(f.before)
+    if f.facility_overlap >= 0.5 and not is_concrete_like(late) and not levelled_only:
         smoother = (
             f.texture_before is not None
             and f.texture_after is not None
@@ -419,7 +427,11 @@ def classify_object(
     # rectangle to the staircase): when the site's surfaces say it became pavement, the shape
     # only has to rule out odd shapes
     min_rect = pad_min_rectangularity * (0.75 if rel.verdict == "paved" else 1.0)
-    compact = aspect <= pad_max_aspect and f.rectangularity >= min_rect
+    # hard standing is also laid as strips (20-60 m wide, several times as long): a paved
+    # rectangle too short for a runway that continues none is a pad whatever its aspect,
+    # as long as it is wider than a road
+    strip_pad = rel.verdict == "paved" and f.length_m < runway_min_length_m and f.width_m >= w_lo
+    compact = (aspect <= pad_max_aspect or strip_pad) and f.rectangularity >= min_rect
     if concrete_late and a_lo <= f.area_m2 <= a_hi and compact:
         reasons.append(
             f"becomes concrete-like (brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, "

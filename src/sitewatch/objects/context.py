@@ -378,7 +378,13 @@ def _axes(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
 
 
 def runway_in_line(
-    early: EarlyContext, mask: np.ndarray, before: dict[str, float], res_m: float
+    early: EarlyContext,
+    mask: np.ndarray,
+    before: dict[str, float],
+    res_m: float,
+    ground: dict[str, float] | None = None,
+    *,
+    rules: SurfaceRules = DEFAULT_RULES,
 ) -> Continuation | None:
     """The paved strip an object continues in line, read from the site before the change, or None.
 
@@ -403,6 +409,11 @@ def runway_in_line(
         The object's mean spectrum before the change.
     res_m : float
         Pixel size in metres.
+    ground : mapping, optional
+        The site's bare ground (:func:`site_surfaces`): a surface in line whose shape is the
+        ground's (a field beyond a field) is no runway.
+    rules : SurfaceRules
+        ``paved_max_ndvi``: a green surface in line is no runway.
 
     Returns
     -------
@@ -413,6 +424,11 @@ def runway_in_line(
     rows, cols = np.nonzero(mask)
     comp = early.composite
     b_vec = np.array([before.get(b, np.nan) for b in early.bands])
+    g_vec = None if ground is None else np.array([ground.get(b, np.nan) for b in early.bands])
+    names = list(early.bands)
+    if "B04" not in names or not ({"B08", "B8A"} & set(names)):
+        return None
+    red_nir = (names.index("B04"), names.index("B08" if "B08" in names else "B8A"))
     yy, xx = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
     c = np.array([rows.mean(), cols.mean()])
     best: Continuation | None = None
@@ -432,11 +448,17 @@ def runway_in_line(
                 & (np.abs(across - b_mid) <= half_w)
                 & ~mask
             )
-            found = _uniform_run(comp, band, dist, b_vec, res_m)
+            found = _uniform_run(comp, band, dist, b_vec, g_vec, rules.paved_max_ndvi, red_nir)
             if found is None:
                 continue
-            spectrum, run_px = found
+            spectrum, run_px, tol = found
             if run_px * res_m < max(CONTINUATION_MIN_M, obj_len_px * res_m):
+                continue
+            # as wide as the object, or wider (a strip's width read on mixed pixels is up to
+            # about 1.6 x + 2 px its true one): a field beyond a wide change is no runway
+            beyond = (dist >= 1.0) & (dist <= run_px) & ~mask
+            width_px = _strip_width(comp, beyond, across - b_mid, spectrum, tol)
+            if 1.6 * width_px + 2 < b_obj.max() - b_obj.min() + 1:
                 continue
             if best is None or run_px * res_m > best.length_m:
                 axis = float(np.degrees(np.arctan2(u[0], u[1])))
@@ -446,10 +468,43 @@ def runway_in_line(
     return best
 
 
+def _shape_misfit(y: np.ndarray, e: np.ndarray) -> float:
+    """Relative misfit of ``y`` by ``e`` at the best gain (their shapes compared, not brightness)."""
+    ok = np.isfinite(y) & np.isfinite(e)
+    if ok.sum() < 3 or float(e[ok] @ e[ok]) <= 0:
+        return float("inf")
+    g = float(y[ok] @ e[ok]) / float(e[ok] @ e[ok])
+    return float(np.linalg.norm(y[ok] - g * e[ok]) / max(float(np.linalg.norm(y[ok])), 1e-6))
+
+
+def _strip_width(
+    comp: np.ndarray, beyond: np.ndarray, across: np.ndarray, ref: np.ndarray, tol: float
+) -> float:
+    """Width (px) of the strip like ``ref`` beyond the object: contiguous one-pixel columns about its axis."""
+    width = 0.0
+    for side in (1, -1):
+        k = 0 if side == 1 else -1
+        while abs(k) < 60:
+            here = beyond & (np.abs(across - k) < 0.5)
+            vals = comp[:, here]
+            vals = vals[:, np.isfinite(vals).all(axis=0)]
+            if vals.shape[1] < 3 or float(_rel_dist(np.median(vals, axis=1)[:, None], ref)[0]) > tol:
+                break
+            width += 1.0
+            k += side
+    return width
+
+
 def _uniform_run(
-    comp: np.ndarray, band: np.ndarray, dist: np.ndarray, before: np.ndarray, res_m: float
-) -> tuple[np.ndarray, float] | None:
-    """The uniform surface in ``band`` from the object's end on: its median spectrum and run (px)."""
+    comp: np.ndarray,
+    band: np.ndarray,
+    dist: np.ndarray,
+    before: np.ndarray,
+    ground: np.ndarray | None,
+    max_ndvi: float,
+    red_nir: tuple[int, int],
+) -> tuple[np.ndarray, float, float] | None:
+    """The uniform surface in ``band`` from the object's end on: its median spectrum, run (px), tolerance."""
     if band.sum() < 6:
         return None
     vals = comp[:, band]
@@ -472,6 +527,11 @@ def _uniform_run(
     d_before = float(_rel_dist(before[:, None], ref)[0])
     if d_before <= 2 * tol:
         return None  # the object replaced ground like that surface: nothing paved runs on
+    if ground is not None and _shape_misfit(ref, ground) <= tol:
+        return None  # the site's own ground runs on in line, not a runway
+    red, nir = ref[red_nir[0]], ref[red_nir[1]]
+    if (nir - red) / max(nir + red, 1e-6) >= max_ndvi:
+        return None  # green: a field or a grove, never pavement
     # a step nearer that surface than two fifths of the way to the ground replaced is still it
     tol = max(tol, 0.4 * d_before)
     # the run: consecutive one-pixel steps along the axis like it
@@ -492,4 +552,4 @@ def _uniform_run(
     if run < 3:
         return None
     used = steps <= run
-    return np.median(vals[:, used], axis=1), float(run)
+    return np.median(vals[:, used], axis=1), float(run), tol

@@ -35,6 +35,7 @@ from sitewatch.objects.classify import (
     classify_vegetation_loss,
     is_asphalt_like,
     is_built_like,
+    relative_surface,
 )
 from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
 from sitewatch.objects.dating import surface_onset
@@ -342,10 +343,13 @@ def _facts(
         # the site's runways are found by an absolute pavement prior that aged concrete and
         # dusty asphalt can miss: read the surface in line beyond the object's ends instead;
         # the relative typing then judges the object against that runway's own material
-        cont = runway_in_line(context.early, cand.changed, before, res_m)
+        cont = runway_in_line(
+            context.early, cand.changed, before, res_m, context.surfaces.get("ground"), rules=rules
+        )
         if cont is not None:
             rw_adj = True  # its full length is not known (the AOI may cut it): not reported
             surfaces = {**context.surfaces, "runway": cont.spectrum}
+    probed = surfaces is not context.surfaces
     fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
     # levelling seen first, the surface laid later: the object turns concrete-like (its
     # interior, on clear dates) after an earth-like date; read only where it can matter
@@ -374,8 +378,28 @@ def _facts(
         surface_after_levelling=pad_t is not None,
         site_surfaces=surfaces,
         spectra_mixed=not bool(ndimage.binary_erosion(cand.changed)[cand.spec_px].any()),
+        structure_share_before=float(context.early.roofs[cand.changed].mean()),
     )
+    if probed and not _became_like_runway(facts, rules):
+        facts = dataclasses.replace(facts, runway_adjacent=False, site_surfaces=context.surfaces)
     return facts, fac_main, pad_t
+
+
+def _became_like_runway(facts: ObjectFacts, rules: SurfaceRules) -> bool:
+    """The object became like the runway read in line, more clearly than like any unpaved surface of the site.
+
+    A runway found only by reading the surface in line needs the object's own material to
+    say "runway": the runway's fit must beat the site's ground and built-up area by the
+    relative margin (a ploughed field beyond a dark runway's end fits its built-up area as well).
+    """
+    rel = relative_surface(facts, rules)
+    rw = [f for f in rel.fits if f.name == "runway"]
+    unpaved = [f for f in rel.fits if f.name in ("ground", "built")]
+    return (
+        rel.like_runway
+        and bool(rw)
+        and all(rw[0].residual + rules.relative_margin <= f.residual for f in unpaved)
+    )
 
 
 def _first_index(
