@@ -637,9 +637,16 @@ def describe(
         obj = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
         # a change that fits no type on a field whose own trajectory shows a crop's season
         # (green-up and harvest, or green again after) is the season, not a lasting change
-        if obj.change_type == "other" and crop_season(
-            stack, clear, cand.mask, obj.first_index, after_built=bool(built_like(obj.after, p.surfaces))
-        ):
+        # (any type: a pad, a runway or levelled ground never greens again like a crop; only
+        # the season's "green again" clause is read for them, the ground after being built)
+        seasonal = obj.change_type not in ("evacuation", "vegetation_loss") and crop_season(
+            stack,
+            clear,
+            cand.mask,
+            obj.first_index,
+            after_built=obj.change_type != "other" or bool(built_like(obj.after, p.surfaces)),
+        )
+        if seasonal:
             labels[labels == cand.label] = 0
             continue
         objects.append(obj)
