@@ -204,8 +204,9 @@ def _paved(s: Spectrum) -> bool:
     return is_asphalt_like(s) or is_concrete_like(s)
 
 
-#: Endmembers whose fit says "paved", and the one that says "bare ground".
+#: Endmembers whose fit says "paved", and those that say "bare ground".
 _PAVED_ENDMEMBERS = ("runway", "concrete", "asphalt")
+_GROUND_ENDMEMBERS = ("ground", "soil")
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,7 @@ def relative_surface(facts: ObjectFacts, rules: SurfaceRules = DEFAULT_RULES) ->
     RelativeSurface
     """
     ems: dict[str, Spectrum] = {
-        k: v for k, v in facts.site_surfaces.items() if k in ("runway", "ground", "built")
+        k: v for k, v in facts.site_surfaces.items() if k in ("runway", "ground", "soil", "built")
     }
     bands = ("B02", "B03", "B04", "B08", "B11", "B12")
     ems["concrete"] = dict(zip(bands, rules.pavement_prior_concrete, strict=True))
@@ -283,7 +284,8 @@ def relative_surface(facts: ObjectFacts, rules: SurfaceRules = DEFAULT_RULES) ->
     if not fits or "ground" not in ems:
         return RelativeSurface(None, False, fits[0] if fits else None, fits)
     paved = [f for f in fits if f.name in _PAVED_ENDMEMBERS]
-    ground = [f for f in fits if f.name == "ground"]
+    # the site's ground before the change and over the whole series (ploughed, pale again)
+    ground = [f for f in fits if f.name in _GROUND_ENDMEMBERS]
     min_cover = rules.relative_min_cover if facts.spectra_mixed else 0.7
     best = fits[0]
     if best.residual > rules.relative_max_residual:

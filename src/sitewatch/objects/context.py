@@ -47,6 +47,7 @@ __all__ = [
     "find_runways",
     "late_composite",
     "runway_in_line",
+    "series_soil",
     "site_context",
     "site_surfaces",
 ]
@@ -123,7 +124,8 @@ class SiteContext:
     surfaces : mapping of name to spectrum
         The site's own surfaces before the change, endmembers for the relative typing:
         ``ground`` (bare soil and stubble outside the built-up area), ``built`` (the
-        built-up area), ``runway`` (the runways' interiors), where the site has them.
+        built-up area), ``runway`` (the runways' interiors), ``soil`` (the bare ground over
+        the whole series, :func:`series_soil`), where the site has them.
     """
 
     early: EarlyContext
@@ -254,9 +256,66 @@ def site_context(
     facilities, _ = ndimage.label(
         ndimage.binary_opening(early.built, structure=np.ones((3, 3)), iterations=2)
     )
-    return SiteContext(
-        early=early, runways=runways, facilities=facilities, surfaces=site_surfaces(early, runways, rules)
-    )
+    surfaces = site_surfaces(early, runways, rules)
+    soil = series_soil(stack, clear, early, rules)
+    if soil is not None:
+        surfaces["soil"] = soil
+    return SiteContext(early=early, runways=runways, facilities=facilities, surfaces=surfaces)
+
+
+def series_soil(
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    early: EarlyContext,
+    rules: SurfaceRules = DEFAULT_RULES,
+    *,
+    max_pixels: int = 4096,
+) -> dict[str, float] | None:
+    """The site's bare ground over the whole series: every bare clear observation off the built area.
+
+    The early composite sees the fields mostly green or under stubble; over a whole series
+    they are also bare soil, ploughed (darker) and pale again. Unmixed against this ground
+    too, a ploughed field is told from a dark pavement by its shape (soils rise into the SWIR)
+    rather than by an absolute prior. Read on a regular sample of at most ``max_pixels``
+    pixels (the same on any AOI size).
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, in memory.
+    clear : numpy.ndarray
+        ``(time, y, x)`` bool.
+    early : EarlyContext
+    rules : SurfaceRules
+        ``earth_max_ndvi``: bare below it.
+    max_pixels : int
+
+    Returns
+    -------
+    dict or None
+        None when fewer than 50 bare observations are seen.
+    """
+    names = [str(b) for b in stack.coords["band"].values]
+    if "B04" not in names or not ({"B08", "B8A"} & set(names)):
+        return None
+    ny, nx = clear.shape[1:]
+    step = max(1, int(np.ceil(np.sqrt(ny * nx / max_pixels))))
+    paved = early.paved if early.paved is not None else early.asphalt
+    off = ~ndimage.binary_dilation(early.built | paved, iterations=2)[::step, ::step]
+    vals = stack.values[:, :, ::step, ::step].astype(np.float32) * np.float32(1e-4)
+    red, nir = vals[:, names.index("B04")], vals[:, names.index("B08" if "B08" in names else "B8A")]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndvi = (nir - red) / (nir + red)
+    bare = clear[:, ::step, ::step] & off[None] & (ndvi < rules.earth_max_ndvi)
+    if bare.sum() < 50:
+        return None
+    obs = np.moveaxis(vals, 1, -1)[bare]  # (N, B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(obs, axis=0)
+    if not np.isfinite(med).all():
+        return None
+    return {b: float(v) for b, v in zip(names, med, strict=True)}
 
 
 def site_surfaces(

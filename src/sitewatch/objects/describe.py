@@ -394,7 +394,7 @@ def _became_like_runway(facts: ObjectFacts, rules: SurfaceRules) -> bool:
     """
     rel = relative_surface(facts, rules)
     rw = [f for f in rel.fits if f.name == "runway"]
-    unpaved = [f for f in rel.fits if f.name in ("ground", "built")]
+    unpaved = [f for f in rel.fits if f.name in ("ground", "soil", "built")]
     return (
         rel.like_runway
         and bool(rw)
