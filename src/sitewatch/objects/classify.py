@@ -204,6 +204,10 @@ def _paved(s: Spectrum) -> bool:
     return is_asphalt_like(s) or is_concrete_like(s)
 
 
+#: Least share of an object's pixels that held structures before for it to be an evacuation
+#: (a few stray roof-like pixels on a yard or a field are noise, not a facility's structures).
+EVACUATION_MIN_STRUCTURES = 0.05
+
 #: Endmembers whose fit says "paved", and those that say "bare ground".
 _PAVED_ENDMEMBERS = ("runway", "concrete", "asphalt")
 _GROUND_ENDMEMBERS = ("ground", "soil")
@@ -317,7 +321,8 @@ def classify_object(
     Rules, in order:
 
     1. **evacuation**: at least half the object lies in built-up area that was there
-       before (not bare levelled earth with no structure on it), the built-up signal drops
+       before, at least :data:`EVACUATION_MIN_STRUCTURES` of its pixels held structures
+       (roofs, tents, vehicles; not levelled earth or a bare yard), the built-up signal drops
        (roofs, vehicles, equipment gone), and it does not become pavement (how much went is measured by
        :func:`sitewatch.objects.evacuation.structure_loss`, not typed).
     2. **runway_change**: a paved strip (asphalt or concrete after) that is elongated:
@@ -370,10 +375,13 @@ def classify_object(
     paved_late = rel.verdict == "paved" or (rel.verdict is None and _paved(late))
     concrete_late = rel.verdict == "paved" or (rel.verdict is None and is_concrete_like(late))
 
-    # 1. evacuation: structures removed. Levelled earth with no structure on it is a
-    # building site, not a facility: what is laid on it is typed below (a pad on earthworks)
-    levelled_only = f.structure_share_before == 0.0 and is_earth_like(f.before)
-    if f.facility_overlap >= 0.5 and not is_concrete_like(late) and not levelled_only:
+    # 1. evacuation: structures removed. Built-up ground with (almost) no structure on it
+    # before (levelled earth, a bright yard, pale stubble taken for built-up area) had
+    # nothing to evacuate: what changed there is typed below (a pad on earthworks...)
+    no_structures = (
+        f.structure_share_before is not None and f.structure_share_before < EVACUATION_MIN_STRUCTURES
+    )
+    if f.facility_overlap >= 0.5 and not is_concrete_like(late) and not no_structures:
         smoother = (
             f.texture_before is not None
             and f.texture_after is not None
