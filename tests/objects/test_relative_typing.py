@@ -8,7 +8,7 @@ from odc.geo.geobox import GeoBox
 
 from sitewatch.core.surfaces import DEFAULT_RULES, asphalt_like, concrete_like, earth_like, paved_prior
 from sitewatch.objects.classify import ObjectFacts, classify_object, relative_surface
-from sitewatch.objects.context import EarlyContext, find_runways, site_surfaces
+from sitewatch.objects.context import EarlyContext, find_runways, runway_in_line, site_surfaces
 from sitewatch.objects.unmix import fit_endmembers
 
 B = ("B02", "B03", "B04", "B08", "B11", "B12")
@@ -159,3 +159,98 @@ def test_runways_of_aged_asphalt_or_concrete_are_found_with_their_spectra_and_ro
         surfaces = site_surfaces(early, runways)
         assert surfaces["runway"]["B11"] == pytest.approx(surface["B11"], abs=1e-3)
         assert surfaces["ground"]["B11"] == pytest.approx(SOIL["B11"], abs=1e-3)
+
+
+# concrete aged and dusty past the absolute concrete test (SWIR/NIR 1.18) and too bright for the
+# dark-pavement prior: the site's runway of it is not found by find_runways
+DUSTY_CONCRETE = spec(0.19, 0.21, 0.23, 0.255, 0.30, 0.265)
+GREEN = spec(0.04, 0.07, 0.05, 0.40, 0.22, 0.11)
+
+
+def _site_with_runway(surface: dict[str, float], n: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """A soil site with a 45 m wide strip of ``surface`` along rows 40-44, cols 5-60, and a
+    change (what an extension would be) on its axis just beyond its end, cols 62-78."""
+    comp = np.empty((6, n, n), np.float32)
+    comp[:] = np.array([SOIL[b] for b in B], np.float32)[:, None, None]
+    comp[:, 40:45, 5:61] = np.array([surface[b] for b in B], np.float32)[:, None, None]
+    mask = np.zeros((n, n), bool)
+    mask[40:45, 62:79] = True
+    return comp, mask
+
+
+def test_a_runway_the_pavement_prior_misses_is_read_in_line_beyond_a_strip():
+    comp, mask = _site_with_runway(DUSTY_CONCRETE)
+    early = _early(comp)
+    assert not find_runways(early.paved, _grid(90), early)  # the prior misses it
+    cont = runway_in_line(early, mask, SOIL, 10.0, SOIL)
+    assert cont is not None
+    assert cont.spectrum["B11"] == pytest.approx(DUSTY_CONCRETE["B11"], abs=1e-3)
+    assert cont.length_m >= 400  # read up to CONTINUATION_PROBE_M
+    # the strip became like it: an extension
+    f = facts(
+        length_m=170.0,
+        width_m=50.0,
+        after_early=DUSTY_CONCRETE,
+        after_late=DUSTY_CONCRETE,
+        runway_adjacent=True,
+        site_surfaces={"ground": SOIL, "runway": cont.spectrum},
+    )
+    assert (classify_object(f).change_type, classify_object(f).detail) == ("runway_change", "extension")
+
+
+def test_no_runway_in_line_on_ground_green_fields_or_a_narrow_track():
+    comp, mask = _site_with_runway(SOIL)  # the ground runs on: nothing paved
+    assert runway_in_line(_early(comp), mask, GREEN, 10.0, SOIL) is None
+    comp, mask = _site_with_runway(GREEN)  # a green field in line is no runway
+    assert runway_in_line(_early(comp), mask, SOIL, 10.0, SOIL) is None
+    comp, mask = _site_with_runway(DUSTY_CONCRETE)
+    comp[:] = np.array([SOIL[b] for b in B], np.float32)[:, None, None]
+    comp[:, 42, 5:61] = np.array([DUSTY_CONCRETE[b] for b in B], np.float32)[:, None]  # a 10 m track
+    assert runway_in_line(_early(comp), mask, SOIL, 10.0, SOIL) is None
+    # a runway shorter than the change itself is not what it extends
+    comp, mask = _site_with_runway(DUSTY_CONCRETE)
+    comp[:, 40:45, 5:50] = np.array([SOIL[b] for b in B], np.float32)[:, None, None]
+    assert runway_in_line(_early(comp), mask, SOIL, 10.0, SOIL) is None
+
+
+def test_a_paved_strip_too_short_for_a_runway_is_a_pad_whatever_its_aspect():
+    f = facts(length_m=240.0, width_m=30.0, after_early=AGED_CONCRETE, after_late=AGED_CONCRETE)
+    assert relative_surface(f).verdict == "paved"
+    assert classify_object(f).change_type == "new_pad"
+    # a road-wide strip is not
+    assert classify_object(facts(length_m=240.0, width_m=12.0)).change_type != "new_pad"
+
+
+def test_levelled_earth_with_no_structure_paved_over_is_a_pad_not_an_evacuation():
+    kw = dict(
+        area_m2=8000.0,
+        length_m=100.0,
+        width_m=90.0,
+        before=spec(0.23, 0.27, 0.31, 0.34, 0.43, 0.37),  # levelled pale subsoil
+        after_early=AGED_ASPHALT,
+        after_late=AGED_ASPHALT,
+        facility_overlap=1.0,
+    )
+    assert classify_object(facts(**kw, structure_share_before=0.0)).change_type == "new_pad"
+    # with structures on it before, their removal is an evacuation
+    assert classify_object(facts(**kw, structure_share_before=0.3)).change_type == "evacuation"
+
+
+def test_a_ploughed_field_is_the_sites_soil_not_dark_pavement():
+    # the early composite's ground is stubble; over the series the fields are also bare soil
+    stubble = spec(0.125, 0.165, 0.215, 0.275, 0.38, 0.315)
+    dark_soil = spec(0.07, 0.085, 0.10, 0.13, 0.19, 0.17)
+    ploughed = {b: dark_soil[b] * (0.8 if b in ("B02", "B03", "B04", "B08") else 0.75) for b in B}
+    f = facts(
+        area_m2=5000.0,
+        length_m=100.0,
+        width_m=50.0,
+        before=stubble,
+        after_early=ploughed,
+        after_late=ploughed,
+        site_surfaces={"ground": stubble},
+    )
+    with_soil = facts(**{**f.__dict__, "site_surfaces": {"ground": stubble, "soil": dark_soil}})
+    rel = relative_surface(with_soil)
+    assert rel.best is not None and rel.best.name == "soil" and rel.verdict != "paved"
+    assert classify_object(with_soil).change_type != "new_pad"

@@ -145,6 +145,10 @@ class ObjectFacts:
     spectra_mixed : bool
         The spectra were read on mixed pixels (a strip with no pure interior), so the
         material may cover as little as :attr:`SurfaceRules.relative_min_cover` of them.
+    structure_share_before : float or None
+        Share of the object's pixels that held structures before the change (roof-, tent- or
+        vehicle-like in the early composite, :attr:`~sitewatch.objects.context.EarlyContext.roofs`);
+        None: not known.
     """
 
     area_m2: float
@@ -167,6 +171,7 @@ class ObjectFacts:
     surface_after_levelling: bool = False
     site_surfaces: Mapping[str, Spectrum] = field(default_factory=dict)
     spectra_mixed: bool = False
+    structure_share_before: float | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,13 @@ def _paved(s: Spectrum) -> bool:
     return is_asphalt_like(s) or is_concrete_like(s)
 
 
-#: Endmembers whose fit says "paved", and the one that says "bare ground".
+#: Least share of an object's pixels that held structures before for it to be an evacuation
+#: (a few stray roof-like pixels on a yard or a field are noise, not a facility's structures).
+EVACUATION_MIN_STRUCTURES = 0.05
+
+#: Endmembers whose fit says "paved", and those that say "bare ground".
 _PAVED_ENDMEMBERS = ("runway", "concrete", "asphalt")
+_GROUND_ENDMEMBERS = ("ground", "soil")
 
 
 @dataclass(frozen=True)
@@ -267,7 +277,7 @@ def relative_surface(facts: ObjectFacts, rules: SurfaceRules = DEFAULT_RULES) ->
     RelativeSurface
     """
     ems: dict[str, Spectrum] = {
-        k: v for k, v in facts.site_surfaces.items() if k in ("runway", "ground", "built")
+        k: v for k, v in facts.site_surfaces.items() if k in ("runway", "ground", "soil", "built")
     }
     bands = ("B02", "B03", "B04", "B08", "B11", "B12")
     ems["concrete"] = dict(zip(bands, rules.pavement_prior_concrete, strict=True))
@@ -278,7 +288,8 @@ def relative_surface(facts: ObjectFacts, rules: SurfaceRules = DEFAULT_RULES) ->
     if not fits or "ground" not in ems:
         return RelativeSurface(None, False, fits[0] if fits else None, fits)
     paved = [f for f in fits if f.name in _PAVED_ENDMEMBERS]
-    ground = [f for f in fits if f.name == "ground"]
+    # the site's ground before the change and over the whole series (ploughed, pale again)
+    ground = [f for f in fits if f.name in _GROUND_ENDMEMBERS]
     min_cover = rules.relative_min_cover if facts.spectra_mixed else 0.7
     best = fits[0]
     if best.residual > rules.relative_max_residual:
@@ -310,15 +321,17 @@ def classify_object(
     Rules, in order:
 
     1. **evacuation**: at least half the object lies in built-up area that was there
-       before, the built-up signal drops (roofs, vehicles, equipment gone), and it does
-       not become pavement (how much went is measured by
+       before, at least :data:`EVACUATION_MIN_STRUCTURES` of its pixels held structures
+       (roofs, tents, vehicles; not levelled earth or a bare yard), the built-up signal drops
+       (roofs, vehicles, equipment gone), and it does not become pavement (how much went is measured by
        :func:`sitewatch.objects.evacuation.structure_loss`, not typed).
     2. **runway_change**: a paved strip (asphalt or concrete after) that is elongated:
        ``extension`` when it continues an existing runway in line (``added_length_m`` =
        its length), ``resurfacing`` when it lies on one, ``new`` when it is long and
        narrow on its own (length >= 400 m, length >= 8 x width, width 15-80 m).
-    3. **new_pad**: becomes concrete-like, compact (length <= 4 x width), rectangular,
-       from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first
+    3. **new_pad**: becomes concrete-like, compact (length <= 4 x width; any aspect when the
+       site's surfaces say it became pavement, it is shorter than a runway and wider than a
+       road), rectangular, from about 30 m x 30 m to 10 ha; ``after_earthworks`` when levelling came first
        (most pixels changed twice, earth-like on the confirming dates, or the surface
        was laid after a levelled date).
     4. **earthworks**: becomes bright bare ground (levelling, clearing, berms).
@@ -362,8 +375,13 @@ def classify_object(
     paved_late = rel.verdict == "paved" or (rel.verdict is None and _paved(late))
     concrete_late = rel.verdict == "paved" or (rel.verdict is None and is_concrete_like(late))
 
-    # 1. evacuation
-    if f.facility_overlap >= 0.5 and not is_concrete_like(late):
+    # 1. evacuation: structures removed. Built-up ground with (almost) no structure on it
+    # before (levelled earth, a bright yard, pale stubble taken for built-up area) had
+    # nothing to evacuate: what changed there is typed below (a pad on earthworks...)
+    no_structures = (
+        f.structure_share_before is not None and f.structure_share_before < EVACUATION_MIN_STRUCTURES
+    )
+    if f.facility_overlap >= 0.5 and not is_concrete_like(late) and not no_structures:
         smoother = (
             f.texture_before is not None
             and f.texture_after is not None
@@ -419,7 +437,11 @@ def classify_object(
     # rectangle to the staircase): when the site's surfaces say it became pavement, the shape
     # only has to rule out odd shapes
     min_rect = pad_min_rectangularity * (0.75 if rel.verdict == "paved" else 1.0)
-    compact = aspect <= pad_max_aspect and f.rectangularity >= min_rect
+    # hard standing is also laid as strips (20-60 m wide, several times as long): a paved
+    # rectangle too short for a runway that continues none is a pad whatever its aspect,
+    # as long as it is wider than a road
+    strip_pad = rel.verdict == "paved" and f.length_m < runway_min_length_m and f.width_m >= w_lo
+    compact = (aspect <= pad_max_aspect or strip_pad) and f.rectangularity >= min_rect
     if concrete_late and a_lo <= f.area_m2 <= a_hi and compact:
         reasons.append(
             f"becomes concrete-like (brightness {ib['brightness']:.3f} -> {ia['brightness']:.3f}, "

@@ -35,8 +35,9 @@ from sitewatch.objects.classify import (
     classify_vegetation_loss,
     is_asphalt_like,
     is_built_like,
+    relative_surface,
 )
-from sitewatch.objects.context import Runway, SiteContext, site_context
+from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
 from sitewatch.objects.dating import surface_onset
 from sitewatch.objects.evacuation import absorb_into_evacuations, facility_share, structure_loss
 from sitewatch.objects.group import group_changes
@@ -336,6 +337,19 @@ def _facts(
     late = hist.mean_spectrum("after_late", cand.spec_px)
     meas = cand.measures
     rw_adj, rw_overlap, rw_len = _runway_relation(context.runways, cand.mask, cand.geometry, meas, res_m)
+    rw_adj = rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before))
+    surfaces = context.surfaces
+    if not rw_adj and rw_overlap < 0.5 and bool(built_like(late, rules)):
+        # the site's runways are found by an absolute pavement prior that aged concrete and
+        # dusty asphalt can miss: read the surface in line beyond the object's ends instead;
+        # the relative typing then judges the object against that runway's own material
+        cont = runway_in_line(
+            context.early, cand.changed, before, res_m, context.surfaces.get("ground"), rules=rules
+        )
+        if cont is not None:
+            rw_adj = True  # its full length is not known (the AOI may cut it): not reported
+            surfaces = {**context.surfaces, "runway": cont.spectrum}
+    probed = surfaces is not context.surfaces
     fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
     # levelling seen first, the surface laid later: the object turns concrete-like (its
     # interior, on clear dates) after an earth-like date; read only where it can matter
@@ -354,7 +368,7 @@ def _facts(
         after_late=late,
         date_spread_days=spread,
         has_second_change=has_second,
-        runway_adjacent=rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before)),
+        runway_adjacent=rw_adj,
         runway_overlap=rw_overlap,
         runway_length_m=rw_len,
         facility_overlap=fac_overlap,
@@ -362,10 +376,30 @@ def _facts(
         texture_before=hist.texture("before", cand.changed),
         texture_after=hist.texture("after_late", cand.changed),
         surface_after_levelling=pad_t is not None,
-        site_surfaces=context.surfaces,
+        site_surfaces=surfaces,
         spectra_mixed=not bool(ndimage.binary_erosion(cand.changed)[cand.spec_px].any()),
+        structure_share_before=float(context.early.roofs[cand.changed].mean()),
     )
+    if probed and not _became_like_runway(facts, rules):
+        facts = dataclasses.replace(facts, runway_adjacent=False, site_surfaces=context.surfaces)
     return facts, fac_main, pad_t
+
+
+def _became_like_runway(facts: ObjectFacts, rules: SurfaceRules) -> bool:
+    """The object became like the runway read in line, more clearly than like any unpaved surface of the site.
+
+    A runway found only by reading the surface in line needs the object's own material to
+    say "runway": the runway's fit must beat the site's ground and built-up area by the
+    relative margin (a ploughed field beyond a dark runway's end fits its built-up area as well).
+    """
+    rel = relative_surface(facts, rules)
+    rw = [f for f in rel.fits if f.name == "runway"]
+    unpaved = [f for f in rel.fits if f.name in ("ground", "soil", "built")]
+    return (
+        rel.like_runway
+        and bool(rw)
+        and all(rw[0].residual + rules.relative_margin <= f.residual for f in unpaved)
+    )
 
 
 def _first_index(
@@ -603,9 +637,16 @@ def describe(
         obj = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
         # a change that fits no type on a field whose own trajectory shows a crop's season
         # (green-up and harvest, or green again after) is the season, not a lasting change
-        if obj.change_type == "other" and crop_season(
-            stack, clear, cand.mask, obj.first_index, after_built=bool(built_like(obj.after, p.surfaces))
-        ):
+        # (any type: a pad, a runway or levelled ground never greens again like a crop; only
+        # the season's "green again" clause is read for them, the ground after being built)
+        seasonal = obj.change_type not in ("evacuation", "vegetation_loss") and crop_season(
+            stack,
+            clear,
+            cand.mask,
+            obj.first_index,
+            after_built=obj.change_type != "other" or bool(built_like(obj.after, p.surfaces)),
+        )
+        if seasonal:
             labels[labels == cand.label] = 0
             continue
         objects.append(obj)
