@@ -149,6 +149,13 @@ def test_fetch_refuses_start_after_end_before_any_request(
         )
     result = CliRunner().invoke(cli, ["fetch", "--aoi", "x", "--start", "2024-05-01", "--end", "2024-04-01"])
     assert result.exit_code == 1 and "before it starts" in result.output
+    # ISO text as scan takes it; not a date is one ConfigError, not an AttributeError
+    with pytest.raises(ConfigError, match="ends .* before it starts"):
+        cache.fetch_series(
+            aoi, source="earth-search", start="2024-05-01", end="2024-04-01", cache_dir=tmp_path
+        )
+    with pytest.raises(ConfigError, match="start"):
+        cache.fetch_series(aoi, source="earth-search", start="May 2024", cache_dir=tmp_path)
 
 
 def test_cache_names_are_checked_like_every_other_name(tmp_path: Path) -> None:

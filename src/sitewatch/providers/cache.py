@@ -57,7 +57,7 @@ from sitewatch.providers.cache_store import (
     write_manifest,
 )
 from sitewatch.providers.network import threaded_reads
-from sitewatch.types import check_date_order
+from sitewatch.types import as_date, check_date_order
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -559,8 +559,8 @@ def fetch_series(
     aoi: AOI,
     *,
     source: str = "earth-search",
-    start: dt.date | None = None,
-    end: dt.date | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
     max_cloud_fraction: float | None = None,
     bands: Sequence[str] | None = None,
     crs: str = "utm",
@@ -577,8 +577,8 @@ def fetch_series(
     aoi : AOI
     source : str
         A remote ``--source`` (``earth-search``, ``stac:URL#COLLECTION``, ``sentinelhub``, ``cdse``).
-    start, end : datetime.date, optional
-        Inclusive; default the year up to today.
+    start, end : datetime.date or str, optional
+        Inclusive (ISO text like ``"2024-05-01"`` as in `scan`); default the year up to today.
     max_cloud_fraction : float, optional
         Skip scenes whose catalogue cloud cover exceeds this (0..1).
     bands : sequence of str, optional
@@ -608,6 +608,8 @@ def fetch_series(
     from sitewatch.providers.base import get_provider
     from sitewatch.redact import redact
 
+    start = as_date(start, what="start") if start is not None else None
+    end = as_date(end, what="end") if end is not None else None
     check_date_order(start, end, what="the fetch range")
     end = end or dt.datetime.now(dt.timezone.utc).date()
     start = start or end - dt.timedelta(days=365)
