@@ -9,5 +9,5 @@ import fake_scan
 
 
 def slow(aoi: Any, source: str, **kw: Any) -> Any:
-    time.sleep(60)
+    time.sleep(300)  # far longer than the test's wait for the bars, even on a loaded machine
     return fake_scan.fake_scan(aoi, source, **kw)

@@ -137,6 +137,7 @@ def test_ctrl_c_with_worker_processes_ends_in_one_line(tmp_path: Path) -> None:
         (folder / f"{name}.geojson").write_text(json.dumps(feat))
     tests = str(Path(__file__).resolve().parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.environ.get("PYTHONPATH", ""), tests]))
+    env["SITEWATCH_PROGRESS"] = "1"  # the bars on a pipe: they say when the workers have started
     args = ["scan", "--all", "--aoi-dir", str(folder), "--source", "fake:", "--start", "2024-01-01"]
     args += ["--end", "2024-05-01", "--out-dir", str(tmp_path / "run"), "--scheduler", "processes"]
     args += ["--workers", "2", "--scan-function", "slow_scan:slow"]
@@ -148,12 +149,13 @@ def test_ctrl_c_with_worker_processes_ends_in_one_line(tmp_path: Path) -> None:
         start_new_session=True,
     )
     seen = b""
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 240
     try:
         while b"AOIs:" not in seen and time.monotonic() < deadline:  # the bars start once workers answer
             ready, _, _ = select.select([proc.stderr], [], [], 1.0)
             if ready:
                 seen += os.read(proc.stderr.fileno(), 4096)  # type: ignore[union-attr]
+        assert b"AOIs:" in seen, f"the run never got its workers going: {seen.decode()[-2000:]}"
         time.sleep(2)
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
         _, rest = proc.communicate(timeout=90)
