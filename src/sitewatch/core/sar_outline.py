@@ -50,7 +50,6 @@ __all__ = [
     "outline_breaks",
     "outline_change",
     "outline_series",
-    "stable_ground_db",
 ]
 
 Direction = Literal["brighter", "darker", "none", "mixed"]
@@ -270,48 +269,6 @@ def outline_series(
             "normalized": bool(normalize and outside.shape[2] > 0),
         },
     )
-
-
-def stable_ground_db(
-    stack: xr.DataArray, stable: xr.DataArray | np.ndarray, *, sample_px: int = _OFFSET_SAMPLE_PX
-) -> dict[str, dict[str, float]]:
-    """The level of the scene's own stable ground, per orbit and polarisation (dB).
-
-    Per pixel the temporal mean power of the orbit (speckle averaged out), then the median
-    over the stable pixels: what the ground of *this* scene returns at *this* orbit's
-    incidence. A change is then judged against the scene rather than an absolute level (a
-    smooth new surface is darker than the rough ground around it, whatever the soil).
-
-    Parameters
-    ----------
-    stack : xarray.DataArray
-        ``(time, band, y, x)`` linear power with the per-time orbit coords.
-    stable : xarray.DataArray or numpy.ndarray
-        ``(y, x)`` bool, True on pixels taken as stable ground (no radar break, no steep slope).
-    sample_px : int
-        Pixels sampled (evenly) for the median.
-
-    Returns
-    -------
-    dict
-        Orbit label to polarisation to dB (NaN when the orbit has no data on stable pixels).
-    """
-    pols = [b for b in POLARIZATIONS if b in [str(v) for v in stack.coords["band"].values]]
-    m = np.asarray(stable.values if isinstance(stable, xr.DataArray) else stable, dtype=bool)
-    if m.shape != (stack.sizes["y"], stack.sizes["x"]):
-        raise DataError(f"the stable-ground mask has shape {m.shape}; the radar grid is {stack.shape[-2:]}")
-    flat = np.flatnonzero(m)
-    flat = flat[:: max(1, flat.size // sample_px)]
-    lin = linear_power(stack.sel(band=pols).transpose("time", "band", "y", "x")).values
-    lin = lin.reshape(*lin.shape[:2], -1)[:, :, flat]
-    out: dict[str, dict[str, float]] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pixels without data
-        for group in orbit_groups(stack):
-            mean = np.nanmean(np.where(lin[list(group.index)] > 0, lin[list(group.index)], np.nan), axis=0)
-            level = power_to_db(np.nanmedian(mean, axis=1)) if flat.size else np.full(len(pols), np.nan)
-            out[group.label] = {pol: float(v) for pol, v in zip(pols, np.atleast_1d(level), strict=True)}
-    return out
 
 
 def _direction(t: float, delta: float, p: SarParams) -> Direction:

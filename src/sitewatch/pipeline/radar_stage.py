@@ -38,15 +38,10 @@ from shapely.geometry import shape
 
 from sitewatch.alerts import Alert, alert_id, confidence_from_parts, confidence_parts
 from sitewatch.core.sar import SarParams, detect_sar_breaks
-from sitewatch.core.sar_outline import (
-    OutlineChange,
-    outline_breaks,
-    outline_change,
-    outline_series,
-    stable_ground_db,
-)
+from sitewatch.core.sar_outline import OutlineChange, outline_breaks, outline_change, outline_series
 from sitewatch.errors import DataError, NoScenesError, SitewatchWarning
 from sitewatch.objects.corroborate import (
+    DOUBLE_BOUNCE_BEFORE_DB,
     NEW_SURFACE_DB,
     corroborate,
     radar_change_type,
@@ -80,9 +75,12 @@ class RadarStageParams:
     clear_share : float
         An optical scene views an outline when this share of its pixels is clear.
     dark_margin_db : float
-        A new smooth surface (the second way to a candidate): after the change its VV lies
-        this many dB below the scene's own stable ground (:func:`stable_ground_db`), in
-        every orbit.
+        A ground outline gone darker (a new smooth surface) is a candidate when, after the
+        change, its VV lies this many dB below the ground around it (a ring of
+        ``ring_px``), in every orbit.
+    ring_px : tuple of int
+        Inner and outer distance (pixels) of that ring from the outline (the inner gap keeps
+        the pixels that mix both out of it).
     """
 
     sar: SarParams = field(default_factory=SarParams)
@@ -93,6 +91,7 @@ class RadarStageParams:
     confirm_clear_obs: int = 2
     clear_share: float = 0.5
     dark_margin_db: float = 2.0
+    ring_px: tuple[int, int] = (1, 4)
 
 
 def _mask(geom: Any, geobox: Any) -> np.ndarray:
@@ -199,27 +198,48 @@ def _strong_enough(evidence: OutlineChange, p: RadarStageParams) -> bool:
     )
 
 
-def _new_surface(evidence: OutlineChange, ground: dict[str, dict[str, float]], p: RadarStageParams) -> bool:
-    """Every orbit saw the outline go darker in every polarisation, to below the scene's stable ground.
+def _dark_ground(evidence: OutlineChange) -> bool:
+    """Ground (no double bounce before) that every orbit saw go darker in every polarisation."""
+    changes = [c for o in evidence.orbits for c in o.polarizations]
+    befores = [c.before_db for o in evidence.orbits if (c := o.change("VV")) is not None]
+    return (
+        bool(changes)
+        and all(c.direction == "darker" for c in changes)
+        and not (befores and max(befores) >= DOUBLE_BOUNCE_BEFORE_DB)
+    )
 
-    Judged against the scene itself: the outline's level after the change (VV, else the one
-    polarisation) is :attr:`RadarStageParams.dark_margin_db` below the orbit's stable ground,
-    which a harvest or a dry spell (a dB or two, and no darker than the fields around) is not.
-    Every orbit must see it darker by :data:`~sitewatch.objects.corroborate.NEW_SURFACE_DB`
-    in VV and VH, and one orbit decisively (``|t| >= min_candidate_t``): a new surface seen
-    by one orbit's fewer or wetter acquisitions stays a new surface.
+
+def _ring(mask: np.ndarray, allowed: np.ndarray, p: RadarStageParams) -> np.ndarray:
+    inner, outer = p.ring_px
+    near = ndimage.binary_dilation(mask, iterations=inner) if inner > 0 else mask
+    far: np.ndarray = ndimage.binary_dilation(mask, iterations=outer)
+    return far & ~near & allowed
+
+
+def _new_surface(evidence: OutlineChange, around: OutlineChange | None, p: RadarStageParams) -> bool:
+    """A new smooth surface: darker by a few dB in VV and VH, and darker than the ground around it.
+
+    Smooth concrete and asphalt reflect the pulse away from the radar, so a new pad is darker
+    than the ground it replaced *and than the ground left around it*. A harvest, a dry spell
+    or a smooth field darken the whole field alike: the speckle-cut fragment a detector finds
+    of it is no darker than the rest of the field around it. So, in every orbit, VV and VH go
+    darker by :data:`~sitewatch.objects.corroborate.NEW_SURFACE_DB` and the outline's VV after
+    the change lies :attr:`RadarStageParams.dark_margin_db` below the ring around it, after
+    the change too (the same acquisitions); one orbit must be decisive
+    (``|t| >= min_candidate_t``): a new surface seen by one orbit's fewer or wetter
+    acquisitions stays a new surface.
     """
-    if not evidence.orbits:
+    if not evidence.orbits or around is None:
         return False
+    ring = {o.orbit: o for o in around.orbits}
     for o in evidence.orbits:
         changes = list(o.polarizations)
         if not changes or any(c.direction != "darker" or c.delta_db > -NEW_SURFACE_DB for c in changes):
             return False
         ref = o.change("VV") or changes[0]
-        level = ground.get(o.orbit, {}).get(ref.polarization, float("nan"))
-        if not np.isfinite(level) or ref.after_db > level - p.dark_margin_db:
+        ref_around = ring[o.orbit].change(ref.polarization) if o.orbit in ring else None
+        if ref_around is None or ref.after_db > ref_around.after_db - p.dark_margin_db:
             return False
-    # the level below the ground is the evidence; the orbits agree on the direction, and one is decisive
     return max(abs(c.t_stat) for o in evidence.orbits for c in o.polarizations) >= p.min_candidate_t
 
 
@@ -258,12 +278,12 @@ def radar_candidates(
     """
     p = params or RadarStageParams()
     geobox = stack.odc.geobox
-    strong = _strong_pixels(ds, p)
+    allowed = ~ds["steep"].values
     for alert in alerts:
         if alert.source == "optical":
-            strong &= ~ndimage.binary_dilation(_mask(alert.geometry, geobox), iterations=2)
+            allowed &= ~ndimage.binary_dilation(_mask(alert.geometry, geobox), iterations=2)
+    strong = _strong_pixels(ds, p) & allowed
     labels, n = ndimage.label(ndimage.binary_closing(strong, iterations=1) & strong, np.ones((3, 3), bool))
-    ground = stable_ground_db(stack, ~ds["changed"].values & ~ds["steep"].values) if n else {}
     out: list[tuple[Alert, np.ndarray]] = []
     dropped = 0
     res = float(abs(geobox.resolution.x))
@@ -277,7 +297,17 @@ def radar_candidates(
         first = breaks.first_detected
         last = breaks.last_unchanged or first
         evidence = outline_change(stack, mask, event_start=last, event_end=first, params=p.sar)
-        if not (_strong_enough(evidence, p) or _new_surface(evidence, ground, p)):
+        if _dark_ground(evidence):
+            # ground gone darker: a new smooth surface only if darker than the ground around it
+            ring = _ring(mask, allowed, p)
+            around = (
+                outline_change(stack, ring, event_start=last, event_end=first, params=p.sar)
+                if ring.any()
+                else None
+            )
+            if not _new_surface(evidence, around, p):
+                continue
+        elif not _strong_enough(evidence, p):
             continue
         if _viewed_after(clear, mask, np.datetime64(first.replace(tzinfo=None), "ns"), p.clear_share) >= (
             p.confirm_clear_obs
