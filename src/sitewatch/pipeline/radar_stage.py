@@ -297,18 +297,16 @@ def radar_candidates(
         first = breaks.first_detected
         last = breaks.last_unchanged or first
         evidence = outline_change(stack, mask, event_start=last, event_end=first, params=p.sar)
-        if _dark_ground(evidence):
-            # ground gone darker: a new smooth surface only if darker than the ground around it
-            ring = _ring(mask, allowed, p)
+        if not _strong_enough(evidence, p):
+            # a smaller darkening of ground: a new smooth surface only if darker than the ground around it
+            ring = _ring(mask, allowed, p) if _dark_ground(evidence) else None
             around = (
                 outline_change(stack, ring, event_start=last, event_end=first, params=p.sar)
-                if ring.any()
+                if ring is not None and ring.any()
                 else None
             )
             if not _new_surface(evidence, around, p):
                 continue
-        elif not _strong_enough(evidence, p):
-            continue
         if _viewed_after(clear, mask, np.datetime64(first.replace(tzinfo=None), "ns"), p.clear_share) >= (
             p.confirm_clear_obs
         ):
