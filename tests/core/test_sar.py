@@ -20,7 +20,7 @@ from sitewatch.core.sar import (
     power_to_db,
     reference_windows,
 )
-from sitewatch.core.sar_outline import outline_breaks, outline_change, outline_series
+from sitewatch.core.sar_outline import outline_breaks, outline_change, outline_series, with_scene_offsets
 from sitewatch.core.sar_terrain import terrain_from_data, terrain_from_dem
 from sitewatch.errors import BandMissingError, DataError, DataWarning
 from synthetic_s1 import ORBITS, Change, acquisitions_around, box_mask, s1_series
@@ -309,6 +309,18 @@ def test_outline_series_is_the_mean_power(changed_series):
     expected = power_to_db(changed_series.values[:, 0][:, mask].mean(axis=1))
     np.testing.assert_allclose(series.sel(polarization="VV").values, expected, rtol=1e-5)
     assert series.coords["orbit_direction"].size == changed_series.sizes["time"]
+
+
+def test_scene_offsets_measured_once_remove_a_wet_date_as_per_outline(changed_series):
+    wet = changed_series.copy()
+    wet[5] = wet[5] * 10 ** (2.0 / 10)  # a whole scene 2 dB brighter (rain)
+    mask = box_mask((64, 64), ARRIVAL.rows, ARRIVAL.cols)
+    per_outline = outline_series(wet, mask)
+    once = with_scene_offsets(wet)
+    np.testing.assert_allclose(outline_series(once, mask).values, per_outline.values, atol=0.1)
+    raw = outline_series(wet, mask, normalize=False)
+    assert float(raw.sel(polarization="VV")[5] - outline_series(once, mask).sel(polarization="VV")[5]) > 1.5
+    assert once.coords["scene_offset_db"].dims == ("time", "band")
 
 
 def test_outline_breaks_summary(changed_result):

@@ -50,6 +50,7 @@ __all__ = [
     "outline_breaks",
     "outline_change",
     "outline_series",
+    "with_scene_offsets",
 ]
 
 Direction = Literal["brighter", "darker", "none", "mixed"]
@@ -214,6 +215,43 @@ def _as_datetime64(when: dt.date | dt.datetime | np.datetime64) -> np.datetime64
     return out
 
 
+#: The per-date, per-polarisation scene offset (dB) that :func:`with_scene_offsets` attaches.
+SCENE_OFFSET_COORD = "scene_offset_db"
+
+
+def with_scene_offsets(stack: xr.DataArray) -> xr.DataArray:
+    """The stack with each date's scene-wide offset (dB) attached, measured once for every outline.
+
+    Measuring the offset (:func:`sitewatch.core.sar.date_offsets`, orbit by orbit) for each
+    outline again costs a median over the scene per outline; a scan measures dozens of
+    outlines on one stack. Measured here over the whole scene, the outline's own pixels are
+    among those of the median, which is robust while changed pixels are fewer than half.
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` linear power with the per-time orbit coords.
+
+    Returns
+    -------
+    xarray.DataArray
+        The same stack with a ``(time, band)`` coord ``scene_offset_db`` (0 for a band that is
+        not VV or VH), which :func:`outline_series` then uses.
+    """
+    bands = [str(v) for v in stack.coords["band"].values]
+    pols = [b for b in POLARIZATIONS if b in bands]
+    offsets = np.zeros((stack.sizes["time"], len(bands)), dtype=np.float32)
+    if pols:
+        lin = linear_power(stack.sel(band=pols).transpose("time", "band", "y", "x")).values
+        flat = lin.reshape(lin.shape[0], lin.shape[1], -1)
+        sample = power_to_db(flat[:, :, :: max(1, flat.shape[2] // _OFFSET_SAMPLE_PX)])
+        cols = [bands.index(b) for b in pols]
+        for group in orbit_groups(stack):
+            idx = list(group.index)
+            offsets[np.ix_(idx, cols)] = date_offsets(sample[idx])
+    return stack.assign_coords({SCENE_OFFSET_COORD: (("time", "band"), offsets)})
+
+
 def outline_series(
     stack: xr.DataArray, mask: xr.DataArray | np.ndarray, *, normalize: bool = True
 ) -> xr.DataArray:
@@ -222,7 +260,8 @@ def outline_series(
     The mean is taken in linear power over the outline's valid pixels; acquisitions holding
     data on less than half of the outline are NaN. With ``normalize``, each date's scene-wide
     offset (rain, frozen ground), measured on the pixels *outside* the outline, orbit by
-    orbit (:func:`sitewatch.core.sar.date_offsets`), is removed.
+    orbit (:func:`sitewatch.core.sar.date_offsets`), is removed; a stack from
+    :func:`with_scene_offsets` gives its offsets, measured once over the whole scene.
 
     Parameters
     ----------
@@ -251,7 +290,9 @@ def outline_series(
     mean[n < _MIN_VALID_SHARE * m.sum()] = np.nan
     db = power_to_db(mean)
     outside = lin.values[:, :, ~m]
-    if normalize and outside.shape[2] > 0:
+    if normalize and SCENE_OFFSET_COORD in stack.coords:
+        db -= stack.coords[SCENE_OFFSET_COORD].sel(band=pols).transpose("time", "band").values
+    elif normalize and outside.shape[2] > 0:
         step = max(1, outside.shape[2] // _OFFSET_SAMPLE_PX)
         around = power_to_db(outside[:, :, ::step])
         for group in orbit_groups(stack):
@@ -266,7 +307,7 @@ def outline_series(
         attrs={
             "units": "dB",
             "n_pixels": int(m.sum()),
-            "normalized": bool(normalize and outside.shape[2] > 0),
+            "normalized": bool(normalize and (SCENE_OFFSET_COORD in stack.coords or outside.shape[2] > 0)),
         },
     )
 

@@ -173,7 +173,9 @@ def _levelled_material(win: _Window, core: np.ndarray, bg: np.ndarray) -> np.nda
     if win.levelled is None:
         return None
     levelled = win.levelled
-    earth = np.nanmean(np.where(core, levelled, np.nan).reshape(levelled.shape[0], -1), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a band the levelled core never saw: NaN
+        earth = np.nanmean(np.where(core, levelled, np.nan).reshape(levelled.shape[0], -1), axis=1)
     # The levelled ground is seen on the dates between the levelling and the surface,
     # the object on the "after" dates (other haze and illumination): carry the
     # spectrum over by the background's typical change between those dates, else the

@@ -38,7 +38,13 @@ from shapely.geometry import shape
 
 from sitewatch.alerts import Alert, alert_id, confidence_from_parts, confidence_parts
 from sitewatch.core.sar import SarParams, detect_sar_breaks
-from sitewatch.core.sar_outline import OutlineChange, outline_breaks, outline_change, outline_series
+from sitewatch.core.sar_outline import (
+    OutlineChange,
+    outline_breaks,
+    outline_change,
+    outline_series,
+    with_scene_offsets,
+)
 from sitewatch.errors import DataError, NoScenesError, SitewatchWarning
 from sitewatch.objects.corroborate import (
     DOUBLE_BOUNCE_BEFORE_DB,
@@ -433,6 +439,8 @@ def run_radar_stage(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stack = _load(provider, result, p)
+        if p.sar.normalize:
+            stack = with_scene_offsets(stack)  # once, not once per outline measured on it
         alerts = corroborate_alerts(list(result.alerts), stack, params=p)
         messages = [f"radar: {stack.sizes['time']} Sentinel-1 acquisitions from {provider.source}"]
         try:
