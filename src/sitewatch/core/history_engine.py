@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
+from sitewatch.core.history_pooled import neighbour_index
 from sitewatch.core.history_tile import tile_history
 from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
 from sitewatch.errors import DataError
@@ -198,6 +199,11 @@ def _break_arrays(
     if return_scores:
         out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
 
+    # the pooled test looks at each pixel's neighbours: where they are in the tile
+    pooled = shape is not None and 0 < p.pooled_threshold < p.threshold
+    if pooled and pixel_index is None and shape is not None and shape[0] * shape[1] != p_n:
+        pooled = False  # pixels of unknown places: no neighbours
+
     def run(s0: int) -> None:
         sl = slice(s0, min(p_n, s0 + p.tile_px))
         pix = np.arange(sl.start, sl.stop) if pixel_index is None else pixel_index[sl]
@@ -220,6 +226,7 @@ def _break_arrays(
             return_scores,
             check_finite=may_have_nan,
             band_names=band_names,
+            neighbours=neighbour_index(pix, shape) if pooled and shape is not None else None,
         )
         for k, v in res.items():
             out[k][..., sl] = v

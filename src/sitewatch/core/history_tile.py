@@ -18,6 +18,7 @@ import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
+from sitewatch.core.history_pooled import pooled_agreement
 from sitewatch.core.surfaces import DEFAULT_RULES, built_like, soil_like
 
 __all__ = ["tile_history"]
@@ -152,6 +153,7 @@ def tile_history(
     *,
     check_finite: bool = True,
     band_names: Sequence[str] | None = None,
+    neighbours: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The history of one tile of pixels, step by step (see :mod:`sitewatch.core.history`).
 
@@ -175,6 +177,10 @@ def tile_history(
         Take non-finite values out of ``valid`` (not needed for integer input).
     band_names : sequence of str, optional
         Feature names, for the gradual-change search.
+    neighbours : numpy.ndarray, optional
+        ``(8, P)`` positions of each pixel's neighbours in the tile
+        (:func:`~sitewatch.core.history_pooled.neighbour_index`), for the pooled test;
+        without them it is not run.
 
     Returns
     -------
@@ -208,10 +214,20 @@ def tile_history(
             for r in refs[bb]:
                 natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
     refs_of = _References(refs, ref_t, ref_ok, natural_ref, np.float32(p.nn_scale * p.noise_floor))
+    pooled_on = neighbours is not None and 0 < p.pooled_threshold < p.threshold
+    thr_low = p.pooled_threshold if pooled_on else p.threshold
     score = _observation_scores(
-        x, valid, bins, starts, ref_count, bmean, binv, refs_of, spectra, p, return_scores
+        x, valid, bins, starts, ref_count, bmean, binv, refs_of, spectra, p, return_scores, nn_from=thr_low
     )
     k = _first_confirmed(x, score, nxt, bins, refs_of, spectra, p)
+    pooled = np.zeros(p_n, bool)
+    if pooled_on and neighbours is not None:
+        # a change too faint for one pixel, shared by its neighbours on the same date
+        k_pool = _first_confirmed(
+            x, score, nxt, bins, refs_of, spectra, p, thr=thr_low, neighbours=neighbours
+        )
+        pooled = (k_pool >= 0) & (k < 0)
+        k = np.where(pooled, k_pool, k).astype(np.int32)
     slow = _slow_changes(x, valid, days, k, p, red_nir, band_names)
     k = slow["break_index"]
     has = k >= 0
@@ -228,7 +244,10 @@ def tile_history(
     }
     if return_scores:
         res["scores"] = score
-    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p))
+    thr_px = np.where(
+        pooled & ~gradual & ~slow["vegetation_loss"], np.float32(thr_low), np.float32(p.threshold)
+    )
+    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px))
     return res
 
 
@@ -326,10 +345,13 @@ def _observation_scores(
     spectra: _Spectra | None,
     p: HistoryParams,
     return_scores: bool,
+    *,
+    nn_from: float,
 ) -> np.ndarray:
     """``(T, P)`` score of every observation against its own baseline; NaN where there is none.
 
-    First the state of the bin just before (cheap, settles most pixels), then the nearest
+    First the state of the bin just before (cheap, settles most pixels), then, where that
+    is at least ``nn_from`` (the lowest threshold a break may start from), the nearest
     single reference observation. Observations whose score cannot matter skip the second
     step: too few reference observations (no score), and, unless the scores are returned,
     phenology (never a break).
@@ -338,7 +360,6 @@ def _observation_scores(
     n_bins = len(refs.bins)
     skip_natural = refs.natural is not None and spectra is not None and not return_scores
     score = np.full((t_n, p_n), np.inf, np.float32)
-    thr = p.threshold
     for bb in range(n_bins):
         tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
         if tsl.start == tsl.stop or not refs.bins[bb]:
@@ -348,7 +369,7 @@ def _observation_scores(
         d = _distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
         d[np.isnan(d)] = np.inf
         score[tsl] = d
-        ti, pi = np.nonzero((d >= thr) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
+        ti, pi = np.nonzero((d >= nn_from) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
         if skip_natural and ti.size:
             keep = ~(spectra.natural(xb[ti, :, pi].T) & refs.natural[bb, pi])  # type: ignore[union-attr,index]
             ti, pi = ti[keep], pi[keep]
@@ -371,19 +392,31 @@ def _first_confirmed(
     refs: _References,
     spectra: _Spectra | None,
     p: HistoryParams,
+    *,
+    thr: float | None = None,
+    neighbours: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per pixel the first flagged date whose next ``confirm_obs - 1`` clear dates are far too; -1 for none.
 
-    "Far" is from the break date's references, and not natural ground at a pixel whose
-    references are natural (phenology).
+    "Far" is at least ``thr`` (default ``p.threshold``) from the break date's references,
+    and not natural ground at a pixel whose references are natural (phenology). With
+    ``neighbours``, the pooled test: a flagged date also needs its neighbours' agreement
+    beyond chance (:func:`~sitewatch.core.history_pooled.pooled_agreement`).
     """
     p_n = x.shape[2]
-    thr = p.threshold
-    ti, pi = np.nonzero(score >= thr)  # flagged observations, time ascending
+    thr = p.threshold if thr is None else thr
+    flag = score >= thr
     natural = refs.natural if spectra is not None else None
+    ti, pi = np.nonzero(flag)  # flagged observations, time ascending
     if natural is not None:
         nat = spectra.natural(x[ti, :, pi].T) & natural[bins[ti], pi]  # type: ignore[union-attr]
         ti, pi = ti[~nat], pi[~nat]
+        if neighbours is not None:
+            flag[:] = False
+            flag[ti, pi] = True
+    if neighbours is not None:
+        agree = pooled_agreement(flag, np.isfinite(score), ti, pi, neighbours, p.pooled_alpha)
+        ti, pi = ti[agree], pi[agree]
     cur_t = ti.copy()
     ok = np.ones(ti.shape, bool)
     for _ in range(p.confirm_obs - 1):
@@ -421,15 +454,16 @@ def _break_states(
     spectra: _Spectra | None,
     slow: dict[str, np.ndarray],
     p: HistoryParams,
+    thr_px: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """What each pixel with a break was before and became, and whether the change lasted.
 
     Per pixel: ``second_index``, ``changed``, ``transient``, ``vegetation``, ``score``,
     ``magnitude``, ``persistence``, ``n_clear_after``; per feature: ``before``,
-    ``after_early``, ``after_late``. Only pixels with a break are worked on.
+    ``after_early``, ``after_late``. Only pixels with a break are worked on; "still
+    changed" is at least ``thr_px`` (the threshold the pixel's break was found at).
     """
     t_n, f_n, p_n = x.shape
-    thr = p.threshold
     gradual = slow["gradual"]
     second = np.full(p_n, -1, np.int32)
     changed = np.zeros(p_n, bool)
@@ -450,6 +484,7 @@ def _break_states(
         dpost, before[:, sel] = _frozen_reference_distance(xs, ks, bins, n_bins, refs, sel)
         tt = np.arange(t_n)[:, None]
         after = (tt >= ks[None]) & vs
+        thr = thr_px[sel][None]
         still = after & (dpost >= thr)
         n_aft = after.sum(axis=0)
         n_after[sel] = n_aft
@@ -471,8 +506,8 @@ def _break_states(
         reverted = (
             (last > k2)
             & (last2 > k2)
-            & (dpost[np.maximum(last, 0), cols] < thr)
-            & (dpost[np.maximum(last2, 0), cols] < thr)
+            & (dpost[np.maximum(last, 0), cols] < thr[0])
+            & (dpost[np.maximum(last2, 0), cols] < thr[0])
         )
         second[sel] = _second_break(xs, vs, after_early[:, sel], ks, k2, nxt[:, sel], p)
         transient[sel] = reverted
