@@ -10,7 +10,7 @@ and became (:func:`_break_states`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,9 @@ import numpy as np
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.history_pooled import pooled_agreement
-from sitewatch.core.surfaces import DEFAULT_RULES, built_like, soil_like
+from sitewatch.core.history_spectra import built_of, ndvi, vegetation_driven
+from sitewatch.core.history_spectra import natural as natural_ground
+from sitewatch.core.surfaces import DEFAULT_RULES
 
 __all__ = ["tile_history"]
 
@@ -220,16 +222,28 @@ def tile_history(
         x, valid, bins, starts, ref_count, bmean, binv, refs_of, spectra, p, return_scores, nn_from=thr_low
     )
     k = _first_confirmed(x, score, nxt, bins, refs_of, spectra, p)
-    pooled = np.zeros(p_n, bool)
-    if pooled_on and neighbours is not None:
-        # a change too faint for one pixel, shared by its neighbours on the same date
-        k_pool = _first_confirmed(
-            x, score, nxt, bins, refs_of, spectra, p, thr=thr_low, neighbours=neighbours
-        )
-        pooled = (k_pool >= 0) & (k < 0)
-        k = np.where(pooled, k_pool, k).astype(np.int32)
     slow = _slow_changes(x, valid, days, k, p, red_nir, band_names)
     k = slow["break_index"]
+    pooled = np.zeros(p_n, bool)
+    if pooled_on and neighbours is not None:
+        # a change too faint for one pixel, shared by its neighbours on the same date, to
+        # built ground: coherent faint changes of natural ground are what fields do (a
+        # parcel ploughed or sown as one), so only works are believed at that strength
+        k_pool = _first_confirmed(
+            x,
+            score,
+            nxt,
+            bins,
+            refs_of,
+            spectra,
+            p,
+            thr=thr_low,
+            neighbours=neighbours,
+            becomes=built_of(band_names),
+        )
+        # the last resort: where neither the abrupt nor the slow tests found anything
+        pooled = (k_pool >= 0) & (k < 0)
+        k = np.where(pooled, k_pool, k).astype(np.int32)
     has = k >= 0
     last_unchanged = np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32)
     gradual = slow["gradual"]
@@ -244,9 +258,7 @@ def tile_history(
     }
     if return_scores:
         res["scores"] = score
-    thr_px = np.where(
-        pooled & ~gradual & ~slow["vegetation_loss"], np.float32(thr_low), np.float32(p.threshold)
-    )
+    thr_px = np.where(pooled, np.float32(thr_low), np.float32(p.threshold))
     res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px))
     return res
 
@@ -260,7 +272,7 @@ class _Spectra:
     swir: int | None
 
     def natural(self, s: np.ndarray) -> np.ndarray:
-        return _natural(s, self.red_nir, self.blue, self.swir)
+        return natural_ground(s, self.red_nir, self.blue, self.swir)
 
     def as_args(self) -> tuple[tuple[int, int], int | None, int | None]:
         return self.red_nir, self.blue, self.swir
@@ -395,6 +407,7 @@ def _first_confirmed(
     *,
     thr: float | None = None,
     neighbours: np.ndarray | None = None,
+    becomes: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per pixel the first flagged date whose next ``confirm_obs - 1`` clear dates are far too; -1 for none.
 
@@ -417,6 +430,9 @@ def _first_confirmed(
     if neighbours is not None:
         agree = pooled_agreement(flag, np.isfinite(score), ti, pi, neighbours, p.pooled_alpha)
         ti, pi = ti[agree], pi[agree]
+    if becomes is not None:
+        kind = becomes(x[ti, :, pi].T)
+        ti, pi = ti[kind], pi[kind]
     cur_t = ti.copy()
     ok = np.ones(ti.shape, bool)
     for _ in range(p.confirm_obs - 1):
@@ -432,6 +448,8 @@ def _first_confirmed(
         ok &= dmin >= thr
         if natural is not None:
             ok &= ~(spectra.natural(xn.T) & natural[bins[ti], pi])  # type: ignore[union-attr]
+        if becomes is not None:
+            ok &= becomes(xn.T)
         cur_t = nt
     # np.nonzero lists time ascending, so a pixel's first entry among the confirmed ones is
     # its earliest
@@ -512,7 +530,7 @@ def _break_states(
         second[sel] = _second_break(xs, vs, after_early[:, sel], ks, k2, nxt[:, sel], p)
         transient[sel] = reverted
         if spectra is not None:
-            veg[sel] = _vegetation_driven(
+            veg[sel] = vegetation_driven(
                 before[:, sel], after_late[:, sel], after_early[:, sel], *spectra.as_args()
             )
         changed[sel] = ~transient[sel] & ~veg[sel]
@@ -626,16 +644,12 @@ def _slow_changes(
     # abrupt test found one, it dates the change
     k = np.where(k >= 0, k, vloss).astype(np.int32)
 
-    def built(s: np.ndarray) -> np.ndarray:
-        if band_names is None:
-            return np.zeros(s.shape[1], bool)
-        out: np.ndarray = built_like({b: s[i] for i, b in enumerate(band_names)})
-        return out
+    built = built_of(band_names)
 
     def vegetated(s: np.ndarray) -> np.ndarray:
         if red_nir is None:
             return np.zeros(s.shape[1], bool)
-        out: np.ndarray = _ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
+        out: np.ndarray = ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
         return out
 
     gr = gradual_changes(x, valid, days, k >= 0, built, vegetated, p, ends=ends)
@@ -651,47 +665,3 @@ def _slow_changes(
         "magnitude": gr["magnitude"],
         "start": gr["start"],
     }
-
-
-def _ndvi(s: np.ndarray, red_nir: tuple[int, int]) -> np.ndarray:
-    r, n = s[red_nir[0]], s[red_nir[1]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: np.ndarray = (n - r) / (n + r)
-    return out
-
-
-def _soil_like(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
-    """Natural bare ground or stubble (:func:`sitewatch.core.surfaces.soil_like`), features on axis 0."""
-    spectrum = {"B04": s[red_nir[0]], "B08": s[red_nir[1]]}
-    if blue is not None:
-        spectrum["B02"] = s[blue]
-    if swir is not None:
-        spectrum["B11"] = s[swir]
-    return soil_like(spectrum)
-
-
-def _natural(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
-    """Green vegetation or natural soil-like ground, for spectra with features on axis 0."""
-    out: np.ndarray = (_ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi) | _soil_like(
-        s, red_nir, blue, swir
-    )
-    return out
-
-
-def _vegetation_driven(
-    before: np.ndarray,
-    after: np.ndarray,
-    early: np.ndarray,
-    red_nir: tuple[int, int],
-    blue: int | None,
-    swir: int | None,
-) -> np.ndarray:
-    nb, na, ne = _ndvi(before, red_nir), _ndvi(after, red_nir), _ndvi(early, red_nir)
-    greening = (ne - nb > 0.15) & (ne > 0.3)
-    soil_b = _soil_like(before, red_nir, blue, swir)
-    soil_e = _soil_like(early, red_nir, blue, swir)
-    browning = (nb > 0.3) & soil_e
-    ploughing = soil_b & soil_e
-    regreen = (na - nb > 0.15) & (na > 0.3)
-    out: np.ndarray = greening | browning | ploughing | (regreen & soil_e)
-    return out
