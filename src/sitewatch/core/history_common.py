@@ -80,6 +80,9 @@ class HistoryParams:
         ``threshold``, or 0, turns the pooled test off.
     pooled_alpha : float
         Largest chance, at the date's own rate of such scores, of the neighbours' agreement.
+    pooled_persistence : float
+        Smallest share of later clear dates still changed for a break of the pooled test
+        to last (as the gradual test asks).
     tile_px : int
         Pixels processed at once per worker (memory bound).
     workers : int
@@ -109,6 +112,7 @@ class HistoryParams:
     gradual_obs: int = 3
     pooled_threshold: float = 2.0
     pooled_alpha: float = 1e-3
+    pooled_persistence: float = 0.8
     tile_px: int = 16384
     workers: int = 0
 

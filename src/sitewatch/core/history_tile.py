@@ -502,8 +502,8 @@ def _break_states(
         dpost, before[:, sel] = _frozen_reference_distance(xs, ks, bins, n_bins, refs, sel)
         tt = np.arange(t_n)[:, None]
         after = (tt >= ks[None]) & vs
-        thr = thr_px[sel][None]
-        still = after & (dpost >= thr)
+        thr_s = thr_px[sel][None]
+        still = after & (dpost >= thr_s)
         n_aft = after.sum(axis=0)
         n_after[sel] = n_aft
         persistence[sel] = still.sum(axis=0) / np.maximum(n_aft, 1)
@@ -524,8 +524,8 @@ def _break_states(
         reverted = (
             (last > k2)
             & (last2 > k2)
-            & (dpost[np.maximum(last, 0), cols] < thr[0])
-            & (dpost[np.maximum(last2, 0), cols] < thr[0])
+            & (dpost[np.maximum(last, 0), cols] < thr_s[0])
+            & (dpost[np.maximum(last2, 0), cols] < thr_s[0])
         )
         second[sel] = _second_break(xs, vs, after_early[:, sel], ks, k2, nxt[:, sel], p)
         transient[sel] = reverted
@@ -534,6 +534,10 @@ def _break_states(
                 before[:, sel], after_late[:, sel], after_early[:, sel], *spectra.as_args()
             )
         changed[sel] = ~transient[sel] & ~veg[sel]
+        # a faint change found by the pooled test must last: most later clear dates still
+        # away from every pre-break state (a field's state comes back within its season)
+        faint = thr_px[sel] < p.threshold
+        changed[sel] &= ~(faint & (persistence[sel] < p.pooled_persistence))
         # the slow changes were tested for lasting on the whole trajectory already
         slow_px = slow["vegetation_loss"] | gradual
         changed |= slow_px
