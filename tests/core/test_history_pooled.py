@@ -7,7 +7,12 @@ import pytest
 from scipy import stats
 
 from sitewatch.core.history import HistoryParams, break_arrays
-from sitewatch.core.history_pooled import agreement_tail, neighbour_index, pooled_agreement
+from sitewatch.core.history_pooled import (
+    agreement_tail,
+    beside_strong_breaks,
+    neighbour_index,
+    pooled_agreement,
+)
 
 CONCRETE = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29], np.float32)
 # pale ground about 0.04 (between two and three noise floors) from concrete in every band
@@ -123,3 +128,37 @@ def test_agreement_needs_more_neighbours_on_a_date_where_many_pixels_move():
     scored = np.ones((2, 100), bool)
     ok = pooled_agreement(flagged, scored, np.array([0, 1]), np.array([11, 11]), nb, 1e-2)
     assert ok.tolist() == [True, False]
+
+
+def test_pooled_breaks_never_grow_or_join_a_strong_change():
+    """A faint halo round a strong pad stays out of it; a faint pad apart is still found."""
+    strong = block(4, 9, 3, 8)
+    halo = block(2, 11, 1, 10) & ~strong
+    apart = block(13, 19, 12, 19)
+    x, valid, d = scene(PALE, CONCRETE, halo | apart, seed=3)
+    x = x.reshape(N_T, 6, H, W)
+    x[:20, :, strong] = SOIL[None, :, None]
+    x[20:, :, strong] = CONCRETE[None, :, None]
+    x[:, :, strong] += np.random.default_rng(4).normal(0, 0.006, x[:, :, strong].shape).astype(np.float32)
+    out = run(x.reshape(N_T, 6, H * W), valid, d)
+    assert out["changed"][strong.ravel()].mean() > 0.9
+    assert not out["changed"][halo.ravel()].any()
+    assert (out["break_index"][halo.ravel()] < 0).all()  # no break at all, not a hidden one
+    assert out["changed"][apart.ravel()].mean() > 0.25  # found (the objects stage closes the gaps)
+
+
+def test_beside_strong_breaks_joins_through_pooled_pixels_only():
+    pooled = np.zeros((6, 8), bool)
+    strong = np.zeros((6, 8), bool)
+    strong[1, 1] = True
+    pooled[1, 2] = pooled[2, 3] = True  # a diagonal chain from the strong pixel
+    pooled[4, 6] = pooled[5, 7] = True  # a patch of its own
+    drop = beside_strong_breaks(pooled.ravel(), strong.ravel(), None, (6, 8))
+    assert drop.reshape(6, 8)[1, 2] and drop.reshape(6, 8)[2, 3]
+    assert not drop.reshape(6, 8)[4, 6] and not drop.reshape(6, 8)[5, 7]
+    assert not drop[strong.ravel()].any()
+    # the same pixels given as a chunk of a larger image, by their global positions
+    rows, cols = np.nonzero(np.ones((6, 8), bool))
+    pix = (rows + 10) * 50 + (cols + 20)
+    chunk = beside_strong_breaks(pooled.ravel(), strong.ravel(), pix, (40, 50))
+    np.testing.assert_array_equal(chunk, drop)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
-from sitewatch.core.history_pooled import neighbour_index
+from sitewatch.core.history_pooled import beside_strong_breaks, neighbour_index
 from sitewatch.core.history_tile import tile_history
 from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
 from sitewatch.errors import DataError
@@ -198,6 +198,8 @@ def _break_arrays(
     }
     if return_scores:
         out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
+    out["pooled"] = np.zeros(p_n, bool)
+    unbroken = {k: v[..., :1].copy() for k, v in out.items() if k not in ("scores", "pooled")}
 
     # the pooled test looks at each pixel's neighbours: where they are in the tile
     pooled = shape is not None and 0 < p.pooled_threshold < p.threshold
@@ -243,4 +245,9 @@ def _break_arrays(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for fut in [pool.submit(run, s0) for s0 in starts0]:
                 fut.result()
+    pooled_px = out.pop("pooled")
+    if pooled and shape is not None:
+        drop = beside_strong_breaks(pooled_px, (out["break_index"] >= 0) & ~pooled_px, pixel_index, shape)
+        for k, v in unbroken.items():
+            out[k][..., drop] = v
     return out

@@ -15,6 +15,11 @@ tested for lasting as the per-pixel one is, at ``pooled_threshold``.
 
 Neighbours are looked up among the pixels of the tile being processed (a tile's border
 pixels have fewer of them, which only makes the test stricter there).
+
+The pooled test finds whole faint works; it never grows or joins what the per-pixel test
+already sees (:func:`beside_strong_breaks`): the mixed pixels around a strong change, and
+between two strong changes a few pixels apart, share their neighbours' faint move, so
+admitting them would widen a pad by its halo and weld a pad to the earthworks beside it.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import ndimage
 
-__all__ = ["NEIGHBOUR_OFFSETS", "agreement_tail", "neighbour_index", "pooled_agreement"]
+__all__ = ["NEIGHBOUR_OFFSETS", "agreement_tail", "beside_strong_breaks", "neighbour_index", "pooled_agreement"]
 
 #: The eight neighbours of a pixel as (row, column) offsets.
 NEIGHBOUR_OFFSETS: tuple[tuple[int, int], ...] = (
@@ -138,4 +144,49 @@ def pooled_agreement(
     agree = (flagged[ti[None], nbs] & has).sum(axis=0)
     seen = (scored[ti[None], nbs] & has).sum(axis=0)
     out: np.ndarray = (agree > 0) & (tail[ti, seen, agree] <= alpha)
+    return out
+
+
+def beside_strong_breaks(
+    pooled: np.ndarray, strong: np.ndarray, pix: np.ndarray | None, shape: tuple[int, int]
+) -> np.ndarray:
+    """Pooled breaks in one 8-connected patch with a break of the per-pixel test.
+
+    Parameters
+    ----------
+    pooled : numpy.ndarray
+        ``(P,)`` bool: pixels whose break came from the pooled test.
+    strong : numpy.ndarray
+        ``(P,)`` bool: pixels with a break of the per-pixel or slow tests (of any kind:
+        a field's edge is as much its field's as a pad's halo is its pad's).
+    pix : numpy.ndarray or None
+        ``(P,)`` flat image positions of the pixels (row-major); None when the pixels are the
+        whole image in order.
+    shape : tuple of int
+        ``(H, W)`` of the image.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(P,)`` bool: the pooled breaks to drop.
+    """
+    pooled = np.asarray(pooled, bool)
+    out = np.zeros(pooled.shape, bool)
+    if not pooled.any() or not np.any(strong):
+        return out
+    h, w = shape
+    if pix is None:
+        rows, cols = np.divmod(np.arange(pooled.size), w)
+    else:
+        rows, cols = np.divmod(np.asarray(pix, np.int64), w)
+    # only the bounding box of the pixels given (a chunk of a large image)
+    r0, c0 = int(rows.min()), int(cols.min())
+    box = (int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1)
+    rr, cc = rows - r0, cols - c0
+    any_break = np.zeros(box, bool)
+    any_break[rr, cc] = pooled | strong
+    labels, _ = ndimage.label(any_break, structure=np.ones((3, 3), bool))
+    lab = labels[rr, cc]
+    with_strong = np.unique(lab[np.asarray(strong, bool) & (lab > 0)])
+    out[:] = pooled & np.isin(lab, with_strong)
     return out

@@ -255,6 +255,7 @@ def tile_history(
         "vegetation_loss": slow["vegetation_loss"],
         "gradual": gradual,
         "n_clear_before": _count_before(valid, np.where(has, k, t_n)),
+        "pooled": pooled,
     }
     if return_scores:
         res["scores"] = score
