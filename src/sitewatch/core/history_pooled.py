@@ -29,7 +29,13 @@ import math
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["NEIGHBOUR_OFFSETS", "agreement_tail", "beside_strong_breaks", "neighbour_index", "pooled_agreement"]
+__all__ = [
+    "NEIGHBOUR_OFFSETS",
+    "agreement_tail",
+    "beside_strong_breaks",
+    "neighbour_index",
+    "pooled_agreement",
+]
 
 #: The eight neighbours of a pixel as (row, column) offsets.
 NEIGHBOUR_OFFSETS: tuple[tuple[int, int], ...] = (
@@ -174,7 +180,7 @@ def beside_strong_breaks(
     out = np.zeros(pooled.shape, bool)
     if not pooled.any() or not np.any(strong):
         return out
-    h, w = shape
+    w = shape[1]
     if pix is None:
         rows, cols = np.divmod(np.arange(pooled.size), w)
     else:
