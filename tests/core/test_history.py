@@ -206,7 +206,9 @@ PINNED_SUMS = {
 
 def test_outputs_pinned_on_a_small_stack():
     v, ok, d, shape = pinned_stack()
-    out = break_arrays(v, ok, d, shape=shape, params=HistoryParams(tile_px=100), return_scores=True)
+    # the per-pixel test alone (the pooled test has its own tests, in test_history_pooled.py)
+    params = HistoryParams(tile_px=100, pooled_threshold=0)
+    out = break_arrays(v, ok, d, shape=shape, params=params, return_scores=True)
     brk = out["break_index"]
     assert {int(i): int(brk[i]) for i in np.flatnonzero(brk >= 0)} == PINNED_BREAK
     assert np.flatnonzero(out["changed"]).tolist() == sorted(set(PINNED_BREAK) - set(PINNED_TRANSIENT))

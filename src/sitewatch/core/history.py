@@ -23,7 +23,14 @@ crop phenology, missed clouds and shadows, haze and slow drift, so the core work
    The first confirmed break per pixel gives ``first_detected`` (first clear date showing the
    change) and ``last_unchanged`` (the clear date before). ``despike=True`` also replaces each
    observation by the median of it and its clear neighbours first.
-5. **Afterwards**: every later observation is scored against the frozen pre-break reference:
+5. **Pooled over neighbours** (last resort, :mod:`sitewatch.core.history_pooled`): a pixel
+   with no break from steps 4 or the slow tests may break at ``pooled_threshold`` (below
+   ``threshold``) when enough of its eight neighbours score that much on the same date that
+   chance cannot explain it (binomial tail at the date's own rate of such scores), the
+   flagged and confirming observations are built ground, and the change lasts
+   (``pooled_persistence``): a gravel or concrete pad on ground of about its colour, the
+   mixed pixels of a narrow strip.
+6. **Afterwards**: every later observation is scored against the frozen pre-break reference:
    ``persistence`` is the share still changed; when the last clear observations are back to
    the old state the break is ``transient`` (reverted, e.g. parked material or flooding).
    A second confirmed break away from the first new state (earthworks, then concrete) gives

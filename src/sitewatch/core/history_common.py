@@ -74,6 +74,15 @@ class HistoryParams:
         (:func:`~sitewatch.core.history_gradual.gradual_changes`).
     gradual_obs : int
         Clear observations averaged into a pixel's first and last states.
+    pooled_threshold : float
+        Score (noise units) from which an observation may start a break when its neighbours
+        agree beyond chance (:mod:`sitewatch.core.history_pooled`); at or above
+        ``threshold``, or 0, turns the pooled test off.
+    pooled_alpha : float
+        Largest chance, at the date's own rate of such scores, of the neighbours' agreement.
+    pooled_persistence : float
+        Smallest share of later clear dates still changed for a break of the pooled test
+        to last (as the gradual test asks).
     tile_px : int
         Pixels processed at once per worker (memory bound).
     workers : int
@@ -101,6 +110,9 @@ class HistoryParams:
     veg_loss_min_after_days: int = 30
     gradual: bool = True
     gradual_obs: int = 3
+    pooled_threshold: float = 2.0
+    pooled_alpha: float = 1e-3
+    pooled_persistence: float = 0.8
     tile_px: int = 16384
     workers: int = 0
 

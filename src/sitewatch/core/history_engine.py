@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
+from sitewatch.core.history_pooled import beside_strong_breaks, neighbour_index
 from sitewatch.core.history_tile import tile_history
 from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
 from sitewatch.errors import DataError
@@ -197,6 +198,13 @@ def _break_arrays(
     }
     if return_scores:
         out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
+    out["pooled"] = np.zeros(p_n, bool)
+    unbroken = {k: v[..., :1].copy() for k, v in out.items() if k not in ("scores", "pooled")}
+
+    # the pooled test looks at each pixel's neighbours: where they are in the tile
+    pooled = shape is not None and 0 < p.pooled_threshold < p.threshold
+    if pooled and pixel_index is None and shape is not None and shape[0] * shape[1] != p_n:
+        pooled = False  # pixels of unknown places: no neighbours
 
     def run(s0: int) -> None:
         sl = slice(s0, min(p_n, s0 + p.tile_px))
@@ -220,6 +228,7 @@ def _break_arrays(
             return_scores,
             check_finite=may_have_nan,
             band_names=band_names,
+            neighbours=neighbour_index(pix, shape) if pooled and shape is not None else None,
         )
         for k, v in res.items():
             out[k][..., sl] = v
@@ -236,4 +245,9 @@ def _break_arrays(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for fut in [pool.submit(run, s0) for s0 in starts0]:
                 fut.result()
+    pooled_px = out.pop("pooled")
+    if pooled and shape is not None:
+        drop = beside_strong_breaks(pooled_px, (out["break_index"] >= 0) & ~pooled_px, pixel_index, shape)
+        for k, v in unbroken.items():
+            out[k][..., drop] = v
     return out

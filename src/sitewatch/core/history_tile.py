@@ -10,7 +10,7 @@ and became (:func:`_break_states`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,10 @@ import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
-from sitewatch.core.surfaces import DEFAULT_RULES, built_like, soil_like
+from sitewatch.core.history_pooled import pooled_agreement
+from sitewatch.core.history_spectra import built_of, ndvi, vegetation_driven
+from sitewatch.core.history_spectra import natural as natural_ground
+from sitewatch.core.surfaces import DEFAULT_RULES
 
 __all__ = ["tile_history"]
 
@@ -152,6 +155,7 @@ def tile_history(
     *,
     check_finite: bool = True,
     band_names: Sequence[str] | None = None,
+    neighbours: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The history of one tile of pixels, step by step (see :mod:`sitewatch.core.history`).
 
@@ -175,6 +179,10 @@ def tile_history(
         Take non-finite values out of ``valid`` (not needed for integer input).
     band_names : sequence of str, optional
         Feature names, for the gradual-change search.
+    neighbours : numpy.ndarray, optional
+        ``(8, P)`` positions of each pixel's neighbours in the tile
+        (:func:`~sitewatch.core.history_pooled.neighbour_index`), for the pooled test;
+        without them it is not run.
 
     Returns
     -------
@@ -208,12 +216,34 @@ def tile_history(
             for r in refs[bb]:
                 natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
     refs_of = _References(refs, ref_t, ref_ok, natural_ref, np.float32(p.nn_scale * p.noise_floor))
+    pooled_on = neighbours is not None and 0 < p.pooled_threshold < p.threshold
+    thr_low = p.pooled_threshold if pooled_on else p.threshold
     score = _observation_scores(
-        x, valid, bins, starts, ref_count, bmean, binv, refs_of, spectra, p, return_scores
+        x, valid, bins, starts, ref_count, bmean, binv, refs_of, spectra, p, return_scores, nn_from=thr_low
     )
     k = _first_confirmed(x, score, nxt, bins, refs_of, spectra, p)
     slow = _slow_changes(x, valid, days, k, p, red_nir, band_names)
     k = slow["break_index"]
+    pooled = np.zeros(p_n, bool)
+    if pooled_on and neighbours is not None:
+        # a change too faint for one pixel, shared by its neighbours on the same date, to
+        # built ground: coherent faint changes of natural ground are what fields do (a
+        # parcel ploughed or sown as one), so only works are believed at that strength
+        k_pool = _first_confirmed(
+            x,
+            score,
+            nxt,
+            bins,
+            refs_of,
+            spectra,
+            p,
+            thr=thr_low,
+            neighbours=neighbours,
+            becomes=built_of(band_names),
+        )
+        # the last resort: where neither the abrupt nor the slow tests found anything
+        pooled = (k_pool >= 0) & (k < 0)
+        k = np.where(pooled, k_pool, k).astype(np.int32)
     has = k >= 0
     last_unchanged = np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32)
     gradual = slow["gradual"]
@@ -225,10 +255,12 @@ def tile_history(
         "vegetation_loss": slow["vegetation_loss"],
         "gradual": gradual,
         "n_clear_before": _count_before(valid, np.where(has, k, t_n)),
+        "pooled": pooled,
     }
     if return_scores:
         res["scores"] = score
-    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p))
+    thr_px = np.where(pooled, np.float32(thr_low), np.float32(p.threshold))
+    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px))
     return res
 
 
@@ -241,7 +273,7 @@ class _Spectra:
     swir: int | None
 
     def natural(self, s: np.ndarray) -> np.ndarray:
-        return _natural(s, self.red_nir, self.blue, self.swir)
+        return natural_ground(s, self.red_nir, self.blue, self.swir)
 
     def as_args(self) -> tuple[tuple[int, int], int | None, int | None]:
         return self.red_nir, self.blue, self.swir
@@ -326,10 +358,13 @@ def _observation_scores(
     spectra: _Spectra | None,
     p: HistoryParams,
     return_scores: bool,
+    *,
+    nn_from: float,
 ) -> np.ndarray:
     """``(T, P)`` score of every observation against its own baseline; NaN where there is none.
 
-    First the state of the bin just before (cheap, settles most pixels), then the nearest
+    First the state of the bin just before (cheap, settles most pixels), then, where that
+    is at least ``nn_from`` (the lowest threshold a break may start from), the nearest
     single reference observation. Observations whose score cannot matter skip the second
     step: too few reference observations (no score), and, unless the scores are returned,
     phenology (never a break).
@@ -338,7 +373,6 @@ def _observation_scores(
     n_bins = len(refs.bins)
     skip_natural = refs.natural is not None and spectra is not None and not return_scores
     score = np.full((t_n, p_n), np.inf, np.float32)
-    thr = p.threshold
     for bb in range(n_bins):
         tsl = slice(starts[bb], starts[bb + 1] if bb + 1 < n_bins else t_n)
         if tsl.start == tsl.stop or not refs.bins[bb]:
@@ -348,7 +382,7 @@ def _observation_scores(
         d = _distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
         d[np.isnan(d)] = np.inf
         score[tsl] = d
-        ti, pi = np.nonzero((d >= thr) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
+        ti, pi = np.nonzero((d >= nn_from) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
         if skip_natural and ti.size:
             keep = ~(spectra.natural(xb[ti, :, pi].T) & refs.natural[bb, pi])  # type: ignore[union-attr,index]
             ti, pi = ti[keep], pi[keep]
@@ -371,19 +405,35 @@ def _first_confirmed(
     refs: _References,
     spectra: _Spectra | None,
     p: HistoryParams,
+    *,
+    thr: float | None = None,
+    neighbours: np.ndarray | None = None,
+    becomes: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per pixel the first flagged date whose next ``confirm_obs - 1`` clear dates are far too; -1 for none.
 
-    "Far" is from the break date's references, and not natural ground at a pixel whose
-    references are natural (phenology).
+    "Far" is at least ``thr`` (default ``p.threshold``) from the break date's references,
+    and not natural ground at a pixel whose references are natural (phenology). With
+    ``neighbours``, the pooled test: a flagged date also needs its neighbours' agreement
+    beyond chance (:func:`~sitewatch.core.history_pooled.pooled_agreement`).
     """
     p_n = x.shape[2]
-    thr = p.threshold
-    ti, pi = np.nonzero(score >= thr)  # flagged observations, time ascending
+    thr = p.threshold if thr is None else thr
+    flag = score >= thr
     natural = refs.natural if spectra is not None else None
+    ti, pi = np.nonzero(flag)  # flagged observations, time ascending
     if natural is not None:
         nat = spectra.natural(x[ti, :, pi].T) & natural[bins[ti], pi]  # type: ignore[union-attr]
         ti, pi = ti[~nat], pi[~nat]
+        if neighbours is not None:
+            flag[:] = False
+            flag[ti, pi] = True
+    if neighbours is not None:
+        agree = pooled_agreement(flag, np.isfinite(score), ti, pi, neighbours, p.pooled_alpha)
+        ti, pi = ti[agree], pi[agree]
+    if becomes is not None:
+        kind = becomes(x[ti, :, pi].T)
+        ti, pi = ti[kind], pi[kind]
     cur_t = ti.copy()
     ok = np.ones(ti.shape, bool)
     for _ in range(p.confirm_obs - 1):
@@ -399,6 +449,8 @@ def _first_confirmed(
         ok &= dmin >= thr
         if natural is not None:
             ok &= ~(spectra.natural(xn.T) & natural[bins[ti], pi])  # type: ignore[union-attr]
+        if becomes is not None:
+            ok &= becomes(xn.T)
         cur_t = nt
     # np.nonzero lists time ascending, so a pixel's first entry among the confirmed ones is
     # its earliest
@@ -421,15 +473,16 @@ def _break_states(
     spectra: _Spectra | None,
     slow: dict[str, np.ndarray],
     p: HistoryParams,
+    thr_px: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """What each pixel with a break was before and became, and whether the change lasted.
 
     Per pixel: ``second_index``, ``changed``, ``transient``, ``vegetation``, ``score``,
     ``magnitude``, ``persistence``, ``n_clear_after``; per feature: ``before``,
-    ``after_early``, ``after_late``. Only pixels with a break are worked on.
+    ``after_early``, ``after_late``. Only pixels with a break are worked on; "still
+    changed" is at least ``thr_px`` (the threshold the pixel's break was found at).
     """
     t_n, f_n, p_n = x.shape
-    thr = p.threshold
     gradual = slow["gradual"]
     second = np.full(p_n, -1, np.int32)
     changed = np.zeros(p_n, bool)
@@ -450,7 +503,8 @@ def _break_states(
         dpost, before[:, sel] = _frozen_reference_distance(xs, ks, bins, n_bins, refs, sel)
         tt = np.arange(t_n)[:, None]
         after = (tt >= ks[None]) & vs
-        still = after & (dpost >= thr)
+        thr_s = thr_px[sel][None]
+        still = after & (dpost >= thr_s)
         n_aft = after.sum(axis=0)
         n_after[sel] = n_aft
         persistence[sel] = still.sum(axis=0) / np.maximum(n_aft, 1)
@@ -471,16 +525,20 @@ def _break_states(
         reverted = (
             (last > k2)
             & (last2 > k2)
-            & (dpost[np.maximum(last, 0), cols] < thr)
-            & (dpost[np.maximum(last2, 0), cols] < thr)
+            & (dpost[np.maximum(last, 0), cols] < thr_s[0])
+            & (dpost[np.maximum(last2, 0), cols] < thr_s[0])
         )
         second[sel] = _second_break(xs, vs, after_early[:, sel], ks, k2, nxt[:, sel], p)
         transient[sel] = reverted
         if spectra is not None:
-            veg[sel] = _vegetation_driven(
+            veg[sel] = vegetation_driven(
                 before[:, sel], after_late[:, sel], after_early[:, sel], *spectra.as_args()
             )
         changed[sel] = ~transient[sel] & ~veg[sel]
+        # a faint change found by the pooled test must last: most later clear dates still
+        # away from every pre-break state (a field's state comes back within its season)
+        faint = thr_px[sel] < p.threshold
+        changed[sel] &= ~(faint & (persistence[sel] < p.pooled_persistence))
         # the slow changes were tested for lasting on the whole trajectory already
         slow_px = slow["vegetation_loss"] | gradual
         changed |= slow_px
@@ -591,16 +649,12 @@ def _slow_changes(
     # abrupt test found one, it dates the change
     k = np.where(k >= 0, k, vloss).astype(np.int32)
 
-    def built(s: np.ndarray) -> np.ndarray:
-        if band_names is None:
-            return np.zeros(s.shape[1], bool)
-        out: np.ndarray = built_like({b: s[i] for i, b in enumerate(band_names)})
-        return out
+    built = built_of(band_names)
 
     def vegetated(s: np.ndarray) -> np.ndarray:
         if red_nir is None:
             return np.zeros(s.shape[1], bool)
-        out: np.ndarray = _ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
+        out: np.ndarray = ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi
         return out
 
     gr = gradual_changes(x, valid, days, k >= 0, built, vegetated, p, ends=ends)
@@ -616,47 +670,3 @@ def _slow_changes(
         "magnitude": gr["magnitude"],
         "start": gr["start"],
     }
-
-
-def _ndvi(s: np.ndarray, red_nir: tuple[int, int]) -> np.ndarray:
-    r, n = s[red_nir[0]], s[red_nir[1]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: np.ndarray = (n - r) / (n + r)
-    return out
-
-
-def _soil_like(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
-    """Natural bare ground or stubble (:func:`sitewatch.core.surfaces.soil_like`), features on axis 0."""
-    spectrum = {"B04": s[red_nir[0]], "B08": s[red_nir[1]]}
-    if blue is not None:
-        spectrum["B02"] = s[blue]
-    if swir is not None:
-        spectrum["B11"] = s[swir]
-    return soil_like(spectrum)
-
-
-def _natural(s: np.ndarray, red_nir: tuple[int, int], blue: int | None, swir: int | None) -> np.ndarray:
-    """Green vegetation or natural soil-like ground, for spectra with features on axis 0."""
-    out: np.ndarray = (_ndvi(s, red_nir) > DEFAULT_RULES.vegetated_min_ndvi) | _soil_like(
-        s, red_nir, blue, swir
-    )
-    return out
-
-
-def _vegetation_driven(
-    before: np.ndarray,
-    after: np.ndarray,
-    early: np.ndarray,
-    red_nir: tuple[int, int],
-    blue: int | None,
-    swir: int | None,
-) -> np.ndarray:
-    nb, na, ne = _ndvi(before, red_nir), _ndvi(after, red_nir), _ndvi(early, red_nir)
-    greening = (ne - nb > 0.15) & (ne > 0.3)
-    soil_b = _soil_like(before, red_nir, blue, swir)
-    soil_e = _soil_like(early, red_nir, blue, swir)
-    browning = (nb > 0.3) & soil_e
-    ploughing = soil_b & soil_e
-    regreen = (na - nb > 0.15) & (na > 0.3)
-    out: np.ndarray = greening | browning | ploughing | (regreen & soil_e)
-    return out
