@@ -80,16 +80,20 @@ def test_lee_filter_smooths_ground_and_keeps_a_point_target():
     assert out.mean() == pytest.approx(img.mean(), rel=0.05)
 
 
-def test_reference_windows_are_the_months_before_and_last_years_season():
+def test_reference_windows_are_the_optical_historys_bins():
+    """The radar compares an acquisition with the acquisitions in the optical history's reference bins."""
     rng = np.random.default_rng(5)
     days = np.sort(rng.choice(np.arange(0, 800), 90, replace=False))
     p = SarParams()
     windows = reference_windows(days, params=p)
+    bins = (days - days[0]) // p.bin_days
     for k, (r0, r1, s0, s1) in enumerate(windows):
-        recent = {i for i, d in enumerate(days) if days[k] - 90 <= d < days[k]}
-        season = {i for i, d in enumerate(days) if abs(d - (days[k] - 365)) <= 30 and d < days[k] - 90}
+        b = bins[k]
+        recent = {i for i in range(days.size) if b - p.recent_bins <= bins[i] < b}
+        year_ago = {i for i in range(days.size) if abs(bins[i] - (b - 12)) <= p.season_bins}
         assert set(range(r0, r1)) == recent
-        assert set(range(s0, s1)) == season
+        assert set(range(s0, s1)) == {i for i in year_ago if bins[i] < b - p.recent_bins}
+        assert k not in set(range(r0, r1)) | set(range(s0, s1))
 
 
 def test_orbits_grouped_by_relative_orbit(changed_series):
