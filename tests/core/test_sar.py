@@ -339,3 +339,21 @@ def test_outline_breaks_summary(changed_result):
 def test_outline_mask_must_fit(changed_series):
     with pytest.raises(DataError, match="shape"):
         outline_series(changed_series, np.ones((3, 3), bool))
+
+
+def test_linear_power_is_checked_once_and_outlines_read_it_unchanged(changed_series, monkeypatch):
+    """A stack checked by linear_power (the provider, with_scene_offsets) is not scanned again per outline."""
+    from sitewatch.core import sar_radiometry
+    from sitewatch.core.sar_outline import outline_series, with_scene_offsets
+
+    stack = with_scene_offsets(changed_series)
+    mask = np.zeros((stack.sizes["y"], stack.sizes["x"]), bool)
+    mask[:3, :3] = True
+    expected = outline_series(changed_series, mask, normalize=False)
+
+    def no_second_check(*args, **kwargs):
+        raise AssertionError("the per-scene unit check ran again on a checked stack")
+
+    monkeypatch.setattr(sar_radiometry.np, "median", no_second_check)
+    again = outline_series(stack, mask, normalize=False)
+    np.testing.assert_array_equal(again.values, expected.values)
