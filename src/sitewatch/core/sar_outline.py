@@ -47,6 +47,7 @@ __all__ = [
     "OutlineBreaks",
     "OutlineChange",
     "PolarizationChange",
+    "event_windows",
     "outline_breaks",
     "outline_change",
     "outline_series",
@@ -328,10 +329,15 @@ def _direction(t: float, delta: float, p: SarParams) -> Direction:
     return "brighter" if t > 0 else "darker"
 
 
-def _windows(
+def event_windows(
     days: np.ndarray, start: int, end: int, p: SarParams, after_days: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Before (the reference windows of the event's start) and after masks over one orbit's days."""
+    """Before and after masks over one orbit's acquisition days, around an event.
+
+    Before: the acquisitions in the ``recent_bins x bin_days`` days up to the event's start
+    (day ``start``) and those within ``season_bins x bin_days`` days of it a year earlier;
+    after: from the event's end (day ``end``) for ``after_days`` days.
+    """
     recent, season = p.recent_bins * p.bin_days, p.season_bins * p.bin_days
     recent_win = (days <= start) & (days > start - recent)
     season_win = (np.abs(days - (start - 365)) <= season) & (days <= start - recent)
@@ -353,7 +359,7 @@ def _orbit_change(
     t_o = times[idx]
     days = t_o.astype("datetime64[D]").astype(np.int64)
     usable = np.isfinite(x).all(axis=1)
-    before, after = _windows(days, start, end, p, p.outline_after_days)
+    before, after = event_windows(days, start, end, p, p.outline_after_days)
     before &= usable
     after &= usable
     if before.sum() < 2 or not after.any():
