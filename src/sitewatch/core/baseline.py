@@ -100,6 +100,7 @@ def reference_index_windows(
         Acquisition days (integers, ascending) of one series (one radar orbit).
     bin_days, recent_bins, season_bins : int
         As :class:`sitewatch.core.history.HistoryParams`.
+
     Returns
     -------
     numpy.ndarray

@@ -28,7 +28,7 @@ import xarray as xr
 from scipy import signal
 
 from sitewatch.core.sar import POLARIZATIONS, SarParams, date_offsets, linear_power, orbit_groups, power_to_db
-from sitewatch.core.sar_outline import event_windows
+from sitewatch.core.sar_outline import SCENE_OFFSET_COORD, event_windows
 from sitewatch.errors import DataError
 
 __all__ = ["NullParams", "OrbitSignificance", "OutlineSignificance", "outline_significance"]
@@ -144,8 +144,9 @@ def outline_significance(
     ----------
     stack : xarray.DataArray
         ``(time, band, y, x)`` linear power with the per-time orbit coords. With
-        ``params.normalize`` each date's offset is measured on the window of ground used and
-        removed first.
+        ``params.normalize`` each date's scene offset is removed first: the one
+        :func:`~sitewatch.core.sar_outline.with_scene_offsets` attached, else one measured on
+        the window of ground used.
     mask : numpy.ndarray
         ``(y, x)`` bool outline.
     event_start, event_end : datetime.date or datetime.datetime
@@ -176,7 +177,9 @@ def outline_significance(
     wy, wx, kernel, (oy, ox) = _crop(m, q.context_px)
     db = power_to_db(lin.values[:, [bands.index(b) for b in pols], wy, wx])
     groups = orbit_groups(lin)
-    if p.normalize:
+    if p.normalize and SCENE_OFFSET_COORD in lin.coords:
+        db -= lin.coords[SCENE_OFFSET_COORD].sel(band=pols).values[:, :, None, None]
+    elif p.normalize:
         # each date's offset (rain, frozen ground) measured on this same ground, orbit by orbit
         for group in groups:
             idx = list(group.index)

@@ -46,6 +46,7 @@ __all__ = [
     "OrbitChange",
     "OutlineBreaks",
     "OutlineChange",
+    "SCENE_OFFSET_COORD",
     "PolarizationChange",
     "event_windows",
     "outline_breaks",

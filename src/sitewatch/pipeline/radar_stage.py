@@ -41,6 +41,7 @@ from sitewatch.alerts import Alert, alert_id, confidence_from_parts, confidence_
 from sitewatch.core.sar import SarParams, detect_sar_breaks, orbit_groups
 from sitewatch.core.sar_null import NullParams, OutlineSignificance, outline_significance
 from sitewatch.core.sar_outline import (
+    SCENE_OFFSET_COORD,
     OutlineChange,
     outline_breaks,
     outline_change,
@@ -49,8 +50,9 @@ from sitewatch.core.sar_outline import (
 )
 from sitewatch.errors import DataError, NoScenesError, SitewatchWarning
 from sitewatch.objects.corroborate import (
-    DOUBLE_BOUNCE_BEFORE_DB,
     corroborate,
+    double_bounce_before,
+    own_darkening,
     radar_change_type,
     sar_adjusted_confidence,
 )
@@ -253,66 +255,41 @@ def _ring(mask: np.ndarray, allowed: np.ndarray, p: RadarStageParams) -> np.ndar
     return far & ~near & allowed
 
 
-def _own_darkening(evidence: OutlineChange, around: OutlineChange | None, p: RadarStageParams) -> bool:
-    """Ground that went darker in every orbit and polarisation, by more than the ground around it.
-
-    A new smooth surface (concrete, asphalt, compacted gravel) darkens its own outline: the
-    ground left around it does not follow, so at least half of the outline's darkening
-    (and :attr:`~sitewatch.core.sar.SarParams.outline_min_change_db`) is its own. A harvest, a
-    dry spell or a wet date darken a whole field or the whole site alike: a fragment of it
-    is no darker than the ground around it.
-    """
-    if not evidence.orbits or around is None:
-        return False
-    befores = [c.before_db for o in evidence.orbits if (c := o.change("VV")) is not None]
-    if befores and max(befores) >= DOUBLE_BOUNCE_BEFORE_DB:
-        return False  # bright before: structures, judged by their double bounce instead
-    ring = {o.orbit: o for o in around.orbits}
-    for o in evidence.orbits:
-        if o.orbit not in ring or not o.polarizations:
-            return False
-        for c in o.polarizations:
-            r = ring[o.orbit].change(c.polarization)
-            if c.direction != "darker" or r is None:
-                return False
-            own = c.delta_db - r.delta_db
-            if own > -p.sar.outline_min_change_db or own > 0.5 * c.delta_db:
-                return False
-    return True
-
-
-def _structures_gone(evidence: OutlineChange) -> bool:
+def _structures_gone(evidence: OutlineChange, around: OutlineChange | None) -> bool:
     """A bright (double-bounce) outline that every orbit saw go darker: structures removed."""
-    befores = [c.before_db for o in evidence.orbits if (c := o.change("VV")) is not None]
     return (
-        bool(befores)
-        and max(befores) >= DOUBLE_BOUNCE_BEFORE_DB
+        bool(evidence.orbits)
+        and double_bounce_before(evidence, around)
         and all(any(c.direction == "darker" for c in o.polarizations) for o in evidence.orbits)
     )
 
 
-def _signature(
-    evidence: OutlineChange, stack: xr.DataArray, mask: np.ndarray, allowed: np.ndarray, p: RadarStageParams
-) -> str:
+def _signature(evidence: OutlineChange, around: OutlineChange | None, p: RadarStageParams) -> str:
     """The radar signature that makes a site-unusual change a candidate, or "" for none.
 
     Per material, as C-band sees it: structures removed lose their double bounce
     (:func:`_structures_gone`); a new smooth surface darkens its own outline more than the
-    ground around it (:func:`_own_darkening`; gravel by little, concrete and asphalt by
-    several dB); anything else (new structures, roughness) must be large and significant in
+    ground around it (:func:`~sitewatch.objects.corroborate.own_darkening`; gravel by little,
+    concrete and asphalt by several dB); anything else (new structures, roughness) must be large and significant in
     every orbit (:func:`_large`).
     """
-    if _structures_gone(evidence):
+    if _structures_gone(evidence, around):
         return "structures gone"
-    if _large(evidence, p):
-        return "large change"
+    if own_darkening(evidence, around, min_db=p.sar.outline_min_change_db):
+        return "own darkening"
+    return "large change" if _large(evidence, p) else ""
+
+
+def _around(
+    evidence: OutlineChange, stack: xr.DataArray, mask: np.ndarray, allowed: np.ndarray, p: RadarStageParams
+) -> OutlineChange | None:
+    """The ground around an outline (a ring of ``ring_px``) over the same dates, or None."""
     ring = _ring(mask, allowed, p)
-    if not ring.any() or not all(c.direction == "darker" for o in evidence.orbits for c in o.polarizations):
-        return ""
-    around = outline_change(
+    if not ring.any():
+        return None
+    return outline_change(
         stack, ring, event_start=evidence.event_start, event_end=evidence.event_end, params=p.sar
     )
-    return "own darkening" if _own_darkening(evidence, around, p) else ""
 
 
 def radar_candidates(
@@ -349,6 +326,8 @@ def radar_candidates(
         views dropped.
     """
     p = params or RadarStageParams()
+    if p.sar.normalize and SCENE_OFFSET_COORD not in stack.coords:
+        stack = with_scene_offsets(stack)  # once, not once per outline measured on it
     geobox = stack.odc.geobox
     allowed = ~ds["steep"].values
     for alert in alerts:
@@ -372,7 +351,10 @@ def radar_candidates(
         significance = outline_significance(
             stack, mask, event_start=last, event_end=first, params=p.sar, null=p.null
         )
-        if not _significant(significance, p)[0] or not _signature(evidence, stack, mask, allowed, p):
+        if not _significant(significance, p)[0]:
+            continue
+        around = _around(evidence, stack, mask, allowed, p)
+        if not _signature(evidence, around, p):
             continue
         if _viewed_after(clear, mask, np.datetime64(first.replace(tzinfo=None), "ns"), p.clear_share) >= (
             p.confirm_clear_obs
@@ -390,7 +372,7 @@ def radar_candidates(
             else [res, res]
         )
         width, length = max(sides[0], res), max(sides[-1], res)
-        change_type, detail, reason = radar_change_type(evidence, elongation=length / width)
+        change_type, detail, reason = radar_change_type(evidence, elongation=length / width, around=around)
         c = corroborate(change_type, evidence, detail=detail)
         persistence = float(np.nanmedian(ds["persistence"].values[:, mask]))
         parts = confidence_parts(
