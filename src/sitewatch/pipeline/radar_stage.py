@@ -270,8 +270,8 @@ def _signature(evidence: OutlineChange, around: OutlineChange | None, p: RadarSt
     Per material, as C-band sees it: structures removed lose their double bounce
     (:func:`_structures_gone`); a new smooth surface darkens its own outline more than the
     ground around it (:func:`~sitewatch.objects.corroborate.own_darkening`; gravel by little,
-    concrete and asphalt by several dB); anything else (new structures, roughness) must be large and significant in
-    every orbit (:func:`_large`).
+    concrete and asphalt by several dB); anything else (new structures, roughness) must be
+    large and significant in every orbit (:func:`_large`).
     """
     if _structures_gone(evidence, around):
         return "structures gone"
