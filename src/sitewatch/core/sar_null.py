@@ -195,11 +195,11 @@ def outline_significance(
     times = lin.coords["time"].values.astype("datetime64[D]").astype(np.int64)
     orbits = []
     for group in groups if n_pos >= q.min_positions else []:
-        idx = np.asarray(group.index)
-        before, after = event_windows(times[idx], start, end, p, p.outline_after_days)
+        pos = np.asarray(group.index)
+        before, after = event_windows(times[pos], start, end, p, p.outline_after_days)
         if before.sum() < 2 or not after.any():
             continue
-        xb, xa = means[idx[before]], means[idx[after]]
+        xb, xa = means[pos[before]], means[pos[after]]
         mb, ma = xb.mean(axis=0), xa.mean(axis=0)
         vb = xb.var(axis=0, ddof=1)
         va = xa.var(axis=0, ddof=1) if xa.shape[0] > 1 else np.zeros_like(vb)
