@@ -80,16 +80,20 @@ def test_lee_filter_smooths_ground_and_keeps_a_point_target():
     assert out.mean() == pytest.approx(img.mean(), rel=0.05)
 
 
-def test_reference_windows_are_the_months_before_and_last_years_season():
+def test_reference_windows_are_the_optical_historys_bins():
+    """The radar compares an acquisition with the acquisitions in the optical history's reference bins."""
     rng = np.random.default_rng(5)
     days = np.sort(rng.choice(np.arange(0, 800), 90, replace=False))
     p = SarParams()
     windows = reference_windows(days, params=p)
+    bins = (days - days[0]) // p.bin_days
     for k, (r0, r1, s0, s1) in enumerate(windows):
-        recent = {i for i, d in enumerate(days) if days[k] - 90 <= d < days[k]}
-        season = {i for i, d in enumerate(days) if abs(d - (days[k] - 365)) <= 30 and d < days[k] - 90}
+        b = bins[k]
+        recent = {i for i in range(days.size) if b - p.recent_bins <= bins[i] < b}
+        year_ago = {i for i in range(days.size) if abs(bins[i] - (b - 12)) <= p.season_bins}
         assert set(range(r0, r1)) == recent
-        assert set(range(s0, s1)) == season
+        assert set(range(s0, s1)) == {i for i in year_ago if bins[i] < b - p.recent_bins}
+        assert k not in set(range(r0, r1)) | set(range(s0, s1))
 
 
 def test_orbits_grouped_by_relative_orbit(changed_series):
@@ -335,3 +339,21 @@ def test_outline_breaks_summary(changed_result):
 def test_outline_mask_must_fit(changed_series):
     with pytest.raises(DataError, match="shape"):
         outline_series(changed_series, np.ones((3, 3), bool))
+
+
+def test_linear_power_is_checked_once_and_outlines_read_it_unchanged(changed_series, monkeypatch):
+    """A stack checked by linear_power (the provider, with_scene_offsets) is not scanned again per outline."""
+    from sitewatch.core import sar_radiometry
+    from sitewatch.core.sar_outline import outline_series, with_scene_offsets
+
+    stack = with_scene_offsets(changed_series)
+    mask = np.zeros((stack.sizes["y"], stack.sizes["x"]), bool)
+    mask[:3, :3] = True
+    expected = outline_series(changed_series, mask, normalize=False)
+
+    def no_second_check(*args, **kwargs):
+        raise AssertionError("the per-scene unit check ran again on a checked stack")
+
+    monkeypatch.setattr(sar_radiometry.np, "median", no_second_check)
+    again = outline_series(stack, mask, normalize=False)
+    np.testing.assert_array_equal(again.values, expected.values)

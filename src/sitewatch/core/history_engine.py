@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sitewatch.core.baseline import date_bins, reference_bins, year_bins
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_pooled import beside_strong_breaks, neighbour_index
 from sitewatch.core.history_tile import tile_history
@@ -20,13 +21,6 @@ from sitewatch.core.planes import fit_planes, plane_sample_step, subtract_plane
 from sitewatch.errors import DataError
 
 __all__ = ["break_arrays"]
-
-
-def _reference_bins(b: int, *, recent: int, season: int, year_bins: int, n_bins: int) -> list[int]:
-    refs = list(range(max(0, b - recent), b))
-    s0 = b - year_bins
-    refs += [r for r in range(s0 - season, s0 + season + 1) if 0 <= r < max(0, b - recent)]
-    return sorted(set(refs))
 
 
 _OUT_FLOAT = ("score", "magnitude", "persistence")
@@ -156,13 +150,10 @@ def _break_arrays(
         if values.dtype.kind in "iu" or np.nanmax(take(values[:, :, :: max(1, p_n // 997)])) > 50
         else np.float32(1)
     )
-    bins = ((days - days[0]) // p.bin_days).astype(np.int64)
+    bins = date_bins(days, p.bin_days)
     n_bins = int(bins[-1]) + 1 if t_n else 0
-    year_bins = round(365.25 / p.bin_days)
-    refs = [
-        _reference_bins(b, recent=p.recent_bins, season=p.season_bins, year_bins=year_bins, n_bins=n_bins)
-        for b in range(n_bins)
-    ]
+    year = year_bins(p.bin_days)
+    refs = [reference_bins(b, recent=p.recent_bins, season=p.season_bins, year=year) for b in range(n_bins)]
     coef = None
     if pixel_index is not None and (shape is None or len(pixel_index) != p_n):
         raise DataError(

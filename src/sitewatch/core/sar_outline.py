@@ -46,7 +46,9 @@ __all__ = [
     "OrbitChange",
     "OutlineBreaks",
     "OutlineChange",
+    "SCENE_OFFSET_COORD",
     "PolarizationChange",
+    "event_windows",
     "outline_breaks",
     "outline_change",
     "outline_series",
@@ -235,17 +237,20 @@ def with_scene_offsets(stack: xr.DataArray) -> xr.DataArray:
     Returns
     -------
     xarray.DataArray
-        The same stack with a ``(time, band)`` coord ``scene_offset_db`` (0 for a band that is
-        not VV or VH), which :func:`outline_series` then uses.
+        The same stack, ``(time, band, y, x)``, checked as linear power
+        (:func:`~sitewatch.core.sar.linear_power`, so no outline checks it again), with a
+        ``(time, band)`` coord ``scene_offset_db`` (0 for a band that is not VV or VH), which
+        :func:`outline_series` then uses.
     """
+    stack = linear_power(stack.transpose("time", "band", "y", "x"))  # checked here, once for every outline
     bands = [str(v) for v in stack.coords["band"].values]
     pols = [b for b in POLARIZATIONS if b in bands]
     offsets = np.zeros((stack.sizes["time"], len(bands)), dtype=np.float32)
     if pols:
-        lin = linear_power(stack.sel(band=pols).transpose("time", "band", "y", "x")).values
-        flat = lin.reshape(lin.shape[0], lin.shape[1], -1)
-        sample = power_to_db(flat[:, :, :: max(1, flat.shape[2] // _OFFSET_SAMPLE_PX)])
         cols = [bands.index(b) for b in pols]
+        values = stack.values
+        flat = values.reshape(values.shape[0], values.shape[1], -1)
+        sample = power_to_db(flat[:, :, :: max(1, flat.shape[2] // _OFFSET_SAMPLE_PX)][:, cols])
         for group in orbit_groups(stack):
             idx = list(group.index)
             offsets[np.ix_(idx, cols)] = date_offsets(sample[idx])
@@ -280,8 +285,13 @@ def outline_series(
     if not pols:
         raise DataError("the radar stack has no VV or VH band")
     m = _mask_of(mask, (stack.sizes["y"], stack.sizes["x"]))
-    lin = linear_power(stack.sel(band=pols).transpose("time", "band", "y", "x"))
-    inside = lin.values[:, :, m]  # (T, C, N)
+    # checked once (the provider, with_scene_offsets); only the outline's pixels are gathered,
+    # the stack is never copied whole per outline
+    lin = linear_power(stack.transpose("time", "band", "y", "x"))
+    bands = [str(v) for v in lin.coords["band"].values]
+    cols = [bands.index(b) for b in pols]
+    values = lin.values
+    inside = values[:, :, m][:, cols]  # (T, C, N)
     ok = np.isfinite(inside) & (inside > 0)
     n = ok.sum(axis=2)
     total = np.where(ok, inside, 0).sum(axis=2)
@@ -289,12 +299,14 @@ def outline_series(
         mean = total / n
     mean[n < _MIN_VALID_SHARE * m.sum()] = np.nan
     db = power_to_db(mean)
-    outside = lin.values[:, :, ~m]
-    if normalize and SCENE_OFFSET_COORD in stack.coords:
+    has_offsets = SCENE_OFFSET_COORD in stack.coords
+    outside_px = np.flatnonzero(~m.reshape(-1))
+    if normalize and has_offsets:
         db -= stack.coords[SCENE_OFFSET_COORD].sel(band=pols).transpose("time", "band").values
-    elif normalize and outside.shape[2] > 0:
-        step = max(1, outside.shape[2] // _OFFSET_SAMPLE_PX)
-        around = power_to_db(outside[:, :, ::step])
+    elif normalize and outside_px.size > 0:
+        step = max(1, outside_px.size // _OFFSET_SAMPLE_PX)
+        flat = values.reshape(values.shape[0], values.shape[1], -1)
+        around = power_to_db(flat[:, :, outside_px[::step]][:, cols])
         for group in orbit_groups(stack):
             idx = list(group.index)
             db[idx] -= date_offsets(around[idx])
@@ -307,7 +319,7 @@ def outline_series(
         attrs={
             "units": "dB",
             "n_pixels": int(m.sum()),
-            "normalized": bool(normalize and (SCENE_OFFSET_COORD in stack.coords or outside.shape[2] > 0)),
+            "normalized": bool(normalize and (has_offsets or outside_px.size > 0)),
         },
     )
 
@@ -318,10 +330,15 @@ def _direction(t: float, delta: float, p: SarParams) -> Direction:
     return "brighter" if t > 0 else "darker"
 
 
-def _windows(
+def event_windows(
     days: np.ndarray, start: int, end: int, p: SarParams, after_days: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Before (the reference windows of the event's start) and after masks over one orbit's days."""
+    """Before and after masks over one orbit's acquisition days, around an event.
+
+    Before: the acquisitions in the ``recent_bins x bin_days`` days up to the event's start
+    (day ``start``) and those within ``season_bins x bin_days`` days of it a year earlier;
+    after: from the event's end (day ``end``) for ``after_days`` days.
+    """
     recent, season = p.recent_bins * p.bin_days, p.season_bins * p.bin_days
     recent_win = (days <= start) & (days > start - recent)
     season_win = (np.abs(days - (start - 365)) <= season) & (days <= start - recent)
@@ -343,7 +360,7 @@ def _orbit_change(
     t_o = times[idx]
     days = t_o.astype("datetime64[D]").astype(np.int64)
     usable = np.isfinite(x).all(axis=1)
-    before, after = _windows(days, start, end, p, p.outline_after_days)
+    before, after = event_windows(days, start, end, p, p.outline_after_days)
     before &= usable
     after &= usable
     if before.sum() < 2 or not after.any():

@@ -38,6 +38,10 @@ _MAX_LINEAR_MEDIAN = 10.0
 # Values sampled per scene to tell dB from linear power (the median of a strided sample).
 _UNIT_SAMPLE = 50_000
 _DB = np.float32(10.0 / math.log(10.0))
+#: The attribute :func:`linear_power` leaves on a stack it checked (and converted), so that the
+#: stages after the provider (the pixel core, every outline) do not check it again.
+CHECKED_ATTR = "sitewatch_units"
+CHECKED_VALUE = "linear power (checked)"
 # The median of the upper half of 7 x 7 local ENL estimates over pure gamma speckle is 1.22 to
 # 1.30 times the true number of looks (measured for 1 to 32 looks): the estimate is divided by it.
 _ENL_UPPER_HALF_BIAS = 1.22
@@ -113,7 +117,9 @@ def linear_power(stack: xr.DataArray) -> xr.DataArray:
     Returns
     -------
     xarray.DataArray
-        The same stack (the same object when nothing needed converting), float32.
+        The same data (not copied when nothing needed converting), float32, marked with the
+        attribute :data:`CHECKED_ATTR` so a second call returns it at once. Arithmetic on
+        the stack drops the mark (xarray drops attrs), so derived stacks are checked again.
 
     Raises
     ------
@@ -125,6 +131,8 @@ def linear_power(stack: xr.DataArray) -> xr.DataArray:
     DataWarning
         When scenes held dB and were converted.
     """
+    if stack.attrs.get(CHECKED_ATTR) == CHECKED_VALUE and stack.dtype == np.float32:
+        return stack  # checked (and converted) once already: the check costs a median per scene
     values = stack.transpose("time", ...).values
     t_n = values.shape[0]
     db_idx, dn_idx, medians = [], [], []
@@ -147,7 +155,7 @@ def linear_power(stack: xr.DataArray) -> xr.DataArray:
             "linear sigma0 or gamma0 (e.g. SNAP Calibration, or a Sentinel Hub / RTC source)"
         )
     if not db_idx:
-        return stack if stack.dtype == np.float32 else stack.astype(np.float32)
+        return _checked(stack if stack.dtype == np.float32 else stack.astype(np.float32))
     warnings.warn(
         f"radar scenes {scene_names(stack, db_idx)} hold dB values (negative median), not linear power; "
         "converted with 10 ** (dB / 10)",
@@ -158,7 +166,16 @@ def linear_power(stack: xr.DataArray) -> xr.DataArray:
     data = out.values
     for t in db_idx:
         data[t] = db_to_power(data[t])
-    return out.transpose(*stack.dims)
+    return _checked(out.transpose(*stack.dims))
+
+
+def _checked(stack: xr.DataArray) -> xr.DataArray:
+    """The stack marked as checked linear power (a shallow copy: the data are shared)."""
+    if stack.attrs.get(CHECKED_ATTR) == CHECKED_VALUE:
+        return stack
+    out = stack.copy(deep=False)
+    out.attrs = {**stack.attrs, CHECKED_ATTR: CHECKED_VALUE}
+    return out
 
 
 # --------------------------------------------------------------------------- speckle

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from sitewatch.core.baseline import reference_index_windows
 from sitewatch.core.sar_params import SarParams
 
 __all__ = ["OrbitGroup", "date_offsets", "orbit_groups", "reference_windows", "time_coord", "welch_t"]
@@ -84,10 +85,11 @@ def orbit_groups(stack: xr.DataArray) -> list[OrbitGroup]:
 def reference_windows(days: np.ndarray, *, params: SarParams | None = None) -> np.ndarray:
     """Reference windows of each acquisition of one orbit, as index ranges into ``days``.
 
-    The windows of acquisition ``k`` are the acquisitions in the ``recent_bins x bin_days``
-    days before it, and those within ``season_bins x bin_days`` days of the same date one
-    year (365 days) earlier (but before the recent window), the months the optical history
-    compares a date with.
+    The optical history's choice (:func:`sitewatch.core.baseline.reference_index_windows`,
+    the one place it is made): with the series cut into bins of ``bin_days`` from its first
+    acquisition, an acquisition is compared with those of the ``recent_bins`` bins before its
+    own and of the bins within ``season_bins`` of the same bin a year earlier (before the
+    recent ones), of the same orbit.
 
     Parameters
     ----------
@@ -104,19 +106,13 @@ def reference_windows(days: np.ndarray, *, params: SarParams | None = None) -> n
     Examples
     --------
     >>> days = np.arange(0, 400, 12)
-    >>> reference_windows(days)[-1].tolist()  # day 396: days 306..384 and 1..61
-    [26, 33, 1, 6]
+    >>> reference_windows(days)[-1].tolist()  # day 396 (bin 13): bins 10..12 and 0..1
+    [25, 33, 0, 8]
     """
     p = params or SarParams()
-    d = np.asarray(days, dtype=np.int64)
-    recent = p.recent_bins * p.bin_days
-    season = p.season_bins * p.bin_days
-    r1 = np.searchsorted(d, d, side="left")
-    r0 = np.searchsorted(d, d - recent, side="left")
-    s0 = np.searchsorted(d, d - 365 - season, side="left")
-    s1 = np.minimum(np.searchsorted(d, d - 365 + season, side="right"), r0)
-    s0 = np.minimum(s0, s1)
-    return np.stack([r0, r1, s0, s1], axis=1).astype(np.int64)
+    return reference_index_windows(
+        days, bin_days=p.bin_days, recent_bins=p.recent_bins, season_bins=p.season_bins
+    )
 
 
 # --------------------------------------------------------------------------- the statistic

@@ -51,6 +51,8 @@ __all__ = [
     "SarPolarization",
     "SarVerdict",
     "corroborate",
+    "double_bounce_before",
+    "own_darkening",
     "radar_change_type",
     "sar_adjusted_confidence",
 ]
@@ -73,8 +75,13 @@ CONSISTENT_GAIN = 0.3
 INCONSISTENT_FACTOR = 0.7
 #: A radar-only darkening of at least this many dB in both polarisations is a new smooth surface.
 NEW_SURFACE_DB = 2.5
-#: Outlines brighter than this in VV before the change held double-bounce targets.
+#: Outlines brighter than this in VV before the change held double-bounce targets (used when
+#: the ground around the outline is not known).
 DOUBLE_BOUNCE_BEFORE_DB = -9.0
+#: With the ground around known: an outline this many dB brighter in VV than that ground
+#: before the change held double-bounce targets (the site's own ground is the yardstick:
+#: rough, wet or steep ground is brighter everywhere, not only under structures).
+DOUBLE_BOUNCE_CONTRAST_DB = 4.0
 #: Length/width above which a radar-only dark outline is a strip, not a pad.
 STRIP_ELONGATION = 5.0
 
@@ -287,8 +294,57 @@ def sar_adjusted_confidence(confidence: float, corroboration: SarCorroboration |
     return round(confidence * INCONSISTENT_FACTOR, 3)
 
 
+def double_bounce_before(evidence: OutlineChange, around: OutlineChange | None = None) -> bool:
+    """Whether the outline held double-bounce targets (structures, vehicles) before the change.
+
+    Brighter in VV, in some orbit, by :data:`DOUBLE_BOUNCE_CONTRAST_DB` than the ground
+    ``around`` it when that is given, else than :data:`DOUBLE_BOUNCE_BEFORE_DB`.
+    """
+    ring = {o.orbit: o for o in around.orbits} if around is not None else {}
+    for o in evidence.orbits:
+        c = o.change("VV")
+        if c is None or not math.isfinite(c.before_db):
+            continue
+        r = ring[o.orbit].change("VV") if o.orbit in ring else None
+        if around is None and c.before_db >= DOUBLE_BOUNCE_BEFORE_DB:
+            return True
+        if (
+            r is not None
+            and math.isfinite(r.before_db)
+            and c.before_db - r.before_db >= DOUBLE_BOUNCE_CONTRAST_DB
+        ):
+            return True
+    return False
+
+
+def own_darkening(evidence: OutlineChange, around: OutlineChange | None, *, min_db: float = 1.0) -> bool:
+    """Ground that went darker in every orbit and polarisation, by more than the ground around it.
+
+    A new smooth surface (concrete, asphalt, compacted gravel) darkens its own outline: the
+    ground left around it does not follow, so at least half of the outline's darkening, and
+    ``min_db`` (the core's ``outline_min_change_db``), is its own. A harvest, a dry spell or a
+    wet date darken a whole field or the whole site alike: a fragment of it is no darker than
+    the ground around it. Outlines with double bounce before are structures
+    (:func:`double_bounce_before`), not ground.
+    """
+    if not evidence.orbits or around is None or double_bounce_before(evidence, around):
+        return False
+    ring = {o.orbit: o for o in around.orbits}
+    for o in evidence.orbits:
+        if o.orbit not in ring or not o.polarizations:
+            return False
+        for c in o.polarizations:
+            r = ring[o.orbit].change(c.polarization)
+            if c.direction != "darker" or r is None:
+                return False
+            own = c.delta_db - r.delta_db
+            if own > -min_db or own > 0.5 * c.delta_db:
+                return False
+    return True
+
+
 def radar_change_type(
-    evidence: OutlineChange, *, elongation: float = 1.0
+    evidence: OutlineChange, *, elongation: float = 1.0, around: OutlineChange | None = None
 ) -> tuple[ChangeType, str | None, str]:
     """What a radar-only change can be said to be: type, detail and the reason.
 
@@ -298,6 +354,9 @@ def radar_change_type(
         Over the radar change's own outline and dates.
     elongation : float
         Length over width of the outline.
+    around : OutlineChange, optional
+        The ground around the outline over the same dates (double bounce is then judged
+        against it, :func:`double_bounce_before`).
 
     Returns
     -------
@@ -310,8 +369,12 @@ def radar_change_type(
     deltas = {
         pol: [c.delta_db for o in evidence.orbits if (c := o.change(pol)) is not None] for pol in ("VV", "VH")
     }
-    dark_both = all(d and max(d) <= -NEW_SURFACE_DB for d in deltas.values() if d) and any(deltas.values())
-    if "darker" in (vv, vh) and math.isfinite(before_vv) and before_vv >= DOUBLE_BOUNCE_BEFORE_DB:
+    dark_both = (
+        own_darkening(evidence, around)
+        if around is not None
+        else all(d and max(d) <= -NEW_SURFACE_DB for d in deltas.values() if d) and any(deltas.values())
+    )
+    if "darker" in (vv, vh) and double_bounce_before(evidence, around):
         return (
             "evacuation",
             "radar",

@@ -33,12 +33,15 @@ import xarray as xr
 from odc.geo.geom import Geometry
 from odc.geo.xr import rasterize
 from rasterio.features import shapes
-from scipy import ndimage
+from scipy import ndimage, sparse
+from scipy.sparse import csgraph
 from shapely.geometry import shape
 
 from sitewatch.alerts import Alert, alert_id, confidence_from_parts, confidence_parts
-from sitewatch.core.sar import SarParams, detect_sar_breaks
+from sitewatch.core.sar import SarParams, detect_sar_breaks, orbit_groups
+from sitewatch.core.sar_null import NullParams, OutlineSignificance, outline_significance
 from sitewatch.core.sar_outline import (
+    SCENE_OFFSET_COORD,
     OutlineChange,
     outline_breaks,
     outline_change,
@@ -47,9 +50,9 @@ from sitewatch.core.sar_outline import (
 )
 from sitewatch.errors import DataError, NoScenesError, SitewatchWarning
 from sitewatch.objects.corroborate import (
-    DOUBLE_BOUNCE_BEFORE_DB,
-    NEW_SURFACE_DB,
     corroborate,
+    double_bounce_before,
+    own_darkening,
     radar_change_type,
     sar_adjusted_confidence,
 )
@@ -72,32 +75,36 @@ class RadarStageParams:
         Radar acquisitions loaded before the scan's start (the reference window).
     min_candidate_px : int
         Smallest radar-only outline (pixels of the optical grid).
-    min_candidate_t : float
-        Its outline's |Welch t| in at least one polarisation, in every orbit that saw it.
-    min_candidate_db : float
-        Its outline's mean change, dB, in at least one polarisation.
+    min_candidate_z : float
+        The outline's radar change, as a robust z against the same outline moved over the
+        site around it at the same dates (:func:`~sitewatch.core.sar_null.outline_significance`,
+        orbits and polarisations pooled), needed for a candidate: the site's own ground,
+        fields and all, is the yardstick, not a fixed t.
+    min_candidate_t, min_candidate_db : float
+        A change with neither the double-bounce loss of structures nor the own darkening of a
+        new surface (new structures, roughness) is a candidate only with ``|t|`` and mean
+        change (dB) of at least these in some polarisation of every orbit.
+    ring_px : tuple of int
+        Inner and outer distance (pixels) of the ring of ground an outline's darkening is
+        compared with (the inner gap keeps the pixels that mix both out of it).
     confirm_clear_obs : int
         Clear optical views of an outline after the radar change that settle it.
     clear_share : float
         An optical scene views an outline when this share of its pixels is clear.
-    dark_margin_db : float
-        A ground outline gone darker (a new smooth surface) is a candidate when, after the
-        change, its VV lies this many dB below the ground around it (a ring of
-        ``ring_px``), in every orbit.
-    ring_px : tuple of int
-        Inner and outer distance (pixels) of that ring from the outline (the inner gap keeps
-        the pixels that mix both out of it).
+    null : NullParams
+        Where the null outlines are placed.
     """
 
     sar: SarParams = field(default_factory=SarParams)
     lead_days: int = 120
     min_candidate_px: int = 8
+    min_candidate_z: float = 5.0
     min_candidate_t: float = 6.0
     min_candidate_db: float = 3.0
+    ring_px: tuple[int, int] = (1, 4)
     confirm_clear_obs: int = 2
     clear_share: float = 0.5
-    dark_margin_db: float = 2.0
-    ring_px: tuple[int, int] = (1, 4)
+    null: NullParams = field(default_factory=NullParams)
 
 
 def _mask(geom: Any, geobox: Any) -> np.ndarray:
@@ -165,25 +172,49 @@ def _viewed_after(clear: xr.DataArray | None, mask: np.ndarray, after: np.dateti
     return int(seen.sum())
 
 
-def _strong_pixels(ds: xr.Dataset, p: RadarStageParams) -> np.ndarray:
-    """Seed pixels of radar-only outlines: a large change both orbits saw, or a new smooth surface.
+def _seed_pixels(ds: xr.Dataset) -> np.ndarray:
+    """Seed pixels of radar-only outlines: a lasting break in any orbit, off steep terrain.
 
-    A new smooth surface (concrete, asphalt) reflects the pulse away from the radar: darker
-    in VV *and* VH by :data:`~sitewatch.objects.corroborate.NEW_SURFACE_DB`, brighter in no
-    orbit. Such a change is smaller than a structure's (a few dB, not 10) and a small pad's
-    pixels reach significance in one orbit more often than in both, so one orbit's break
-    seeds it; the outline test then asks every orbit (:func:`_new_surface`).
+    A pixel's break is a weak witness alone (a small pad's pixels reach significance in one
+    orbit, a gravel pad's in few), so every break seeds; the outline it belongs to is then
+    judged as a whole, against the site (:func:`_significant`).
     """
-    n_orbits = ds.sizes["orbit"]
-    delta_op = ds["delta_db"].values  # (orbit, polarization, y, x)
-    delta = np.nan_to_num(np.abs(delta_op)).max(axis=(0, 1))
-    orbit_changed = ds["orbit_changed"].values
-    usable = ds["changed"].values & ~ds["steep"].values
-    large = (ds["n_orbits_changed"].values >= min(2, n_orbits)) & (delta >= p.min_candidate_db)
-    darker = (np.nan_to_num(delta_op, nan=0.0) <= -NEW_SURFACE_DB).all(axis=1)  # (orbit, y, x)
-    brighter = (ds["direction"].values > 0).any(axis=1)
-    smooth = (orbit_changed & darker).any(axis=0) & ~(orbit_changed & brighter).any(axis=0)
-    return usable & (large | smooth)
+    return np.asarray(ds["changed"].values & ~ds["steep"].values)
+
+
+def _revisit_days(stack: xr.DataArray) -> float:
+    """The median interval between consecutive acquisitions of one orbit (the radar's dating step)."""
+    days = stack.coords["time"].values.astype("datetime64[s]").astype(np.int64) / 86_400.0
+    gaps = [np.diff(days[list(g.index)]) for g in orbit_groups(stack) if len(g.index) > 1]
+    return float(np.median(np.concatenate(gaps))) if gaps else 12.0
+
+
+def _changes(ds: xr.Dataset, seeds: np.ndarray, tolerance_days: float) -> tuple[np.ndarray, int]:
+    """Label the seeds into changes: neighbours that broke the same way within ``tolerance_days``.
+
+    One change is one event: a pad laid next to a field ploughed a month earlier is two, though
+    their pixels touch (as the optical objects are split by date). Pixels are joined to their
+    eight neighbours when both broke, in the same direction (the sign of their t summed over
+    orbits and polarisations) and at dates no further apart than one revisit.
+    """
+    h, w = seeds.shape
+    day = ds["first_detected"].values.astype("datetime64[s]").astype(np.float64) / 86_400.0
+    sign = np.sign(np.nan_to_num(ds["t_stat"].values).sum(axis=(0, 1)))
+    flat = np.arange(h * w).reshape(h, w)
+    rows, cols = [], []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        a = (slice(0, h - dy), slice(max(0, -dx), w - max(0, dx)))
+        b = (slice(dy, h), slice(max(0, dx), w - max(0, -dx)))
+        join = seeds[a] & seeds[b] & (sign[a] == sign[b]) & (np.abs(day[a] - day[b]) <= tolerance_days)
+        rows.append(flat[a][join])
+        cols.append(flat[b][join])
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = sparse.coo_matrix((np.ones(r.size, np.int8), (r, c)), shape=(h * w, h * w))
+    _, comp = csgraph.connected_components(graph, directed=False)
+    labels = np.where(seeds.reshape(-1), comp + 1, 0).reshape(h, w)
+    uniq, labels_flat = np.unique(labels, return_inverse=True)
+    # 0 (no seed) stays 0 because it is the smallest label
+    return labels_flat.reshape(h, w), int(uniq.size - 1)
 
 
 def _polygon(mask: np.ndarray, geobox: Any) -> Any:
@@ -191,27 +222,29 @@ def _polygon(mask: np.ndarray, geobox: Any) -> Any:
     return shapely.union_all(polys)
 
 
-def _strong_enough(evidence: OutlineChange, p: RadarStageParams) -> bool:
+def _significant(significance: OutlineSignificance, p: RadarStageParams) -> tuple[bool, str]:
+    """Whether an outline's radar change stands out from the site's own ground (and why not).
+
+    The pooled robust z reaches :attr:`RadarStageParams.min_candidate_z` and no orbit says
+    the opposite.
+    """
+    if not np.isfinite(significance.z):
+        return False, "no null (too little ground around it)"
+    if abs(significance.z) < p.min_candidate_z:
+        return False, f"not unusual for the site (z {significance.z:+.1f})"
+    if not significance.agree:
+        return False, "the orbits disagree"
+    return True, ""
+
+
+def _large(evidence: OutlineChange, p: RadarStageParams) -> bool:
     """Every orbit that saw it shows a large, significant change in some polarisation."""
-    if not evidence.orbits:
-        return False
-    return all(
+    return bool(evidence.orbits) and all(
         any(
             abs(c.t_stat) >= p.min_candidate_t and abs(c.delta_db) >= p.min_candidate_db
             for c in o.polarizations
         )
         for o in evidence.orbits
-    )
-
-
-def _dark_ground(evidence: OutlineChange) -> bool:
-    """Ground (no double bounce before) that every orbit saw go darker in every polarisation."""
-    changes = [c for o in evidence.orbits for c in o.polarizations]
-    befores = [c.before_db for o in evidence.orbits if (c := o.change("VV")) is not None]
-    return (
-        bool(changes)
-        and all(c.direction == "darker" for c in changes)
-        and not (befores and max(befores) >= DOUBLE_BOUNCE_BEFORE_DB)
     )
 
 
@@ -222,31 +255,41 @@ def _ring(mask: np.ndarray, allowed: np.ndarray, p: RadarStageParams) -> np.ndar
     return far & ~near & allowed
 
 
-def _new_surface(evidence: OutlineChange, around: OutlineChange | None, p: RadarStageParams) -> bool:
-    """A new smooth surface: darker by a few dB in VV and VH, and darker than the ground around it.
+def _structures_gone(evidence: OutlineChange, around: OutlineChange | None) -> bool:
+    """A bright (double-bounce) outline that every orbit saw go darker: structures removed."""
+    return (
+        bool(evidence.orbits)
+        and double_bounce_before(evidence, around)
+        and all(any(c.direction == "darker" for c in o.polarizations) for o in evidence.orbits)
+    )
 
-    Smooth concrete and asphalt reflect the pulse away from the radar, so a new pad is darker
-    than the ground it replaced *and than the ground left around it*. A harvest, a dry spell
-    or a smooth field darken the whole field alike: the speckle-cut fragment a detector finds
-    of it is no darker than the rest of the field around it. So, in every orbit, VV and VH go
-    darker by :data:`~sitewatch.objects.corroborate.NEW_SURFACE_DB` and the outline's VV after
-    the change lies :attr:`RadarStageParams.dark_margin_db` below the ring around it, after
-    the change too (the same acquisitions); one orbit must be decisive
-    (``|t| >= min_candidate_t``): a new surface seen by one orbit's fewer or wetter
-    acquisitions stays a new surface.
+
+def _signature(evidence: OutlineChange, around: OutlineChange | None, p: RadarStageParams) -> str:
+    """The radar signature that makes a site-unusual change a candidate, or "" for none.
+
+    Per material, as C-band sees it: structures removed lose their double bounce
+    (:func:`_structures_gone`); a new smooth surface darkens its own outline more than the
+    ground around it (:func:`~sitewatch.objects.corroborate.own_darkening`; gravel by little,
+    concrete and asphalt by several dB); anything else (new structures, roughness) must be
+    large and significant in every orbit (:func:`_large`).
     """
-    if not evidence.orbits or around is None:
-        return False
-    ring = {o.orbit: o for o in around.orbits}
-    for o in evidence.orbits:
-        changes = list(o.polarizations)
-        if not changes or any(c.direction != "darker" or c.delta_db > -NEW_SURFACE_DB for c in changes):
-            return False
-        ref = o.change("VV") or changes[0]
-        ref_around = ring[o.orbit].change(ref.polarization) if o.orbit in ring else None
-        if ref_around is None or ref.after_db > ref_around.after_db - p.dark_margin_db:
-            return False
-    return max(abs(c.t_stat) for o in evidence.orbits for c in o.polarizations) >= p.min_candidate_t
+    if _structures_gone(evidence, around):
+        return "structures gone"
+    if own_darkening(evidence, around, min_db=p.sar.outline_min_change_db):
+        return "own darkening"
+    return "large change" if _large(evidence, p) else ""
+
+
+def _around(
+    evidence: OutlineChange, stack: xr.DataArray, mask: np.ndarray, allowed: np.ndarray, p: RadarStageParams
+) -> OutlineChange | None:
+    """The ground around an outline (a ring of ``ring_px``) over the same dates, or None."""
+    ring = _ring(mask, allowed, p)
+    if not ring.any():
+        return None
+    return outline_change(
+        stack, ring, event_start=evidence.event_start, event_end=evidence.event_end, params=p.sar
+    )
 
 
 def radar_candidates(
@@ -283,13 +326,15 @@ def radar_candidates(
         views dropped.
     """
     p = params or RadarStageParams()
+    if p.sar.normalize and SCENE_OFFSET_COORD not in stack.coords:
+        stack = with_scene_offsets(stack)  # once, not once per outline measured on it
     geobox = stack.odc.geobox
     allowed = ~ds["steep"].values
     for alert in alerts:
         if alert.source == "optical":
             allowed &= ~ndimage.binary_dilation(_mask(alert.geometry, geobox), iterations=2)
-    strong = _strong_pixels(ds, p) & allowed
-    labels, n = ndimage.label(ndimage.binary_closing(strong, iterations=1) & strong, np.ones((3, 3), bool))
+    seeds = _seed_pixels(ds) & allowed
+    labels, n = _changes(ds, seeds, _revisit_days(stack))
     out: list[tuple[Alert, np.ndarray]] = []
     dropped = 0
     res = float(abs(geobox.resolution.x))
@@ -303,16 +348,14 @@ def radar_candidates(
         first = breaks.first_detected
         last = breaks.last_unchanged or first
         evidence = outline_change(stack, mask, event_start=last, event_end=first, params=p.sar)
-        if not _strong_enough(evidence, p):
-            # a smaller darkening of ground: a new smooth surface only if darker than the ground around it
-            ring = _ring(mask, allowed, p) if _dark_ground(evidence) else None
-            around = (
-                outline_change(stack, ring, event_start=last, event_end=first, params=p.sar)
-                if ring is not None and ring.any()
-                else None
-            )
-            if not _new_surface(evidence, around, p):
-                continue
+        significance = outline_significance(
+            stack, mask, event_start=last, event_end=first, params=p.sar, null=p.null
+        )
+        if not _significant(significance, p)[0]:
+            continue
+        around = _around(evidence, stack, mask, allowed, p)
+        if not _signature(evidence, around, p):
+            continue
         if _viewed_after(clear, mask, np.datetime64(first.replace(tzinfo=None), "ns"), p.clear_share) >= (
             p.confirm_clear_obs
         ):
@@ -329,13 +372,12 @@ def radar_candidates(
             else [res, res]
         )
         width, length = max(sides[0], res), max(sides[-1], res)
-        change_type, detail, reason = radar_change_type(evidence, elongation=length / width)
+        change_type, detail, reason = radar_change_type(evidence, elongation=length / width, around=around)
         c = corroborate(change_type, evidence, detail=detail)
-        t_max = max((abs(x.t_stat) for o in evidence.orbits for x in o.polarizations), default=0.0)
         persistence = float(np.nanmedian(ds["persistence"].values[:, mask]))
         parts = confidence_parts(
-            score=t_max,
-            threshold=p.min_candidate_t,
+            score=abs(significance.z),
+            threshold=p.min_candidate_z,
             persistence=persistence,
             n_clear_before=0,
             n_clear_after=0,
@@ -368,6 +410,7 @@ def radar_candidates(
                         ],
                         "radar_share_changed": round(breaks.share_changed, 3),
                         "radar_orbits": [o.orbit for o in evidence.orbits],
+                        "radar_site_z": round(significance.z, 2),
                     },
                     simulated=simulated,
                     source="sar",
