@@ -51,6 +51,8 @@ __all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
 RUNWAY_MAX_ANGLE_DEG = 12.0
 #: A strip continues a runway when it is this many pixels from it, or closer.
 RUNWAY_NEAR_PX = 3
+#: Longest undetected stretch between a runway's end and a strip in line beyond it, metres.
+RUNWAY_MAX_GAP_M = 200.0
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,11 @@ def _runway_relation(
         # runway's axis it is still its continuation
         obj_len = max(measures["length_m"], 1.0)
         max_angle = max(RUNWAY_MAX_ANGLE_DEG, math.degrees(math.atan(measures["width_m"] / obj_len)))
+        # the first metres of an extension, mixed with the runway's blurred end, can stay
+        # undetected: a strip on the axis, as wide, beyond a gap no longer than itself
+        # (and at most RUNWAY_MAX_GAP_M) still continues the runway
+        gap_m = float(rw.geometry.distance(geom))
+        near = near or (in_line and gap_m <= min(measures["length_m"], RUNWAY_MAX_GAP_M))
         if near and dang <= max_angle and overlap < 0.5 and in_line:
             adjacent, length = True, float(rw.length_m)
     return adjacent, overlap_max, length
