@@ -277,7 +277,8 @@ def _runway_relation(
     adjacent, overlap_max, length = False, 0.0, None
     for rw in runways:
         overlap = float((rw.mask & m).sum() / m.sum())
-        near = rw.geometry.distance(geom) <= RUNWAY_NEAR_PX * res_m
+        gap_m = float(rw.geometry.distance(geom))
+        near = gap_m <= RUNWAY_NEAR_PX * res_m
         dang = abs((measures["orientation_deg"] - rw.orientation_deg + 90) % 180 - 90)
         overlap_max = max(overlap_max, overlap)
         in_line = _in_line(rw, geom, measures["width_m"], res_m)
@@ -289,7 +290,6 @@ def _runway_relation(
         # the first metres of an extension, mixed with the runway's blurred end, can stay
         # undetected: a strip on the axis, as wide, beyond a gap no longer than itself
         # (and at most RUNWAY_MAX_GAP_M) still continues the runway
-        gap_m = float(rw.geometry.distance(geom))
         near = near or (in_line and gap_m <= min(measures["length_m"], RUNWAY_MAX_GAP_M))
         if near and dang <= max_angle and overlap < 0.5 and in_line:
             adjacent, length = True, float(rw.length_m)
