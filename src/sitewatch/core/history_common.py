@@ -116,6 +116,11 @@ class HistoryParams:
     tile_px: int = 16384
     workers: int = 0
 
+    @property
+    def pooled_test(self) -> bool:
+        """Whether the pooled test runs: its threshold is above 0 and below ``threshold``."""
+        return 0 < self.pooled_threshold < self.threshold
+
 
 def index_to_time(idx: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Dates (datetime64[ns]) of date indices; NaT where the index is negative (none)."""

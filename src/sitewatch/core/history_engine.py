@@ -193,7 +193,7 @@ def _break_arrays(
     unbroken = {k: v[..., :1].copy() for k, v in out.items() if k not in ("scores", "pooled")}
 
     # the pooled test looks at each pixel's neighbours: where they are in the tile
-    pooled = shape is not None and 0 < p.pooled_threshold < p.threshold
+    pooled = shape is not None and p.pooled_test
     if pooled and pixel_index is None and shape is not None and shape[0] * shape[1] != p_n:
         pooled = False  # pixels of unknown places: no neighbours
 

@@ -216,7 +216,7 @@ def tile_history(
             for r in refs[bb]:
                 natural_ref[bb] |= nat_bin[r] & (cnt[r] > 0)
     refs_of = _References(refs, ref_t, ref_ok, natural_ref, np.float32(p.nn_scale * p.noise_floor))
-    pooled_on = neighbours is not None and 0 < p.pooled_threshold < p.threshold
+    pooled_on = neighbours is not None and p.pooled_test
     thr_low = p.pooled_threshold if pooled_on else p.threshold
     score = _observation_scores(
         x, valid, bins, starts, ref_count, bmean, binv, refs_of, spectra, p, return_scores, nn_from=thr_low
