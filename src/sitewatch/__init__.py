@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from sitewatch.core.masks import CLEAR, CLOUD, SHADOW, SNOW, pixel_classes, scl_classes
     from sitewatch.core.surfaces import SurfaceRules
     from sitewatch.errors import SitewatchError, SitewatchWarning
-    from sitewatch.objects import CHANGE_TYPES, ChangeObject, ChangeType, ObjectParams, describe
+    from sitewatch.objects import (
+        CHANGE_TYPES,
+        ChangeObject,
+        ChangeType,
+        FacilityRules,
+        ObjectParams,
+        describe,
+    )
     from sitewatch.pipeline.compare import ChangeResult, compare
     from sitewatch.pipeline.options import ExecutionOptions, ScanParams
     from sitewatch.pipeline.result import ScanOutputs, ScanResult
@@ -77,6 +84,7 @@ _HOMES: dict[str, str] = {
     "ChangeObject": "sitewatch.objects",
     "ChangeType": "sitewatch.objects",
     "ObjectParams": "sitewatch.objects",
+    "FacilityRules": "sitewatch.objects",
     "describe": "sitewatch.objects",
     "ChangeResult": "sitewatch.pipeline.compare",
     "compare": "sitewatch.pipeline.compare",
@@ -134,6 +142,7 @@ __all__ = [
     "Earthworks",
     "Evacuation",
     "ExecutionOptions",
+    "FacilityRules",
     "HistoryParams",
     "ObjectParams",
     "Pad",

@@ -43,6 +43,7 @@ __all__ = [
     "EarlyContext",
     "Runway",
     "SiteContext",
+    "composite_spectrum",
     "early_context",
     "find_runways",
     "late_composite",
@@ -87,15 +88,21 @@ class EarlyContext:
 
     def mean_spectrum(self, sel: np.ndarray) -> dict[str, float] | None:
         """Median composite spectrum over ``sel`` (None when no pixel is known there)."""
-        if not self.bands or not sel.any():
+        if not self.bands:
             return None
-        vals = self.composite[:, sel]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(vals, axis=1)
-        if not np.isfinite(med).any():
-            return None
-        return {b: float(v) for b, v in zip(self.bands, med, strict=True)}
+        return composite_spectrum(self.composite, sel, self.bands)
+
+
+def composite_spectrum(comp: np.ndarray, sel: np.ndarray, bands: tuple[str, ...]) -> dict[str, float] | None:
+    """Median spectrum of a ``(B, Y, X)`` composite over ``sel`` (None when no pixel is known there)."""
+    if not sel.any():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(comp[:, sel], axis=1)
+    if not np.isfinite(med).any():
+        return None
+    return {b: float(v) for b, v in zip(bands, med, strict=True)}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,8 +27,8 @@ from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.morphology import vectorize
 from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, built_like, concrete_like, earth_like
+from sitewatch.objects.change_object import ChangeObject
 from sitewatch.objects.classify import (
-    ChangeType,
     Classification,
     ObjectFacts,
     classify_object,
@@ -39,7 +39,19 @@ from sitewatch.objects.classify import (
 )
 from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
 from sitewatch.objects.dating import surface_onset
-from sitewatch.objects.evacuation import absorb_into_evacuations, facility_share, structure_loss
+from sitewatch.objects.evacuation import (
+    absorb_into_evacuations,
+    facility_evacuation,
+    facility_share,
+    structure_loss,
+)
+from sitewatch.objects.facility_loss import (
+    DEFAULT_FACILITY_RULES,
+    FacilityLoss,
+    FacilityRules,
+    facility_losses,
+    textured_regions,
+)
 from sitewatch.objects.group import group_changes
 from sitewatch.objects.measure import measure_geometry
 from sitewatch.objects.phenology import crop_season
@@ -53,6 +65,8 @@ RUNWAY_MAX_ANGLE_DEG = 12.0
 RUNWAY_NEAR_PX = 3
 #: Longest undetected stretch between a runway's end and a strip in line beyond it, metres.
 RUNWAY_MAX_GAP_M = 200.0
+#: Types that name the surface an object became: structures removed under one are not an evacuation.
+SURFACE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "vegetation_loss")
 
 
 @dataclass(frozen=True)
@@ -69,113 +83,15 @@ class ObjectParams:
         the bits of its facility are folded into it.
     surfaces : SurfaceRules
         Thresholds of the surface tests.
+    facility : FacilityRules
+        Settings of the facility-wide test for removed structures (evacuations the
+        per-pixel history does not see).
     """
 
     min_area_m2: float = 800.0
     split_days: int = 60
     surfaces: SurfaceRules = DEFAULT_RULES
-
-
-@dataclass(frozen=True)
-class ChangeObject:
-    """One changed object: where, what, when, how big, and the facts behind it.
-
-    Dates are indices into the stack's ``time``; geometry and sizes are in the grid's CRS
-    (metres). Measurements that only some types have are None for the others.
-
-    Attributes
-    ----------
-    label : int
-        Its value in the label raster.
-    box : tuple of int
-        ``(row0, row1, col0, col1)`` of its pixels in the grid.
-    mask : numpy.ndarray
-        Bool, the object's pixels within ``box``.
-    geometry : shapely geometry
-        Outline in the grid's CRS.
-    change_type, detail, reasons
-        From :func:`~sitewatch.objects.classify.classify_object`.
-    first_index : int
-        First date it is seen (an evacuation: its first removals; a pad laid on
-        earthworks: its surface).
-    last_unchanged_index : int or None
-        Last date clear over most of it before ``first_index``.
-    evidence_indices : tuple of int
-        The dates that show it: the last unchanged, the first changed, the next two clear.
-    removals : tuple of int
-        First and last date its pixels changed.
-    onset_index, completed_index : int or None
-        When the change began (its earliest tenth of pixels) and when it was complete (nine
-        tenths of its pixels in their new state; for a change spread over weeks the
-        per-pixel history's completion, for abrupt ones their breaks).
-    area_m2, length_m, width_m, orientation_deg, rectangularity : float
-    n_pixels : int
-        Changed pixels.
-    date_spread_days : float
-    before, after : mapping
-        Mean spectra before and at the end of the series (reflectance 0..1).
-    n_clear_before, n_clear_after, persistence, magnitude : float
-        Medians and means over its changed pixels of the per-pixel history.
-    facility_overlap, runway_overlap : float
-    runway_adjacent : bool
-    facility : int
-        The facility (label in the site context) it mostly lies in, else 0.
-    fraction_affected, fraction_affected_pixels, structure_area_before_m2, changed_area_m2, facility_area_m2
-        Evacuations (:class:`~sitewatch.objects.evacuation.StructureLoss`).
-    added_length_m, runway_length_before_m, runway_length_after_m
-        Runway extensions.
-    after_earthworks : bool or None
-        New pads: levelling came first.
-    earthworks_first_index : int or None
-        New pads laid on earthworks: the date the levelling was first seen.
-    grown_from_after_state_px : int or None
-        Pixels the sub-pixel sizing added from the after-state surface.
-    absorbed : tuple of ChangeObject
-        Evacuations: the bits of the facility folded into it.
-    """
-
-    label: int
-    box: tuple[int, int, int, int]
-    mask: np.ndarray = field(repr=False)
-    geometry: BaseGeometry
-    change_type: ChangeType
-    detail: str | None
-    reasons: tuple[str, ...]
-    first_index: int
-    last_unchanged_index: int | None
-    evidence_indices: tuple[int, ...]
-    removals: tuple[int, int]
-    area_m2: float
-    length_m: float
-    width_m: float
-    orientation_deg: float
-    rectangularity: float
-    n_pixels: int
-    date_spread_days: float
-    before: Mapping[str, float]
-    after: Mapping[str, float]
-    n_clear_before: float
-    n_clear_after: float
-    persistence: float
-    magnitude: float
-    facility_overlap: float
-    runway_overlap: float
-    runway_adjacent: bool
-    facility: int = 0
-    fraction_affected: float | None = None
-    fraction_affected_pixels: float | None = None
-    structure_area_before_m2: float | None = None
-    changed_area_m2: float | None = None
-    facility_area_m2: float | None = None
-    added_length_m: float | None = None
-    runway_length_before_m: float | None = None
-    runway_length_after_m: float | None = None
-    after_earthworks: bool | None = None
-    earthworks_first_index: int | None = None
-    grown_from_after_state_px: int | None = None
-    onset_index: int | None = None
-    completed_index: int | None = None
-    absorbed: tuple[ChangeObject, ...] = ()
+    facility: FacilityRules = DEFAULT_FACILITY_RULES
 
 
 @dataclass(frozen=True)
@@ -597,6 +513,109 @@ def _with_mask(obj: ChangeObject, labels: np.ndarray) -> ChangeObject:
     return dataclasses.replace(obj, box=(r0, r1, c0, c1), mask=labels[r0:r1, c0:c1] == obj.label)
 
 
+def _facility_evacuations(
+    objects: list[ChangeObject],
+    labels: np.ndarray,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    context: SiteContext,
+    p: ObjectParams,
+) -> list[ChangeObject]:
+    """Evacuations seen over a whole facility where no object of it was typed one.
+
+    ``labels`` grows in place; objects mostly inside a yard found by its texture take that
+    yard's facility label (in place in ``objects``).
+
+    Structures removed one by one over weeks, each a few mixed pixels, often stay below the
+    per-pixel test; pooled over the facility they do not. The other objects of that facility
+    dated within its removals are then folded into it, as for any evacuation.
+    """
+    evacuated = {o.facility for o in objects if o.change_type == "evacuation" and o.facility}
+    # a pad, runway or cleared grove laid where structures stood is that surface, not an evacuation:
+    # the per-pixel objects whose material was typed keep their pixels
+    typed = np.isin(labels, [o.label for o in objects if o.change_type in SURFACE_TYPES])
+    times = stack.coords["time"].values.astype("datetime64[D]")
+    days = (times - times[0]).astype(np.int64)
+    bands = [str(b) for b in stack.coords["band"].values]
+    # the built-up test's facilities, then yards of structures it missed, found by their texture
+    # (labelled after the facilities, so that a label names one region)
+    yards = textured_regions(context.early.composite, bands, exclude=context.facilities > 0, rules=p.facility)
+    yards = np.where(yards > 0, yards + int(context.facilities.max()), 0)
+    out: list[ChangeObject] = []
+    # a yard beside or across an evacuation already described is that evacuation
+    taken = ndimage.binary_dilation(
+        np.isin(labels, [o.label for o in objects if o.change_type == "evacuation"]), iterations=2
+    )
+    for regions in (context.facilities, yards):
+        for loss in facility_losses(stack.values, clear, regions, days, bands=bands, rules=p.facility):
+            if loss.facility in evacuated and regions is context.facilities:
+                px_m2 = abs(float(stack.odc.geobox.resolution.x)) ** 2
+                objects[:] = [
+                    _measured_by(o, loss, px_m2, clear[:, labels == o.label].mean(axis=1), times)
+                    if o.change_type == "evacuation" and o.facility == loss.facility
+                    else o
+                    for o in objects
+                ]
+                continue
+            if typed[loss.removed].mean() >= 0.5 or taken[loss.removed].any():
+                continue
+            obj = facility_evacuation(
+                loss, labels, stack, clear, context, facilities=regions, min_area_m2=p.min_area_m2
+            )
+            if obj is not None:
+                out.append(obj)
+                taken |= ndimage.binary_dilation(regions == loss.facility, iterations=2)
+                if regions is yards:
+                    # the objects mostly in a yard belong to its facility, to be folded in
+                    yard = regions == loss.facility
+                    objects[:] = [_in_yard(o, labels, yard, loss.facility) for o in objects]
+    return out
+
+
+def _measured_by(
+    obj: ChangeObject, loss: FacilityLoss, px_m2: float, obj_clear: np.ndarray, times: np.ndarray
+) -> ChangeObject:
+    """An evacuation of the facility dated (and, where it could not be, measured) by the whole facility.
+
+    The object's date is a quantile of its pixels' breaks, which a few pixels that changed
+    early can pull months back; the facility-wide test dates each structure's removal. Its
+    share of structures lost is measured on the pixels the absolute structure test found,
+    sometimes too few (then the share of the facility's area stood in): the facility-wide
+    share replaces that stand-in.
+    """
+    lu, ev_t = _evidence_dates(obj_clear, loss.first_index)
+    # the object's own share stays where its structures could be measured (as before); where
+    # too few of its pixels held structures, the facility's share replaces the area share
+    dated = dataclasses.replace(
+        obj,
+        first_index=loss.first_index,
+        onset_index=loss.onset_index,
+        completed_index=loss.completed_index,
+        last_unchanged_index=lu,
+        evidence_indices=ev_t,
+        reasons=(
+            *obj.reasons,
+            f"over the whole facility {loss.fraction:.0%} of the structure signal went, "
+            f"{int(loss.removed.sum())} structure pixels from "
+            f"{times[loss.onset_index]} to {times[loss.completed_index]} (z = {loss.z:.1f})",
+        ),
+    )
+    if obj.fraction_affected_pixels is not None:
+        return dated
+    return dataclasses.replace(
+        dated,
+        fraction_affected=loss.fraction,
+        fraction_affected_pixels=round(float(loss.removed.sum() / max(int(loss.structures.sum()), 1)), 3),
+        structure_area_before_m2=round(float(loss.structures.sum()) * px_m2, 1),
+    )
+
+
+def _in_yard(obj: ChangeObject, labels: np.ndarray, yard: np.ndarray, facility: int) -> ChangeObject:
+    if obj.facility or yard[labels == obj.label].mean() < 0.5:
+        return obj
+    return dataclasses.replace(obj, facility=facility)
+
+
 def describe(
     history: xr.Dataset,
     stack: xr.DataArray,
@@ -657,6 +676,7 @@ def describe(
             labels[labels == cand.label] = 0
             continue
         objects.append(obj)
+    objects += _facility_evacuations(objects, labels, stack, clear, context, p)
     objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
     return [_with_mask(o, labels) for o in objects]
 

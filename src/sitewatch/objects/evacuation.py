@@ -12,7 +12,7 @@ import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -22,13 +22,18 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.morphology import vectorize
-from sitewatch.objects.context import SiteContext, late_composite
+from sitewatch.objects.change_object import ChangeObject
+from sitewatch.objects.context import SiteContext, composite_spectrum, late_composite
+from sitewatch.objects.facility_loss import FacilityLoss
 from sitewatch.objects.measure import measure_geometry
 
-if TYPE_CHECKING:
-    from sitewatch.objects.describe import ChangeObject
-
-__all__ = ["StructureLoss", "absorb_into_evacuations", "facility_share", "structure_loss"]
+__all__ = [
+    "StructureLoss",
+    "absorb_into_evacuations",
+    "facility_evacuation",
+    "facility_share",
+    "structure_loss",
+]
 
 #: Types whose objects inside an evacuated facility, dated within its removals, are part of it.
 ABSORBED_TYPES: tuple[str, ...] = ("earthworks", "other", "evacuation")
@@ -136,6 +141,115 @@ def structure_loss(
         fraction_affected_pixels=fraction_px,
         structure_area_before_m2=round(float(struct.sum() * res_m**2), 1),
         changed_area_m2=round(int(changed.sum()) * res_m**2, 1),
+    )
+
+
+def facility_evacuation(
+    loss: FacilityLoss,
+    labels: np.ndarray,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    context: SiteContext,
+    *,
+    facilities: np.ndarray,
+    min_area_m2: float,
+) -> ChangeObject | None:
+    """The evacuation object of a facility whose structures the facility-wide test saw go.
+
+    Its outline covers the removed structures (closed over the yard between them, within
+    the facility); dates, fraction and the confidence's parts are the test's
+    (:func:`sitewatch.objects.facility_loss.facility_losses`).
+
+    Parameters
+    ----------
+    loss : FacilityLoss
+    labels : numpy.ndarray
+        ``(Y, X)`` int labels of the objects: the new object takes the next label, painted
+        where no other object is (in place).
+    stack, clear
+        As :func:`sitewatch.objects.describe`.
+    context : SiteContext
+    facilities : numpy.ndarray
+        ``(Y, X)`` int labels the test ran on (the site context's facilities, or the
+        textured yards beyond them).
+    min_area_m2 : float
+        Smallest object reported.
+
+    Returns
+    -------
+    ChangeObject or None
+        None when the removed structures cover less than ``min_area_m2``.
+    """
+    gbox = stack.odc.geobox
+    res_m = abs(float(gbox.resolution.x))
+    facility = facilities == loss.facility
+    if int(loss.removed.sum()) * res_m**2 < min_area_m2:
+        return None
+    mask = ndimage.binary_closing(loss.removed, iterations=2) & facility | loss.removed
+    pieces = [g for _, g in vectorize(mask.astype(np.int32), gbox, simplify_px=0.5)]
+    if not pieces:
+        return None
+    geom = shapely.union_all(pieces)
+    meas = measure_geometry(geom)
+    label = int(labels.max()) + 1
+    labels[mask & (labels == 0)] = label
+    times = stack.coords["time"].values.astype("datetime64[D]")
+    t_n = len(times)
+    bands = tuple(str(b) for b in stack.coords["band"].values)
+    late = late_composite(stack, clear, from_t=min(loss.completed_index + 1, t_n - 2))
+    removed_at = loss.removal_index[loss.removed]
+    obj_clear = clear[:, mask].mean(axis=1)
+    before_t = [t for t in range(loss.first_index) if obj_clear[t] >= 0.5]
+    lu = before_t[-1] if before_t else loss.last_unchanged_index
+    ev_t = ([lu] if lu is not None else []) + [loss.first_index]
+    ev_t += [t for t in range(loss.first_index + 1, t_n) if obj_clear[t] >= 0.5][:2]
+    spread = float((times[loss.completed_index] - times[loss.onset_index]) / np.timedelta64(1, "D"))
+    n_struct = int(loss.structures.sum())
+    reasons = (
+        f"{int(loss.removed.sum())} of the facility's {n_struct} structure pixels lost their contrast "
+        f"against its own yard ({loss.fraction:.0%} of the structure signal), "
+        f"{times[loss.onset_index]} to {times[loss.completed_index]}: structures removed",
+        f"seen over the whole facility: the share of its structures standing fell by {loss.drop:.0%} "
+        f"and stayed down (z = {loss.z:.1f} against the series' own scatter)",
+        *((f"removals spread over {spread:.0f} days",) if spread > 10 else ()),
+    )
+    facility_area = round(float(facility.sum() * res_m**2), 1)
+    return ChangeObject(
+        label=label,
+        box=(0, 0, 0, 0),
+        mask=np.zeros((0, 0), bool),
+        geometry=geom,
+        change_type="evacuation",
+        detail=None,
+        reasons=reasons,
+        first_index=loss.first_index,
+        last_unchanged_index=lu,
+        evidence_indices=tuple(ev_t),
+        removals=(int(removed_at.min()), int(removed_at.max())),
+        area_m2=meas["area_m2"],
+        length_m=meas["length_m"],
+        width_m=meas["width_m"],
+        orientation_deg=meas["orientation_deg"],
+        rectangularity=meas["rectangularity"],
+        n_pixels=int(loss.removed.sum()),
+        date_spread_days=spread,
+        before=composite_spectrum(context.early.composite, loss.removed, bands) or {},
+        after=composite_spectrum(late, loss.removed, bands) or {},
+        n_clear_before=loss.n_clear_before,
+        n_clear_after=loss.n_clear_after,
+        persistence=loss.persistence,
+        magnitude=loss.magnitude,
+        facility_overlap=1.0,
+        runway_overlap=0.0,
+        runway_adjacent=False,
+        facility=loss.facility,
+        fraction_affected=loss.fraction,
+        fraction_affected_pixels=round(float(loss.removed.sum() / max(n_struct, 1)), 3),
+        structure_area_before_m2=round(n_struct * res_m**2, 1),
+        changed_area_m2=round(int(loss.removed.sum()) * res_m**2, 1),
+        facility_area_m2=facility_area,
+        onset_index=loss.onset_index,
+        completed_index=loss.completed_index,
     )
 
 
