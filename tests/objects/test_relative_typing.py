@@ -92,6 +92,41 @@ def test_a_concrete_extension_of_a_concrete_runway():
     assert classify_object(f).detail == "extension"
 
 
+GREEN_FIELD = spec(0.05, 0.09, 0.07, 0.38, 0.25, 0.14)
+
+
+@pytest.mark.parametrize("cover", [0.35, 0.45, 0.5])
+def test_a_strip_laid_in_a_field_harvested_beside_it_is_an_extension(cover: float) -> None:
+    # the strip replaced a green field; after the change its edge pixels hold the field's bare
+    # soil beside it, not the green it replaced: read against both, it is the runway's material
+    strip = mix(AGED_ASPHALT, SOIL, cover)
+    site = {**SITE, "soil": SOIL}
+    f = facts(
+        before=GREEN_FIELD, after_early=strip, after_late=strip, site_surfaces=site, runway_adjacent=True
+    )
+    assert relative_surface(f).like_runway
+    assert (classify_object(f).change_type, classify_object(f).detail) == ("runway_change", "extension")
+    # not beside a runway, the same spectrum is not read against the ground beside it
+    alone = relative_surface(
+        facts(before=GREEN_FIELD, after_early=strip, after_late=strip, site_surfaces=site)
+    )
+    assert alone.verdict != "paved"
+
+
+def test_bare_soil_beside_a_runway_end_stays_soil() -> None:
+    site = {**SITE, "soil": SOIL}
+    dark_soil = {k: 0.8 * v for k, v in SOIL.items()}  # ploughed
+    f = facts(
+        before=GREEN_FIELD,
+        after_early=dark_soil,
+        after_late=dark_soil,
+        site_surfaces=site,
+        runway_adjacent=True,
+    )
+    assert relative_surface(f).verdict != "paved"
+    assert classify_object(f).change_type != "runway_change"
+
+
 def test_a_strip_that_stays_like_the_ground_is_not_paved():
     ew = mix(EARTHWORKS, SOIL, 0.6)
     f = facts(after_early=ew, after_late=ew, spectra_mixed=True, runway_adjacent=True)

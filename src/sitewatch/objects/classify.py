@@ -284,13 +284,29 @@ def relative_surface(facts: ObjectFacts, rules: SurfaceRules = DEFAULT_RULES) ->
     ems["asphalt"] = dict(zip(bands, rules.pavement_prior_asphalt, strict=True))
     late = {b: v for b, v in facts.after_late.items() if math.isfinite(v)}
     before = {b: v for b, v in facts.before.items() if math.isfinite(v)} or None
-    fits = tuple(fit_endmembers(late, before, ems))
-    if not fits or "ground" not in ems:
+    min_cover = rules.relative_min_cover if facts.spectra_mixed else 0.7
+    judged = _judge(tuple(fit_endmembers(late, before, ems)), "ground" in ems, min_cover, rules)
+    beside = facts.site_surfaces.get("soil") or facts.site_surfaces.get("ground")
+    if judged.verdict == "paved" or not facts.runway_adjacent or beside is None:
+        return judged
+    # a strip continuing a runway mixes its material, on its edge pixels, also with the bare
+    # ground beside it after the change, which need not be what it replaced (a field
+    # harvested next to the new end): read against both, it is the runway's continuation
+    # when it then fits the runway's own material
+    fits = tuple(fit_endmembers(late, before, ems, beside=beside, beside_for=_PAVED_ENDMEMBERS))
+    with_beside = _judge(fits, "ground" in ems, rules.relative_min_cover, rules)
+    return with_beside if with_beside.verdict == "paved" and with_beside.like_runway else judged
+
+
+def _judge(
+    fits: tuple[EndmemberFit, ...], has_ground: bool, min_cover: float, rules: SurfaceRules
+) -> RelativeSurface:
+    """The verdict of :func:`relative_surface` from its fits (best first)."""
+    if not fits or not has_ground:
         return RelativeSurface(None, False, fits[0] if fits else None, fits)
     paved = [f for f in fits if f.name in _PAVED_ENDMEMBERS]
     # the site's ground before the change and over the whole series (ploughed, pale again)
     ground = [f for f in fits if f.name in _GROUND_ENDMEMBERS]
-    min_cover = rules.relative_min_cover if facts.spectra_mixed else 0.7
     best = fits[0]
     if best.residual > rules.relative_max_residual:
         return RelativeSurface(None, False, best, fits)

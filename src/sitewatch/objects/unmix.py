@@ -73,6 +73,9 @@ def fit_endmembers(
     spectrum: Mapping[str, float],
     ground: Mapping[str, float] | None,
     endmembers: Mapping[str, Mapping[str, float]],
+    *,
+    beside: Mapping[str, float] | None = None,
+    beside_for: tuple[str, ...] = (),
 ) -> list[EndmemberFit]:
     """Linear unmixing of one mean spectrum against each candidate endmember and the old ground.
 
@@ -89,6 +92,12 @@ def fit_endmembers(
     ground : mapping or None
         Its mean spectrum before (None: the endmember alone).
     endmembers : mapping of name to spectrum
+    beside : mapping, optional
+        The bare ground beside the object after the change. A strip two to six pixels wide
+        mixes its material also with what lies beside it then, which need not be what it
+        replaced (a field harvested or ploughed next to a new runway end): the endmembers
+        named in ``beside_for`` are unmixed against both.
+    beside_for : tuple of str
 
     Returns
     -------
@@ -114,19 +123,20 @@ def fit_endmembers(
             and math.isfinite(float(em[b]))
             and (ground is None or (b in ground and math.isfinite(float(ground[b]))))
         ]
+        partners = [g for g in (ground, beside if name in beside_for else None) if g is not None]
+        bands = [b for b in bands if all(b in g and math.isfinite(float(g[b])) for g in partners)]
         if len(bands) < 3:
             continue
         y = np.array([float(spectrum[b]) for b in bands])
         cols = [np.array([float(em[b]) for b in bands])]
-        if ground is not None:
-            cols.append(np.array([float(ground[b]) for b in bands]))
+        cols += [np.array([float(g[b]) for b in bands]) for g in partners]
         a = np.stack(cols, axis=1)
         coef, res = nnls(a, y)
         norm = float(np.linalg.norm(y))
         if norm <= 0:
             continue
-        # the ground keeps its own brightness: its weight is the uncovered share
-        cover = float(np.clip(1.0 - coef[1], 0.0, 1.0)) if ground is not None else 1.0
+        # the grounds keep their own brightness: their weights are the uncovered share
+        cover = float(np.clip(1.0 - coef[1:].sum(), 0.0, 1.0)) if partners else 1.0
         gain = float(coef[0]) / cover if cover > 0 else 0.0
         out.append(EndmemberFit(name, float(cover), gain, float(res) / norm))
     return sorted(out, key=lambda f: f.residual)
