@@ -57,3 +57,31 @@ def surface_onset(
             prev = None
             seen_earth = seen_earth or bool(earth_like(spec, rules))
     return None
+
+
+def evidence_dates(obj_clear: np.ndarray, first_t: int) -> tuple[int | None, tuple[int, ...]]:
+    """The last date clear over most of the object before ``first_t``, and the dates that show the change.
+
+    Parameters
+    ----------
+    obj_clear : numpy.ndarray
+        ``(T,)`` the object's clear share on each date.
+    first_t : int
+        The date it is first seen.
+
+    Returns
+    -------
+    tuple
+        The last unchanged date index (None when none is clear before) and the evidence dates:
+        it, ``first_t`` and the next two clear ones.
+
+    Examples
+    --------
+    >>> evidence_dates(np.array([1.0, 0.2, 1.0, 1.0, 0.0, 1.0, 1.0]), 3)
+    (2, (2, 3, 5, 6))
+    """
+    before_t = [t for t in range(first_t) if obj_clear[t] >= 0.5]
+    lu = before_t[-1] if before_t else None
+    ev_t = [t for t in ([lu] if lu is not None else []) + [first_t] if t is not None]
+    ev_t += [t for t in range(first_t + 1, len(obj_clear)) if obj_clear[t] >= 0.5][:2]
+    return lu, tuple(ev_t)

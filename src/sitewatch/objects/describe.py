@@ -38,20 +38,14 @@ from sitewatch.objects.classify import (
     relative_surface,
 )
 from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
-from sitewatch.objects.dating import surface_onset
+from sitewatch.objects.dating import evidence_dates, surface_onset
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
-    facility_evacuation,
+    facility_evacuations,
     facility_share,
     structure_loss,
 )
-from sitewatch.objects.facility_loss import (
-    DEFAULT_FACILITY_RULES,
-    FacilityLoss,
-    FacilityRules,
-    facility_losses,
-    textured_regions,
-)
+from sitewatch.objects.facility_loss import DEFAULT_FACILITY_RULES, FacilityRules
 from sitewatch.objects.group import group_changes
 from sitewatch.objects.measure import measure_geometry
 from sitewatch.objects.phenology import crop_season
@@ -65,8 +59,6 @@ RUNWAY_MAX_ANGLE_DEG = 12.0
 RUNWAY_NEAR_PX = 3
 #: Longest undetected stretch between a runway's end and a strip in line beyond it, metres.
 RUNWAY_MAX_GAP_M = 200.0
-#: Types that name the surface an object became: structures removed under one are not an evacuation.
-SURFACE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "vegetation_loss")
 
 
 @dataclass(frozen=True)
@@ -420,15 +412,6 @@ def _sized(
     return meas, geom
 
 
-def _evidence_dates(obj_clear: np.ndarray, first_t: int) -> tuple[int | None, tuple[int, ...]]:
-    """The last date clear over most of the object before ``first_t``, and the dates that show the change."""
-    before_t = [t for t in range(first_t) if obj_clear[t] >= 0.5]
-    lu = before_t[-1] if before_t else None
-    ev_t = [t for t in ([lu] if lu is not None else []) + [first_t] if t is not None]
-    ev_t += [t for t in range(first_t + 1, len(obj_clear)) if obj_clear[t] >= 0.5][:2]
-    return lu, tuple(ev_t)
-
-
 def _describe_one(
     cand: _Candidate,
     hist: _History,
@@ -470,7 +453,7 @@ def _describe_one(
         meas, geom = _sized(cand, cls, first_t, earthworks_t, labels, stack, clear)
     if cls.change_type == "new_pad":
         typed["after_earthworks"] = bool(cls.extra.get("after_earthworks"))
-    lu, ev_t = _evidence_dates(cand.obj_clear, first_t)
+    lu, ev_t = evidence_dates(cand.obj_clear, first_t)
     pix = cand.changed
     return ChangeObject(
         label=cand.label,
@@ -511,109 +494,6 @@ def _with_mask(obj: ChangeObject, labels: np.ndarray) -> ChangeObject:
         return obj
     r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
     return dataclasses.replace(obj, box=(r0, r1, c0, c1), mask=labels[r0:r1, c0:c1] == obj.label)
-
-
-def _facility_evacuations(
-    objects: list[ChangeObject],
-    labels: np.ndarray,
-    stack: xr.DataArray,
-    clear: np.ndarray,
-    context: SiteContext,
-    p: ObjectParams,
-) -> list[ChangeObject]:
-    """Evacuations seen over a whole facility where no object of it was typed one.
-
-    ``labels`` grows in place; objects mostly inside a yard found by its texture take that
-    yard's facility label (in place in ``objects``).
-
-    Structures removed one by one over weeks, each a few mixed pixels, often stay below the
-    per-pixel test; pooled over the facility they do not. The other objects of that facility
-    dated within its removals are then folded into it, as for any evacuation.
-    """
-    evacuated = {o.facility for o in objects if o.change_type == "evacuation" and o.facility}
-    # a pad, runway or cleared grove laid where structures stood is that surface, not an evacuation:
-    # the per-pixel objects whose material was typed keep their pixels
-    typed = np.isin(labels, [o.label for o in objects if o.change_type in SURFACE_TYPES])
-    times = stack.coords["time"].values.astype("datetime64[D]")
-    days = (times - times[0]).astype(np.int64)
-    bands = [str(b) for b in stack.coords["band"].values]
-    # the built-up test's facilities, then yards of structures it missed, found by their texture
-    # (labelled after the facilities, so that a label names one region)
-    yards = textured_regions(context.early.composite, bands, exclude=context.facilities > 0, rules=p.facility)
-    yards = np.where(yards > 0, yards + int(context.facilities.max()), 0)
-    out: list[ChangeObject] = []
-    # a yard beside or across an evacuation already described is that evacuation
-    taken = ndimage.binary_dilation(
-        np.isin(labels, [o.label for o in objects if o.change_type == "evacuation"]), iterations=2
-    )
-    for regions in (context.facilities, yards):
-        for loss in facility_losses(stack.values, clear, regions, days, bands=bands, rules=p.facility):
-            if loss.facility in evacuated and regions is context.facilities:
-                px_m2 = abs(float(stack.odc.geobox.resolution.x)) ** 2
-                objects[:] = [
-                    _measured_by(o, loss, px_m2, clear[:, labels == o.label].mean(axis=1), times)
-                    if o.change_type == "evacuation" and o.facility == loss.facility
-                    else o
-                    for o in objects
-                ]
-                continue
-            if typed[loss.removed].mean() >= 0.5 or taken[loss.removed].any():
-                continue
-            obj = facility_evacuation(
-                loss, labels, stack, clear, context, facilities=regions, min_area_m2=p.min_area_m2
-            )
-            if obj is not None:
-                out.append(obj)
-                taken |= ndimage.binary_dilation(regions == loss.facility, iterations=2)
-                if regions is yards:
-                    # the objects mostly in a yard belong to its facility, to be folded in
-                    yard = regions == loss.facility
-                    objects[:] = [_in_yard(o, labels, yard, loss.facility) for o in objects]
-    return out
-
-
-def _measured_by(
-    obj: ChangeObject, loss: FacilityLoss, px_m2: float, obj_clear: np.ndarray, times: np.ndarray
-) -> ChangeObject:
-    """An evacuation of the facility dated (and, where it could not be, measured) by the whole facility.
-
-    The object's date is a quantile of its pixels' breaks, which a few pixels that changed
-    early can pull months back; the facility-wide test dates each structure's removal. Its
-    share of structures lost is measured on the pixels the absolute structure test found,
-    sometimes too few (then the share of the facility's area stood in): the facility-wide
-    share replaces that stand-in.
-    """
-    lu, ev_t = _evidence_dates(obj_clear, loss.first_index)
-    # the object's own share stays where its structures could be measured (as before); where
-    # too few of its pixels held structures, the facility's share replaces the area share
-    dated = dataclasses.replace(
-        obj,
-        first_index=loss.first_index,
-        onset_index=loss.onset_index,
-        completed_index=loss.completed_index,
-        last_unchanged_index=lu,
-        evidence_indices=ev_t,
-        reasons=(
-            *obj.reasons,
-            f"over the whole facility {loss.fraction:.0%} of the structure signal went, "
-            f"{int(loss.removed.sum())} structure pixels from "
-            f"{times[loss.onset_index]} to {times[loss.completed_index]} (z = {loss.z:.1f})",
-        ),
-    )
-    if obj.fraction_affected_pixels is not None:
-        return dated
-    return dataclasses.replace(
-        dated,
-        fraction_affected=loss.fraction,
-        fraction_affected_pixels=round(float(loss.removed.sum() / max(int(loss.structures.sum()), 1)), 3),
-        structure_area_before_m2=round(float(loss.structures.sum()) * px_m2, 1),
-    )
-
-
-def _in_yard(obj: ChangeObject, labels: np.ndarray, yard: np.ndarray, facility: int) -> ChangeObject:
-    if obj.facility or yard[labels == obj.label].mean() < 0.5:
-        return obj
-    return dataclasses.replace(obj, facility=facility)
 
 
 def describe(
@@ -676,7 +556,9 @@ def describe(
             labels[labels == cand.label] = 0
             continue
         objects.append(obj)
-    objects += _facility_evacuations(objects, labels, stack, clear, context, p)
+    objects += facility_evacuations(
+        objects, labels, stack, clear, context, rules=p.facility, min_area_m2=p.min_area_m2
+    )
     objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
     return [_with_mask(o, labels) for o in objects]
 

@@ -24,17 +24,21 @@ from shapely.geometry.base import BaseGeometry
 from sitewatch.core.morphology import vectorize
 from sitewatch.objects.change_object import ChangeObject
 from sitewatch.objects.context import SiteContext, composite_spectrum, late_composite
-from sitewatch.objects.facility_loss import FacilityLoss
+from sitewatch.objects.dating import evidence_dates
+from sitewatch.objects.facility_loss import FacilityLoss, FacilityRules, facility_losses, textured_regions
 from sitewatch.objects.measure import measure_geometry
 
 __all__ = [
     "StructureLoss",
     "absorb_into_evacuations",
     "facility_evacuation",
+    "facility_evacuations",
     "facility_share",
     "structure_loss",
 ]
 
+#: Types that name the surface an object became: structures removed under one are not an evacuation.
+SURFACE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "vegetation_loss")
 #: Types whose objects inside an evacuated facility, dated within its removals, are part of it.
 ABSORBED_TYPES: tuple[str, ...] = ("earthworks", "other", "evacuation")
 
@@ -199,10 +203,8 @@ def facility_evacuation(
     late = late_composite(stack, clear, from_t=min(loss.completed_index + 1, t_n - 2))
     removed_at = loss.removal_index[loss.removed]
     obj_clear = clear[:, mask].mean(axis=1)
-    before_t = [t for t in range(loss.first_index) if obj_clear[t] >= 0.5]
-    lu = before_t[-1] if before_t else loss.last_unchanged_index
-    ev_t = ([lu] if lu is not None else []) + [loss.first_index]
-    ev_t += [t for t in range(loss.first_index + 1, t_n) if obj_clear[t] >= 0.5][:2]
+    lu, ev_t = evidence_dates(obj_clear, loss.first_index)
+    lu = lu if lu is not None else loss.last_unchanged_index
     spread = float((times[loss.completed_index] - times[loss.onset_index]) / np.timedelta64(1, "D"))
     n_struct = int(loss.structures.sum())
     reasons = (
@@ -224,7 +226,7 @@ def facility_evacuation(
         reasons=reasons,
         first_index=loss.first_index,
         last_unchanged_index=lu,
-        evidence_indices=tuple(ev_t),
+        evidence_indices=ev_t,
         removals=(int(removed_at.min()), int(removed_at.max())),
         area_m2=meas["area_m2"],
         length_m=meas["length_m"],
@@ -331,3 +333,108 @@ def absorb_into_evacuations(
                     )
         out.append(o)
     return out
+
+
+def facility_evacuations(
+    objects: list[ChangeObject],
+    labels: np.ndarray,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    context: SiteContext,
+    *,
+    rules: FacilityRules,
+    min_area_m2: float,
+) -> list[ChangeObject]:
+    """Evacuations seen over a whole facility where no object of it was typed one.
+
+    ``labels`` grows in place; objects mostly inside a yard found by its texture take that
+    yard's facility label (in place in ``objects``).
+
+    Structures removed one by one over weeks, each a few mixed pixels, often stay below the
+    per-pixel test; pooled over the facility they do not. The other objects of that facility
+    dated within its removals are then folded into it, as for any evacuation.
+    """
+    evacuated = {o.facility for o in objects if o.change_type == "evacuation" and o.facility}
+    # a pad, runway or cleared grove laid where structures stood is that surface, not an evacuation:
+    # the per-pixel objects whose material was typed keep their pixels
+    typed = np.isin(labels, [o.label for o in objects if o.change_type in SURFACE_TYPES])
+    times = stack.coords["time"].values.astype("datetime64[D]")
+    days = (times - times[0]).astype(np.int64)
+    bands = [str(b) for b in stack.coords["band"].values]
+    # the built-up test's facilities, then yards of structures it missed, found by their texture
+    # (labelled after the facilities, so that a label names one region)
+    yards = textured_regions(context.early.composite, bands, exclude=context.facilities > 0, rules=rules)
+    yards = np.where(yards > 0, yards + int(context.facilities.max()), 0)
+    out: list[ChangeObject] = []
+    # a yard beside or across an evacuation already described is that evacuation
+    taken = ndimage.binary_dilation(
+        np.isin(labels, [o.label for o in objects if o.change_type == "evacuation"]), iterations=2
+    )
+    for regions in (context.facilities, yards):
+        for loss in facility_losses(stack.values, clear, regions, days, bands=bands, rules=rules):
+            if loss.facility in evacuated and regions is context.facilities:
+                px_m2 = abs(float(stack.odc.geobox.resolution.x)) ** 2
+                objects[:] = [
+                    _measured_by(o, loss, px_m2, clear[:, labels == o.label].mean(axis=1), times)
+                    if o.change_type == "evacuation" and o.facility == loss.facility
+                    else o
+                    for o in objects
+                ]
+                continue
+            if typed[loss.removed].mean() >= 0.5 or taken[loss.removed].any():
+                continue
+            obj = facility_evacuation(
+                loss, labels, stack, clear, context, facilities=regions, min_area_m2=min_area_m2
+            )
+            if obj is not None:
+                out.append(obj)
+                taken |= ndimage.binary_dilation(regions == loss.facility, iterations=2)
+                if regions is yards:
+                    # the objects mostly in a yard belong to its facility, to be folded in
+                    yard = regions == loss.facility
+                    objects[:] = [_in_yard(o, labels, yard, loss.facility) for o in objects]
+    return out
+
+
+def _measured_by(
+    obj: ChangeObject, loss: FacilityLoss, px_m2: float, obj_clear: np.ndarray, times: np.ndarray
+) -> ChangeObject:
+    """An evacuation of the facility dated (and, where it could not be, measured) by the whole facility.
+
+    The object's date is a quantile of its pixels' breaks, which a few pixels that changed
+    early can pull months back; the facility-wide test dates each structure's removal. Its
+    share of structures lost is measured on the pixels the absolute structure test found,
+    sometimes too few (then the share of the facility's area stood in): the facility-wide
+    share replaces that stand-in.
+    """
+    lu, ev_t = evidence_dates(obj_clear, loss.first_index)
+    # the object's own share stays where its structures could be measured (as before); where
+    # too few of its pixels held structures, the facility's share replaces the area share
+    dated = dataclasses.replace(
+        obj,
+        first_index=loss.first_index,
+        onset_index=loss.onset_index,
+        completed_index=loss.completed_index,
+        last_unchanged_index=lu,
+        evidence_indices=ev_t,
+        reasons=(
+            *obj.reasons,
+            f"over the whole facility {loss.fraction:.0%} of the structure signal went, "
+            f"{int(loss.removed.sum())} structure pixels from "
+            f"{times[loss.onset_index]} to {times[loss.completed_index]} (z = {loss.z:.1f})",
+        ),
+    )
+    if obj.fraction_affected_pixels is not None:
+        return dated
+    return dataclasses.replace(
+        dated,
+        fraction_affected=loss.fraction,
+        fraction_affected_pixels=round(float(loss.removed.sum() / max(int(loss.structures.sum()), 1)), 3),
+        structure_area_before_m2=round(float(loss.structures.sum()) * px_m2, 1),
+    )
+
+
+def _in_yard(obj: ChangeObject, labels: np.ndarray, yard: np.ndarray, facility: int) -> ChangeObject:
+    if obj.facility or yard[labels == obj.label].mean() < 0.5:
+        return obj
+    return dataclasses.replace(obj, facility=facility)
