@@ -3,7 +3,9 @@
 Removing structures (roofs, tents, vehicles, containers) from a facility bares its yard.
 :func:`structure_loss` measures the share of the structure signal lost;
 :func:`absorb_into_evacuations` folds bits of the facility split off the evacuation
-(bare yard read as earthworks, other change, or a second small evacuation) back into it.
+(bare yard read as earthworks, other change, or a second small evacuation) back into it;
+:func:`facility_evacuations` adds (and dates) the evacuations seen over a whole facility
+(:mod:`~sitewatch.objects.facility_loss`).
 """
 
 from __future__ import annotations
