@@ -306,7 +306,12 @@ def _quiet_distributed() -> Iterator[None]:
 
     The nanny's "worker process still alive, killing" at the end of an interrupted run too.
     """
-    loggers = {"distributed": logging.WARNING, "distributed.nanny": logging.ERROR}
+    # a worker's own warnings (a task cancelled when its neighbour died) are not the user's news
+    loggers = {
+        "distributed": logging.WARNING,
+        "distributed.nanny": logging.ERROR,
+        "distributed.worker": logging.ERROR,
+    }
     old = {name: logging.getLogger(name).level for name in loggers}
     for name, level in loggers.items():
         logger = logging.getLogger(name)
@@ -389,8 +394,10 @@ def open_client(
         }
         # a worker's own log lines (a task cancelled by Ctrl-C, a slow shutdown) are not the user's news
         quiet_workers = {"DASK_LOGGING__DISTRIBUTED": "critical"}
-        with _quiet_distributed(), dask.config.set(settings):
-            with _ctrl_c_ignored(processes), _environ(quiet_workers if processes else {}):
+        # the workers' settings stay in the environment while the cluster lives: a nanny that
+        # restarts a dead worker starts the new one with them too
+        with _quiet_distributed(), dask.config.set(settings), _environ(quiet_workers if processes else {}):
+            with _ctrl_c_ignored(processes):
                 cluster = LocalCluster(
                     processes=processes,
                     n_workers=n if processes else 1,
