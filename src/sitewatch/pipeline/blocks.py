@@ -214,14 +214,24 @@ def _objects_by_window(
         changed, margin_px=execution.window_margin_px, max_window_px=execution.max_window_px
     )
     found: list[tuple[ChangeObject, int, int]] = []
+    # windows overlap by their margins: an evacuation seen over a whole facility (not a group
+    # of one window) is seen by each window that holds the facility; the first one keeps it
+    evacuated = np.zeros(changed.shape, bool)
     for win in windows:
         sub_stack = stack_k.isel(y=win.rows, x=win.cols).compute()
         sub_clear = clear_da.isel(y=win.rows, x=win.cols).values
         sub_history = history.isel(y=win.rows, x=win.cols).compute()
         mine = np.isin(groups[win.rows, win.cols], win.groups)
         sub_history["changed"] = sub_history["changed"] & mine
+        r, c = int(win.rows.start), int(win.cols.start)
         for obj in describe(sub_history, sub_stack, sub_clear, params=params.objects):
-            found.append((obj, int(win.rows.start), int(win.cols.start)))
+            if obj.change_type == "evacuation":
+                r0, r1, c0, c1 = obj.box
+                seen = evacuated[r + r0 : r + r1, c + c0 : c + c1]
+                if obj.mask.any() and seen[obj.mask].mean() >= 0.5:
+                    continue
+                seen[obj.mask] = True
+            found.append((obj, r, c))
     return found
 
 
