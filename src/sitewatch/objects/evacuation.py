@@ -248,7 +248,7 @@ def facility_evacuation(
         runway_adjacent=False,
         facility=loss.facility,
         fraction_affected=loss.fraction,
-        fraction_affected_pixels=round(float(loss.removed.sum() / max(n_struct, 1)), 3),
+        fraction_affected_pixels=loss.removed_share,
         structure_area_before_m2=round(n_struct * res_m**2, 1),
         changed_area_m2=round(int(loss.removed.sum()) * res_m**2, 1),
         facility_area_m2=facility_area,
@@ -431,7 +431,7 @@ def _measured_by(
     return dataclasses.replace(
         dated,
         fraction_affected=loss.fraction,
-        fraction_affected_pixels=round(float(loss.removed.sum() / max(int(loss.structures.sum()), 1)), 3),
+        fraction_affected_pixels=loss.removed_share,
         structure_area_before_m2=round(float(loss.structures.sum()) * px_m2, 1),
     )
 

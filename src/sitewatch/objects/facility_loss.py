@@ -12,7 +12,7 @@ season and illumination cancel), falls and stays down.
 1. its yard (the pixels least unlike the facility's per-date median early on) and its
    structures (the pixels whose early contrast against the yard stands well above the
    yard's own scatter, a threshold relative to the facility itself);
-2. the structures' pooled contrast per date, relative to their early contrast (1 before);
+2. the share of its structures still standing on each date (contrast above half the early one);
 3. a level-ramp-level fit of that series (the removals spread over the ramp), its drop and
    the drop's significance against the fit's own residual scatter;
 4. per structure pixel, the date its contrast fell and stayed below half (onset, first
@@ -131,14 +131,15 @@ class FacilityLoss:
     removal_index : numpy.ndarray
         ``(Y, X)`` int: the date index each removed pixel's contrast fell (-1 elsewhere).
     onset_index, first_index, completed_index : int
-        Dates of the earliest tenth (onset), earliest twentieth (first removals seen) and
-        nine tenths of the removed pixels.
+        Dates of the earliest tenth (onset, and the first removals seen) and of nine tenths
+        of the removed pixels.
     last_unchanged_index : int or None
         The fit's last date before the removals.
     fraction : float
         Share of the structures' contrast lost (0..1).
     drop, z : float
-        The pooled contrast's fitted drop (share of its early level) and its significance.
+        The fitted drop of the share of structures standing (share of its early level) and
+        its significance.
     persistence : float
         Mean share of each removed pixel's clear dates after its removal that stay removed.
     magnitude : float
@@ -162,6 +163,11 @@ class FacilityLoss:
     magnitude: float
     n_clear_before: float
     n_clear_after: float
+
+    @property
+    def removed_share(self) -> float:
+        """Share of the structure pixels removed (0..1)."""
+        return round(float(self.removed.sum() / max(int(self.structures.sum()), 1)), 3)
 
 
 def _robust_sigma(x: np.ndarray) -> float:
@@ -390,6 +396,8 @@ def _one_facility(
     lost = float(np.sum(np.clip(c0s[ok] - late[ok], 0.0, signal)))
     fraction = lost / float(signal.sum()) if signal.sum() > 0 else drop
     q = idx[gone]
+    # the earliest tenth, not the very first: a mixed pixel can dip on two dates by chance
+    onset = int(np.quantile(q, 0.1, method="lower"))
     persistence = float(np.mean(pers[gone]))
     mag = (c0s[gone] - np.nan_to_num(late[gone], nan=0.0)) / np.maximum(early_sd[gone], 1e-3)
     if persistence < rules.min_persistence or float(np.mean(mag)) < rules.min_magnitude:
@@ -400,9 +408,8 @@ def _one_facility(
     return {
         "structures": structures,
         "removal_index": removal_index,
-        # the earliest tenth, not the very first: a mixed pixel can dip on two dates by chance
-        "onset_index": int(np.quantile(q, 0.1, method="lower")),
-        "first_index": int(np.quantile(q, 0.1, method="lower")),
+        "onset_index": onset,
+        "first_index": onset,
         "completed_index": int(np.quantile(q, 0.9, method="lower")),
         "last_unchanged_index": int(t_use[fit.start]) if fit.start < t_n else None,
         "fraction": round(min(1.0, max(0.0, fraction)), 3),
