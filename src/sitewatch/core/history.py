@@ -36,6 +36,11 @@ crop phenology, missed clouds and shadows, haze and slow drift, so the core work
    A second confirmed break away from the first new state (earthworks, then concrete) gives
    ``second_detected``. Breaks whose before/after spectra are phenology are flagged
    ``vegetation`` and not counted as changes.
+7. **Vegetation that missed its next season** (the very last resort,
+   :mod:`sitewatch.core.history_season`): where nothing above found a change (or only
+   phenology), a pixel green in its season that was seen bare through the same season a year
+   on, and never green again, lost its vegetation (``vegetation_loss``), dated at the first
+   clear date after its last green one.
 
 The scoring is sparse: a date is checked against further reference states only where the
 first state is already far, so the cost is a few passes over the stack, processed in

@@ -69,6 +69,20 @@ class HistoryParams:
         a harvest does not qualify; a clearing in the series' first seven months is not found.
     veg_loss_min_after_days : int
         Days a loss must be seen to last before the series ends.
+    veg_season : bool
+        Also find vegetation green in its season only (a deciduous orchard, an irrigated
+        field) that missed its next season (:mod:`sitewatch.core.history_season`).
+    veg_season_min_green : int
+        Fewest clear dates near the pixel's own peak NDVI that make a green season.
+    veg_season_min_days : int
+        Shortest span of those green dates (a season, not one flush of green).
+    veg_season_min_covered : int
+        Fewest green dates whose anniversary, after the loss, was seen bare.
+    veg_season_window_days : int
+        Days either side of an anniversary that count as the same season.
+    veg_season_max_share : float
+        Largest share of a tile's seasonally green pixels (their next season seen) that may
+        miss it at once: beyond it the year's weather (a drought) is taken, not a clearing.
     gradual : bool
         Also find changes spread over weeks or months
         (:func:`~sitewatch.core.history_gradual.gradual_changes`).
@@ -108,6 +122,12 @@ class HistoryParams:
     veg_loss_margin: float = 0.05
     veg_loss_min_days: int = 210
     veg_loss_min_after_days: int = 30
+    veg_season: bool = True
+    veg_season_min_green: int = 4
+    veg_season_min_days: int = 45
+    veg_season_min_covered: int = 3
+    veg_season_window_days: int = 20
+    veg_season_max_share: float = 0.5
     gradual: bool = True
     gradual_obs: int = 3
     pooled_threshold: float = 2.0

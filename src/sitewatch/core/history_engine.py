@@ -190,7 +190,10 @@ def _break_arrays(
     if return_scores:
         out["scores"] = np.full((t_n, p_n), np.nan, np.float32)
     out["pooled"] = np.zeros(p_n, bool)
-    unbroken = {k: v[..., :1].copy() for k, v in out.items() if k not in ("scores", "pooled")}
+    out["season_missed"] = np.zeros(p_n, bool)
+    unbroken = {
+        k: v[..., :1].copy() for k, v in out.items() if k not in ("scores", "pooled", "season_missed")
+    }
 
     # the pooled test looks at each pixel's neighbours: where they are in the tile
     pooled = shape is not None and p.pooled_test
@@ -237,8 +240,12 @@ def _break_arrays(
             for fut in [pool.submit(run, s0) for s0 in starts0]:
                 fut.result()
     pooled_px = out.pop("pooled")
+    # a vegetation that missed its season is no strong break: a pad laid on a field after its
+    # harvest is pooled, and its field's unpaved rest beside it must not drop it
+    season_px = out.pop("season_missed")
     if pooled and shape is not None:
-        drop = beside_strong_breaks(pooled_px, (out["break_index"] >= 0) & ~pooled_px, pixel_index, shape)
+        strong = (out["break_index"] >= 0) & ~pooled_px & ~season_px
+        drop = beside_strong_breaks(pooled_px, strong, pixel_index, shape)
         for k, v in unbroken.items():
             out[k][..., drop] = v
     return out

@@ -4,8 +4,9 @@
 (which cuts the image into tiles, converts each to float32 and runs the tiles on threads):
 per-bin clear states (:func:`_bin_states`), the score of every observation against its
 baseline (:func:`_observation_scores`), the first confirmed break (:func:`_first_confirmed`),
-the slow changes (:mod:`sitewatch.core.history_gradual`) and what each changed pixel was
-and became (:func:`_break_states`).
+the slow changes (:mod:`sitewatch.core.history_gradual`), what each changed pixel was
+and became (:func:`_break_states`) and, last, vegetation that missed its next season
+(:mod:`sitewatch.core.history_season`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.history_pooled import pooled_agreement
+from sitewatch.core.history_season import missed_season_index
 from sitewatch.core.history_spectra import built_of, ndvi, vegetation_driven
 from sitewatch.core.history_spectra import natural as natural_ground
 from sitewatch.core.surfaces import DEFAULT_RULES
@@ -189,7 +191,7 @@ def tile_history(
     dict of numpy.ndarray
         The per-pixel outputs of :func:`~sitewatch.core.history_engine.break_arrays` for the tile.
     """
-    t_n, _, p_n = x.shape
+    p_n = x.shape[2]
     # integer input (and its planes) is finite everywhere: no check needed
     valid = valid & np.isfinite(np.einsum("tfp->tp", x)) if check_finite else valid
     prev, nxt = _prev_next(valid)
@@ -241,27 +243,56 @@ def tile_history(
             neighbours=neighbours,
             becomes=built_of(band_names),
         )
-        # the last resort: where neither the abrupt nor the slow tests found anything
+        # where neither the abrupt nor the slow tests found anything
         pooled = (k_pool >= 0) & (k < 0)
         k = np.where(pooled, k_pool, k).astype(np.int32)
+    res = _dates_of(k, slow, prev, valid)
+    res["pooled"] = pooled
+    if return_scores:
+        res["scores"] = score
+    thr_px = np.where(pooled, np.float32(thr_low), np.float32(p.threshold))
+    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px))
+    # vegetation green in its season only (leafless in winter, a field's crop) that missed its
+    # next season: the very last resort, where no test found a change (a break its green-up
+    # made is phenology; a pad or works laid on a field after its harvest are the other tests',
+    # dated by them, not by the last green date)
+    season_k = (
+        missed_season_index(x, valid, days, red_nir, p, built=built_of(band_names))
+        if red_nir is not None
+        else np.full(p_n, -1, np.int32)
+    )
+    redo = (season_k >= 0) & ~res["changed"] & ~pooled & ~slow["gradual"]
+    res["season_missed"] = redo
+    if redo.any():
+        k_s = np.where(redo, season_k, -1).astype(np.int32)
+        slow_s = {**slow, "vegetation_loss": redo, "gradual": np.zeros(p_n, bool)}
+        states = _break_states(
+            x, valid, k_s, prev, nxt, score, bins, n_bins, refs_of, spectra, slow_s, p, thr_px
+        )
+        states.update(_dates_of(k_s, slow_s, prev, valid))
+        for key, val in states.items():
+            res[key][..., redo] = val[..., redo]
+        res["vegetation_loss"] = slow["vegetation_loss"] | redo
+    return res
+
+
+def _dates_of(
+    k: np.ndarray, slow: dict[str, np.ndarray], prev: np.ndarray, valid: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The date indices of each pixel's change (break, last unchanged, completed) and its slow flags."""
+    t_n, p_n = valid.shape
     has = k >= 0
     last_unchanged = np.where(has, prev[np.maximum(k, 0), np.arange(p_n)], -1).astype(np.int32)
     gradual = slow["gradual"]
     last_unchanged[gradual] = slow["onset"][gradual]
-    res: dict[str, np.ndarray] = {
+    return {
         "break_index": k,
         "last_unchanged_index": last_unchanged,
         "completed_index": np.where(gradual, slow["completed"], k).astype(np.int32),
         "vegetation_loss": slow["vegetation_loss"],
         "gradual": gradual,
         "n_clear_before": _count_before(valid, np.where(has, k, t_n)),
-        "pooled": pooled,
     }
-    if return_scores:
-        res["scores"] = score
-    thr_px = np.where(pooled, np.float32(thr_low), np.float32(p.threshold))
-    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px))
-    return res
 
 
 @dataclass(frozen=True)
