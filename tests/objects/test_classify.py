@@ -90,6 +90,16 @@ def test_runway_extension_reports_added_length():
     assert c.extra["runway_length_after_m"] == pytest.approx(2000.0)
 
 
+def test_a_protruding_pixel_does_not_make_an_extension_too_wide_for_a_strip():
+    # a 300 m x 55 m extension whose bounding rectangle mixed corner pixels widened to 110 m
+    strip = dict(length_m=300.0, width_m=110.0, after_early=ASPHALT, after_late=ASPHALT, runway_adjacent=True)
+    c = classify_object(facts(area_m2=16500.0, rectangularity=0.5, **strip))
+    assert (c.change_type, c.detail) == ("runway_change", "extension")
+    # a block that wide all along is no strip
+    wide = classify_object(facts(area_m2=32700.0, rectangularity=0.99, **strip))
+    assert wide.change_type != "runway_change"
+
+
 def test_new_runway_and_resurfacing():
     new = classify_object(
         facts(area_m2=72000.0, length_m=1600.0, width_m=45.0, after_early=ASPHALT, after_late=ASPHALT)

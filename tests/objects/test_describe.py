@@ -52,6 +52,27 @@ def test_a_new_pad_is_one_typed_dated_measured_object():
     assert (labels == pad.label).sum() == pad.mask.sum() >= 90
 
 
+def test_a_pad_is_dated_by_its_own_pixels_not_by_the_vegetation_it_replaced():
+    # the field beside the pad missed its next season: the history dates it at its last green
+    # date, before the pad; the pad's object, mostly pad, keeps the pad's date
+    stack, clear = _series()
+    history = detect_breaks(stack, clear)
+    rim = np.zeros(clear.shape[1:], bool)
+    rim[20:26, 8:20] = True  # six rows below the pad (72 px against its 96)
+    for name in ("changed", "vegetation_loss"):
+        history[name].values[rim] = True
+    history["break_index"].values[rim] = 11
+    history["first_detected"].values[rim] = stack.time.values[11]
+    history["before"].values[:, rim] = history["before"].values[:, 15:16, 10:11].reshape(-1, 1)
+    for name in ("after_early", "after_late"):
+        history[name].values[:, rim] = history["before"].values[:, 15:16, 10:11].reshape(-1, 1)
+    objects = describe(history, stack, clear, params=ObjectParams())
+    pads = [o for o in objects if o.change_type == "new_pad"]
+    assert len(pads) == 1 and pads[0].first_index == 14
+    labels = paint_labels(objects, clear.shape[1:])
+    assert (labels[rim] == pads[0].label).any()  # the rim is in the pad's object, and does not date it
+
+
 def test_objects_below_the_smallest_area_are_not_described():
     stack, clear = _series(pad=(slice(12, 15), slice(8, 11)))  # 3 x 3 px: 900 m2
     history = detect_breaks(stack, clear)

@@ -265,18 +265,20 @@ def test_bits_of_an_evacuated_facility_fold_into_the_evacuation():
         ["2025-01-10", "2025-01-20", "2025-01-25", "2025-02-01", "2025-02-15", "2025-09-01", "2025-09-05"],
         dtype="datetime64[D]",
     )
-    labels = np.array([[1, 1, 2, 3, 4, 5]])
+    labels = np.array([[1, 1, 2, 3, 4, 5, 6]])
     objects = [
         _object(1, "evacuation", 0, area=5000.0, removals=(0, 4)),  # ev
         _object(2, "earthworks", 1, removals=(1, 2)),  # yard
         _object(3, "new_pad", 1, removals=(1, 2)),  # pad
         _object(4, "earthworks", 5, removals=(5, 6)),  # later
         _object(5, "evacuation", 3, removals=(3, 3)),  # ev-bit
+        # green-looking gear taken away with the rest (camouflage nets, blue containers)
+        _object(6, "vegetation_loss", 2, removals=(2, 2)),
     ]
     out = absorb_into_evacuations(objects, labels, days, 30)
     assert [o.label for o in out] == [1, 3, 4]  # ev, pad, later
-    assert [o.label for o in out[0].absorbed] == [2, 5]  # yard, ev-bit
-    assert labels.tolist() == [[1, 1, 1, 3, 4, 1]]
+    assert [o.label for o in out[0].absorbed] == [2, 5, 6]  # yard, ev-bit, gear
+    assert labels.tolist() == [[1, 1, 1, 3, 4, 1, 1]]
 
 
 def _toy_stack(frames: list[np.ndarray]) -> tuple:

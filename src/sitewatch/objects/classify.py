@@ -425,7 +425,10 @@ def classify_object(
 
     # 2. runway change
     w_lo, w_hi = runway_width_m
-    if paved_late and w_lo <= f.width_m <= w_hi * 1.25:
+    # the strip's mean width (area over length): one protruding mixed pixel widens the
+    # bounding rectangle of a 200 m strip by 10 m or more, not the strip
+    mean_width = min(f.width_m, f.area_m2 / max(f.length_m, 1.0))
+    if paved_late and w_lo <= f.width_m and mean_width <= w_hi * 1.25:
         if f.runway_overlap >= 0.5:
             reasons.append(f"{f.runway_overlap:.0%} on the existing runway, surface changed: resurfaced")
             return Classification("runway_change", "resurfacing", (*reasons, *rel.reasons()), {})
@@ -495,8 +498,9 @@ def classify_vegetation_loss(
 ) -> Classification | None:
     """``vegetation_loss`` for an object most of whose pixels lost their vegetation for good, else None.
 
-    The per-pixel history tells a lasting loss (green through every season seen, then bare
-    to the end: a clearing, a felling) from a harvest (:mod:`sitewatch.core.history_gradual`);
+    The per-pixel history tells a lasting loss (green through every season seen, or in its
+    season and not the same season a year on, then bare to the end: a clearing, a felling)
+    from a harvest (:mod:`sitewatch.core.history_gradual`, :mod:`sitewatch.core.history_season`);
     this rule takes it unless the ground after is built (concrete, asphalt, roofs, levelled
     earth: a pad, a runway or earthworks on a grove are typed by :func:`classify_object`).
 
@@ -517,7 +521,8 @@ def classify_vegetation_loss(
         return None
     ib, ia = spectral_indices(facts.before), spectral_indices(late)
     reason = (
-        f"{loss_share:.0%} of its pixels green on every clear date before and bare on every one after "
-        f"(NDVI {ib['ndvi']:.2f} -> {ia['ndvi']:.2f}), no green-up since: vegetation cleared"
+        f"{loss_share:.0%} of its pixels green before (all year, or in their season) and bare on every "
+        f"clear date after (NDVI {ib['ndvi']:.2f} -> {ia['ndvi']:.2f}), no green-up since, nor in the "
+        "same season a year on where seen: vegetation cleared"
     )
     return Classification("vegetation_loss", None, (reason,), {})

@@ -353,6 +353,10 @@ def _candidates(
         if meas["area_m2"] < min_area_m2:
             continue
         k = hist.break_index[pix_changed]
+        # an object mostly of another change (a pad laid on a field after its harvest) is dated
+        # by its own pixels, not by the last green date of the vegetation it replaced
+        loss = hist.vegetation_loss[pix_changed]
+        k_own = k[~loss] if 0 < loss.sum() < 0.5 * loss.size else k
         out.append(
             _Candidate(
                 label=lab,
@@ -361,7 +365,7 @@ def _candidates(
                 geometry=geom,
                 measures=meas,
                 breaks=k,
-                k_obj=int(np.quantile(k, 0.3, method="lower")),
+                k_obj=int(np.quantile(k_own, 0.3, method="lower")),
                 spec_px=_material_pixels(hist, pix_changed),
                 obj_clear=clear[:, m].mean(axis=1),
             )

@@ -41,8 +41,10 @@ __all__ = [
 
 #: Types that name the surface an object became: structures removed under one are not an evacuation.
 SURFACE_TYPES: tuple[str, ...] = ("new_pad", "runway_change", "vegetation_loss")
-#: Types whose objects inside an evacuated facility, dated within its removals, are part of it.
-ABSORBED_TYPES: tuple[str, ...] = ("earthworks", "other", "evacuation")
+#: Types whose objects inside an evacuated facility, dated within its removals, are part of it
+#: (a "vegetation" loss there is green-looking gear taken away, camouflage nets, blue containers
+#: and tarps that read green by NDVI, or the facility's gardens given up with it).
+ABSORBED_TYPES: tuple[str, ...] = ("earthworks", "other", "evacuation", "vegetation_loss")
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ def absorb_into_evacuations(
 ) -> list[ChangeObject]:
     """Fold bits of an evacuated facility back into its evacuation.
 
-    An ``earthworks``, ``other`` or ``evacuation`` object mostly inside the same facility
+    An ``earthworks``, ``other``, ``vegetation_loss`` or ``evacuation`` object mostly inside the same facility
     as a (larger) evacuation, dated within that evacuation's removals (+- ``margin_days``),
     is part of it: its label joins the evacuation's (``labels`` is changed in place) and it
     is listed in the evacuation's ``absorbed``. With the grid ``gbox``, the evacuation's
