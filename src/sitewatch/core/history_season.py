@@ -8,14 +8,17 @@ This test compares each pixel with itself a year on:
 
 - it was **green in a season**: at least ``veg_season_min_green`` clear dates within
   ``veg_loss_min_drop`` of its own peak NDVI (second-largest: one bright outlier is not a
-  season), spanning ``veg_season_min_days`` or more, with a peak of at least
-  ``veg_loss_min_ndvi``;
+  season) and that much above its own low (second-lowest monthly mean: a sparse orchard's
+  leafless months are not its season), spanning ``veg_season_min_days`` or more, with a peak
+  of at least ``veg_loss_min_ndvi``;
 - from some date on it is **not green again** (one outlier tolerated), its mean NDVI has
   fallen by ``veg_loss_min_drop`` from its green dates' and its ground is redder (exposed soil;
   a shadow or water darkens the red);
 - and the **same season a year later was seen and stayed bare**: at least
   ``veg_season_min_covered`` of its green dates have clear dates after the loss within
-  ``veg_season_window_days`` of their anniversary, and none of those is green. A crop
+  ``veg_season_window_days`` of their anniversary, on as many distinct dates, and no date in
+  those windows is back above the pixel's low by half ``veg_loss_min_drop`` (a crop just coming
+  up as the series ends is its season back). A crop
   harvested and sown again, or a field rotated to another crop, greens again; a harvest near
   the series' end has no anniversary seen and is not judged. A field whose last green season
   was bare the year before (rotated to another crop) is still cropped, and not judged either.
@@ -23,14 +26,15 @@ This test compares each pixel with itself a year on:
 Ground that is built after (a pad or a road laid on a field after its harvest) is left to the
 tests that see surfaces; what is found here is bare or natural ground where vegetation was.
 
-Relative to the place, too: when more than ``veg_season_max_share`` of a tile's seasonally
-green pixels miss their season at once, that is the year's weather (a drought), not a
-clearing, and none is reported.
+Relative to the place, too: when more than ``veg_season_max_share`` of a tile's vegetated
+pixels (peak at least ``veg_loss_min_ndvi``) miss their season at once, that is the year's
+weather (a drought), not a clearing, and none is reported.
 
 The loss is dated at the first clear date after the last green one: for a tree felled while in
 leaf that is the felling; for one felled leafless it is the leaf-fall before (the earliest the
-change can have happened). Candidates are the pixels green at some time whose last clear date
-is not, so the cost stays a few passes over those.
+change can have happened). Candidates are the pixels green at some time, not on their last
+clear date, with some green date whose anniversary was seen and stayed bare (from running
+counts), so the cost stays a few row passes over the tile and the full test runs on few pixels.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sitewatch.core.history_common import HistoryParams
+from sitewatch.core.history_spectra import ndvi
 
 __all__ = ["missed_season_index"]
 
@@ -52,15 +57,11 @@ _MIN_POOL = 200
 
 
 def _ndvi(x: np.ndarray, valid: np.ndarray, red_nir: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """``(T, P)`` NDVI, -inf where not clear or not finite, and where it is (in place, float32)."""
-    r, n = x[:, red_nir[0]], x[:, red_nir[1]]
-    num = (n - r).astype(np.float32, copy=False)
-    den = (n + r).astype(np.float32, copy=False)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(num, den, out=num)
-    ok = valid & np.isfinite(num)
-    np.copyto(num, np.float32(-np.inf), where=~ok)
-    return num, ok
+    """``(T, P)`` float32 NDVI, -inf where not clear or not finite, and where it is."""
+    nd = ndvi(np.moveaxis(x, 1, 0), red_nir).astype(np.float32, copy=False)
+    ok = valid & np.isfinite(nd)
+    np.copyto(nd, np.float32(-np.inf), where=~ok)
+    return nd, ok
 
 
 def _running_count(flags: np.ndarray) -> np.ndarray:
@@ -178,6 +179,12 @@ def _loss_start(green: np.ndarray, v: np.ndarray) -> np.ndarray:
     out: np.ndarray = np.where(
         second_last.any(axis=0) & bare_after.any(axis=0), np.argmax(bare_after, axis=0), t_n
     )
+    return out
+
+
+def _mean_over(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per column, the mean of ``values`` (finite, 0 elsewhere) where ``mask``; 0 where none."""
+    out: np.ndarray = (values * mask).sum(axis=0) / np.maximum(mask.sum(axis=0), 1)
     return out
 
 
@@ -300,13 +307,8 @@ def missed_season_index(
     last_clear = t_n - 1 - np.argmax(v[::-1], axis=0)
     nd_f = np.where(v, nd, 0)
     red = np.where(v, x[:, red_nir[0], :][:, cand], 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        drop = ((nd_f * green_before).sum(axis=0) / np.maximum(n_green, 1)) - (
-            (nd_f * after).sum(axis=0) / np.maximum(n_after, 1)
-        )
-        redder = (red * after).sum(axis=0) / np.maximum(n_after, 1) > (red * green_before).sum(
-            axis=0
-        ) / np.maximum(n_green, 1)
+    drop = _mean_over(nd_f, green_before) - _mean_over(nd_f, after)
+    redder = _mean_over(red, after) > _mean_over(red, green_before)
     lost = (
         (start < t_n)
         & (n_green >= p.veg_season_min_green)
