@@ -43,6 +43,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sitewatch.core.baseline import date_bins
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_spectra import ndvi
 
@@ -86,7 +87,7 @@ def _levels(nd: np.ndarray, valid: np.ndarray, days: np.ndarray) -> tuple[np.nda
     t_n, c_n = nd.shape
     top1 = np.full(c_n, -np.inf, np.float32)
     top2 = np.full(c_n, -np.inf, np.float32)
-    month = ((days - days[0]) // _MONTH_DAYS).astype(np.int64)
+    month = date_bins(days, _MONTH_DAYS)
     sums = np.zeros((int(month[-1]) + 1, c_n), np.float32)
     counts = np.zeros(sums.shape, np.int16 if t_n < 2**15 else np.int32)
     for t in range(t_n):

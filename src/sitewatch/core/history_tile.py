@@ -261,7 +261,7 @@ def tile_history(
         if red_nir is not None
         else np.full(p_n, -1, np.int32)
     )
-    redo = (season_k >= 0) & ~res["changed"] & ~pooled & ~slow["gradual"]
+    redo = (season_k >= 0) & ~res["changed"] & ~pooled  # gradual pixels are changed already
     res["season_missed"] = redo
     if redo.any():
         k_s = np.where(redo, season_k, -1).astype(np.int32)
