@@ -77,3 +77,29 @@ def test_objects_below_the_smallest_area_are_not_described():
     stack, clear = _series(pad=(slice(12, 15), slice(8, 11)))  # 3 x 3 px: 900 m2
     history = detect_breaks(stack, clear)
     assert describe(history, stack, clear, params=ObjectParams(min_area_m2=2000.0)) == []
+
+
+def test_a_ploughing_followed_by_a_crop_and_its_harvest_is_no_alert():
+    # a short series: a field ploughed on date 8 (darker soil to the end, the history's
+    # lasting change), green from date 12 to 20, harvested; the pad beside it stays an alert
+    ploughed = np.array([0.07, 0.09, 0.11, 0.16, 0.22, 0.19])
+    crop = np.array([0.04, 0.07, 0.05, 0.40, 0.20, 0.10])
+    stack, clear = _series(n_dates=30)
+    field = np.zeros(clear.shape[1:], bool)
+    field[4:30, 22:38] = True
+    rng = np.random.default_rng(1)
+    for t in range(30):
+        ground = STUBBLE if t < 8 else ploughed if t < 12 else crop if t < 21 else ploughed
+        noise = rng.normal(0, 0.004, (6, int(field.sum())))
+        stack.values[t][:, field] = ((ground[:, None] + noise) * 10000).astype(np.float32)
+    history = detect_breaks(stack, clear)
+    # the history as a short series gives it: the ploughing a lasting change, the crop unseen
+    history["changed"].values[field] = True
+    history["break_index"].values[field] = 8
+    history["first_detected"].values[field] = stack.time.values[8]
+    history["last_unchanged"].values[field] = stack.time.values[7]
+    history["before"].values[:, field] = STUBBLE[:, None]
+    for name in ("after_early", "after_late"):
+        history[name].values[:, field] = ploughed[:, None]
+    objects = describe(history, stack, clear, params=ObjectParams())
+    assert [o.change_type for o in objects] == ["new_pad"]

@@ -49,3 +49,32 @@ def test_works_on_a_field_and_a_long_green_record_are_not_seasons():
     states = [SOIL] * 2 + [CROP] * 30 + [STUBBLE] * 8
     stack, clear, sel = _stack(states)
     assert crop_season(stack, clear, sel, 32) is None
+
+
+PLOUGHED = np.array([900, 1150, 1400, 2200, 2600, 2200], np.float32)  # darker, moister soil
+
+
+def test_a_crop_grown_and_harvested_after_the_change_is_a_season():
+    # a short series: ploughed on date 8 (the change, nothing earlier to compare it with),
+    # green from date 14 for 110 days, harvested, stubble to the end
+    states = [SOIL] * 8 + [PLOUGHED] * 6 + [CROP] * 12 + [STUBBLE] * (N_T - 26)
+    stack, clear, sel = _stack(states)
+    reason = crop_season(stack, clear, sel, 8)
+    assert reason is not None and "after the change, then bare again" in reason
+    # the first green-up of the series taken for the change: the same
+    states = [SOIL] * 8 + [CROP] * 12 + [STUBBLE] * (N_T - 20)
+    stack, clear, sel = _stack(states)
+    assert "after the change" in str(crop_season(stack, clear, sel, 8))
+    # a typed change (a pad beside the field in one object) does not read the crop after it
+    assert crop_season(stack, clear, sel, 8, typed=True) is None
+
+
+def test_green_after_the_change_for_longer_than_a_season_or_to_the_end_is_not():
+    # green for 280 days after the change, then bare: longer than a crop's season
+    states = [SOIL] * 4 + [CROP] * 29 + [STUBBLE] * (N_T - 33)
+    stack, clear, sel = _stack(states)
+    assert crop_season(stack, clear, sel, 4) is None
+    # green from the change to one date before the end: no harvest seen
+    states = [SOIL] * 25 + [CROP] * 14 + [STUBBLE]
+    stack, clear, sel = _stack(states)
+    assert crop_season(stack, clear, sel, 25) is None

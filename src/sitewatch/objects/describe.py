@@ -555,6 +555,7 @@ def describe(
             cand.mask,
             obj.first_index,
             after_built=obj.change_type != "other" or bool(built_like(obj.after, p.surfaces)),
+            typed=obj.change_type != "other",
         )
         if seasonal:
             labels[labels == cand.label] = 0

@@ -5,7 +5,9 @@ year earlier; in a short series there is no such year, and a harvest, a ploughin
 stubble fire that the spectral phenology test does not recognise (bright stubble, dark char)
 becomes a lasting change that fits no rule. The object's own trajectory says what it is:
 its median NDVI on the dates clear over most of it shows a crop's season, green-up from bare
-ground then the harvest, or green again after the change (the next season). Greenness is
+ground then the harvest, or green again after the change (the next season), or a crop grown
+and harvested after the change (a ploughing, or the first green-up of a short series, has
+nothing before it to be compared with; what follows it says it was a field). Greenness is
 judged against the object's own bare state (bright soils have an NDVI of 0.3), not one
 absolute level. Only changes that fit no type are judged this way: a pad, a runway or an
 evacuation on a former field keep their type.
@@ -49,7 +51,13 @@ def _object_ndvi(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray) -> tup
 
 
 def crop_season(
-    stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: int, *, after_built: bool = False
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    sel: np.ndarray,
+    first_t: int,
+    *,
+    after_built: bool = False,
+    typed: bool = False,
 ) -> str | None:
     """Why an object's change is a field's season (a reason for ``evidence``), or None.
 
@@ -67,6 +75,9 @@ def crop_season(
         The ground after the change is built-like (asphalt, concrete, roofs, levelled earth):
         a season seen before it then says nothing (works are laid on fields after a harvest);
         only green again after does.
+    typed : bool
+        The change has a type (a pad, a runway change, earthworks): a crop grown after it is
+        not read (the object may hold a field beside the works); only green again after is.
 
     Returns
     -------
@@ -74,7 +85,9 @@ def crop_season(
         A crop's season when the object was green before the change and either green again
         at least :data:`REGREEN_AFTER_DAYS` after it (the next season) or green, after bare
         ground, in a run of at most :data:`MAX_SEASON_DAYS` that ended within
-        :data:`HARVEST_WITHIN_DAYS` before the change (green-up and harvest seen); else None.
+        :data:`HARVEST_WITHIN_DAYS` before the change (green-up and harvest seen), or, for a
+        change without a type, when a crop was grown and harvested after it (a ploughing or the
+        first green-up of a short series; :func:`_season_after`); else None.
 
     Examples
     --------
@@ -91,6 +104,10 @@ def crop_season(
     bare_level = float(np.quantile(ndvi, 0.1))
     green = ndvi >= max(0.3, bare_level + GREEN_RISE)
     t0 = stack.coords["time"].values[first_t].astype("datetime64[D]")
+    if not typed:
+        grown = _season_after(days, green, idx >= first_t)
+        if grown is not None:
+            return grown
     before = np.nonzero((idx < first_t) & green)[0]
     if before.size < 2:
         return None  # never green before: not a field's season (a yard, a roof, a road)
@@ -114,3 +131,26 @@ def crop_season(
     if bare_before and span <= MAX_SEASON_DAYS:
         return f"green from {days[start]} to {days[end]} after bare ground, then bare: a crop's season"
     return None
+
+
+def _season_after(days: np.ndarray, green: np.ndarray, after: np.ndarray) -> str | None:
+    """A crop grown and harvested after the change (its first green run, then bare), or None.
+
+    A ploughing or the first green-up of a short series is a change with nothing to compare
+    it with; what follows says it was a field: green for at most :data:`MAX_SEASON_DAYS`
+    (at least two dates, one odd date inside the run allowed), then bare again on at least
+    two dates. Ground that stays green (a new grove, a lawn) or stays bare is not this.
+    """
+    run = np.nonzero(after & green)[0]
+    if run.size < 2:
+        return None
+    start = end = int(run[0])
+    j = start + 1
+    while j < green.size and (green[j] or (j + 1 < green.size and green[j + 1])):
+        end = j if green[j] else end
+        j += 1
+    bare_after = int((~green[end + 1 :]).sum())
+    span = int((days[end] - days[start]).astype(int))
+    if end == start or bare_after < 2 or span > MAX_SEASON_DAYS:
+        return None
+    return f"green from {days[start]} to {days[end]} after the change, then bare again: a crop's season"
