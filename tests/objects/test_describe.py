@@ -103,3 +103,40 @@ def test_a_ploughing_followed_by_a_crop_and_its_harvest_is_no_alert():
         history[name].values[:, field] = ploughed[:, None]
     objects = describe(history, stack, clear, params=ObjectParams())
     assert [o.change_type for o in objects] == ["new_pad"]
+
+
+def test_a_pad_laid_beside_a_field_at_its_ploughing_is_kept_when_the_field_goes():
+    # one object: a 12 x 12 px pad and the 26 x 16 px field it touches, both changed on date 8;
+    # the object's median shows the field's crop grown and cut after it, so the field is its
+    # season; the pad, never green after, is described on its own
+    ploughed = np.array([0.07, 0.09, 0.11, 0.16, 0.22, 0.19])
+    crop = np.array([0.04, 0.07, 0.05, 0.40, 0.20, 0.10])
+    stack, clear = _series(n_dates=30, pad=(slice(0, 1), slice(0, 1)), from_t=99)
+    field = np.zeros(clear.shape[1:], bool)
+    field[4:30, 22:38] = True
+    pad = np.zeros_like(field)
+    pad[10:22, 10:22] = True
+    rng = np.random.default_rng(1)
+    for t in range(30):
+        ground = STUBBLE if t < 8 else ploughed if t < 12 else crop if t < 21 else ploughed
+        noise = rng.normal(0, 0.004, (6, int(field.sum())))
+        stack.values[t][:, field] = ((ground[:, None] + noise) * 10000).astype(np.float32)
+        if t >= 8:
+            noise = rng.normal(0, 0.004, (6, int(pad.sum())))
+            stack.values[t][:, pad] = ((CONCRETE[:, None] + noise) * 10000).astype(np.float32)
+    history = detect_breaks(stack, clear)
+    both = field | pad
+    history["changed"].values[both] = True
+    history["break_index"].values[both] = 8
+    history["first_detected"].values[both] = stack.time.values[8]
+    history["last_unchanged"].values[both] = stack.time.values[7]
+    history["before"].values[:, both] = STUBBLE[:, None]
+    for name in ("after_early", "after_late"):
+        history[name].values[:, field] = ploughed[:, None]
+        history[name].values[:, pad] = CONCRETE[:, None]
+    objects = describe(history, stack, clear, params=ObjectParams())
+    assert [o.change_type for o in objects] == ["new_pad"]
+    assert objects[0].first_index == 8
+    assert objects[0].area_m2 == pytest.approx(144 * 100, rel=0.1)
+    labels = paint_labels(objects, clear.shape[1:])
+    assert not (labels[field] > 0).any()

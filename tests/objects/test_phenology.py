@@ -78,3 +78,15 @@ def test_green_after_the_change_for_longer_than_a_season_or_to_the_end_is_not():
     states = [SOIL] * 25 + [CROP] * 14 + [STUBBLE]
     stack, clear, sel = _stack(states)
     assert crop_season(stack, clear, sel, 25) is None
+
+
+def test_green_after_picks_the_pixels_green_after_the_change():
+    from sitewatch.objects.phenology import green_after
+
+    states = [SOIL] * 8 + [PLOUGHED] * 4 + [CROP] * 10 + [STUBBLE] * (N_T - 22)
+    stack, clear, sel = _stack(states)
+    stack.values[8:, :, :, :3] = (SOIL + 2000)[None, :, None, None]  # a bright pad from date 8
+    out = green_after(stack, clear, sel, 8)
+    assert out[:, 3:].all() and not out[:, :3].any()
+    clear[12:22, :, 3:] = False  # the crop's dates clouded over the field: no green seen
+    assert not green_after(stack, clear, sel, 8).any()

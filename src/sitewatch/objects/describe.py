@@ -48,7 +48,7 @@ from sitewatch.objects.evacuation import (
 from sitewatch.objects.facility_loss import DEFAULT_FACILITY_RULES, FacilityRules
 from sitewatch.objects.group import group_changes
 from sitewatch.objects.measure import measure_geometry
-from sitewatch.objects.phenology import crop_season
+from sitewatch.objects.phenology import crop_season, green_after
 from sitewatch.objects.unmix import unmixed_size
 
 __all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
@@ -543,7 +543,10 @@ def describe(
         hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
     )
     objects = []
-    for cand in _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2):
+    queue = _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+    split: set[int] = set()
+    while queue:
+        cand = queue.pop(0)
         obj = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
         # a change that fits no type on a field whose own trajectory shows a crop's season
         # (green-up and harvest, or green again after) is the season, not a lasting change
@@ -558,7 +561,14 @@ def describe(
             typed=obj.change_type != "other",
         )
         if seasonal:
+            rest = None if cand.label in split else _beside_the_season(cand, obj, stack, clear, min_px)
             labels[labels == cand.label] = 0
+            if rest is not None:
+                # the field goes; what never greened after the change is described on its own
+                labels[rest] = cand.label
+                split.add(cand.label)
+                only = np.where(rest, labels, 0)
+                queue[:0] = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
             continue
         objects.append(obj)
     objects += facility_evacuations(
@@ -566,6 +576,29 @@ def describe(
     )
     objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
     return [_with_mask(o, labels) for o in objects]
+
+
+#: A season's object is split when the pixels that never greened after its change are at
+#: least this share of it (and enough for an object): works laid beside a field at its harvest.
+SPLIT_MIN_SHARE = 0.2
+
+
+def _beside_the_season(
+    cand: _Candidate, obj: ChangeObject, stack: xr.DataArray, clear: np.ndarray, min_px: int
+) -> np.ndarray | None:
+    """The changed pixels of a seasonal object that never greened after its change, or None.
+
+    Only for an object without a type whose season was seen after its change (a field grown
+    and cut beside a pad laid at the same time: one object, the field's median); a season
+    seen before the change says nothing pixel by pixel (the ground under a pad was the field).
+    """
+    if obj.change_type != "other":
+        return None
+    greened = green_after(stack, clear, cand.mask, obj.first_index)
+    rest = cand.changed & ~greened
+    if not greened.any() or rest.sum() < max(min_px, SPLIT_MIN_SHARE * cand.mask.sum()):
+        return None
+    return rest
 
 
 def paint_labels(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["crop_season"]
+__all__ = ["crop_season", "green_after"]
 
 #: Rise of NDVI above the object's own bare state that counts as green.
 GREEN_RISE = 0.2
@@ -154,3 +154,44 @@ def _season_after(days: np.ndarray, green: np.ndarray, after: np.ndarray) -> str
     if end == start or bare_after < 2 or span > MAX_SEASON_DAYS:
         return None
     return f"green from {days[start]} to {days[end]} after the change, then bare again: a crop's season"
+
+
+def green_after(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: int) -> np.ndarray:
+    """The pixels of ``sel`` green on at least two clear dates from ``first_t`` on, ``(y, x)`` bool.
+
+    Green as :func:`crop_season` judges an object, pixel by pixel: :data:`GREEN_RISE` above
+    the pixel's own bare state (its 10th percentile over clear dates) and at least 0.3. An
+    object that joins a field to works laid beside it at the same time (a pad, levelled
+    ground) shows the field's season in its median; these are the field's pixels, the rest
+    never greened after the change.
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, with B04 and B08 (or B8A).
+    clear : numpy.ndarray
+        ``(time, y, x)`` bool.
+    sel : numpy.ndarray
+        ``(y, x)`` bool.
+    first_t : int
+        The date index the change was first seen.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    names = [str(b) for b in stack.coords["band"].values]
+    out = np.zeros(sel.shape, bool)
+    if "B04" not in names or not ({"B08", "B8A"} & set(names)) or not sel.any():
+        return out
+    nir = "B08" if "B08" in names else "B8A"
+    rows, cols = np.nonzero(sel)
+    vals = stack.values
+    red = vals[:, names.index("B04")][:, rows, cols].astype(np.float32)
+    n = vals[:, names.index(nir)][:, rows, cols].astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndvi = np.where(clear[:, rows, cols], (n - red) / (n + red), np.nan)
+        bare = np.nanquantile(ndvi, 0.1, axis=0)
+        green = ndvi[first_t:] >= np.maximum(0.3, bare + GREEN_RISE)
+    out[rows, cols] = green.sum(axis=0) >= 2
+    return out
