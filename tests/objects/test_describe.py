@@ -79,51 +79,25 @@ def test_objects_below_the_smallest_area_are_not_described():
     assert describe(history, stack, clear, params=ObjectParams(min_area_m2=2000.0)) == []
 
 
-def test_a_ploughing_followed_by_a_crop_and_its_harvest_is_no_alert():
-    # a short series: a field ploughed on date 8 (darker soil to the end, the history's
-    # lasting change), green from date 12 to 20, harvested; the pad beside it stays an alert
-    ploughed = np.array([0.07, 0.09, 0.11, 0.16, 0.22, 0.19])
-    crop = np.array([0.04, 0.07, 0.05, 0.40, 0.20, 0.10])
-    stack, clear = _series(n_dates=30)
-    field = np.zeros(clear.shape[1:], bool)
-    field[4:30, 22:38] = True
-    rng = np.random.default_rng(1)
-    for t in range(30):
-        ground = STUBBLE if t < 8 else ploughed if t < 12 else crop if t < 21 else ploughed
-        noise = rng.normal(0, 0.004, (6, int(field.sum())))
-        stack.values[t][:, field] = ((ground[:, None] + noise) * 10000).astype(np.float32)
-    history = detect_breaks(stack, clear)
-    # the history as a short series gives it: the ploughing a lasting change, the crop unseen
-    history["changed"].values[field] = True
-    history["break_index"].values[field] = 8
-    history["first_detected"].values[field] = stack.time.values[8]
-    history["last_unchanged"].values[field] = stack.time.values[7]
-    history["before"].values[:, field] = STUBBLE[:, None]
-    for name in ("after_early", "after_late"):
-        history[name].values[:, field] = ploughed[:, None]
-    objects = describe(history, stack, clear, params=ObjectParams())
-    assert [o.change_type for o in objects] == ["new_pad"]
+PLOUGHED = np.array([0.07, 0.09, 0.11, 0.16, 0.22, 0.19])
+CROP = np.array([0.04, 0.07, 0.05, 0.40, 0.20, 0.10])
 
 
-def test_a_pad_laid_beside_a_field_at_its_ploughing_is_kept_when_the_field_goes():
-    # one object: a 12 x 12 px pad and the 26 x 16 px field it touches, both changed on date 8;
-    # the object's median shows the field's crop grown and cut after it, so the field is its
-    # season; the pad, never green after, is described on its own
-    ploughed = np.array([0.07, 0.09, 0.11, 0.16, 0.22, 0.19])
-    crop = np.array([0.04, 0.07, 0.05, 0.40, 0.20, 0.10])
+def _field_series(pad: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+    """A 30-date series with a 26 x 16 px field ploughed on date 8 (darker soil to the end),
+    green from date 12 to 20 and cut, and optionally a concrete ``pad`` laid on date 8; the
+    history as a short series gives it: both changed on date 8, the crop unseen.
+    Returns the stack, clear, history and the field's mask."""
     stack, clear = _series(n_dates=30, pad=(slice(0, 1), slice(0, 1)), from_t=99)
     field = np.zeros(clear.shape[1:], bool)
     field[4:30, 22:38] = True
-    pad = np.zeros_like(field)
-    pad[10:22, 10:22] = True
+    pad = np.zeros_like(field) if pad is None else pad
     rng = np.random.default_rng(1)
     for t in range(30):
-        ground = STUBBLE if t < 8 else ploughed if t < 12 else crop if t < 21 else ploughed
-        noise = rng.normal(0, 0.004, (6, int(field.sum())))
-        stack.values[t][:, field] = ((ground[:, None] + noise) * 10000).astype(np.float32)
-        if t >= 8:
-            noise = rng.normal(0, 0.004, (6, int(pad.sum())))
-            stack.values[t][:, pad] = ((CONCRETE[:, None] + noise) * 10000).astype(np.float32)
+        ground = STUBBLE if t < 8 else PLOUGHED if t < 12 else CROP if t < 21 else PLOUGHED
+        for where, state in ((field, ground), (pad, CONCRETE if t >= 8 else STUBBLE)):
+            noise = rng.normal(0, 0.004, (6, int(where.sum())))
+            stack.values[t][:, where] = ((state[:, None] + noise) * 10000).astype(np.float32)
     history = detect_breaks(stack, clear)
     both = field | pad
     history["changed"].values[both] = True
@@ -132,8 +106,28 @@ def test_a_pad_laid_beside_a_field_at_its_ploughing_is_kept_when_the_field_goes(
     history["last_unchanged"].values[both] = stack.time.values[7]
     history["before"].values[:, both] = STUBBLE[:, None]
     for name in ("after_early", "after_late"):
-        history[name].values[:, field] = ploughed[:, None]
+        history[name].values[:, field] = PLOUGHED[:, None]
         history[name].values[:, pad] = CONCRETE[:, None]
+    return stack, clear, history, field
+
+
+def test_a_ploughing_followed_by_a_crop_and_its_harvest_is_no_alert():
+    # a short series: a field ploughed, then a crop grown and cut; a pad apart from it
+    pad = np.zeros((40, 40), bool)
+    pad[12:20, 4:16] = True
+    stack, clear, history, _ = _field_series(pad)
+    objects = describe(history, stack, clear, params=ObjectParams())
+    assert [o.change_type for o in objects] == ["new_pad"]
+    assert objects[0].area_m2 == pytest.approx(96 * 100, rel=0.1)
+
+
+def test_a_pad_laid_beside_a_field_at_its_ploughing_is_kept_when_the_field_goes():
+    # one object: a 12 x 12 px pad and the field it touches, both changed on date 8; the
+    # object's median shows the field's crop grown and cut after it, so the field is its
+    # season; the pad, never green after, is described on its own
+    pad = np.zeros((40, 40), bool)
+    pad[10:22, 10:22] = True
+    stack, clear, history, field = _field_series(pad)
     objects = describe(history, stack, clear, params=ObjectParams())
     assert [o.change_type for o in objects] == ["new_pad"]
     assert objects[0].first_index == 8

@@ -15,6 +15,8 @@ evacuation on a former field keep their type.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -30,11 +32,20 @@ HARVEST_WITHIN_DAYS = 120
 REGREEN_AFTER_DAYS = 30
 
 
-def _object_ndvi(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Date indices clear over most of ``sel`` and the object's median NDVI on each."""
+def _red_nir(stack: xr.DataArray) -> tuple[int, int] | None:
+    """Band indices of B04 and the NIR (B08, else B8A), or None when either is missing."""
     names = [str(b) for b in stack.coords["band"].values]
     nir = "B08" if "B08" in names else "B8A"
-    i_red, i_nir = names.index("B04"), names.index(nir)
+    if "B04" not in names or nir not in names:
+        return None
+    return names.index("B04"), names.index(nir)
+
+
+def _object_ndvi(
+    stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, bands: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Date indices clear over most of ``sel`` and the object's median NDVI on each."""
+    i_red, i_nir = bands
     vals = stack.values
     idx, ndvi = [], []
     need = max(3, 0.5 * int(sel.sum()))
@@ -94,10 +105,10 @@ def crop_season(
     >>> crop_season(stack, clear, mask, 40)  # doctest: +SKIP
     'green from 2024-02-13 to 2024-05-23 after bare ground, then bare: a crop's season'
     """
-    names = [str(b) for b in stack.coords["band"].values]
-    if "B04" not in names or not ({"B08", "B8A"} & set(names)):
+    bands = _red_nir(stack)
+    if bands is None:
         return None
-    idx, ndvi = _object_ndvi(stack, clear, sel)
+    idx, ndvi = _object_ndvi(stack, clear, sel, bands)
     if idx.size < 6:
         return None
     days = stack.coords["time"].values[idx].astype("datetime64[D]")
@@ -119,18 +130,21 @@ def crop_season(
     end = before[-1]
     if (t0 - days[end]).astype(int) > HARVEST_WITHIN_DAYS:
         return None
-    # the green run that ends there, allowing one odd date inside it
-    start = end
-    for j in range(end - 1, -1, -1):
-        if green[j] or (j > 0 and green[j - 1]):
-            start = j if green[j] else start
-            continue
-        break
+    start = _run_end(green, end, -1)  # the green run that ends there
     bare_before = start > 0 and not green[:start].all()
     span = int((days[end] - days[start]).astype(int))
     if bare_before and span <= MAX_SEASON_DAYS:
         return f"green from {days[start]} to {days[end]} after bare ground, then bare: a crop's season"
     return None
+
+
+def _run_end(green: np.ndarray, j0: int, step: int) -> int:
+    """The far end of the green run through ``j0`` walking by ``step`` (one odd date inside allowed)."""
+    far, j = j0, j0 + step
+    while 0 <= j < green.size and (green[j] or (0 <= j + step < green.size and green[j + step])):
+        far = j if green[j] else far
+        j += step
+    return far
 
 
 def _season_after(days: np.ndarray, green: np.ndarray, after: np.ndarray) -> str | None:
@@ -144,11 +158,8 @@ def _season_after(days: np.ndarray, green: np.ndarray, after: np.ndarray) -> str
     run = np.nonzero(after & green)[0]
     if run.size < 2:
         return None
-    start = end = int(run[0])
-    j = start + 1
-    while j < green.size and (green[j] or (j + 1 < green.size and green[j + 1])):
-        end = j if green[j] else end
-        j += 1
+    start = int(run[0])
+    end = _run_end(green, start, 1)
     bare_after = int((~green[end + 1 :]).sum())
     span = int((days[end] - days[start]).astype(int))
     if end == start or bare_after < 2 or span > MAX_SEASON_DAYS:
@@ -180,16 +191,16 @@ def green_after(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t
     -------
     numpy.ndarray
     """
-    names = [str(b) for b in stack.coords["band"].values]
     out = np.zeros(sel.shape, bool)
-    if "B04" not in names or not ({"B08", "B8A"} & set(names)) or not sel.any():
+    bands = _red_nir(stack)
+    if bands is None or not sel.any():
         return out
-    nir = "B08" if "B08" in names else "B8A"
     rows, cols = np.nonzero(sel)
     vals = stack.values
-    red = vals[:, names.index("B04")][:, rows, cols].astype(np.float32)
-    n = vals[:, names.index(nir)][:, rows, cols].astype(np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    red = vals[:, bands[0]][:, rows, cols].astype(np.float32)
+    n = vals[:, bands[1]][:, rows, cols].astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a pixel never clear has no bare state
         ndvi = np.where(clear[:, rows, cols], (n - red) / (n + red), np.nan)
         bare = np.nanquantile(ndvi, 0.1, axis=0)
         green = ndvi[first_t:] >= np.maximum(0.3, bare + GREEN_RISE)
