@@ -588,9 +588,11 @@ def _beside_the_season(
 ) -> np.ndarray | None:
     """The changed pixels of a seasonal object that never greened after its change, or None.
 
-    Only for an object without a type whose season was seen after its change (a field grown
-    and cut beside a pad laid at the same time: one object, the field's median); a season
-    seen before the change says nothing pixel by pixel (the ground under a pad was the field).
+    Only for an object without a type (a typed one's season is read from "green again" only,
+    and kept whole). Made for a season seen after the change: a field grown and cut beside a
+    pad laid at the same time, one object whose median is the field's. Whatever clause found
+    the season, the split is by greenness after the change; a field harvested before its
+    change stays in the rest, which is described once more by the same tests (not split again).
     """
     if obj.change_type != "other":
         return None
