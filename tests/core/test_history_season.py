@@ -193,3 +193,60 @@ def test_a_faint_pad_beside_a_field_that_missed_its_season_is_kept():
     assert out["changed"][pad.ravel()].mean() > 0.5
     # without the field's test the pad is there too: the field does not take it away
     assert run(veg_season=False)["changed"][pad.ravel()].mean() > 0.5
+
+
+# a dark basalt soil: flat and dark enough for the absolute asphalt test of the surface rules
+DARK_SOIL = np.array([0.06, 0.07, 0.08, 0.105, 0.14, 0.13], np.float32)
+BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_orchard_cleared_to_dark_soil_is_found_and_a_pad_laid_on_a_field_is_not(seed):
+    from sitewatch.core.history_spectra import built_of
+
+    rng = np.random.default_rng(20 + seed)
+    days = _days(rng)
+    built = built_of(BANDS)
+    assert built(DARK_SOIL[:, None])[0]  # the rules alone call this soil built
+    felled = int(rng.integers(180, 250))
+    orchard = _season(days, int(rng.integers(80, 110)), int(rng.integers(280, 305)))
+    crop = _season(days, 30, 150) * (days < 365)  # its second season never sown: a pad on it
+    w = np.stack([orchard * (days < felled), crop], axis=-1)[:, None, :] * float(rng.uniform(0.4, 0.6))
+    x = DARK_SOIL[None, :, None] * (1 - w) + LEAF[None, :, None] * w
+    concrete = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29], np.float32)
+    x[days >= 200, :, 1] = concrete  # laid soon after the harvest
+    x = (x + rng.normal(0, 0.003, x.shape)).astype(np.float32)
+    valid = np.ones((days.size, 2), bool)
+    got = missed_season_index(x, valid, days, RED_NIR, HistoryParams(), built=built)
+    # the cleared orchard's ground is the soil it stood on, leafless: not a pad
+    assert got[0] >= 0 and 0 <= days[got[0]] - felled <= 20
+    # the concrete is no ground the field had: left to the surface tests
+    assert got[1] == -1
+    # a tolerance of nothing leaves every built-looking ground to them
+    strict = missed_season_index(
+        x, valid, days, RED_NIR, HistoryParams(veg_season_same_ground=0.0), built=built
+    )
+    assert strict[0] == -1
+
+
+def test_a_cleared_orchard_on_dark_soil_is_a_vegetation_loss_not_a_faint_change_to_built_ground():
+    from sitewatch.core.history import break_arrays
+
+    rng = np.random.default_rng(30)
+    h = w = 20
+    days = np.arange(0, 640, 5)
+    n_t = days.size
+    x = np.broadcast_to(DARK_SOIL[None, :, None, None], (n_t, 6, h, w)).copy()
+    block = np.zeros((h, w), bool)
+    block[4:14, 3:15] = True  # an orchard, cleared on day 220 of its first summer
+    g = (_season(days, 95, 290) * (days < 220) * 0.5)[:, None, None]
+    x[:, :, block] = DARK_SOIL[None, :, None] * (1 - g) + LEAF[None, :, None] * g
+    x += rng.normal(0, 0.002, x.shape).astype(np.float32)
+    valid = rng.random((n_t, h * w)) > 0.3
+    out = break_arrays(
+        x.reshape(n_t, 6, h * w), valid, days, shape=(h, w), params=HistoryParams(), band_names=BANDS
+    )
+    # most of it (the object stage types by the majority; the rest are breaks the abrupt test
+    # found at the clearing), where the rules alone took the soil for asphalt: none
+    assert out["vegetation_loss"][block.ravel()].mean() > 0.6
+    assert not out["changed"][~block.ravel()].any()

@@ -289,3 +289,23 @@ def test_a_ploughed_field_is_the_sites_soil_not_dark_pavement():
     rel = relative_surface(with_soil)
     assert rel.best is not None and rel.best.name == "soil" and rel.verdict != "paved"
     assert classify_object(with_soil).change_type != "new_pad"
+
+
+def test_an_orchard_cleared_to_dark_soil_that_passes_for_asphalt_is_a_vegetation_loss():
+    from sitewatch.core.surfaces import built_like
+    from sitewatch.objects.classify import classify_vegetation_loss
+
+    # a dark basalt soil: flat and dark enough for the absolute asphalt test
+    dark_soil = spec(0.06, 0.07, 0.08, 0.105, 0.14, 0.13)
+    assert bool(built_like(dark_soil))
+    orchard = mix(spec(0.04, 0.07, 0.05, 0.40, 0.20, 0.10), dark_soil, 0.5)
+    site = {"ground": dark_soil, "runway": AGED_ASPHALT}
+    cleared = facts(
+        area_m2=6000.0, length_m=100.0, width_m=60.0, before=orchard, after_early=dark_soil,
+        after_late=dark_soil, site_surfaces=site,
+    )  # fmt: skip
+    got = classify_vegetation_loss(cleared, 0.9)
+    assert got is not None and got.change_type == "vegetation_loss"
+    # concrete laid where the orchard was is a pad, whatever the history says of the trees
+    paved = facts(before=orchard, after_early=AGED_CONCRETE, after_late=AGED_CONCRETE, site_surfaces=site)
+    assert classify_vegetation_loss(paved, 0.9) is None

@@ -83,6 +83,12 @@ class HistoryParams:
     veg_season_max_share : float
         Largest share of a tile's seasonally green pixels (their next season seen) that may
         miss it at once: beyond it the year's weather (a drought) is taken, not a clearing.
+    veg_season_same_ground : float
+        Largest difference, per band and relative to the pixel's own bare dates before the
+        loss (its leafless or fallow ground), of the ground after a missed season that is
+        still taken for that ground: a cleared orchard shows the soil it stood on, however
+        dark, and is not a pad or a road (built-looking after-states further off are left to
+        the surface tests).
     gradual : bool
         Also find changes spread over weeks or months
         (:func:`~sitewatch.core.history_gradual.gradual_changes`).
@@ -128,6 +134,7 @@ class HistoryParams:
     veg_season_min_covered: int = 3
     veg_season_window_days: int = 20
     veg_season_max_share: float = 0.5
+    veg_season_same_ground: float = 0.2
     gradual: bool = True
     gradual_obs: int = 3
     pooled_threshold: float = 2.0

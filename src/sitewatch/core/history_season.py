@@ -25,6 +25,10 @@ This test compares each pixel with itself a year on:
 
 Ground that is built after (a pad or a road laid on a field after its harvest) is left to the
 tests that see surfaces; what is found here is bare or natural ground where vegetation was.
+Whether ground is built is judged against the pixel itself as well as against the surface
+rules: dark soil passes the absolute asphalt test, so a cleared orchard whose ground after is,
+band by band within ``veg_season_same_ground``, its own leafless or fallow ground before is
+reported here whatever the rules call that ground.
 
 Relative to the place, too: when more than ``veg_season_max_share`` of a tile's vegetated
 pixels (peak at least ``veg_loss_min_ndvi``) miss their season at once, that is the year's
@@ -39,6 +43,7 @@ counts), so the cost stays a few row passes over the tile and the full test runs
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -196,6 +201,28 @@ def _year_windows(days: np.ndarray, shift: int, half: int) -> tuple[np.ndarray, 
     return lo, hi
 
 
+def _median_state(xs: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """``(F, N)``: per pixel of ``(T, F, N)`` spectra, the median over its ``(T, N)`` dates (NaN: none)."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # All-NaN columns: no such date
+        out: np.ndarray = np.nanmedian(np.where(dates[:, None, :], xs, np.nan), axis=0)
+    return out
+
+
+def _same_ground(xs: np.ndarray, after: np.ndarray, bare_before: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per pixel, whether its ground after is its own bare ground of before, band by band.
+
+    Medians over the dates (a hazy date is passed over); relative to the ground before, with a
+    floor of 0.02 reflectance so the darkest bands' noise is not read as a change. A pixel
+    with no bare date before (evergreen) has no such ground.
+    """
+    now, then = _median_state(xs, after), _median_state(xs, bare_before)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(now - then) / np.maximum(then, 0.02)
+        out: np.ndarray = np.all(diff <= tolerance, axis=0)  # NaN compares False
+    return out
+
+
 def _season_missed(
     green: np.ndarray, again: np.ndarray, v: np.ndarray, start: np.ndarray, days: np.ndarray, p: HistoryParams
 ) -> np.ndarray:
@@ -256,10 +283,11 @@ def missed_season_index(
     p : HistoryParams
         ``veg_loss_min_ndvi``, ``veg_loss_min_drop``, ``veg_loss_min_after_days``,
         ``veg_season_min_green``, ``veg_season_min_days``, ``veg_season_min_covered``,
-        ``veg_season_window_days``, ``veg_season_max_share``.
+        ``veg_season_window_days``, ``veg_season_max_share``, ``veg_season_same_ground``.
     built : callable, optional
         ``(F, N) -> (N,)`` built ground (:func:`~sitewatch.core.history_spectra.built_of`):
-        a pixel built after is not reported here.
+        a pixel built after is not reported here, unless its ground after is its own bare
+        ground of before (``veg_season_same_ground``).
 
     Returns
     -------
@@ -323,12 +351,18 @@ def missed_season_index(
     if sel.size:
         lost[sel] = _season_missed(green[:, sel], again[:, sel], v[:, sel], start[sel], days, p)
     if built is not None and lost.any():
-        # a pad or a road laid after the harvest: the surface tests' (and dated by them)
+        # a pad or a road laid after the harvest: the surface tests' (and dated by them); but
+        # ground that looks built and is the pixel's own bare ground of before (the soil a
+        # cleared orchard stood on, on a site whose soil is dark) is what the loss left
         sel = np.nonzero(lost)[0]
         xs, after_s = x[:, :, cand[sel]], after[:, sel]
         with np.errstate(invalid="ignore", divide="ignore"):
             state = np.where(after_s[:, None, :], xs, 0).sum(axis=0) / np.maximum(after_s.sum(axis=0), 1)
-        lost[sel] &= ~built(state)
+        looks_built = built(state)
+        if looks_built.any():
+            bare_before = v[:, sel] & before[:, sel] & ~again[:, sel]
+            own = _same_ground(xs, after_s, bare_before, p.veg_season_same_ground)
+            lost[sel] &= ~looks_built | own
     # the place's own year: most of its vegetation missing the season at once is the weather
     pool = int(vegetated.sum())
     if pool >= _MIN_POOL and lost.sum() > p.veg_season_max_share * pool:

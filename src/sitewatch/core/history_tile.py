@@ -261,13 +261,17 @@ def tile_history(
         if red_nir is not None
         else np.full(p_n, -1, np.int32)
     )
-    redo = (season_k >= 0) & ~res["changed"] & ~pooled  # gradual pixels are changed already
+    # (gradual pixels are changed already); a faint change pooled was believed only as works,
+    # which the season test, judging the ground against the pixel's own of before, ruled out
+    redo = (season_k >= 0) & (~res["changed"] | pooled)
     res["season_missed"] = redo
+    res["pooled"] = pooled & ~redo
     if redo.any():
         k_s = np.where(redo, season_k, -1).astype(np.int32)
         slow_s = {**slow, "vegetation_loss": redo, "gradual": np.zeros(p_n, bool)}
+        thr_s = np.where(redo, np.float32(p.threshold), thr_px)  # not a faint pooled change now
         states = _break_states(
-            x, valid, k_s, prev, nxt, score, bins, n_bins, refs_of, spectra, slow_s, p, thr_px
+            x, valid, k_s, prev, nxt, score, bins, n_bins, refs_of, spectra, slow_s, p, thr_s
         )
         states.update(_dates_of(k_s, slow_s, prev, valid))
         for key, val in states.items():

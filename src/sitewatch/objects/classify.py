@@ -502,7 +502,8 @@ def classify_vegetation_loss(
     season and not the same season a year on, then bare to the end: a clearing, a felling)
     from a harvest (:mod:`sitewatch.core.history_gradual`, :mod:`sitewatch.core.history_season`);
     this rule takes it unless the ground after is built (concrete, asphalt, roofs, levelled
-    earth: a pad, a runway or earthworks on a grove are typed by :func:`classify_object`).
+    earth: a pad, a runway or earthworks on a grove are typed by :func:`classify_object`) and
+    not, unmixed against the site's surfaces (:func:`relative_surface`), its own bare ground.
 
     Parameters
     ----------
@@ -517,7 +518,9 @@ def classify_vegetation_loss(
     Classification or None
     """
     late = facts.after_late
-    if loss_share < min_share or is_built_like(late):
+    # built after, by the rules and not like the site's own bare ground (dark soil passes the
+    # absolute asphalt test: a cleared orchard on it is still the ground it stood on)
+    if loss_share < min_share or (is_built_like(late) and relative_surface(facts).verdict != "ground"):
         return None
     ib, ia = spectral_indices(facts.before), spectral_indices(late)
     reason = (
