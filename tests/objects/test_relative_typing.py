@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from odc.geo.geobox import GeoBox
@@ -306,6 +308,13 @@ def test_an_orchard_cleared_to_dark_soil_that_passes_for_asphalt_is_a_vegetation
     )  # fmt: skip
     got = classify_vegetation_loss(cleared, 0.9)
     assert got is not None and got.change_type == "vegetation_loss"
+    # on a site whose own ground is paler, the object's means cannot tell that soil from
+    # asphalt; the season test judged each pixel against its own bare ground, and that stands
+    pale_site = {"ground": SOIL, "runway": AGED_ASPHALT}
+    on_pale = dataclasses.replace(cleared, site_surfaces=pale_site)
+    assert classify_vegetation_loss(on_pale, 0.9) is None
+    judged = classify_vegetation_loss(on_pale, 0.9, ground_judged=True)
+    assert judged is not None and judged.change_type == "vegetation_loss"
     # concrete laid where the orchard was is a pad, whatever the history says of the trees
     paved = facts(before=orchard, after_early=AGED_CONCRETE, after_late=AGED_CONCRETE, site_surfaces=site)
     assert classify_vegetation_loss(paved, 0.9) is None

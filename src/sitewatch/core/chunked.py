@@ -36,7 +36,7 @@ __all__ = ["DEFAULT_BLOCK_PX", "detect_breaks_chunked"]
 #: block is 315 MB as uint16, 630 MB as float32).
 DEFAULT_BLOCK_PX = 512
 
-_BOOL = ("changed", "transient", "vegetation", "vegetation_loss", "gradual")
+_BOOL = ("changed", "transient", "vegetation", "vegetation_loss", "season_missed", "gradual")
 _INT = (
     "break_index",
     "last_unchanged_index",
@@ -206,7 +206,7 @@ def detect_breaks_chunked(
         variables[dst] = (yx, variables[src][1].map_blocks(to_time, dtype="datetime64[ns]"))
     del variables["last_unchanged_index"], variables["second_index"]
     order = [
-        "changed", "transient", "vegetation", "vegetation_loss", "gradual", "first_detected",
+        "changed", "transient", "vegetation", "vegetation_loss", "season_missed", "gradual", "first_detected",
         "last_unchanged", "second_detected", "completed", "break_index", "completed_index", "score",
         "magnitude", "persistence", "n_clear_before", "n_clear_after",
         "before", "after_early", "after_late",

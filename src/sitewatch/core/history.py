@@ -104,7 +104,10 @@ def detect_breaks(
     -------
     xarray.Dataset
         On the stack's grid: ``changed``, ``transient``, ``vegetation`` (bool; phenology),
-        ``vegetation_loss`` (a lasting loss of vegetation), ``gradual`` (a change spread over
+        ``vegetation_loss`` (a lasting loss of vegetation), ``season_missed`` (of those, the
+        vegetation green in its season that missed the next one, its ground after judged
+        against its own bare ground of before; :mod:`sitewatch.core.history_season`),
+        ``gradual`` (a change spread over
         weeks, found by its cumulative departure; see :mod:`sitewatch.core.history_gradual`);
         ``first_detected``, ``last_unchanged``, ``second_detected``, ``completed`` (the
         change complete: the break itself when abrupt) (datetime64, NaT for none);
@@ -167,6 +170,7 @@ def detect_breaks(
             "transient": (yx, res["transient"].reshape(h, w)),
             "vegetation": (yx, res["vegetation"].reshape(h, w)),
             "vegetation_loss": (yx, res["vegetation_loss"].reshape(h, w)),
+            "season_missed": (yx, res["season_missed"].reshape(h, w)),
             "gradual": (yx, res["gradual"].reshape(h, w)),
             "first_detected": (yx, when(res["break_index"])),
             "last_unchanged": (yx, when(res["last_unchanged_index"])),

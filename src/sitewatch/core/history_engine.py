@@ -242,7 +242,7 @@ def _break_arrays(
     pooled_px = out.pop("pooled")
     # a vegetation that missed its season is no strong break: a pad laid on a field after its
     # harvest is pooled, and its field's unpaved rest beside it must not drop it
-    season_px = out.pop("season_missed")
+    season_px = out["season_missed"]
     if pooled and shape is not None:
         strong = (out["break_index"] >= 0) & ~pooled_px & ~season_px
         drop = beside_strong_breaks(pooled_px, strong, pixel_index, shape)

@@ -209,14 +209,13 @@ def _median_state(xs: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return out
 
 
-def _same_ground(xs: np.ndarray, after: np.ndarray, bare_before: np.ndarray, tolerance: float) -> np.ndarray:
-    """Per pixel, whether its ground after is its own bare ground of before, band by band.
+def _same_ground(now: np.ndarray, then: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per pixel of ``(F, N)`` states, whether its ground now is its own bare ground then, band by band.
 
-    Medians over the dates (a hazy date is passed over); relative to the ground before, with a
-    floor of 0.02 reflectance so the darkest bands' noise is not read as a change. A pixel
-    with no bare date before (evergreen) has no such ground.
+    Relative to the ground then, with a floor of 0.02 reflectance so the darkest bands' noise
+    is not read as a change. A pixel with no bare date before (evergreen: NaN) has no such
+    ground.
     """
-    now, then = _median_state(xs, after), _median_state(xs, bare_before)
     with np.errstate(invalid="ignore"):
         diff = np.abs(now - then) / np.maximum(then, 0.02)
         out: np.ndarray = np.all(diff <= tolerance, axis=0)  # NaN compares False
@@ -354,14 +353,16 @@ def missed_season_index(
         # a pad or a road laid after the harvest: the surface tests' (and dated by them); but
         # ground that looks built and is the pixel's own bare ground of before (the soil a
         # cleared orchard stood on, on a site whose soil is dark) is what the loss left
+        # the ground it ended as: its last few clear dates (a pad laid months after the harvest
+        # is what the field became, not the mean of the bare months and the pad)
         sel = np.nonzero(lost)[0]
         xs, after_s = x[:, :, cand[sel]], after[:, sel]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            state = np.where(after_s[:, None, :], xs, 0).sum(axis=0) / np.maximum(after_s.sum(axis=0), 1)
+        late = after_s & (np.cumsum(after_s[::-1], axis=0)[::-1] <= max(3, p.gradual_obs))
+        state = _median_state(xs, late)
         looks_built = built(state)
         if looks_built.any():
             bare_before = v[:, sel] & before[:, sel] & ~again[:, sel]
-            own = _same_ground(xs, after_s, bare_before, p.veg_season_same_ground)
+            own = _same_ground(state, _median_state(xs, bare_before), p.veg_season_same_ground)
             lost[sel] &= ~looks_built | own
     # the place's own year: most of its vegetation missing the season at once is the weather
     pool = int(vegetated.sum())

@@ -494,7 +494,7 @@ def classify_object(
 
 
 def classify_vegetation_loss(
-    facts: ObjectFacts, loss_share: float, *, min_share: float = 0.5
+    facts: ObjectFacts, loss_share: float, *, min_share: float = 0.5, ground_judged: bool = False
 ) -> Classification | None:
     """``vegetation_loss`` for an object most of whose pixels lost their vegetation for good, else None.
 
@@ -512,15 +512,21 @@ def classify_vegetation_loss(
         Share of the object's changed pixels the history marks as a lasting vegetation loss.
     min_share : float
         Smallest share for the type.
+    ground_judged : bool
+        Most of the loss was found by the season test, which judged each pixel's ground after
+        against its own bare ground of before (``season_missed``): that decision stands, and
+        the ground is not judged again here from the object's means.
 
     Returns
     -------
     Classification or None
     """
     late = facts.after_late
+    if loss_share < min_share:
+        return None
     # built after, by the rules and not like the site's own bare ground (dark soil passes the
     # absolute asphalt test: a cleared orchard on it is still the ground it stood on)
-    if loss_share < min_share or (is_built_like(late) and relative_surface(facts).verdict != "ground"):
+    if not ground_judged and is_built_like(late) and relative_surface(facts).verdict != "ground":
         return None
     ib, ia = spectral_indices(facts.before), spectral_indices(late)
     reason = (

@@ -46,7 +46,7 @@ from sitewatch.objects.evacuation import (
     structure_loss,
 )
 from sitewatch.objects.facility_loss import DEFAULT_FACILITY_RULES, FacilityRules
-from sitewatch.objects.group import group_changes
+from sitewatch.objects.group import group_changes, split_loss
 from sitewatch.objects.measure import measure_geometry
 from sitewatch.objects.phenology import crop_season, green_after
 from sitewatch.objects.unmix import unmixed_size
@@ -94,6 +94,7 @@ class _History:
     break_index: np.ndarray
     completed_index: np.ndarray  # the change complete (the break itself when abrupt)
     vegetation_loss: np.ndarray  # a lasting loss of vegetation
+    season_missed: np.ndarray  # of those, a season missed, the ground after judged not built
     second: np.ndarray
     magnitude: np.ndarray
     persistence: np.ndarray
@@ -117,6 +118,11 @@ class _History:
             vegetation_loss=(
                 history["vegetation_loss"].values
                 if "vegetation_loss" in history
+                else np.zeros(history["changed"].shape, bool)
+            ),
+            season_missed=(
+                history["season_missed"].values
+                if "season_missed" in history
                 else np.zeros(history["changed"].shape, bool)
             ),
             second=history["second_detected"].values,
@@ -427,7 +433,8 @@ def _describe_one(
 ) -> ChangeObject:
     facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
     loss_share = float(hist.vegetation_loss[cand.changed].mean())
-    cls = classify_vegetation_loss(facts, loss_share) or classify_object(facts)
+    own_ground = float(hist.season_missed[cand.changed].mean()) >= 0.5 * loss_share
+    cls = classify_vegetation_loss(facts, loss_share, ground_judged=own_ground) or classify_object(facts)
     first_t, earthworks_t = _first_index(cand, cls, hist, stack.coords["time"].values, surface_t)
     typed: dict[str, Any] = {}
     if cls.change_type == "evacuation":
@@ -560,6 +567,18 @@ def describe(
             after_built=obj.change_type != "other" or bool(built_like(obj.after, p.surfaces)),
             typed=obj.change_type != "other",
         )
+        parts = None
+        if obj.change_type == "other" and not seasonal and cand.label not in split:
+            # a clearing beside works of about the same time: each part is described on its own
+            # (a season's object goes whole, its field's losses with it)
+            parts = split_loss(cand.mask, cand.changed, hist.vegetation_loss, min_px)
+        if parts is not None:
+            new = int(labels.max()) + 1
+            labels[parts[1]] = new
+            split.update((cand.label, new))
+            only = np.where(cand.mask, labels, 0)
+            queue[:0] = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+            continue
         if seasonal:
             rest = None if cand.label in split else _beside_the_season(cand, obj, stack, clear, min_px)
             labels[labels == cand.label] = 0

@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from sitewatch.core.morphology import label_changes
 
-__all__ = ["group_changes", "join_changes", "separate_distinct", "split_by_date"]
+__all__ = ["group_changes", "join_changes", "separate_distinct", "split_by_date", "split_loss"]
 
 
 def join_changes(changed: np.ndarray, built: np.ndarray) -> np.ndarray:
@@ -213,3 +213,39 @@ def group_changes(
     labels0 = np.asarray(label_changes(join_changes(changed, built), min_pixels=min_pixels))
     labels = split_by_date(labels0, days, split_days, min_pixels)
     return separate_distinct(labels, changed, days, built, min_pixels)
+
+
+def split_loss(
+    mask: np.ndarray, changed: np.ndarray, loss: np.ndarray, min_pixels: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """An object's pixels split into a lasting loss of vegetation and the change beside it, or None.
+
+    A clearing and works laid beside it touch and become one object that fits no type; the
+    per-pixel history tells them apart (``loss``). The split is made when the loss holds a
+    connected group of at least ``min_pixels`` and the other changed pixels are at least as
+    many; every pixel of the object goes to the nearer of the two.
+
+    Parameters
+    ----------
+    mask, changed, loss : numpy.ndarray
+        ``(Y, X)`` bool: the object, the changed pixels, the lasting losses of vegetation.
+    min_pixels : int
+        Smallest part, in pixels.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        ``(loss_part, rest)``, bool masks that share no pixel and cover ``mask``.
+    """
+    lost = mask & changed & loss
+    rest = mask & changed & ~loss
+    if int(rest.sum()) < min_pixels or int(lost.sum()) < min_pixels:
+        return None
+    comp, n = ndimage.label(lost, structure=np.ones((3, 3)))
+    sizes = np.bincount(comp.ravel())[1:]
+    if not n or int(sizes.max()) < min_pixels:
+        return None
+    seeds = np.where(lost, 1, np.where(rest, 2, 0)).astype(np.int32)
+    _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
+    nearest = seeds[iy, ix]
+    return mask & (nearest == 1), mask & (nearest == 2)
