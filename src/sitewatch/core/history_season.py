@@ -350,11 +350,11 @@ def missed_season_index(
     if sel.size:
         lost[sel] = _season_missed(green[:, sel], again[:, sel], v[:, sel], start[sel], days, p)
     if built is not None and lost.any():
-        # a pad or a road laid after the harvest: the surface tests' (and dated by them); but
+        # a pad or a road laid after the harvest is the surface tests' (and dated by them); but
         # ground that looks built and is the pixel's own bare ground of before (the soil a
-        # cleared orchard stood on, on a site whose soil is dark) is what the loss left
-        # the ground it ended as: its last few clear dates (a pad laid months after the harvest
-        # is what the field became, not the mean of the bare months and the pad)
+        # cleared orchard stood on, on a site whose soil is dark) is what the loss left. The
+        # ground is what the pixel ended as, its last few clear dates: a pad laid months after
+        # the harvest is what the field became, not the mean of the bare months and the pad
         sel = np.nonzero(lost)[0]
         xs, after_s = x[:, :, cand[sel]], after[:, sel]
         late = after_s & (np.cumsum(after_s[::-1], axis=0)[::-1] <= max(3, p.gradual_obs))

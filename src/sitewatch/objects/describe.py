@@ -433,6 +433,7 @@ def _describe_one(
 ) -> ChangeObject:
     facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
     loss_share = float(hist.vegetation_loss[cand.changed].mean())
+    # at least half of its loss found by the season test, which judged the ground already
     own_ground = float(hist.season_missed[cand.changed].mean()) >= 0.5 * loss_share
     cls = classify_vegetation_loss(facts, loss_share, ground_judged=own_ground) or classify_object(facts)
     first_t, earthworks_t = _first_index(cand, cls, hist, stack.coords["time"].values, surface_t)

@@ -106,6 +106,13 @@ def split_by_date(labels: np.ndarray, days: np.ndarray, split_days: int, min_pix
     return out
 
 
+def _nearest_seed(seeds: np.ndarray) -> np.ndarray:
+    """``(Y, X)``: at every pixel, the value of the nearest non-zero pixel of ``seeds``."""
+    _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
+    out: np.ndarray = seeds[iy, ix]
+    return out
+
+
 def separate_distinct(
     labels: np.ndarray,
     changed: np.ndarray,
@@ -176,8 +183,7 @@ def separate_distinct(
         for i, cl in enumerate(clusters):
             seeds[np.isin(comp, cl)] = i + 1
         # every pixel of the label goes to the nearest cluster
-        _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
-        nearest = seeds[iy, ix]
+        nearest = _nearest_seed(seeds)
         for i in range(2, len(clusters) + 1):
             out[m & (nearest == i)] = nxt
             nxt += 1
@@ -222,8 +228,8 @@ def split_loss(
 
     A clearing and works laid beside it touch and become one object that fits no type; the
     per-pixel history tells them apart (``loss``). The split is made when the loss holds a
-    connected group of at least ``min_pixels`` and the other changed pixels are at least as
-    many; every pixel of the object goes to the nearer of the two.
+    connected group of at least ``min_pixels`` and there are at least ``min_pixels`` other
+    changed pixels; every pixel of the object goes to the nearer of the two.
 
     Parameters
     ----------
@@ -245,7 +251,5 @@ def split_loss(
     sizes = np.bincount(comp.ravel())[1:]
     if not n or int(sizes.max()) < min_pixels:
         return None
-    seeds = np.where(lost, 1, np.where(rest, 2, 0)).astype(np.int32)
-    _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
-    nearest = seeds[iy, ix]
+    nearest = _nearest_seed(np.where(lost, 1, np.where(rest, 2, 0)).astype(np.int32))
     return mask & (nearest == 1), mask & (nearest == 2)
