@@ -134,3 +134,54 @@ def test_a_pad_laid_beside_a_field_at_its_ploughing_is_kept_when_the_field_goes(
     assert objects[0].area_m2 == pytest.approx(144 * 100, rel=0.1)
     labels = paint_labels(objects, clear.shape[1:])
     assert not (labels[field] > 0).any()
+
+
+def test_a_field_harvested_on_dark_soil_that_passes_for_asphalt_is_its_season_not_an_alert():
+    import xarray as xr
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import assign_crs
+
+    # a dark soil the absolute asphalt test calls built, and a summer crop cut on it
+    dark = np.array([0.08, 0.091, 0.097, 0.134, 0.156, 0.141])
+    leaf = np.array([0.04, 0.07, 0.05, 0.40, 0.20, 0.10])
+    size, n = 40, 36
+    field = np.zeros((size, size), bool)
+    field[10:24, 8:28] = True
+    times = np.array([np.datetime64("2024-02-01") + np.timedelta64(10 * i, "D") for i in range(n)])
+    doy = (times - np.datetime64("2024-01-01")).astype(int)
+    green = np.clip(np.minimum(doy - 130, 230 - doy) / 20.0, 0, 1) * 0.7
+    rng = np.random.default_rng(3)
+    frames = []
+    for t in range(n):
+        img = np.broadcast_to(dark[:, None, None], (6, size, size)).copy()
+        img[:, field] = (dark * (1 - green[t]) + leaf * green[t])[:, None]
+        frames.append(img + rng.normal(0, 0.003, img.shape))
+    gbox = GeoBox.from_bbox(
+        (500000, 4000000, 500000 + 10 * size, 4000000 + 10 * size), "EPSG:32637", resolution=10
+    )
+    stack = assign_crs(
+        xr.DataArray(
+            np.stack(frames).astype(np.float32) * 10000,
+            dims=("time", "band", "y", "x"),
+            coords={"time": times, "band": BANDS, "y": gbox.coords["y"].values, "x": gbox.coords["x"].values},
+        ),
+        "EPSG:32637",
+    )
+    clear = np.ones((n, size, size), bool)
+    history = detect_breaks(stack, clear)
+    # the harvest taken for a lasting change (as the history does where the soil rules fail)
+    k = int(np.argmax(doy > 232))
+    for name, value in (
+        ("changed", True),
+        ("break_index", k),
+        ("completed_index", k),
+        ("first_detected", times[k]),
+    ):
+        history[name].values[field] = value
+    history["persistence"].values[field] = 1.0
+    history["magnitude"].values[field] = 6.0
+    for name, spectrum in (("before", 0.3 * dark + 0.7 * leaf), ("after_early", dark), ("after_late", dark)):
+        history[name].values[:, field] = spectrum[:, None]
+    # green from May to August after bare ground, then bare: the crop's season, whatever the
+    # rules call the soil it was cut to
+    assert describe(history, stack, clear, params=ObjectParams()) == []

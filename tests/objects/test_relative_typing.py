@@ -318,3 +318,19 @@ def test_an_orchard_cleared_to_dark_soil_that_passes_for_asphalt_is_a_vegetation
     # concrete laid where the orchard was is a pad, whatever the history says of the trees
     paved = facts(before=orchard, after_early=AGED_CONCRETE, after_late=AGED_CONCRETE, site_surfaces=site)
     assert classify_vegetation_loss(paved, 0.9) is None
+
+
+def test_a_site_whose_soil_passes_for_asphalt_still_has_its_ground():
+    # a dark soil the pavement prior takes for asphalt everywhere; a real runway on it
+    dark_soil = spec(0.08, 0.091, 0.097, 0.134, 0.156, 0.141)
+    assert bool(asphalt_like(dark_soil))
+    n = 80
+    comp = np.empty((6, n, n), np.float32)
+    comp[:] = np.array([dark_soil[b] for b in B], np.float32)[:, None, None]
+    concrete = spec(0.27, 0.29, 0.31, 0.335, 0.36, 0.31)
+    comp[:, 30:34, 5:75] = np.array([concrete[b] for b in B], np.float32)[:, None, None]
+    early = _early(comp)
+    surfaces = site_surfaces(early, ())
+    # most of its bare area is that soil: the site's ground, not pavement
+    assert surfaces["ground"]["B08"] == pytest.approx(dark_soil["B08"], abs=0.01)
+    assert surfaces["ground"]["B11"] == pytest.approx(dark_soil["B11"], abs=0.01)

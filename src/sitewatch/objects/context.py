@@ -349,7 +349,12 @@ def site_surfaces(
     spec = {b: early.composite[i] for i, b in enumerate(early.bands)}
     ndvi = surface_indices(spec)["ndvi"]
     paved = early.paved if early.paved is not None else early.asphalt
-    bare = (ndvi < rules.earth_max_ndvi) & ~ndimage.binary_dilation(early.built | paved, iterations=2)
+    bare_all = ndvi < rules.earth_max_ndvi
+    bare = bare_all & ~ndimage.binary_dilation(early.built | paved, iterations=2)
+    if bare.sum() < 0.5 * bare_all.sum():
+        # the absolute priors took most of the site's bare area for pavement or buildings (dark
+        # soil passes the asphalt test): the site's ground is what most of its bare area is
+        bare = bare_all
     if bare.sum() >= 20:
         ground = early.mean_spectrum(bare)
         if ground is not None:

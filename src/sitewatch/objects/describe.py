@@ -430,7 +430,8 @@ def _describe_one(
     stack: xr.DataArray,
     clear: np.ndarray,
     rules: SurfaceRules,
-) -> ChangeObject:
+) -> tuple[ChangeObject, bool]:
+    """The candidate described, and whether its ground after is the site's own bare ground."""
     facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
     loss_share = float(hist.vegetation_loss[cand.changed].mean())
     # at least half of its loss found by the season test, which judged the ground already
@@ -467,7 +468,10 @@ def _describe_one(
         typed["after_earthworks"] = bool(cls.extra.get("after_earthworks"))
     lu, ev_t = evidence_dates(cand.obj_clear, first_t)
     pix = cand.changed
-    return ChangeObject(
+    # unmixed against the site's surfaces, the ground after is its own soil (dark soil passes
+    # the absolute asphalt test; a harvested field on it is still a field)
+    ground_after = relative_surface(facts, rules).verdict == "ground"
+    obj = ChangeObject(
         label=cand.label,
         box=(0, 0, 0, 0),
         mask=np.zeros((0, 0), bool),
@@ -498,6 +502,7 @@ def _describe_one(
         **meas,
         **typed,
     )
+    return obj, ground_after
 
 
 def _with_mask(obj: ChangeObject, labels: np.ndarray) -> ChangeObject:
@@ -555,7 +560,7 @@ def describe(
     split: set[int] = set()
     while queue:
         cand = queue.pop(0)
-        obj = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
+        obj, ground_after = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
         # a change that fits no type on a field whose own trajectory shows a crop's season
         # (green-up and harvest, or green again after) is the season, not a lasting change
         # (any type: a pad, a runway or levelled ground never greens again like a crop; only
@@ -565,7 +570,8 @@ def describe(
             clear,
             cand.mask,
             obj.first_index,
-            after_built=obj.change_type != "other" or bool(built_like(obj.after, p.surfaces)),
+            after_built=obj.change_type != "other"
+            or (bool(built_like(obj.after, p.surfaces)) and not ground_after),
             typed=obj.change_type != "other",
         )
         parts = None
