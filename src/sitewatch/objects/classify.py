@@ -513,9 +513,9 @@ def classify_vegetation_loss(
     min_share : float
         Smallest share for the type.
     ground_judged : bool
-        Most of the loss was found by the season test, which judged each pixel's ground after
-        against its own bare ground of before (``season_missed``): that decision stands, and
-        the ground is not judged again here from the object's means.
+        The ground after was judged not built already: by the season test, pixel by pixel
+        against its own bare ground of before (``season_missed``), or by the caller with the
+        same rules as here. That decision stands; the ground is not judged again.
 
     Returns
     -------

@@ -431,12 +431,22 @@ def _describe_one(
     clear: np.ndarray,
     rules: SurfaceRules,
 ) -> tuple[ChangeObject, bool]:
-    """The candidate described, and whether its ground after is the site's own bare ground."""
+    """The candidate described, and whether its ground after is built.
+
+    Built: by the surface rules, and not, unmixed against the site's surfaces, its own soil
+    (dark soil passes the absolute asphalt test; a field harvested on it is still a field).
+    Judged once here, for the vegetation-loss rule and for the crop-season check.
+    """
     facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
+    built_after = bool(built_like(facts.after_late, rules)) and (
+        relative_surface(facts, rules).verdict != "ground"
+    )
     loss_share = float(hist.vegetation_loss[cand.changed].mean())
-    # at least half of its loss found by the season test, which judged the ground already
-    own_ground = float(hist.season_missed[cand.changed].mean()) >= 0.5 * loss_share
-    cls = classify_vegetation_loss(facts, loss_share, ground_judged=own_ground) or classify_object(facts)
+    # at least half of its loss found by the season test, which judged each pixel's ground
+    season_judged = float(hist.season_missed[cand.changed].mean()) >= 0.5 * loss_share
+    cls = classify_vegetation_loss(
+        facts, loss_share, ground_judged=season_judged or not built_after
+    ) or classify_object(facts)
     first_t, earthworks_t = _first_index(cand, cls, hist, stack.coords["time"].values, surface_t)
     typed: dict[str, Any] = {}
     if cls.change_type == "evacuation":
@@ -468,9 +478,6 @@ def _describe_one(
         typed["after_earthworks"] = bool(cls.extra.get("after_earthworks"))
     lu, ev_t = evidence_dates(cand.obj_clear, first_t)
     pix = cand.changed
-    # unmixed against the site's surfaces, the ground after is its own soil (dark soil passes
-    # the absolute asphalt test; a harvested field on it is still a field)
-    ground_after = relative_surface(facts, rules).verdict == "ground"
     obj = ChangeObject(
         label=cand.label,
         box=(0, 0, 0, 0),
@@ -502,7 +509,7 @@ def _describe_one(
         **meas,
         **typed,
     )
-    return obj, ground_after
+    return obj, built_after
 
 
 def _with_mask(obj: ChangeObject, labels: np.ndarray) -> ChangeObject:
@@ -560,7 +567,7 @@ def describe(
     split: set[int] = set()
     while queue:
         cand = queue.pop(0)
-        obj, ground_after = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
+        obj, built_after = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
         # a change that fits no type on a field whose own trajectory shows a crop's season
         # (green-up and harvest, or green again after) is the season, not a lasting change
         # (any type: a pad, a runway or levelled ground never greens again like a crop; only
@@ -570,8 +577,7 @@ def describe(
             clear,
             cand.mask,
             obj.first_index,
-            after_built=obj.change_type != "other"
-            or (bool(built_like(obj.after, p.surfaces)) and not ground_after),
+            after_built=obj.change_type != "other" or built_after,
             typed=obj.change_type != "other",
         )
         parts = None
