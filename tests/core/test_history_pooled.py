@@ -147,6 +147,48 @@ def test_pooled_breaks_never_grow_or_join_a_strong_change():
     assert out["changed"][apart.ravel()].mean() > 0.25  # found (the objects stage closes the gaps)
 
 
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_faint_pad_with_a_few_strong_pixels_stays_the_pooled_tests(seed: int) -> None:
+    """A faint pad whose strongest pixels pass the per-pixel test is still found whole.
+
+    Those pixels are too few to be an object: they do not claim the patch, as a strong pad
+    claims its halo. Main dropped every pooled pixel of the pad beside them.
+    """
+    rng = np.random.default_rng(seed)
+    r0, c0 = (int(v) for v in rng.integers(2, 10, 2))
+    pad = block(r0, r0 + 7, c0, c0 + 8)
+    x, valid, d = scene(PALE, CONCRETE, pad, seed=seed)
+    x = x.reshape(N_T, 6, H, W)
+    peaks = np.zeros((H, W), bool)
+    rows, cols = np.nonzero(pad)
+    pick = rng.choice(rows.size, 2, replace=False)
+    peaks[rows[pick], cols[pick]] = True
+    # the two peaks change further (clearly over the per-pixel threshold), on the same date
+    x[20:, :, peaks] += np.array([0.06, 0.06, 0.05, 0.05, -0.06, -0.06], np.float32)[None, :, None]
+    valid[20:22, peaks.ravel()] = True
+    out = run(x.reshape(N_T, 6, H * W), valid, d)
+    assert out["changed"][peaks.ravel()].all()
+    assert out["changed"][pad.ravel()].mean() > 0.4  # enough for the object (gaps are closed)
+    assert not out["changed"][~pad.ravel()].any()
+    # with the claim of a single strong pixel (main's rule), the pad is lost
+    lost = run(x.reshape(N_T, 6, H * W), valid, d, pooled_claim_px=1)
+    assert lost["changed"][pad.ravel() & ~peaks.ravel()].mean() < 0.2
+
+
+def test_beside_strong_breaks_needs_enough_strong_breaks_to_claim():
+    pooled = np.zeros((6, 8), bool)
+    strong = np.zeros((6, 8), bool)
+    pooled[1:4, 1:5] = True
+    strong[2, 2] = strong[2, 3] = True
+    pooled[strong] = False
+    drop = beside_strong_breaks(pooled.ravel(), strong.ravel(), None, (6, 8), min_claim=3)
+    assert not drop.any()
+    strong[3, 3] = True
+    pooled[3, 3] = False
+    drop = beside_strong_breaks(pooled.ravel(), strong.ravel(), None, (6, 8), min_claim=3)
+    np.testing.assert_array_equal(drop, pooled.ravel())
+
+
 def test_beside_strong_breaks_joins_through_pooled_pixels_only():
     pooled = np.zeros((6, 8), bool)
     strong = np.zeros((6, 8), bool)

@@ -103,6 +103,11 @@ class HistoryParams:
     pooled_persistence : float
         Smallest share of later clear dates still changed for a break of the pooled test
         to last (as the gradual test asks).
+    pooled_claim_px : int
+        Fewest per-pixel breaks in one patch of breaks for them to claim it: the faint
+        pooled breaks beside them are then their halo or a neighbour's edge, and are dropped.
+        Fewer (too few for the object stage's smallest object, four pixels) are the faint
+        change's own strongest pixels, and the patch stays the pooled test's.
     tile_px : int
         Pixels processed at once per worker (memory bound).
     workers : int
@@ -140,6 +145,7 @@ class HistoryParams:
     pooled_threshold: float = 2.0
     pooled_alpha: float = 1e-3
     pooled_persistence: float = 0.8
+    pooled_claim_px: int = 4
     tile_px: int = 16384
     workers: int = 0
 

@@ -245,7 +245,7 @@ def _break_arrays(
     season_px = out["season_missed"]
     if pooled and shape is not None:
         strong = (out["break_index"] >= 0) & ~pooled_px & ~season_px
-        drop = beside_strong_breaks(pooled_px, strong, pixel_index, shape)
+        drop = beside_strong_breaks(pooled_px, strong, pixel_index, shape, min_claim=p.pooled_claim_px)
         for k, v in unbroken.items():
             out[k][..., drop] = v
     return out

@@ -154,9 +154,14 @@ def pooled_agreement(
 
 
 def beside_strong_breaks(
-    pooled: np.ndarray, strong: np.ndarray, pix: np.ndarray | None, shape: tuple[int, int]
+    pooled: np.ndarray,
+    strong: np.ndarray,
+    pix: np.ndarray | None,
+    shape: tuple[int, int],
+    *,
+    min_claim: int = 1,
 ) -> np.ndarray:
-    """Pooled breaks in one 8-connected patch with a break of the per-pixel test.
+    """Pooled breaks in one 8-connected patch with at least ``min_claim`` breaks of the per-pixel test.
 
     Parameters
     ----------
@@ -170,6 +175,9 @@ def beside_strong_breaks(
         whole image in order.
     shape : tuple of int
         ``(H, W)`` of the image.
+    min_claim : int
+        Fewest per-pixel breaks in a patch that claim it; a patch with fewer is the faint
+        change's, and its pooled breaks are kept.
 
     Returns
     -------
@@ -193,6 +201,8 @@ def beside_strong_breaks(
     any_break[rr, cc] = pooled | strong
     labels, _ = ndimage.label(any_break, structure=np.ones((3, 3), bool))
     lab = labels[rr, cc]
-    with_strong = np.unique(lab[np.asarray(strong, bool) & (lab > 0)])
-    out[:] = pooled & np.isin(lab, with_strong)
+    n_strong = np.bincount(lab[np.asarray(strong, bool) & (lab > 0)], minlength=int(labels.max()) + 1)
+    claimed = n_strong >= max(1, min_claim)
+    claimed[0] = False
+    out[:] = pooled & claimed[lab]
     return out
