@@ -185,3 +185,61 @@ def test_a_field_harvested_on_dark_soil_that_passes_for_asphalt_is_its_season_no
     # green from May to August after bare ground, then bare: the crop's season, whatever the
     # rules call the soil it was cut to
     assert describe(history, stack, clear, params=ObjectParams()) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_pad_near_the_concrete_earth_boundary_is_dated_when_it_was_laid(seed: int) -> None:
+    """A pad whose SWIR/NIR sits near the concrete limit (1.15) crosses it from date to date.
+
+    Its first new state is concrete: it was laid then. Those crossings are no levelling
+    followed by a surface, and do not re-date it to a later concrete pair (main did).
+    """
+    rng = np.random.default_rng(seed)
+    stack, clear = _series()
+    pad = (slice(12, 20), slice(8, 20))
+    ratio = np.full(stack.sizes["time"], 1.12)
+    # a run of earth-like dates (SWIR/NIR 1.17-1.20) somewhere after the first three
+    start = int(rng.integers(17, 20))
+    ratio[start : start + int(rng.integers(2, 4))] = rng.uniform(1.17, 1.2)
+    data = stack.values
+    for t in range(14, stack.sizes["time"]):
+        data[t, 4, pad[0], pad[1]] = data[t, 3, pad[0], pad[1]] * ratio[t]
+    history = detect_breaks(stack, clear)
+    objects = describe(history, stack, clear, params=ObjectParams())
+    assert [o.change_type for o in objects] == ["new_pad"]
+    assert objects[0].first_index == 14
+    assert objects[0].after_earthworks is False
+
+
+SCORCHED = np.array([0.08, 0.09, 0.10, 0.12, 0.26, 0.22])  # dark, SWIR high: neither soil nor built
+
+
+def _pad_beside_a_change(seed: int):  # type: ignore[no-untyped-def]
+    """A concrete pad and, touching it, ground that changed the same day into no known surface."""
+    rng = np.random.default_rng(seed)
+    stack, clear = _series(pad=(slice(0, 0), slice(0, 0)))
+    r0, c0 = int(rng.integers(4, 10)), int(rng.integers(3, 8))
+    h, w = int(rng.integers(7, 10)), int(rng.integers(8, 12))
+    data = stack.values
+    pad = (slice(r0, r0 + h), slice(c0, c0 + w))
+    side = (slice(r0 - 2, r0 + h + 12), slice(c0 + w, c0 + w + 14))
+    data[14:, :, side[0], side[1]] = SCORCHED[None, :, None, None] * 10000
+    data[14:, :, pad[0], pad[1]] = CONCRETE[None, :, None, None] * 10000
+    data[14:] += rng.normal(0, 40, data[14:].shape).astype(np.float32)
+    return stack, clear, h * w
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_pad_touching_another_change_of_its_day_is_split_off_and_typed(seed: int) -> None:
+    """The pixels that became built are a pad of their own; the rest is described on its own.
+
+    On main the two were one object that fitted no type.
+    """
+    stack, clear, pad_px = _pad_beside_a_change(seed)
+    history = detect_breaks(stack, clear)
+    objects = describe(history, stack, clear, params=ObjectParams())
+    pads = [o for o in objects if o.change_type == "new_pad"]
+    assert len(pads) == 1
+    assert pads[0].area_m2 == pytest.approx(pad_px * 100, rel=0.2)
+    assert pads[0].first_index == 14
+    assert all(o.change_type == "other" for o in objects if o is not pads[0])

@@ -46,7 +46,7 @@ from sitewatch.objects.evacuation import (
     structure_loss,
 )
 from sitewatch.objects.facility_loss import DEFAULT_FACILITY_RULES, FacilityRules
-from sitewatch.objects.group import group_changes, split_loss
+from sitewatch.objects.group import group_changes, split_off
 from sitewatch.objects.measure import measure_geometry
 from sitewatch.objects.phenology import crop_season, green_after
 from sitewatch.objects.unmix import unmixed_size
@@ -273,9 +273,16 @@ def _facts(
     probed = surfaces is not context.surfaces
     fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
     # levelling seen first, the surface laid later: the object turns concrete-like (its
-    # interior, on clear dates) after an earth-like date; read only where it can matter
+    # interior, on clear dates) after an earth-like date. Not when its first new state is
+    # concrete already: that was the surface, and a pad whose spectrum sits near the
+    # concrete/earth boundary crosses it from date to date without a second stage. Read only
+    # where it can matter.
     pad_t = None
-    if bool(concrete_like(late, rules)) and not (has_second and bool(earth_like(early, rules))):
+    if (
+        bool(concrete_like(late, rules))
+        and not bool(concrete_like(early, rules))
+        and not (has_second and bool(earth_like(early, rules)))
+    ):
         onset = surface_onset(stack, clear, cand.spec_px, cand.k_obj, rules=rules)
         pad_t = onset if onset is not None and onset > cand.k_obj else None
     facts = ObjectFacts(
@@ -562,6 +569,13 @@ def describe(
     labels = group_changes(
         hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
     )
+    # the changed pixels that became built (by the surface rules on their last clear dates)
+    # where the site was not built before (the mixed edge of a runway stays built)
+    became_built = (
+        hist.changed
+        & ~context.early.built
+        & built_like({b: hist.spectra["after_late"][i] for i, b in enumerate(hist.bands)}, p.surfaces)
+    )
     objects = []
     queue = _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
     split: set[int] = set()
@@ -582,16 +596,29 @@ def describe(
         )
         parts = None
         if obj.change_type == "other" and not seasonal and cand.label not in split:
-            # a clearing beside works of about the same time: each part is described on its own
-            # (a season's object goes whole, its field's losses with it)
-            parts = split_loss(cand.mask, cand.changed, hist.vegetation_loss, min_px)
+            # a clearing beside works of about the same time, or works and the field beside
+            # them: each part is described on its own (a season's object goes whole, its
+            # field's losses with it)
+            parts = split_off(cand.mask, cand.changed, hist.vegetation_loss, min_px)
+            if parts is None:
+                parts = split_off(
+                    cand.mask, cand.changed, became_built & ~hist.vegetation_loss, min_px, solid=True
+                )
         if parts is not None:
             new = int(labels.max()) + 1
             labels[parts[1]] = new
-            split.update((cand.label, new))
             only = np.where(cand.mask, labels, 0)
-            queue[:0] = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
-            continue
+            pieces = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+            # kept only when it explains: a part gets a type (two untyped halves of a field
+            # are one stray alert made two)
+            if any(
+                _describe_one(c, hist, context, labels, stack, clear, p.surfaces)[0].change_type != "other"
+                for c in pieces
+            ):
+                split.update((cand.label, new))
+                queue[:0] = pieces
+                continue
+            labels[parts[1]] = cand.label
         if seasonal:
             rest = None if cand.label in split else _beside_the_season(cand, obj, stack, clear, min_px)
             labels[labels == cand.label] = 0

@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from sitewatch.core.morphology import label_changes
 
-__all__ = ["group_changes", "join_changes", "separate_distinct", "split_by_date", "split_loss"]
+__all__ = ["group_changes", "join_changes", "separate_distinct", "split_by_date", "split_off"]
 
 
 def join_changes(changed: np.ndarray, built: np.ndarray) -> np.ndarray:
@@ -221,35 +221,57 @@ def group_changes(
     return separate_distinct(labels, changed, days, built, min_pixels)
 
 
-def split_loss(
-    mask: np.ndarray, changed: np.ndarray, loss: np.ndarray, min_pixels: int
+def split_off(
+    mask: np.ndarray, changed: np.ndarray, part: np.ndarray, min_pixels: int, *, solid: bool = False
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """An object's pixels split into a lasting loss of vegetation and the change beside it, or None.
+    """An object's pixels split into one change (``part``) and the change beside it, or None.
 
-    A clearing and works laid beside it touch and become one object that fits no type; the
-    per-pixel history tells them apart (``loss``). The split is made when the loss holds a
-    connected group of at least ``min_pixels`` and there are at least ``min_pixels`` other
-    changed pixels; every pixel of the object goes to the nearer of the two.
+    Two changes of about the same time that touch become one object that fits no type: a
+    clearing and works laid beside it, a pad and the field it was laid on. The per-pixel
+    history tells them apart (``part``: the lasting losses of vegetation, or the pixels that
+    became built). The split is made when ``part`` holds a connected group of at least
+    ``min_pixels`` (with ``solid``, also with an interior: a pixel whose eight neighbours are
+    all of it) and there are at least ``min_pixels`` other changed pixels. The part is those
+    groups and the object's pixels next to them (gaps and holes nearer to them than to the
+    rest); every other pixel of the object stays with the rest, so the part's outline is its
+    change's, not a tail of unchanged pixels reaching across the object.
 
     Parameters
     ----------
-    mask, changed, loss : numpy.ndarray
-        ``(Y, X)`` bool: the object, the changed pixels, the lasting losses of vegetation.
+    mask, changed, part : numpy.ndarray
+        ``(Y, X)`` bool: the object, the changed pixels, the pixels of the change split off.
     min_pixels : int
         Smallest part, in pixels.
+    solid : bool
+        Split off only groups with an interior: where ``part`` is a per-pixel surface test
+        that a few noisy pixels pass along an edge (a clearing's loss, found pixel by pixel
+        with gaps, is not asked for one).
 
     Returns
     -------
     tuple of numpy.ndarray or None
-        ``(loss_part, rest)``, bool masks that share no pixel and cover ``mask``.
+        ``(part_of_it, rest)``, bool masks that share no pixel and cover ``mask``.
     """
-    lost = mask & changed & loss
-    rest = mask & changed & ~loss
+    lost = mask & changed & part
+    rest = mask & changed & ~part
     if int(rest.sum()) < min_pixels or int(lost.sum()) < min_pixels:
         return None
     comp, n = ndimage.label(lost, structure=np.ones((3, 3)))
-    sizes = np.bincount(comp.ravel())[1:]
+    sizes = np.bincount(comp.ravel())
+    sizes[0] = 0
     if not n or int(sizes.max()) < min_pixels:
         return None
-    nearest = _nearest_seed(np.where(lost, 1, np.where(rest, 2, 0)).astype(np.int32))
-    return mask & (nearest == 1), mask & (nearest == 2)
+    # the groups and the other changed pixels are the seeds; scattered pixels of the kind
+    # (noise, or the rest's own mixed pixels) go to the nearer, as the unchanged ones do
+    keep = sizes >= min_pixels
+    if solid:
+        inner = ndimage.binary_erosion(lost, structure=np.ones((3, 3), bool))
+        keep &= np.bincount(comp[inner], minlength=sizes.size) > 0
+    keep[0] = False
+    if not keep.any():
+        return None
+    groups = keep[comp]
+    nearer = _nearest_seed(np.where(groups, 1, np.where(rest, 2, 0)).astype(np.int32)) == 1
+    grown = ndimage.binary_dilation(mask & changed & nearer, structure=np.ones((3, 3), bool))
+    own = mask & nearer & ndimage.binary_fill_holes(grown)
+    return own, mask & ~own
