@@ -108,6 +108,13 @@ class HistoryParams:
         pooled breaks beside them are then their halo or a neighbour's edge, and are dropped.
         Fewer (too few for the object stage's smallest object, four pixels) are the faint
         change's own strongest pixels, and the patch stays the pooled test's.
+    settled_ratio : float
+        How many times less a pixel's clear dates vary after its break than before it for
+        the change to be a new constant surface, not a reversion, when its last dates are back
+        near one of its earlier states (a field's cycle ended by a pad or a runway whose tone
+        has aged to the soil's).
+    settled_min_obs : int
+        Fewest clear dates before the break, and after its confirming date, for that test.
     tile_px : int
         Pixels processed at once per worker (memory bound).
     workers : int
@@ -146,6 +153,8 @@ class HistoryParams:
     pooled_alpha: float = 1e-3
     pooled_persistence: float = 0.8
     pooled_claim_px: int = 4
+    settled_ratio: float = 3.0
+    settled_min_obs: int = 5
     tile_px: int = 16384
     workers: int = 0
 

@@ -11,6 +11,7 @@ and became (:func:`_break_states`) and, last, vegetation that missed its next se
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.history_pooled import pooled_agreement
-from sitewatch.core.history_season import missed_season_index
+from sitewatch.core.history_season import median_state, missed_season_index, same_ground
 from sitewatch.core.history_spectra import built_of, ndvi, vegetation_driven
 from sitewatch.core.history_spectra import natural as natural_ground
 from sitewatch.core.surfaces import DEFAULT_RULES
@@ -251,7 +252,10 @@ def tile_history(
     if return_scores:
         res["scores"] = score
     thr_px = np.where(pooled, np.float32(thr_low), np.float32(p.threshold))
-    res.update(_break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px))
+    built = built_of(band_names)
+    res.update(
+        _break_states(x, valid, k, prev, nxt, score, bins, n_bins, refs_of, spectra, slow, p, thr_px, built)
+    )
     # vegetation green in its season only (leafless in winter, a field's crop) that missed its
     # next season: the very last resort, where no test found a change (a break its green-up
     # made is phenology; a pad or works laid on a field after its harvest are the other tests',
@@ -271,7 +275,7 @@ def tile_history(
         slow_s = {**slow, "vegetation_loss": redo, "gradual": np.zeros(p_n, bool)}
         thr_s = np.where(redo, np.float32(p.threshold), thr_px)  # not a faint pooled change now
         states = _break_states(
-            x, valid, k_s, prev, nxt, score, bins, n_bins, refs_of, spectra, slow_s, p, thr_s
+            x, valid, k_s, prev, nxt, score, bins, n_bins, refs_of, spectra, slow_s, p, thr_s, built
         )
         states.update(_dates_of(k_s, slow_s, prev, valid))
         for key, val in states.items():
@@ -509,13 +513,15 @@ def _break_states(
     slow: dict[str, np.ndarray],
     p: HistoryParams,
     thr_px: np.ndarray,
+    built: Callable[[np.ndarray], np.ndarray],
 ) -> dict[str, np.ndarray]:
     """What each pixel with a break was before and became, and whether the change lasted.
 
     Per pixel: ``second_index``, ``changed``, ``transient``, ``vegetation``, ``score``,
     ``magnitude``, ``persistence``, ``n_clear_after``; per feature: ``before``,
     ``after_early``, ``after_late``. Only pixels with a break are worked on; "still
-    changed" is at least ``thr_px`` (the threshold the pixel's break was found at).
+    changed" is at least ``thr_px`` (the threshold the pixel's break was found at); ``built``
+    tells a new surface that settled (:func:`_settled`) from a reversion.
     """
     t_n, f_n, p_n = x.shape
     gradual = slow["gradual"]
@@ -564,6 +570,11 @@ def _break_states(
             & (dpost[np.maximum(last2, 0), cols] < thr_s[0])
         )
         second[sel] = _second_break(xs, vs, after_early[:, sel], ks, k2, nxt[:, sel], p)
+        # back near one of its states before, but settled: a varied ground (a field's cycle)
+        # become one constant surface (a pad, a runway laid on it, aged to the soil's tone)
+        back = np.nonzero(reverted)[0]
+        if back.size:
+            reverted[back] &= ~_settled(xs[:, :, back], vs[:, back], ks[back], k2[back], p, built, spectra)
         transient[sel] = reverted
         if spectra is not None:
             veg[sel] = vegetation_driven(
@@ -595,6 +606,60 @@ def _break_states(
         "after_early": after_early,
         "after_late": after_late,
     }
+
+
+def _spread(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``(S,)`` RMS over features of each pixel's interquartile range over the dates ``ok``.
+
+    The quartiles, not the median absolute deviation: a field is in each of its states (crop,
+    stubble, soil) for a good part of its dates, and a deviation from the median of such a
+    mixture can be near zero; a few dates of fresh concrete ageing do not move them.
+    """
+    xm = np.where(ok[:, None, :], x, np.float32(np.nan))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pixels with no such date: NaN
+        q1, q3 = np.nanpercentile(xm, [25, 75], axis=0)
+    iqr = q3 - q1
+    out: np.ndarray = np.sqrt(np.mean(iqr * iqr, axis=0))
+    return out
+
+
+def _settled(
+    xs: np.ndarray,
+    vs: np.ndarray,
+    ks: np.ndarray,
+    k2: np.ndarray,
+    p: HistoryParams,
+    built: Callable[[np.ndarray], np.ndarray],
+    spectra: _Spectra | None,
+) -> np.ndarray:
+    """Pixels whose dates after the break vary far less than before it: a new built surface.
+
+    Relative to the pixel itself: the spread (interquartile range) of its clear dates
+    after the confirming one, against that of its dates before the break, each over at least
+    ``p.settled_min_obs`` dates, and the median of the dates after built (``built``) and,
+    band by band, not the pixel's own bare ground of before (``veg_season_same_ground``; dark
+    soil passes the absolute asphalt test). A field's cycle varies before and after alike, and
+    a field left bare after its harvest is its own soil; a pad or a runway laid on it is a
+    new built surface whatever its tone.
+    """
+    tt = np.arange(xs.shape[0])[:, None]
+    pre = vs & (tt < ks[None])
+    post = vs & (tt > np.maximum(k2, ks)[None])
+    enough = (pre.sum(axis=0) >= p.settled_min_obs) & (post.sum(axis=0) >= p.settled_min_obs)
+    out = np.zeros(ks.shape, bool)
+    if enough.any():
+        e = np.nonzero(enough)[0]
+        s_pre, s_post = _spread(xs[:, :, e], pre[:, e]), _spread(xs[:, :, e], post[:, e])
+        quiet = s_pre >= p.settled_ratio * np.maximum(s_post, np.float32(0.5 * p.noise_floor))
+        xe = xs[:, :, e]
+        state = median_state(xe, post[:, e])
+        out[e] = quiet & built(state)
+        if spectra is not None:
+            green = ndvi(np.moveaxis(xe, 1, 0), spectra.red_nir) >= DEFAULT_RULES.vegetated_min_ndvi
+            bare = pre[:, e] & ~green
+            out[e] &= ~same_ground(state, median_state(xe, bare), p.veg_season_same_ground)
+    return out
 
 
 def _frozen_reference_distance(
