@@ -11,7 +11,6 @@ and became (:func:`_break_states`) and, last, vegetation that missed its next se
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ import numpy as np
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.history_pooled import pooled_agreement
-from sitewatch.core.history_season import median_state, missed_season_index, same_ground
+from sitewatch.core.history_season import missed_season_index, same_ground
 from sitewatch.core.history_spectra import built_of, ndvi, vegetation_driven
 from sitewatch.core.history_spectra import natural as natural_ground
 from sitewatch.core.surfaces import DEFAULT_RULES
@@ -608,18 +607,32 @@ def _break_states(
     }
 
 
-def _spread(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """``(S,)`` RMS over features of each pixel's interquartile range over the dates ``ok``.
+def _nan_quantile0(srt: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` along axis 0 of values sorted with NaN last, ``n`` of them not NaN (linear)."""
+    pos = q * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    a = np.take_along_axis(srt, lo[None], axis=0)[0]
+    b = np.take_along_axis(srt, hi[None], axis=0)[0]
+    out: np.ndarray = a + (b - a) * (pos - lo).astype(np.float32)
+    return out
+
+
+def _sorted_in_time(x: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` sorted along time with the dates not ``ok`` NaN (last), and the count of the others."""
+    srt = np.sort(np.where(ok[:, None, :], x, np.float32(np.nan)), axis=0)
+    return srt, np.broadcast_to(ok.sum(axis=0)[None], srt.shape[1:])
+
+
+def _spread(srt: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``(S,)`` RMS over features of each pixel's interquartile range (:func:`_sorted_in_time`).
 
     The quartiles, not the median absolute deviation: a field is in each of its states (crop,
     stubble, soil) for a good part of its dates, and a deviation from the median of such a
     mixture can be near zero; a few dates of fresh concrete ageing do not move them.
     """
-    xm = np.where(ok[:, None, :], x, np.float32(np.nan))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pixels with no such date: NaN
-        q1, q3 = np.nanpercentile(xm, [25, 75], axis=0)
-    iqr = q3 - q1
+    iqr = _nan_quantile0(srt, n, 0.75) - _nan_quantile0(srt, n, 0.25)
+    iqr[n == 0] = np.nan
     out: np.ndarray = np.sqrt(np.mean(iqr * iqr, axis=0))
     return out
 
@@ -650,15 +663,21 @@ def _settled(
     out = np.zeros(ks.shape, bool)
     if enough.any():
         e = np.nonzero(enough)[0]
-        s_pre, s_post = _spread(xs[:, :, e], pre[:, e]), _spread(xs[:, :, e], post[:, e])
+        # one sort along time each (NaN last) instead of np.nanpercentile, several times faster
+        srt_pre, n_pre = _sorted_in_time(xs[:, :, e], pre[:, e])
+        srt_post, n_post = _sorted_in_time(xs[:, :, e], post[:, e])
+        s_pre, s_post = _spread(srt_pre, n_pre), _spread(srt_post, n_post)
         quiet = s_pre >= p.settled_ratio * np.maximum(s_post, np.float32(0.5 * p.noise_floor))
-        xe = xs[:, :, e]
-        state = median_state(xe, post[:, e])
+        state = _nan_quantile0(srt_post, n_post, 0.5)
         out[e] = quiet & built(state)
-        if spectra is not None:
-            green = ndvi(np.moveaxis(xe, 1, 0), spectra.red_nir) >= DEFAULT_RULES.vegetated_min_ndvi
-            bare = pre[:, e] & ~green
-            out[e] &= ~same_ground(state, median_state(xe, bare), p.veg_season_same_ground)
+        q = np.nonzero(out[e])[0]
+        if spectra is not None and q.size:
+            xq = xs[:, :, e[q]]
+            green = ndvi(np.moveaxis(xq, 1, 0), spectra.red_nir) >= DEFAULT_RULES.vegetated_min_ndvi
+            srt_bare, n_bare = _sorted_in_time(xq, pre[:, e[q]] & ~green)
+            then = _nan_quantile0(srt_bare, n_bare, 0.5)
+            then[n_bare == 0] = np.nan  # no bare date before: no ground of its own to be back to
+            out[e[q]] = ~same_ground(state[:, q], then, p.veg_season_same_ground)
     return out
 
 
