@@ -16,7 +16,16 @@ import xarray as xr
 
 from sitewatch.errors import DataError
 
-__all__ = ["HISTORY_BANDS", "HistoryParams", "check_inputs", "history_attrs", "index_to_time"]
+__all__ = [
+    "HISTORY_BANDS",
+    "HistoryParams",
+    "check_inputs",
+    "history_attrs",
+    "index_to_time",
+    "nan_quantile_sorted",
+    "quartile_spread",
+    "sorted_in_time",
+]
 
 HISTORY_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")
 
@@ -208,3 +217,33 @@ def check_inputs(
     if not np.array_equal(np.argsort(times, kind="stable"), np.arange(t_n)):
         raise DataError("detect_breaks needs the stack in time order; sort it with stack.sortby('time')")
     return use, times.astype(np.int64)
+
+
+def nan_quantile_sorted(srt: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` along axis 0 of values sorted with NaN last, ``n`` of them not NaN (linear)."""
+    pos = q * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    a = np.take_along_axis(srt, lo[None], axis=0)[0]
+    b = np.take_along_axis(srt, hi[None], axis=0)[0]
+    out: np.ndarray = a + (b - a) * (pos - lo).astype(np.float32)
+    return out
+
+
+def sorted_in_time(x: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` sorted along time with the dates not ``ok`` NaN (last), and the count of the others."""
+    srt = np.sort(np.where(ok[:, None, :], x, np.float32(np.nan)), axis=0)
+    return srt, np.broadcast_to(ok.sum(axis=0)[None], srt.shape[1:])
+
+
+def quartile_spread(srt: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``(S,)`` RMS over features of each pixel's interquartile range (:func:`sorted_in_time`).
+
+    The quartiles, not the median absolute deviation: a field is in each of its states (crop,
+    stubble, soil) for a good part of its dates, and a deviation from the median of such a
+    mixture can be near zero; a few dates of fresh concrete ageing do not move them.
+    """
+    iqr = nan_quantile_sorted(srt, n, 0.75) - nan_quantile_sorted(srt, n, 0.25)
+    iqr[n == 0] = np.nan
+    out: np.ndarray = np.sqrt(np.mean(iqr * iqr, axis=0))
+    return out

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sitewatch.core.history_common import HistoryParams
+from sitewatch.core.history_common import HistoryParams, nan_quantile_sorted, quartile_spread, sorted_in_time
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.history_pooled import pooled_agreement
 from sitewatch.core.history_season import missed_season_index, same_ground
@@ -607,36 +607,6 @@ def _break_states(
     }
 
 
-def _nan_quantile0(srt: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
-    """Quantile ``q`` along axis 0 of values sorted with NaN last, ``n`` of them not NaN (linear)."""
-    pos = q * np.maximum(n - 1, 0)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-    a = np.take_along_axis(srt, lo[None], axis=0)[0]
-    b = np.take_along_axis(srt, hi[None], axis=0)[0]
-    out: np.ndarray = a + (b - a) * (pos - lo).astype(np.float32)
-    return out
-
-
-def _sorted_in_time(x: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` sorted along time with the dates not ``ok`` NaN (last), and the count of the others."""
-    srt = np.sort(np.where(ok[:, None, :], x, np.float32(np.nan)), axis=0)
-    return srt, np.broadcast_to(ok.sum(axis=0)[None], srt.shape[1:])
-
-
-def _spread(srt: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``(S,)`` RMS over features of each pixel's interquartile range (:func:`_sorted_in_time`).
-
-    The quartiles, not the median absolute deviation: a field is in each of its states (crop,
-    stubble, soil) for a good part of its dates, and a deviation from the median of such a
-    mixture can be near zero; a few dates of fresh concrete ageing do not move them.
-    """
-    iqr = _nan_quantile0(srt, n, 0.75) - _nan_quantile0(srt, n, 0.25)
-    iqr[n == 0] = np.nan
-    out: np.ndarray = np.sqrt(np.mean(iqr * iqr, axis=0))
-    return out
-
-
 def _settled(
     xs: np.ndarray,
     vs: np.ndarray,
@@ -664,18 +634,18 @@ def _settled(
     if enough.any():
         e = np.nonzero(enough)[0]
         # one sort along time each (NaN last) instead of np.nanpercentile, several times faster
-        srt_pre, n_pre = _sorted_in_time(xs[:, :, e], pre[:, e])
-        srt_post, n_post = _sorted_in_time(xs[:, :, e], post[:, e])
-        s_pre, s_post = _spread(srt_pre, n_pre), _spread(srt_post, n_post)
+        srt_pre, n_pre = sorted_in_time(xs[:, :, e], pre[:, e])
+        srt_post, n_post = sorted_in_time(xs[:, :, e], post[:, e])
+        s_pre, s_post = quartile_spread(srt_pre, n_pre), quartile_spread(srt_post, n_post)
         quiet = s_pre >= p.settled_ratio * np.maximum(s_post, np.float32(0.5 * p.noise_floor))
-        state = _nan_quantile0(srt_post, n_post, 0.5)
+        state = nan_quantile_sorted(srt_post, n_post, 0.5)
         out[e] = quiet & built(state)
         q = np.nonzero(out[e])[0]
         if spectra is not None and q.size:
             xq = xs[:, :, e[q]]
             green = ndvi(np.moveaxis(xq, 1, 0), spectra.red_nir) >= DEFAULT_RULES.vegetated_min_ndvi
-            srt_bare, n_bare = _sorted_in_time(xq, pre[:, e[q]] & ~green)
-            then = _nan_quantile0(srt_bare, n_bare, 0.5)
+            srt_bare, n_bare = sorted_in_time(xq, pre[:, e[q]] & ~green)
+            then = nan_quantile_sorted(srt_bare, n_bare, 0.5)
             then[n_bare == 0] = np.nan  # no bare date before: no ground of its own to be back to
             out[e[q]] = ~same_ground(state[:, q], then, p.veg_season_same_ground)
     return out
