@@ -23,7 +23,9 @@ __all__ = [
     "history_attrs",
     "index_to_time",
     "nan_quantile_sorted",
+    "nn_distance",
     "quartile_spread",
+    "rms_distance",
     "sorted_in_time",
 ]
 
@@ -246,4 +248,59 @@ def quartile_spread(srt: np.ndarray, n: np.ndarray) -> np.ndarray:
     iqr = nan_quantile_sorted(srt, n, 0.75) - nan_quantile_sorted(srt, n, 0.25)
     iqr[n == 0] = np.nan
     out: np.ndarray = np.sqrt(np.mean(iqr * iqr, axis=0))
+    return out
+
+
+def nn_distance(
+    xq: np.ndarray,
+    x: np.ndarray,
+    ok: np.ndarray,
+    ref_idx: Sequence[int] | np.ndarray,
+    pix: np.ndarray,
+    floor: np.float32,
+    *,
+    max_elems: int = 1 << 21,
+) -> np.ndarray:
+    """Distance of queries ``xq`` (N, F) at pixels ``pix`` to the nearest reference observation.
+
+    The references are ``x[ref_idx, :, pix]`` where ``ok``; inf where there is none. All
+    references at once, in chunks of queries of at most ``max_elems`` values; the minimum is
+    taken on the sums of squares and the root once (both are monotone, so the value is the
+    same as the smallest root).
+    """
+    n_q, f_n = xq.shape
+    out = np.full(n_q, np.inf, np.float32)
+    ref = np.asarray(ref_idx, dtype=np.intp)
+    if n_q == 0 or ref.size == 0:
+        return out
+    step = max(1, max_elems // (ref.size * f_n))
+    for s0 in range(0, n_q, step):
+        q = slice(s0, min(n_q, s0 + step))
+        pq = pix[q][None, :]
+        z = xq[q][None] - x[ref[:, None], :, pq]  # (R, n, F)
+        z /= floor
+        ss = np.einsum("...f,...f->...", z, z)
+        ss[~ok[ref[:, None], pq]] = np.inf
+        np.fmin.reduce(ss, axis=0, out=out[q], initial=np.inf)
+    out *= np.float32(1.0 / f_n)
+    np.sqrt(out, out=out)
+    return out
+
+
+def rms_distance(
+    x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2, *, inverse: bool = False
+) -> np.ndarray:
+    """RMS over features (``axis``) of ``(x - mean) / scale`` (``* scale`` when ``inverse``)."""
+    z = x - mean
+    if inverse:
+        z *= scale
+    else:
+        z /= scale
+    n_f = x.shape[axis]
+    if axis in (-2, x.ndim - 2):
+        ss = np.einsum("...fp,...fp->...p", z, z)
+    else:
+        ss = np.einsum("...f,...f->...", z, z)
+    ss *= np.float32(1.0 / n_f)
+    out: np.ndarray = np.sqrt(ss, out=ss)
     return out

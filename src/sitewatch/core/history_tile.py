@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from sitewatch.core.history_common import HistoryParams, nan_quantile_sorted, quartile_spread, sorted_in_time
+from sitewatch.core.history_common import HistoryParams, nn_distance, rms_distance
 from sitewatch.core.history_gradual import clear_ends, gradual_changes, vegetation_loss_index
 from sitewatch.core.history_pooled import pooled_agreement
-from sitewatch.core.history_season import missed_season_index, same_ground
+from sitewatch.core.history_season import missed_season_index
+from sitewatch.core.history_settled import settled
 from sitewatch.core.history_spectra import built_of, ndvi, vegetation_driven
 from sitewatch.core.history_spectra import natural as natural_ground
 from sitewatch.core.surfaces import DEFAULT_RULES
@@ -82,61 +82,6 @@ def _bin_stats(
     bvar += np.float32(p.noise_floor**2)
     bscale = np.sqrt(bvar, out=bvar)
     return bmean, bscale
-
-
-def _nn_distance(
-    xq: np.ndarray,
-    x: np.ndarray,
-    ok: np.ndarray,
-    ref_idx: Sequence[int] | np.ndarray,
-    pix: np.ndarray,
-    floor: np.float32,
-    *,
-    max_elems: int = 1 << 21,
-) -> np.ndarray:
-    """Distance of queries ``xq`` (N, F) at pixels ``pix`` to the nearest reference observation.
-
-    The references are ``x[ref_idx, :, pix]`` where ``ok``; inf where there is none. All
-    references at once, in chunks of queries of at most ``max_elems`` values; the minimum is
-    taken on the sums of squares and the root once (both are monotone, so the value is the
-    same as the smallest root).
-    """
-    n_q, f_n = xq.shape
-    out = np.full(n_q, np.inf, np.float32)
-    ref = np.asarray(ref_idx, dtype=np.intp)
-    if n_q == 0 or ref.size == 0:
-        return out
-    step = max(1, max_elems // (ref.size * f_n))
-    for s0 in range(0, n_q, step):
-        q = slice(s0, min(n_q, s0 + step))
-        pq = pix[q][None, :]
-        z = xq[q][None] - x[ref[:, None], :, pq]  # (R, n, F)
-        z /= floor
-        ss = np.einsum("...f,...f->...", z, z)
-        ss[~ok[ref[:, None], pq]] = np.inf
-        np.fmin.reduce(ss, axis=0, out=out[q], initial=np.inf)
-    out *= np.float32(1.0 / f_n)
-    np.sqrt(out, out=out)
-    return out
-
-
-def _distance(
-    x: np.ndarray, mean: np.ndarray, scale: Any, axis: int = -2, *, inverse: bool = False
-) -> np.ndarray:
-    """RMS over features (``axis``) of ``(x - mean) / scale`` (``* scale`` when ``inverse``)."""
-    z = x - mean
-    if inverse:
-        z *= scale
-    else:
-        z /= scale
-    n_f = x.shape[axis]
-    if axis in (-2, x.ndim - 2):
-        ss = np.einsum("...fp,...fp->...p", z, z)
-    else:
-        ss = np.einsum("...f,...f->...", z, z)
-    ss *= np.float32(1.0 / n_f)
-    out: np.ndarray = np.sqrt(ss, out=ss)
-    return out
 
 
 # --------------------------------------------------------------------------- the core
@@ -365,7 +310,7 @@ def _bin_states(
         m1, sc1 = _bin_stats(s1[bb][None], s2[bb][None], cnt[bb][None], p)
         bmean[bb] = m1[0]
         np.reciprocal(sc1[0], out=binv[bb])
-        ref_ok[tsl] &= _distance(xz, bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
+        ref_ok[tsl] &= rms_distance(xz, bmean[bb][None], binv[bb][None], inverse=True) < p.threshold
     np.copyto(x, np.float32(np.nan), where=cloudy)
     # the outliers are few: take them out of the sums instead of summing again
     oi, op = np.nonzero(valid & ~ref_ok)
@@ -417,7 +362,7 @@ def _observation_scores(
             continue
         xb = x[tsl]
         r0 = refs.bins[bb][-1]
-        d = _distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
+        d = rms_distance(xb, bmean[r0][None], binv[r0][None], inverse=True)
         d[np.isnan(d)] = np.inf
         score[tsl] = d
         ti, pi = np.nonzero((d >= nn_from) & valid[tsl] & (ref_count[bb] >= p.min_ref_obs)[None])
@@ -427,7 +372,7 @@ def _observation_scores(
         if ti.size:
             cur = score[tsl]
             cur[ti, pi] = np.minimum(
-                cur[ti, pi], _nn_distance(xb[ti, :, pi], x, refs.ok, refs.dates[bb], pi, refs.floor)
+                cur[ti, pi], nn_distance(xb[ti, :, pi], x, refs.ok, refs.dates[bb], pi, refs.floor)
             )
     bad = ~valid | (ref_count[bins] < p.min_ref_obs)
     score[bad] = np.nan
@@ -483,7 +428,7 @@ def _first_confirmed(
         bt = bins[ti]
         for j in np.unique(bt):
             m = np.nonzero(bt == j)[0]
-            dmin[m] = _nn_distance(xn[m], x, refs.ok, refs.dates[j], pi[m], refs.floor)
+            dmin[m] = nn_distance(xn[m], x, refs.ok, refs.dates[j], pi[m], refs.floor)
         ok &= dmin >= thr
         if natural is not None:
             ok &= ~(spectra.natural(xn.T) & natural[bins[ti], pi])  # type: ignore[union-attr]
@@ -520,7 +465,7 @@ def _break_states(
     ``magnitude``, ``persistence``, ``n_clear_after``; per feature: ``before``,
     ``after_early``, ``after_late``. Only pixels with a break are worked on; "still
     changed" is at least ``thr_px`` (the threshold the pixel's break was found at); ``built``
-    tells a new surface that settled (:func:`_settled`) from a reversion.
+    tells a new surface that settled (:func:`~sitewatch.core.history_settled.settled`) from a reversion.
     """
     t_n, f_n, p_n = x.shape
     gradual = slow["gradual"]
@@ -573,7 +518,15 @@ def _break_states(
         # become one constant surface (a pad, a runway laid on it, aged to the soil's tone)
         back = np.nonzero(reverted)[0]
         if back.size:
-            reverted[back] &= ~_settled(xs[:, :, back], vs[:, back], ks[back], k2[back], p, built, spectra)
+            reverted[back] &= ~settled(
+                xs[:, :, back],
+                vs[:, back],
+                ks[back],
+                k2[back],
+                p,
+                built,
+                None if spectra is None else spectra.red_nir,
+            )
         transient[sel] = reverted
         if spectra is not None:
             veg[sel] = vegetation_driven(
@@ -605,50 +558,6 @@ def _break_states(
         "after_early": after_early,
         "after_late": after_late,
     }
-
-
-def _settled(
-    xs: np.ndarray,
-    vs: np.ndarray,
-    ks: np.ndarray,
-    k2: np.ndarray,
-    p: HistoryParams,
-    built: Callable[[np.ndarray], np.ndarray],
-    spectra: _Spectra | None,
-) -> np.ndarray:
-    """Pixels whose dates after the break vary far less than before it: a new built surface.
-
-    Relative to the pixel itself: the spread (interquartile range) of its clear dates
-    after the confirming one, against that of its dates before the break, each over at least
-    ``p.settled_min_obs`` dates, and the median of the dates after built (``built``) and,
-    band by band, not the pixel's own bare ground of before (``veg_season_same_ground``; dark
-    soil passes the absolute asphalt test). A field's cycle varies before and after alike, and
-    a field left bare after its harvest is its own soil; a pad or a runway laid on it is a
-    new built surface whatever its tone.
-    """
-    tt = np.arange(xs.shape[0])[:, None]
-    pre = vs & (tt < ks[None])
-    post = vs & (tt > np.maximum(k2, ks)[None])
-    enough = (pre.sum(axis=0) >= p.settled_min_obs) & (post.sum(axis=0) >= p.settled_min_obs)
-    out = np.zeros(ks.shape, bool)
-    if enough.any():
-        e = np.nonzero(enough)[0]
-        # one sort along time each (NaN last) instead of np.nanpercentile, several times faster
-        srt_pre, n_pre = sorted_in_time(xs[:, :, e], pre[:, e])
-        srt_post, n_post = sorted_in_time(xs[:, :, e], post[:, e])
-        s_pre, s_post = quartile_spread(srt_pre, n_pre), quartile_spread(srt_post, n_post)
-        quiet = s_pre >= p.settled_ratio * np.maximum(s_post, np.float32(0.5 * p.noise_floor))
-        state = nan_quantile_sorted(srt_post, n_post, 0.5)
-        out[e] = quiet & built(state)
-        q = np.nonzero(out[e])[0]
-        if spectra is not None and q.size:
-            xq = xs[:, :, e[q]]
-            green = ndvi(np.moveaxis(xq, 1, 0), spectra.red_nir) >= DEFAULT_RULES.vegetated_min_ndvi
-            srt_bare, n_bare = sorted_in_time(xq, pre[:, e[q]] & ~green)
-            then = nan_quantile_sorted(srt_bare, n_bare, 0.5)
-            then[n_bare == 0] = np.nan  # no bare date before: no ground of its own to be back to
-            out[e[q]] = ~same_ground(state[:, q], then, p.veg_season_same_ground)
-    return out
 
 
 def _frozen_reference_distance(
@@ -701,7 +610,7 @@ def _second_break(
     """
     thr = p.threshold
     tt = np.arange(xs.shape[0])[:, None]
-    d2 = _distance(xs, state[None], np.float32(p.noise_floor))
+    d2 = rms_distance(xs, state[None], np.float32(p.noise_floor))
     far = (d2 >= 0.8 * thr) & vs & (tt > np.maximum(k2, ks)[None])
     far_next = np.zeros_like(far)
     rows, cols = np.nonzero(far)
