@@ -243,3 +243,40 @@ def test_a_pad_touching_another_change_of_its_day_is_split_off_and_typed(seed: i
     assert pads[0].area_m2 == pytest.approx(pad_px * 100, rel=0.2)
     assert pads[0].first_index == 14
     assert all(o.change_type == "other" for o in objects if o is not pads[0])
+
+
+def test_a_pad_laid_in_a_field_at_its_harvest_is_kept_when_the_field_goes_as_its_season():
+    """One object: a field green, then harvested on date 8, and a pad laid in it that day.
+
+    The object's own trajectory is a crop's season (green-up, then harvest), and the field
+    never greens after, so nothing is split by greenness: on main the pad went with the field.
+    The pixels that became built are split off first and make the pad.
+    """
+    stack, clear = _series(n_dates=30, pad=(slice(0, 1), slice(0, 1)), from_t=99)
+    field = np.zeros(clear.shape[1:], bool)
+    field[4:30, 14:38] = True
+    pad = np.zeros_like(field)
+    pad[10:20, 18:28] = True
+    field &= ~pad
+    rng = np.random.default_rng(2)
+    for t in range(30):
+        ground = STUBBLE if t < 2 else CROP if t < 8 else PLOUGHED
+        for where, state in ((field, ground), (pad, CONCRETE if t >= 8 else ground)):
+            noise = rng.normal(0, 0.004, (6, int(where.sum())))
+            stack.values[t][:, where] = ((state[:, None] + noise) * 10000).astype(np.float32)
+    history = detect_breaks(stack, clear)
+    both = field | pad
+    history["changed"].values[both] = True
+    history["break_index"].values[both] = 8
+    history["first_detected"].values[both] = stack.time.values[8]
+    history["last_unchanged"].values[both] = stack.time.values[7]
+    history["before"].values[:, both] = CROP[:, None]
+    for name in ("after_early", "after_late"):
+        history[name].values[:, field] = PLOUGHED[:, None]
+        history[name].values[:, pad] = CONCRETE[:, None]
+    objects = describe(history, stack, clear, params=ObjectParams())
+    assert [o.change_type for o in objects] == ["new_pad"]
+    assert objects[0].first_index == 8
+    assert objects[0].area_m2 == pytest.approx(100 * 100, rel=0.15)
+    labels = paint_labels(objects, clear.shape[1:])
+    assert not (labels[field] > 0).any()

@@ -595,11 +595,12 @@ def describe(
             typed=obj.change_type != "other",
         )
         parts = None
-        if obj.change_type == "other" and not seasonal and cand.label not in split:
+        if obj.change_type == "other" and cand.label not in split:
             # a clearing beside works of about the same time, or works and the field beside
-            # them: each part is described on its own (a season's object goes whole, its
-            # field's losses with it)
-            parts = split_off(cand.mask, cand.changed, hist.vegetation_loss, min_px)
+            # them (a season's too: a pad laid in a field it is one object with): each part is
+            # described on its own (a season's losses go whole with it)
+            if not seasonal:
+                parts = split_off(cand.mask, cand.changed, hist.vegetation_loss, min_px)
             if parts is None:
                 parts = split_off(
                     cand.mask, cand.changed, became_built & ~hist.vegetation_loss, min_px, solid=True
