@@ -98,17 +98,26 @@ def _field_series(pad: np.ndarray | None = None):  # type: ignore[no-untyped-def
         for where, state in ((field, ground), (pad, CONCRETE if t >= 8 else STUBBLE)):
             noise = rng.normal(0, 0.004, (6, int(where.sum())))
             stack.values[t][:, where] = ((state[:, None] + noise) * 10000).astype(np.float32)
+    history = _changed_on_8(stack, clear, field, pad, STUBBLE)
+    return stack, clear, history, field
+
+
+def _changed_on_8(stack, clear, field, pad, before):  # type: ignore[no-untyped-def]
+    """The history of a short series as it gives a field and a pad: both changed on date 8.
+
+    The field ploughed after, the pad concrete, both ``before`` before.
+    """
     history = detect_breaks(stack, clear)
     both = field | pad
     history["changed"].values[both] = True
     history["break_index"].values[both] = 8
     history["first_detected"].values[both] = stack.time.values[8]
     history["last_unchanged"].values[both] = stack.time.values[7]
-    history["before"].values[:, both] = STUBBLE[:, None]
+    history["before"].values[:, both] = before[:, None]
     for name in ("after_early", "after_late"):
         history[name].values[:, field] = PLOUGHED[:, None]
         history[name].values[:, pad] = CONCRETE[:, None]
-    return stack, clear, history, field
+    return history
 
 
 def test_a_ploughing_followed_by_a_crop_and_its_harvest_is_no_alert():
@@ -264,16 +273,7 @@ def test_a_pad_laid_in_a_field_at_its_harvest_is_kept_when_the_field_goes_as_its
         for where, state in ((field, ground), (pad, CONCRETE if t >= 8 else ground)):
             noise = rng.normal(0, 0.004, (6, int(where.sum())))
             stack.values[t][:, where] = ((state[:, None] + noise) * 10000).astype(np.float32)
-    history = detect_breaks(stack, clear)
-    both = field | pad
-    history["changed"].values[both] = True
-    history["break_index"].values[both] = 8
-    history["first_detected"].values[both] = stack.time.values[8]
-    history["last_unchanged"].values[both] = stack.time.values[7]
-    history["before"].values[:, both] = CROP[:, None]
-    for name in ("after_early", "after_late"):
-        history[name].values[:, field] = PLOUGHED[:, None]
-        history[name].values[:, pad] = CONCRETE[:, None]
+    history = _changed_on_8(stack, clear, field, pad, CROP)
     objects = describe(history, stack, clear, params=ObjectParams())
     assert [o.change_type for o in objects] == ["new_pad"]
     assert objects[0].first_index == 8
