@@ -52,7 +52,7 @@ from sitewatch.core.baseline import date_bins
 from sitewatch.core.history_common import HistoryParams
 from sitewatch.core.history_spectra import ndvi
 
-__all__ = ["median_state", "missed_season_index", "same_ground"]
+__all__ = ["missed_season_index", "same_ground"]
 
 #: A year, in days: the anniversary of a green date.
 _YEAR_DAYS = 365
@@ -201,7 +201,7 @@ def _year_windows(days: np.ndarray, shift: int, half: int) -> tuple[np.ndarray, 
     return lo, hi
 
 
-def median_state(xs: np.ndarray, dates: np.ndarray) -> np.ndarray:
+def _median_state(xs: np.ndarray, dates: np.ndarray) -> np.ndarray:
     """``(F, N)``: per pixel of ``(T, F, N)`` spectra, the median over its ``(T, N)`` dates (NaN: none)."""
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # All-NaN columns: no such date
@@ -358,11 +358,11 @@ def missed_season_index(
         sel = np.nonzero(lost)[0]
         xs, after_s = x[:, :, cand[sel]], after[:, sel]
         late = after_s & (np.cumsum(after_s[::-1], axis=0)[::-1] <= max(3, p.gradual_obs))
-        state = median_state(xs, late)
+        state = _median_state(xs, late)
         looks_built = built(state)
         if looks_built.any():
             bare_before = v[:, sel] & before[:, sel] & ~again[:, sel]
-            own = same_ground(state, median_state(xs, bare_before), p.veg_season_same_ground)
+            own = same_ground(state, _median_state(xs, bare_before), p.veg_season_same_ground)
             lost[sel] &= ~looks_built | own
     # the place's own year: most of its vegetation missing the season at once is the weather
     pool = int(vegetated.sum())

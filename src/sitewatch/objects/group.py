@@ -256,11 +256,8 @@ def split_off(
     rest = mask & changed & ~part
     if int(rest.sum()) < min_pixels or int(lost.sum()) < min_pixels:
         return None
-    comp, n = ndimage.label(lost, structure=np.ones((3, 3)))
+    comp, _ = ndimage.label(lost, structure=np.ones((3, 3)))
     sizes = np.bincount(comp.ravel())
-    sizes[0] = 0
-    if not n or int(sizes.max()) < min_pixels:
-        return None
     # the groups and the other changed pixels are the seeds; scattered pixels of the kind
     # (noise, or the rest's own mixed pixels) go to the nearer, as the unchanged ones do
     keep = sizes >= min_pixels
