@@ -89,9 +89,12 @@ def test_geojson_is_rfc7946_and_carries_the_schema(result, tmp_path: Path):
     FeatureCollection.model_validate(fc)  # geojson-pydantic: a valid GeoJSON FeatureCollection
     assert validate_feature_collection(fc) == []  # WGS84 ranges, closed, right-hand rings
     for f in fc["features"]:
-        ring = np.asarray(f["geometry"]["coordinates"][0])
-        area2 = np.sum(ring[:-1, 0] * ring[1:, 1] - ring[1:, 0] * ring[:-1, 1])
-        assert area2 > 0  # exterior counter-clockwise
+        geom = f["geometry"]
+        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for rings in polygons:
+            ring = np.asarray(rings[0])
+            area2 = np.sum(ring[:-1, 0] * ring[1:, 1] - ring[1:, 0] * ring[:-1, 1])
+            assert area2 > 0  # exterior counter-clockwise
         props = f["properties"]
         assert tuple(props) == ALERT_PROPERTIES
         assert props["simulated"] is True

@@ -126,13 +126,14 @@ def detect_breaks_chunked(
     step = plane_sample_step((h, w))
     sample, sample_valid = da.compute(values[:, :, ::step, ::step], valid[:, ::step, ::step])
     scale = _scale_of(sample, values.dtype)
-    coef = None
-    if p.normalize and t_n >= 3:
-        coef = fit_planes(np.asarray(sample), np.asarray(sample_valid), (h, w), step, scale=scale)
-    del sample, sample_valid
-
     pos = {b: i for i, b in enumerate(use)}
     red_nir = (pos["B04"], pos["B08"]) if "B04" in pos and "B08" in pos else None
+    coef = None
+    if p.normalize and t_n >= 3:
+        coef = fit_planes(
+            np.asarray(sample), np.asarray(sample_valid), (h, w), step, scale=scale, red_nir=red_nir
+        )
+    del sample, sample_valid
     layers = _layers(len(use), t_n, return_scores)
     k_n = sum(n for _, n in layers)
     block_params = HistoryParams(**{**p.__dict__, "workers": 1})  # dask runs the blocks side by side
