@@ -7,7 +7,7 @@ import xarray as xr
 
 from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, concrete_like, earth_like
 
-__all__ = ["surface_onset"]
+__all__ = ["step_date", "surface_onset"]
 
 
 def surface_onset(
@@ -18,10 +18,16 @@ def surface_onset(
     *,
     rules: SurfaceRules = DEFAULT_RULES,
 ) -> int | None:
-    """When an object's surface is laid: the first of two consecutive concrete-like dates.
+    """When an object's surface is laid on ground it levelled first.
 
-    From ``start_t`` on, the object's median spectrum on each date clear over most of it;
-    only after at least one earth-like (levelled) date, else None.
+    From ``start_t`` on, the object's median spectrum on each date clear over most of it.
+    Only when it is earth-like (levelled) on some date and concrete-like on two consecutive
+    dates after it (else None). The date is then the object's own step between the two:
+    the split of its dates from the first earth-like one on, up to the first of those two
+    concrete-like ones, where the median spectrum after differs most from the median
+    before (weighted ``sqrt(n1 n2 / (n1 + n2))``, the usual change-point statistic). The
+    concrete test alone dates a pad whose SWIR/NIR sits near its limit by the date it
+    crosses it, weeks to months after the concrete was laid.
 
     Parameters
     ----------
@@ -41,22 +47,86 @@ def surface_onset(
         The date index the surface is laid.
     """
     names = [str(b) for b in stack.coords["band"].values]
-    seen_earth = False
+    dates: list[int] = []
+    spectra: list[np.ndarray] = []
+    first_earth: int | None = None  # positions in dates
+    laid: int | None = None
     prev: int | None = None
     for t in range(start_t, stack.sizes["time"]):
         ok = clear[t] & sel
         if ok.sum() < max(3, 0.5 * sel.sum()):
             continue
         v = stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4)
-        spec = dict(zip(names, np.median(v, axis=1).tolist(), strict=True))
-        if bool(concrete_like(spec, rules)):
-            if prev is not None and seen_earth:
-                return prev
-            prev = t
+        med = np.median(v, axis=1)
+        dates.append(t)
+        spectra.append(med)
+        if laid is not None:
+            continue  # the rest of the series: the state after, for the step
+        if bool(concrete_like(dict(zip(names, med.tolist(), strict=True)), rules)):
+            if prev is not None and first_earth is not None:
+                laid = prev
+            prev = len(dates) - 1
         else:
             prev = None
-            seen_earth = seen_earth or bool(earth_like(spec, rules))
-    return None
+            if first_earth is None and bool(earth_like(dict(zip(names, med.tolist(), strict=True)), rules)):
+                first_earth = len(dates) - 1
+    if laid is None or first_earth is None:
+        return None
+    return dates[first_earth + _step(np.asarray(spectra[first_earth:]), laid - first_earth)]
+
+
+def step_date(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: int, last_t: int) -> int:
+    """The date in ``first_t + 1 .. last_t`` where an object's own spectrum steps most.
+
+    The object's median spectrum on each date from ``first_t`` on that is clear over most of
+    it (to the series' end: the state after is read on all of it); the split where the
+    mean after differs most from the mean before (see :func:`surface_onset`).
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, in memory.
+    clear : numpy.ndarray
+        ``(time, y, x)`` bool.
+    sel : numpy.ndarray
+        ``(y, x)`` bool: the object's interior.
+    first_t, last_t : int
+        Date indices: the first date of the state before, the latest the step may be.
+
+    Returns
+    -------
+    int
+        The date index of the step; ``last_t`` when no date before it is clear.
+    """
+    dates: list[int] = []
+    spectra: list[np.ndarray] = []
+    for t in range(first_t, stack.sizes["time"]):
+        ok = clear[t] & sel
+        if ok.sum() < max(3, 0.5 * sel.sum()):
+            continue
+        dates.append(t)
+        spectra.append(np.median(stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4), axis=1))
+    last = int(np.searchsorted(dates, last_t))  # position of the first date from last_t on
+    if last < 1 or last >= len(dates):
+        return last_t
+    return dates[_step(np.asarray(spectra), last)]
+
+
+def _step(spectra: np.ndarray, last: int) -> int:
+    """Position ``k`` in ``1..last`` where ``spectra[k:]`` differs most from ``spectra[:k]``.
+
+    By the distance of the two means, weighted ``sqrt(n1 n2 / (n1 + n2))``: the split that
+    leaves the least squared spread within the two (a median before would stay put while
+    the split walks into the state after, so the weight alone would push it late).
+    """
+    n = len(spectra)
+    best, best_k = -1.0, last
+    for k in range(1, last + 1):
+        gap = float(np.linalg.norm(spectra[k:].mean(axis=0) - spectra[:k].mean(axis=0)))
+        score = gap * np.sqrt(k * (n - k) / n)
+        if score > best:
+            best, best_k = score, k
+    return best_k
 
 
 def evidence_dates(obj_clear: np.ndarray, first_t: int) -> tuple[int | None, tuple[int, ...]]:

@@ -38,7 +38,7 @@ from sitewatch.objects.classify import (
     relative_surface,
 )
 from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
-from sitewatch.objects.dating import evidence_dates, surface_onset
+from sitewatch.objects.dating import evidence_dates, step_date, surface_onset
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
     facility_evacuations,
@@ -331,9 +331,15 @@ def _became_like_runway(facts: ObjectFacts, rules: SurfaceRules) -> bool:
 
 
 def _first_index(
-    cand: _Candidate, cls: Classification, hist: _History, times: np.ndarray, surface_t: int | None
+    cand: _Candidate,
+    cls: Classification,
+    hist: _History,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    surface_t: int | None,
 ) -> tuple[int, int | None]:
     """The date an object is first seen, and (a pad laid on earthworks) when the levelling was."""
+    times = stack.coords["time"].values
     k = cand.breaks
     if cls.change_type == "evacuation":
         # removals spread over weeks: the evacuation starts with the first ones seen
@@ -346,7 +352,10 @@ def _first_index(
         if not sec_days.size:
             return cand.k_obj, None
         sec_date = np.sort(sec_days)[int(0.3 * (sec_days.size - 1))]
-        return int(np.searchsorted(times, sec_date)), cand.k_obj
+        sec_t = int(np.searchsorted(times, sec_date))
+        # per pixel, the second break is where each crosses its own threshold; the object's
+        # own step between its levelling and that date is when the surface was laid
+        return step_date(stack, clear, cand.spec_px, cand.k_obj, sec_t), cand.k_obj
     # levelling seen first, the surface laid later: date the pad by its surface
     assert surface_t is not None
     return surface_t, cand.k_obj
@@ -454,7 +463,7 @@ def _describe_one(
     cls = classify_vegetation_loss(
         facts, loss_share, ground_judged=season_judged or not built_after
     ) or classify_object(facts)
-    first_t, earthworks_t = _first_index(cand, cls, hist, stack.coords["time"].values, surface_t)
+    first_t, earthworks_t = _first_index(cand, cls, hist, stack, clear, surface_t)
     typed: dict[str, Any] = {}
     if cls.change_type == "evacuation":
         loss = structure_loss(
