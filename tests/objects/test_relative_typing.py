@@ -334,3 +334,23 @@ def test_a_site_whose_soil_passes_for_asphalt_still_has_its_ground():
     # most of its bare area is that soil: the site's ground, not pavement
     assert surfaces["ground"]["B08"] == pytest.approx(dark_soil["B08"], abs=0.01)
     assert surfaces["ground"]["B11"] == pytest.approx(dark_soil["B11"], abs=0.01)
+
+
+def test_the_sites_own_dark_soil_is_not_its_built_up_area_and_its_roofs_are():
+    from sitewatch.core.surfaces import built_up_like
+    from sitewatch.objects.context import built_not_ground
+
+    rng = np.random.default_rng(0)
+    dark = np.array([0.08, 0.091, 0.097, 0.134, 0.156, 0.141], np.float32)  # passes for built
+    roof = np.array([0.21, 0.23, 0.25, 0.27, 0.30, 0.27], np.float32)
+    comp = dark[:, None, None] + rng.normal(0, 0.004, (6, 40, 40)).astype(np.float32)
+    comp[:, 5:15, 5:15] = roof[:, None, None]
+    spec_ = {b: comp[i] for i, b in enumerate(B)}
+    built = built_up_like(spec_)
+    assert built.mean() > 0.9  # the absolute test: nearly the whole site is built
+    early = EarlyContext(composite=comp, asphalt=built, built=built, roofs=built, bands=B)
+    out = built_not_ground(early, site_surfaces(early, ()))
+    assert out[5:15, 5:15].all()
+    assert out.sum() == 100
+    # without a ground of the site to compare with, the absolute test stands
+    np.testing.assert_array_equal(built_not_ground(early, {}), built)

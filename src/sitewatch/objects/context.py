@@ -133,12 +133,21 @@ class SiteContext:
         ``ground`` (bare soil and stubble outside the built-up area), ``built`` (the
         built-up area), ``runway`` (the runways' interiors), ``soil`` (the bare ground over
         the whole series, :func:`series_soil`), where the site has them.
+    built : numpy.ndarray or None
+        ``(Y, X)`` bool: the early built-up area without the pixels that are the site's own
+        ground (see :func:`built_not_ground`); None: as ``early.built``.
     """
 
     early: EarlyContext
     runways: tuple[Runway, ...]
     facilities: np.ndarray
     surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
+    built: np.ndarray | None = None
+
+    @property
+    def built_before(self) -> np.ndarray:
+        """The site's built-up area before the change, its own ground left out."""
+        return self.early.built if self.built is None else self.built
 
 
 def early_context(
@@ -267,7 +276,47 @@ def site_context(
     soil = series_soil(stack, clear, early, rules)
     if soil is not None:
         surfaces["soil"] = soil
-    return SiteContext(early=early, runways=runways, facilities=facilities, surfaces=surfaces)
+    built = built_not_ground(early, surfaces)
+    return SiteContext(early=early, runways=runways, facilities=facilities, surfaces=surfaces, built=built)
+
+
+#: RMS distance over bands (reflectance) within which a pixel of the early composite is the
+#: site's own ground: about the spread of bare fields' composites around their median.
+SITE_GROUND_RMS = 0.02
+
+
+def built_not_ground(early: EarlyContext, surfaces: dict[str, dict[str, float]]) -> np.ndarray:
+    """The early built-up area without the pixels whose composite is the site's own ground.
+
+    The absolute built-up test passes dark soil (a chernozem's fields are dark, flat and
+    rise little into the SWIR): on such a site it flagged 45 % of the site as built, and a
+    pad laid on a field was not "built where the site was not" and stayed merged with the
+    field. A pixel within ``SITE_GROUND_RMS`` of the site's ``ground`` (or series ``soil``)
+    is ground, whatever the absolute test says.
+
+    Parameters
+    ----------
+    early : EarlyContext
+    surfaces : dict
+        :attr:`SiteContext.surfaces`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(Y, X)`` bool.
+    """
+    out = early.built.copy()
+    if not early.bands:
+        return out
+    for name in ("ground", "soil"):
+        ground = surfaces.get(name)
+        if ground is None:
+            continue
+        g = np.asarray([ground[b] for b in early.bands], np.float32)[:, None, None]
+        with np.errstate(invalid="ignore"):
+            rms = np.sqrt(np.nanmean((early.composite - g) ** 2, axis=0))
+        out &= ~(rms <= SITE_GROUND_RMS)
+    return out
 
 
 def series_soil(

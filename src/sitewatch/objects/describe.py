@@ -582,7 +582,7 @@ def describe(
     # where the site was not built before (the mixed edge of a runway stays built)
     became_built = (
         hist.changed
-        & ~context.early.built
+        & ~context.built_before
         & built_like({b: hist.spectra["after_late"][i] for i, b in enumerate(hist.bands)}, p.surfaces)
     )
     objects = []
