@@ -47,32 +47,36 @@ def surface_onset(
         The date index the surface is laid.
     """
     names = [str(b) for b in stack.coords["band"].values]
+    dates, spectra = _object_spectra(stack, clear, sel, start_t)
+    first_earth: int | None = None  # positions in dates
+    prev: int | None = None
+    for i, med in enumerate(spectra):
+        spec = dict(zip(names, med.tolist(), strict=True))
+        if bool(concrete_like(spec, rules)):
+            if prev is not None and first_earth is not None:
+                # the step, on the rest of the series as the state after
+                return dates[first_earth + _step(spectra[first_earth:], prev - first_earth)]
+            prev = i
+        else:
+            prev = None
+            if first_earth is None and bool(earth_like(spec, rules)):
+                first_earth = i
+    return None
+
+
+def _object_spectra(
+    stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, from_t: int
+) -> tuple[list[int], np.ndarray]:
+    """The dates from ``from_t`` on clear over most of ``sel``, and its median spectrum on each."""
     dates: list[int] = []
     spectra: list[np.ndarray] = []
-    first_earth: int | None = None  # positions in dates
-    laid: int | None = None
-    prev: int | None = None
-    for t in range(start_t, stack.sizes["time"]):
+    for t in range(from_t, stack.sizes["time"]):
         ok = clear[t] & sel
         if ok.sum() < max(3, 0.5 * sel.sum()):
             continue
-        v = stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4)
-        med = np.median(v, axis=1)
         dates.append(t)
-        spectra.append(med)
-        if laid is not None:
-            continue  # the rest of the series: the state after, for the step
-        if bool(concrete_like(dict(zip(names, med.tolist(), strict=True)), rules)):
-            if prev is not None and first_earth is not None:
-                laid = prev
-            prev = len(dates) - 1
-        else:
-            prev = None
-            if first_earth is None and bool(earth_like(dict(zip(names, med.tolist(), strict=True)), rules)):
-                first_earth = len(dates) - 1
-    if laid is None or first_earth is None:
-        return None
-    return dates[first_earth + _step(np.asarray(spectra[first_earth:]), laid - first_earth)]
+        spectra.append(np.median(stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4), axis=1))
+    return dates, np.asarray(spectra, np.float32).reshape(len(dates), stack.sizes["band"])
 
 
 def step_date(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: int, last_t: int) -> int:
@@ -98,18 +102,11 @@ def step_date(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: 
     int
         The date index of the step; ``last_t`` when no date before it is clear.
     """
-    dates: list[int] = []
-    spectra: list[np.ndarray] = []
-    for t in range(first_t, stack.sizes["time"]):
-        ok = clear[t] & sel
-        if ok.sum() < max(3, 0.5 * sel.sum()):
-            continue
-        dates.append(t)
-        spectra.append(np.median(stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4), axis=1))
+    dates, spectra = _object_spectra(stack, clear, sel, first_t)
     last = int(np.searchsorted(dates, last_t))  # position of the first date from last_t on
     if last < 1 or last >= len(dates):
         return last_t
-    return dates[_step(np.asarray(spectra), last)]
+    return dates[_step(spectra, last)]
 
 
 def _step(spectra: np.ndarray, last: int) -> int:
