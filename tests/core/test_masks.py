@@ -185,6 +185,28 @@ def test_patchy_snow_beside_a_snow_field_is_snow() -> None:
     assert all(flags[n] for n in patchy), flags
 
 
+@pytest.mark.parametrize("with_scl", [True, False])
+def test_patchy_snow_is_judged_on_the_whole_image_when_classified_block_by_block(with_scl):
+    from sitewatch.core.masks import CLEAR, SNOW, pixel_classes
+
+    rng = np.random.default_rng(5)
+    bands = list(BANDS6) + (["SCL"] if with_scl else [])
+    soil = np.array([1100, 1500, 2000, 2600, 3600, 3000], np.float32)
+    snow = np.array([6400, 6400, 6200, 5600, 700, 600], np.float32)
+    data = np.empty((2, len(bands), 80, 80), np.float32)
+    data[:, :6] = soil[None, :, None, None] + rng.normal(0, 30, (2, 6, 80, 80))
+    data[1, :6, 5:30, 5:30] = snow[:, None, None]  # a snow field in one block
+    data[1, :6, 55:70, 55:70] = (0.6 * soil + 0.4 * snow)[:, None, None]  # melting snow in another
+    if with_scl:
+        data[:, 6] = 5  # bare soil: Sen2Cor calls it all clear
+    stack = make_stack(data, bands=bands, dates=["2024-01-01", "2024-01-11"])
+    eager = pixel_classes(stack, shadow_search_px=4, average_px=2)
+    melting = eager.values[1, 55:70, 55:70]
+    assert (melting == SNOW).all() if with_scl else not (melting == CLEAR).any()  # rules: cloud or snow
+    lazy = pixel_classes(stack.chunk({"y": 40, "x": 40}), shadow_search_px=4, average_px=2)
+    np.testing.assert_array_equal(lazy.values, eager.values)
+
+
 def test_snow_is_its_own_class_and_never_clear_with_and_without_scl() -> None:
     rng = np.random.default_rng(1)
     data = (

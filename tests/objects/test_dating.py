@@ -49,3 +49,23 @@ def test_with_no_clear_date_before_it_the_step_is_the_date_given():
     stack, clear, sel = levelled_then_surfaced(0)
     clear[:16] = False
     assert step_date(stack, clear, sel, 0, 16) == 16
+
+
+def test_the_step_is_never_after_the_date_given_when_that_date_is_not_clear():
+    stack, clear, sel = levelled_then_surfaced(0)
+    clear[LAID : LAID + 6] = False  # the surface laid under clouds; the next clear date is 14
+    assert step_date(stack, clear, sel, 0, LAID + 1) <= LAID + 1
+
+
+def test_a_band_missing_on_one_date_leaves_that_date_out_not_the_step():
+    stack, clear, sel = levelled_then_surfaced(1)
+    stack.values[3, 4, 0, 0] = np.nan
+    assert step_date(stack, clear, sel, 0, 16) == LAID
+    assert surface_onset(stack, clear, sel, 0) == LAID
+
+
+def test_dates_before_the_levelling_are_not_the_state_before():
+    stack, clear, sel = levelled_then_surfaced(2)
+    field = np.array([0.05, 0.08, 0.06, 0.35, 0.22, 0.12]) * 1e4  # green, before the works
+    stack.values[:3] = field[None, :, None, None]
+    assert step_date(stack, clear, sel, 0, 16) == LAID

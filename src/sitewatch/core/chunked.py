@@ -131,7 +131,13 @@ def detect_breaks_chunked(
     coef = None
     if p.normalize and t_n >= 3:
         coef = fit_planes(
-            np.asarray(sample), np.asarray(sample_valid), (h, w), step, scale=scale, red_nir=red_nir
+            np.asarray(sample),
+            np.asarray(sample_valid),
+            (h, w),
+            step,
+            scale=scale,
+            red_nir=red_nir,
+            ndvi_tolerance=p.planes_ndvi_tolerance,
         )
     del sample, sample_valid
     layers = _layers(len(use), t_n, return_scores)

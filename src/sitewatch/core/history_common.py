@@ -58,6 +58,9 @@ class HistoryParams:
         Distance unit against single reference observations, in noise floors.
     normalize : bool
         Remove per-date haze/illumination planes fitted on stable pixels.
+    planes_ndvi_tolerance : float
+        A date's plane leaves out the stable pixels whose NDVI that day is more than this
+        from their own median (growing or cut; :func:`sitewatch.core.planes.fit_planes`).
     despike : bool
         Replace each observation by the median of it and its clear neighbours first
         (more robust to double spikes, slower).
@@ -142,6 +145,7 @@ class HistoryParams:
     spread_cap: float = 1.5
     nn_scale: float = 1.0
     normalize: bool = True
+    planes_ndvi_tolerance: float = 0.1
     despike: bool = False
     vegetation_filter: bool = True
     vegetation_loss: bool = True

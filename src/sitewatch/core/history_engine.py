@@ -167,7 +167,15 @@ def _break_arrays(
         step = plane_sample_step(shape)
         sample = take(values.reshape(t_n, values.shape[1], *shape)[:, :, ::step, ::step])
         valid_s = valid.reshape(t_n, *shape)[:, ::step, ::step]
-        coef = fit_planes(sample, valid_s, shape, step, scale=float(scale_in), red_nir=red_nir)
+        coef = fit_planes(
+            sample,
+            valid_s,
+            shape,
+            step,
+            scale=float(scale_in),
+            red_nir=red_nir,
+            ndvi_tolerance=p.planes_ndvi_tolerance,
+        )
     out: dict[str, np.ndarray] = {
         "break_index": np.full(p_n, -1, np.int32),
         "last_unchanged_index": np.full(p_n, -1, np.int32),

@@ -37,13 +37,16 @@ def _ndvi_near_own_median(
 ) -> np.ndarray:
     """``(T, S)`` True where a pixel's NDVI is within ``tolerance`` of its own median.
 
-    A date keeps all its pixels when fewer than 20 would pass (see :func:`fit_planes`).
+    A date keeps all its pixels when fewer than 20 (or a hundredth of them) would pass
+    (see :func:`fit_planes`).
     """
     red, nir = xs[:, red_nir[0]], xs[:, red_nir[1]]
     with np.errstate(invalid="ignore", divide="ignore"):
         ndvi = (nir - red) / (nir + red)
     near = np.abs(ndvi - _nanmedian0(ndvi)[None]) <= tolerance
-    too_few = np.count_nonzero(near & valid, axis=1) < 20
+    # at least 20 pixels, and a hundredth of the stable set on a big image: a tile's plane
+    # is not fitted on a few leftovers of tens of thousands
+    too_few = np.count_nonzero(near & valid, axis=1) < max(20, 0.01 * xs.shape[2])
     near[too_few] = True
     return near
 
@@ -109,7 +112,8 @@ def fit_planes(
     date's plane is fitted on the pseudo-invariant pixels not growing or cut on that date,
     which haze alone moves. Leaving such pixels out for good instead (every pixel green on
     a tenth of its dates) left only bare fields, whose own ploughing and wetting then made
-    the planes. Where fewer than 20 pixels pass on a date, it keeps them all.
+    the planes. Where fewer than 20 pixels (or a hundredth of the set) pass on a date, it
+    keeps them all.
     """
     t, f, hs, ws = sample.shape
     h, w = shape

@@ -97,6 +97,10 @@ class SurfaceRules:
         (a 2-pixel strip is about half edge).
     relative_max_residual : float
         Largest relative residual of an accepted fit (beyond, no endmember explains it).
+    site_ground_rms : float
+        RMS distance over bands within which a pixel of the early composite is the site's
+        own ground, whatever the absolute built-up test says (about the spread of bare
+        fields' composites around their median; ``objects.context.built_not_ground``).
     """
 
     vegetated_min_ndvi: float = 0.3
@@ -129,6 +133,7 @@ class SurfaceRules:
     relative_margin: float = 0.01
     relative_min_cover: float = 0.3
     relative_max_residual: float = 0.08
+    site_ground_rms: float = 0.02
 
 
 DEFAULT_RULES = SurfaceRules()

@@ -43,6 +43,7 @@ __all__ = [
     "EarlyContext",
     "Runway",
     "SiteContext",
+    "built_not_ground",
     "composite_spectrum",
     "early_context",
     "find_runways",
@@ -276,29 +277,28 @@ def site_context(
     soil = series_soil(stack, clear, early, rules)
     if soil is not None:
         surfaces["soil"] = soil
-    built = built_not_ground(early, surfaces)
+    built = built_not_ground(early, surfaces, rules)
     return SiteContext(early=early, runways=runways, facilities=facilities, surfaces=surfaces, built=built)
 
 
-#: RMS distance over bands (reflectance) within which a pixel of the early composite is the
-#: site's own ground: about the spread of bare fields' composites around their median.
-SITE_GROUND_RMS = 0.02
-
-
-def built_not_ground(early: EarlyContext, surfaces: dict[str, dict[str, float]]) -> np.ndarray:
+def built_not_ground(
+    early: EarlyContext, surfaces: dict[str, dict[str, float]], rules: SurfaceRules = DEFAULT_RULES
+) -> np.ndarray:
     """The early built-up area without the pixels whose composite is the site's own ground.
 
     The absolute built-up test passes dark soil (a chernozem's fields are dark, flat and
     rise little into the SWIR): on such a site it flagged 45 % of the site as built, and a
     pad laid on a field was not "built where the site was not" and stayed merged with the
-    field. A pixel within ``SITE_GROUND_RMS`` of the site's ``ground`` (or series ``soil``)
-    is ground, whatever the absolute test says.
+    field. A pixel within ``rules.site_ground_rms`` of the site's ``ground`` (or series
+    ``soil``) is ground, whatever the absolute test says.
 
     Parameters
     ----------
     early : EarlyContext
+        The early composite and its built-up area.
     surfaces : dict
         :attr:`SiteContext.surfaces`.
+    rules : SurfaceRules
 
     Returns
     -------
@@ -313,9 +313,10 @@ def built_not_ground(early: EarlyContext, surfaces: dict[str, dict[str, float]])
         if ground is None:
             continue
         g = np.asarray([ground[b] for b in early.bands], np.float32)[:, None, None]
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a pixel never clear early: no composite
             rms = np.sqrt(np.nanmean((early.composite - g) ** 2, axis=0))
-        out &= ~(rms <= SITE_GROUND_RMS)
+        out &= ~(rms <= rules.site_ground_rms)
     return out
 
 

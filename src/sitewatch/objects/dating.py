@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -24,8 +26,8 @@ def surface_onset(
     Only when it is earth-like (levelled) on some date and concrete-like on two consecutive
     dates after it (else None). The date is then the object's own step between the two:
     the split of its dates from the first earth-like one on, up to the first of those two
-    concrete-like ones, where the median spectrum after differs most from the median
-    before (weighted ``sqrt(n1 n2 / (n1 + n2))``, the usual change-point statistic). The
+    concrete-like ones, where the mean spectrum after differs most from the mean before
+    (weighted ``sqrt(n1 n2 / (n1 + n2))``, the usual change-point statistic). The
     concrete test alone dates a pad whose SWIR/NIR sits near its limit by the date it
     crosses it, weeks to months after the concrete was laid.
 
@@ -74,17 +76,31 @@ def _object_spectra(
         ok = clear[t] & sel
         if ok.sum() < max(3, 0.5 * sel.sum()):
             continue
-        dates.append(t)
-        spectra.append(np.median(stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4), axis=1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(stack.values[t][:, ok].astype(np.float32) * np.float32(1e-4), axis=1)
+        if np.isfinite(med).all():  # a band with no value on the date says nothing of the step
+            dates.append(t)
+            spectra.append(med)
     return dates, np.asarray(spectra, np.float32).reshape(len(dates), stack.sizes["band"])
 
 
-def step_date(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: int, last_t: int) -> int:
-    """The date in ``first_t + 1 .. last_t`` where an object's own spectrum steps most.
+def step_date(
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    sel: np.ndarray,
+    first_t: int,
+    last_t: int,
+    *,
+    rules: SurfaceRules = DEFAULT_RULES,
+) -> int:
+    """The date after ``first_t`` and not after ``last_t`` where a levelled object's spectrum steps most.
 
     The object's median spectrum on each date from ``first_t`` on that is clear over most of
-    it (to the series' end: the state after is read on all of it); the split where the
-    mean after differs most from the mean before (see :func:`surface_onset`).
+    it (to the series' end: the state after is read on all of it), from its first
+    earth-like (levelled) date when it has one before ``last_t``: the dates before it are
+    the ground before the works. The split where the mean after differs most from the mean
+    before (see :func:`surface_onset`).
 
     Parameters
     ----------
@@ -95,18 +111,35 @@ def step_date(stack: xr.DataArray, clear: np.ndarray, sel: np.ndarray, first_t: 
     sel : numpy.ndarray
         ``(y, x)`` bool: the object's interior.
     first_t, last_t : int
-        Date indices: the first date of the state before, the latest the step may be.
+        Date indices: the first date looked at, the latest the step may be.
+    rules : SurfaceRules
+        What is earth-like.
 
     Returns
     -------
     int
-        The date index of the step; ``last_t`` when no date before it is clear.
+        The date index of the step; ``last_t`` when no clear date before it shows the state
+        before or none up to it the state after.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> earth, concrete = [2000, 2400, 2800, 3100, 4200, 3600], [2400, 2700, 2900, 3100, 3550, 3000]
+    >>> data = np.tile(np.array([earth] * 4 + [concrete] * 6, np.float32)[:, :, None, None], (1, 1, 2, 2))
+    >>> bands = ["B02", "B03", "B04", "B08", "B11", "B12"]
+    >>> stack = xr.DataArray(data, dims=("time", "band", "y", "x"), coords={"band": bands})
+    >>> step_date(stack, np.ones((10, 2, 2), bool), np.ones((2, 2), bool), 0, 8)
+    4
     """
+    names = [str(b) for b in stack.coords["band"].values]
     dates, spectra = _object_spectra(stack, clear, sel, first_t)
-    last = int(np.searchsorted(dates, last_t))  # position of the first date from last_t on
-    if last < 1 or last >= len(dates):
+    up_to = [i for i, t in enumerate(dates) if t <= last_t]
+    earth = [i for i in up_to if bool(earth_like(dict(zip(names, spectra[i].tolist(), strict=True)), rules))]
+    start = earth[0] if earth else 0
+    last = (up_to[-1] if up_to else -1) - start  # the latest split: the last date up to last_t
+    if last < 1:
         return last_t
-    return dates[_step(spectra, last)]
+    return dates[start + _step(spectra[start:], last)]
 
 
 def _step(spectra: np.ndarray, last: int) -> int:

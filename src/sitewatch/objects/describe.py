@@ -337,6 +337,7 @@ def _first_index(
     stack: xr.DataArray,
     clear: np.ndarray,
     surface_t: int | None,
+    rules: SurfaceRules,
 ) -> tuple[int, int | None]:
     """The date an object is first seen, and (a pad laid on earthworks) when the levelling was."""
     times = stack.coords["time"].values
@@ -355,7 +356,7 @@ def _first_index(
         sec_t = int(np.searchsorted(times, sec_date))
         # per pixel, the second break is where each crosses its own threshold; the object's
         # own step between its levelling and that date is when the surface was laid
-        return step_date(stack, clear, cand.spec_px, cand.k_obj, sec_t), cand.k_obj
+        return step_date(stack, clear, cand.spec_px, cand.k_obj, sec_t, rules=rules), cand.k_obj
     # levelling seen first, the surface laid later: date the pad by its surface
     assert surface_t is not None
     return surface_t, cand.k_obj
@@ -463,7 +464,7 @@ def _describe_one(
     cls = classify_vegetation_loss(
         facts, loss_share, ground_judged=season_judged or not built_after
     ) or classify_object(facts)
-    first_t, earthworks_t = _first_index(cand, cls, hist, stack, clear, surface_t)
+    first_t, earthworks_t = _first_index(cand, cls, hist, stack, clear, surface_t, rules)
     typed: dict[str, Any] = {}
     if cls.change_type == "evacuation":
         loss = structure_loss(
