@@ -291,12 +291,7 @@ def snow_cover(
         return np.zeros(shape, bool)
     ndsi, guards = _snow_index(_band(stack, "B03"), _band(stack, nir_name), _band(stack, swir_name), rules)
     out: np.ndarray = (ndsi > rules.min_ndsi) & guards
-    if snowy_dates is None:
-        n_snow = np.count_nonzero(out, axis=(1, 2))
-        n_valid = np.count_nonzero(np.isfinite(ndsi), axis=(1, 2))
-        snowy = (n_snow >= rules.patchy_min_share * np.maximum(n_valid, 1)) & (n_snow > 0)
-    else:
-        snowy = np.asarray(snowy_dates, bool)
+    snowy = np.asarray(_snowy(out, ndsi, rules) if snowy_dates is None else snowy_dates, bool)
     if snowy.any() and swir_name == "B11":
         out[snowy] |= (ndsi[snowy] > rules.patchy_min_ndsi) & guards[snowy]
     return out
@@ -339,11 +334,15 @@ def snow_dates(stack: xr.DataArray, *, rules: SnowRules = DEFAULT_SNOW_RULES) ->
         return np.zeros(stack.sizes["time"], bool)
     green, nir, swir = (stack.sel(band=b).data for b in ("B03", nir_name, swir_name))
     ndsi, guards = _snow_index(green, nir, swir, rules)
-    strict = (ndsi > rules.min_ndsi) & guards
+    snowy = _snowy((ndsi > rules.min_ndsi) & guards, ndsi, rules)
+    return np.asarray(snowy.compute() if hasattr(snowy, "compute") else snowy, bool)
+
+
+def _snowy(strict: Any, ndsi: Any, rules: SnowRules) -> Any:
+    """``(time,)`` the dates where the strict test finds snow on enough of the valid pixels."""
     n_snow = strict.sum(axis=(1, 2))
     n_valid = np.isfinite(ndsi).sum(axis=(1, 2))
-    snowy = (n_snow >= rules.patchy_min_share * np.maximum(n_valid, 1)) & (n_snow > 0)
-    return np.asarray(snowy.compute() if hasattr(snowy, "compute") else snowy, bool)
+    return (n_snow >= rules.patchy_min_share * np.maximum(n_valid, 1)) & (n_snow > 0)
 
 
 def _shadows(stack: xr.DataArray, cloud: np.ndarray, *, search_px: int) -> np.ndarray:

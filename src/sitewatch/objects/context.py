@@ -134,21 +134,16 @@ class SiteContext:
         ``ground`` (bare soil and stubble outside the built-up area), ``built`` (the
         built-up area), ``runway`` (the runways' interiors), ``soil`` (the bare ground over
         the whole series, :func:`series_soil`), where the site has them.
-    built : numpy.ndarray or None
+    built_before : numpy.ndarray
         ``(Y, X)`` bool: the early built-up area without the pixels that are the site's own
-        ground (see :func:`built_not_ground`); None: as ``early.built``.
+        ground (see :func:`built_not_ground`).
     """
 
     early: EarlyContext
     runways: tuple[Runway, ...]
     facilities: np.ndarray
+    built_before: np.ndarray
     surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
-    built: np.ndarray | None = None
-
-    @property
-    def built_before(self) -> np.ndarray:
-        """The site's built-up area before the change, its own ground left out."""
-        return self.early.built if self.built is None else self.built
 
 
 def early_context(
@@ -277,8 +272,13 @@ def site_context(
     soil = series_soil(stack, clear, early, rules)
     if soil is not None:
         surfaces["soil"] = soil
-    built = built_not_ground(early, surfaces, rules)
-    return SiteContext(early=early, runways=runways, facilities=facilities, surfaces=surfaces, built=built)
+    return SiteContext(
+        early=early,
+        runways=runways,
+        facilities=facilities,
+        built_before=built_not_ground(early, surfaces, rules),
+        surfaces=surfaces,
+    )
 
 
 def built_not_ground(
