@@ -10,7 +10,8 @@ from odc.geo.geobox import GeoBox
 
 from sitewatch.core.surfaces import DEFAULT_RULES, asphalt_like, concrete_like, earth_like, paved_prior
 from sitewatch.objects.classify import ObjectFacts, classify_object, relative_surface
-from sitewatch.objects.context import EarlyContext, find_runways, runway_in_line, site_surfaces
+from sitewatch.objects.context import EarlyContext, find_runways, site_surfaces
+from sitewatch.objects.continuation import runway_in_line
 from sitewatch.objects.unmix import fit_endmembers
 
 B = ("B02", "B03", "B04", "B08", "B11", "B12")

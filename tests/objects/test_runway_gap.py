@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 from odc.geo.geobox import GeoBox
 
 from sitewatch.core.morphology import vectorize
 from sitewatch.objects.context import find_runways
+from sitewatch.objects.continuation import runway_relation
 from sitewatch.objects.measure import measure_geometry
 
 # the module, not the function `sitewatch.objects.describe` the package exports
-describe_module = importlib.import_module("sitewatch.objects.describe")
 
 N = 80
 GBOX = GeoBox.from_bbox((500000, 4000000, 500000 + 10 * N, 4000000 + 10 * N), "EPSG:32636", resolution=10)
@@ -32,7 +30,7 @@ def relation(runways, rows: slice, cols: slice) -> tuple[bool, float, float | No
     m = np.zeros((N, N), bool)
     m[rows, cols] = True
     geom = next(g for _, g in vectorize(m.astype(np.int32), GBOX))
-    return describe_module._runway_relation(runways, m, geom, measure_geometry(geom), 10.0)
+    return runway_relation(runways, m, geom, measure_geometry(geom), 10.0)
 
 
 def test_touching_the_end_continues_the_runway(runways):

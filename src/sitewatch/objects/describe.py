@@ -37,7 +37,8 @@ from sitewatch.objects.classify import (
     is_built_like,
     relative_surface,
 )
-from sitewatch.objects.context import Runway, SiteContext, runway_in_line, site_context
+from sitewatch.objects.context import SiteContext, site_context
+from sitewatch.objects.continuation import runway_in_line, runway_relation
 from sitewatch.objects.dating import evidence_dates, step_date, surface_onset
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
@@ -52,13 +53,6 @@ from sitewatch.objects.phenology import crop_season, green_after
 from sitewatch.objects.unmix import unmixed_size
 
 __all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
-
-#: Largest angle (degrees) between a strip and a runway it continues in line.
-RUNWAY_MAX_ANGLE_DEG = 12.0
-#: A strip continues a runway when it is this many pixels from it, or closer.
-RUNWAY_NEAR_PX = 3
-#: Longest undetected stretch between a runway's end and a strip in line beyond it, metres.
-RUNWAY_MAX_GAP_M = 200.0
 
 
 @dataclass(frozen=True)
@@ -163,53 +157,6 @@ def _material_pixels(hist: _History, pix_changed: np.ndarray) -> np.ndarray:
     return spec_px
 
 
-def _in_line(rw: Runway, geom: BaseGeometry, width_m: float, res_m: float) -> bool:
-    """The object lies on the runway's axis beyond its end, and is about as wide (an extension).
-
-    A taxiway or apron beside the runway is parallel and near too, but off its axis.
-    """
-    t = math.radians(rw.orientation_deg)
-    axis = np.array([math.sin(t), math.cos(t)])  # orientation: degrees from north, clockwise
-    c_rw, c_obj = rw.geometry.centroid, geom.centroid
-    d = np.array([c_obj.x - c_rw.x, c_obj.y - c_rw.y])
-    along, across = float(d @ axis), float(abs(d @ np.array([axis[1], -axis[0]])))
-    beyond_end = abs(along) >= 0.4 * rw.length_m
-    on_axis = across <= 0.5 * rw.width_m + 2 * res_m
-    # the strip's width is measured on mixed edge pixels: up to about 2 pixels wider
-    similar_width = width_m <= 1.6 * rw.width_m + 2 * res_m
-    return beyond_end and on_axis and similar_width
-
-
-def _runway_relation(
-    runways: tuple[Runway, ...],
-    m: np.ndarray,
-    geom: BaseGeometry,
-    measures: Mapping[str, float],
-    res_m: float,
-) -> tuple[bool, float, float | None]:
-    """Whether the object continues a runway in line, its overlap with runways, and that runway's length."""
-    adjacent, overlap_max, length = False, 0.0, None
-    for rw in runways:
-        overlap = float((rw.mask & m).sum() / m.sum())
-        gap_m = float(rw.geometry.distance(geom))
-        near = gap_m <= RUNWAY_NEAR_PX * res_m
-        dang = abs((measures["orientation_deg"] - rw.orientation_deg + 90) % 180 - 90)
-        overlap_max = max(overlap_max, overlap)
-        in_line = _in_line(rw, geom, measures["width_m"], res_m)
-        # a short strip's outline orientation is uncertain by about atan(width / length)
-        # (a 140 m x 60 m pixel outline may read 0 deg on a 16 deg runway); in line with the
-        # runway's axis it is still its continuation
-        obj_len = max(measures["length_m"], 1.0)
-        max_angle = max(RUNWAY_MAX_ANGLE_DEG, math.degrees(math.atan(measures["width_m"] / obj_len)))
-        # the first metres of an extension, mixed with the runway's blurred end, can stay
-        # undetected: a strip on the axis, as wide, beyond a gap no longer than itself
-        # (and at most RUNWAY_MAX_GAP_M) still continues the runway
-        near = near or (in_line and gap_m <= min(measures["length_m"], RUNWAY_MAX_GAP_M))
-        if near and dang <= max_angle and overlap < 0.5 and in_line:
-            adjacent, length = True, float(rw.length_m)
-    return adjacent, overlap_max, length
-
-
 def _facility_of(context: SiteContext, m: np.ndarray, res_m: float) -> tuple[int, float, float | None]:
     """The facility the object mostly lies in, the share of it in built-up area, and the facility's area."""
     fac_ids = context.facilities[m & (context.facilities > 0)]
@@ -257,7 +204,7 @@ def _facts(
     early = hist.mean_spectrum("after_early", cand.spec_px)
     late = hist.mean_spectrum("after_late", cand.spec_px)
     meas = cand.measures
-    rw_adj, rw_overlap, rw_len = _runway_relation(context.runways, cand.mask, cand.geometry, meas, res_m)
+    rw_adj, rw_overlap, rw_len = runway_relation(context.runways, cand.mask, cand.geometry, meas, res_m)
     rw_adj = rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before))
     surfaces = context.surfaces
     if not rw_adj and rw_overlap < 0.5 and bool(built_like(late, rules)):
