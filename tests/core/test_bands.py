@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sitewatch.core.bands import SCAN_BANDS, as_scan_bands, plan_bands, plan_series
+from sitewatch.core.bands import SCAN_BANDS, STAND_INS, as_scan_bands, nir_band, plan_bands, plan_series
 from sitewatch.errors import BandMissingError
 from synthetic import make_stack
 
@@ -33,6 +33,24 @@ def test_partial_sets_are_planned_with_what_they_lack(have, bands, missing, stan
     note = plan.note()
     assert note is not None and note.startswith("bands: ")
     assert all(b in note for b in (*missing, *stand_ins))
+
+
+@pytest.mark.parametrize(
+    ("names", "nir"),
+    [
+        (["B02", "B03", "B04", "B08", "B11"], "B08"),
+        (["B02", "B03", "B04", "B8A", "B11"], "B8A"),
+        (["B04", "B8A", "B08", "SCL"], "B08"),
+        (["B02", "B03", "B04", "B11", "B12", "SCL"], None),
+        ([], None),
+    ],
+    ids=["b08", "only-b8a", "both", "neither", "empty"],
+)
+def test_nir_band_is_b08_else_its_stand_in_else_none(names, nir) -> None:
+    assert nir_band(names) == nir
+    assert nir_band(np.array(names, dtype=str)) == nir  # a stack's band coordinate
+    assert nir_band(iter(names)) == nir  # any iterable, read once
+    assert nir in (None, "B08", STAND_INS["B08"])
 
 
 def test_without_b11_confidence_drops_more_than_without_b12() -> None:

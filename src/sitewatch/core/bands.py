@@ -41,6 +41,7 @@ __all__ = [
     "SeriesBands",
     "as_scan_bands",
     "band_requirement",
+    "nir_band",
     "plan_bands",
     "plan_series",
     "shortfall_evidence",
@@ -145,10 +146,42 @@ def shortfall_evidence(missing: Iterable[str], stand_ins: Mapping[str, str]) -> 
     return out
 
 
+def nir_band(names: Iterable[str]) -> str | None:
+    """The near infrared band to read from a band set: ``B08``, else its stand-in.
+
+    The one place the choice is made for everything that reads a NIR band (the masks,
+    NDVI in the object stage); the stand-in is the one :data:`STAND_INS` names.
+
+    Parameters
+    ----------
+    names : iterable of str
+        The bands available (a stack's band coordinate, a composite's bands).
+
+    Returns
+    -------
+    str or None
+        ``"B08"`` when there, else its stand-in when there, else None.
+
+    Examples
+    --------
+    >>> nir_band(["B04", "B08", "B8A"])
+    'B08'
+    >>> nir_band(["B04", "B8A"])
+    'B8A'
+    >>> nir_band(["B04", "B11"]) is None
+    True
+    """
+    present = {str(b) for b in names}
+    for band in ("B08", STAND_INS["B08"]):
+        if band in present:
+            return band
+    return None
+
+
 def _unmet(have: set[str]) -> list[str]:
     """What of the requirement a band set does not meet, in words (empty: it is met)."""
     unmet = [b for b in _VISIBLE if b not in have]
-    if "B08" not in have and STAND_INS["B08"] not in have:
+    if nir_band(have) is None:
         unmet.append("B08 (or B8A)")
     if not any(b in have for b in _SWIR):
         unmet.append("B11 or B12")

@@ -30,6 +30,8 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
+from sitewatch.core.bands import nir_band
+
 __all__ = [
     "CLEAR",
     "CLOUD",
@@ -285,10 +287,11 @@ def snow_cover(
     >>> snow_cover(stack)[0, 0].tolist()
     [True, False, False]
     """
-    nir_name, swir_name = _snow_bands(stack)
     shape = (stack.sizes["time"], stack.sizes["y"], stack.sizes["x"])
-    if not _has(stack, ["B03", nir_name, swir_name]):
+    snow_bands = _snow_bands(stack)
+    if snow_bands is None:
         return np.zeros(shape, bool)
+    nir_name, swir_name = snow_bands
     ndsi, guards = _snow_index(_band(stack, "B03"), _band(stack, nir_name), _band(stack, swir_name), rules)
     out: np.ndarray = (ndsi > rules.min_ndsi) & guards
     snowy = np.asarray(_snowy(out, ndsi, rules) if snowy_dates is None else snowy_dates, bool)
@@ -297,9 +300,13 @@ def snow_cover(
     return out
 
 
-def _snow_bands(stack: xr.DataArray) -> tuple[str, str]:
-    """The NIR and SWIR bands the snow test reads."""
-    return ("B08" if _has(stack, ["B08"]) else "B8A"), ("B11" if _has(stack, ["B11"]) else "B12")
+def _snow_bands(stack: xr.DataArray) -> tuple[str, str] | None:
+    """The NIR and SWIR bands the snow test reads, or None when ``stack`` lacks B03, a NIR or a SWIR band."""
+    nir_name = nir_band(stack.coords["band"].values)
+    swir_name = "B11" if _has(stack, ["B11"]) else "B12"
+    if nir_name is None or not _has(stack, ["B03", swir_name]):
+        return None
+    return nir_name, swir_name
 
 
 def _snow_index(green: Any, nir: Any, swir: Any, rules: SnowRules) -> tuple[Any, Any]:
@@ -329,9 +336,10 @@ def snow_dates(stack: xr.DataArray, *, rules: SnowRules = DEFAULT_SNOW_RULES) ->
     numpy.ndarray
         bool ``(time,)``; all False when the bands the test needs are not there.
     """
-    nir_name, swir_name = _snow_bands(stack)
-    if not _has(stack, ["B03", nir_name, swir_name]):
+    snow_bands = _snow_bands(stack)
+    if snow_bands is None:
         return np.zeros(stack.sizes["time"], bool)
+    nir_name, swir_name = snow_bands
     green, nir, swir = (stack.sel(band=b).data for b in ("B03", nir_name, swir_name))
     ndsi, guards = _snow_index(green, nir, swir, rules)
     snowy = _snowy((ndsi > rules.min_ndsi) & guards, ndsi, rules)
@@ -351,8 +359,8 @@ def _shadows(stack: xr.DataArray, cloud: np.ndarray, *, search_px: int) -> np.nd
     The relative test (below 60 % of the median of the cloud-free pixels) keeps dark
     winter cities and forests, which pass the absolute thresholds, out of the shadow mask.
     """
-    nir_name = "B08" if _has(stack, ["B08"]) else "B8A"
-    if not _has(stack, [nir_name]):
+    nir_name = nir_band(stack.coords["band"].values)
+    if nir_name is None:
         return np.zeros_like(cloud)
     nir = _band(stack, nir_name) / 10000.0
     dark = np.zeros_like(cloud)
@@ -588,9 +596,9 @@ def shadows_from_reference(
     """
     if "time" in reference.dims:
         reference = reference.isel(time=0)
-    nir_name = "B08" if _has(stack, ["B08"]) and "B08" in reference.coords["band"].values else "B8A"
-    needed = [nir_name, "B11"]
-    if not (_has(stack, needed) and all(b in set(map(str, reference.coords["band"].values)) for b in needed)):
+    ref_bands = {str(b) for b in reference.coords["band"].values}
+    nir_name = nir_band({str(b) for b in stack.coords["band"].values} & ref_bands)
+    if nir_name is None or not (_has(stack, ["B11"]) and "B11" in ref_bands):
         return classes
     codes = classes.values.copy()
     ref_nir = reference.sel(band=nir_name).values

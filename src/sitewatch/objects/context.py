@@ -26,6 +26,7 @@ import xarray as xr
 from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch.core.bands import nir_band
 from sitewatch.core.morphology import label_changes, vectorize
 from sitewatch.core.surfaces import (
     DEFAULT_RULES,
@@ -351,14 +352,15 @@ def series_soil(
         None when fewer than 50 bare observations are seen.
     """
     names = [str(b) for b in stack.coords["band"].values]
-    if "B04" not in names or not ({"B08", "B8A"} & set(names)):
+    nir_name = nir_band(names)
+    if "B04" not in names or nir_name is None:
         return None
     ny, nx = clear.shape[1:]
     step = max(1, int(np.ceil(np.sqrt(ny * nx / max_pixels))))
     paved = early.paved if early.paved is not None else early.asphalt
     off = ~ndimage.binary_dilation(early.built | paved, iterations=2)[::step, ::step]
     vals = stack.values[:, :, ::step, ::step].astype(np.float32) * np.float32(1e-4)
-    red, nir = vals[:, names.index("B04")], vals[:, names.index("B08" if "B08" in names else "B8A")]
+    red, nir = vals[:, names.index("B04")], vals[:, names.index(nir_name)]
     with np.errstate(invalid="ignore", divide="ignore"):
         ndvi = (nir - red) / (nir + red)
     bare = clear[:, ::step, ::step] & off[None] & (ndvi < rules.earth_max_ndvi)

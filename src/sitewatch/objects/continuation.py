@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch.core.bands import nir_band
 from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules
 from sitewatch.objects.context import EarlyContext, Runway
 
@@ -133,9 +134,10 @@ def runway_in_line(
     b_vec = np.array([before.get(b, np.nan) for b in early.bands])
     g_vec = None if ground is None else np.array([ground.get(b, np.nan) for b in early.bands])
     names = list(early.bands)
-    if "B04" not in names or not ({"B08", "B8A"} & set(names)):
+    nir = nir_band(names)
+    if "B04" not in names or nir is None:
         return None
-    red_nir = (names.index("B04"), names.index("B08" if "B08" in names else "B8A"))
+    red_nir = (names.index("B04"), names.index(nir))
     yy, xx = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
     c = np.array([rows.mean(), cols.mean()])
     best: Continuation | None = None

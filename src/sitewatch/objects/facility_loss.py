@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from sitewatch.core.bands import nir_band
 from sitewatch.core.indices import normalized_difference
 
 __all__ = ["FacilityLoss", "FacilityRules", "facility_losses", "ramp_fit", "textured_regions"]
@@ -425,7 +426,7 @@ def _one_facility(
 def _ndvi(values: np.ndarray, bands: Sequence[str], axis: int) -> np.ndarray | None:
     """NDVI of ``values`` whose ``axis`` runs over ``bands`` (B8A stands in for B08); None without them."""
     names = list(bands)
-    nir = "B08" if "B08" in names else "B8A" if "B8A" in names else None
+    nir = nir_band(names)
     if "B04" not in names or nir is None:
         return None
     return normalized_difference(

@@ -20,6 +20,8 @@ import warnings
 import numpy as np
 import xarray as xr
 
+from sitewatch.core.bands import nir_band
+
 __all__ = ["crop_season", "green_after"]
 
 #: Rise of NDVI above the object's own bare state that counts as green.
@@ -33,10 +35,10 @@ REGREEN_AFTER_DAYS = 30
 
 
 def _red_nir(stack: xr.DataArray) -> tuple[int, int] | None:
-    """Band indices of B04 and the NIR (B08, else B8A), or None when either is missing."""
+    """Band indices of B04 and the NIR (B08, else its stand-in B8A), or None when either is missing."""
     names = [str(b) for b in stack.coords["band"].values]
-    nir = "B08" if "B08" in names else "B8A"
-    if "B04" not in names or nir not in names:
+    nir = nir_band(names)
+    if "B04" not in names or nir is None:
         return None
     return names.index("B04"), names.index(nir)
 
