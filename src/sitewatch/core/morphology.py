@@ -4,6 +4,7 @@ What it offers
 --------------
 - :func:`clean_mask` : morphological opening/closing and hole filling of a change mask.
 - :func:`label_changes` : connected components with a minimum mapping unit (pixels or m2).
+- :func:`label_uniform` : connected components of a mask whose neighbours are spectrally alike.
 - :func:`superpixels` : Felzenszwalb segments of an image, for object-level averaging.
 - :func:`segment_mean` : the mean of a score over each segment, painted back per pixel.
 - :func:`vectorize` : labelled raster to ``(label, polygon)`` pairs in the grid's CRS,
@@ -25,7 +26,7 @@ from scipy import ndimage
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["clean_mask", "label_changes", "segment_mean", "superpixels", "vectorize"]
+__all__ = ["clean_mask", "label_changes", "label_uniform", "segment_mean", "superpixels", "vectorize"]
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -133,6 +134,68 @@ def label_changes(
         out.name = "labels"
         return out
     return labels
+
+
+def label_uniform(values: np.ndarray, mask: np.ndarray, *, tol: float, min_pixels: int = 9) -> np.ndarray:
+    """Label the regions of ``mask`` in which neighbouring pixels are spectrally alike.
+
+    Two 4-neighbours of ``mask`` are joined when their spectra differ by at most ``tol``
+    relative to their mean (``|a - b| <= tol * |(a + b) / 2|``). A uniform surface (a runway, a
+    road, a roof) is one region; where it touches another surface that the mask also holds
+    (a dark field beside dark asphalt) the spectral step between them cuts it off, which plain
+    connected components (:func:`label_changes`) cannot do. Edge pixels mixed half and half
+    make the step between two surfaces in two halves: ``tol`` below half their difference
+    separates them.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(band, y, x)`` float; a pixel with any NaN is left out.
+    mask : numpy.ndarray
+        ``(y, x)`` bool: the pixels that may belong to a region.
+    tol : float
+        Largest relative spectral difference between joined neighbours.
+    min_pixels : int
+        Regions smaller than this are dropped.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 labels ``1..n`` (consecutive), 0 = background.
+
+    Examples
+    --------
+    >>> v = np.ones((2, 4, 6)); v[:, :, 3:] = 2.0  # two flat surfaces side by side
+    >>> label_uniform(v, np.ones((4, 6), bool), tol=0.1, min_pixels=4)[0].tolist()
+    [1, 1, 1, 2, 2, 2]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    v = np.asarray(values, dtype=np.float64)
+    ok = np.asarray(mask, bool) & np.isfinite(v).all(axis=0)
+    n_y, n_x = ok.shape
+    index = np.arange(n_y * n_x).reshape(n_y, n_x)
+    heads, tails = [], []
+    for a, b, sl_a, sl_b in (
+        (v[:, :, :-1], v[:, :, 1:], np.s_[:, :-1], np.s_[:, 1:]),
+        (v[:, :-1, :], v[:, 1:, :], np.s_[:-1, :], np.s_[1:, :]),
+    ):
+        with np.errstate(invalid="ignore"):
+            step = np.linalg.norm(a - b, axis=0) / np.maximum(np.linalg.norm(0.5 * (a + b), axis=0), 1e-9)
+        joined = ok[sl_a] & ok[sl_b] & (step <= tol)
+        heads.append(index[sl_a][joined])
+        tails.append(index[sl_b][joined])
+    h, t = np.concatenate(heads), np.concatenate(tails)
+    graph = coo_matrix((np.ones(h.size, np.int8), (h, t)), shape=(n_y * n_x, n_y * n_x))
+    _, comp = connected_components(graph, directed=False)
+    comp = comp.reshape(n_y, n_x)
+    sizes = np.bincount(comp[ok], minlength=int(comp.max()) + 1)
+    keep = sizes >= min_pixels
+    remap = np.zeros(sizes.size, np.int32)
+    remap[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    out: np.ndarray = np.where(ok, remap[comp], 0).astype(np.int32)
+    return out
 
 
 def superpixels(

@@ -10,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sitewatch.objects.classify import ChangeType
 
-__all__ = ["ChangeObject"]
+__all__ = ["ChangeObject", "paint_labels"]
 
 
 @dataclass(frozen=True)
@@ -113,3 +113,28 @@ class ChangeObject:
     onset_index: int | None = None
     completed_index: int | None = None
     absorbed: tuple[ChangeObject, ...] = ()
+
+
+def paint_labels(
+    objects: list[ChangeObject], shape: tuple[int, int], *, offset: tuple[int, int] = (0, 0)
+) -> np.ndarray:
+    """The label raster of ``objects`` (their ``label`` values; 0 elsewhere).
+
+    Parameters
+    ----------
+    objects : list of ChangeObject
+    shape : tuple of int
+        ``(Y, X)`` of the grid.
+    offset : tuple of int
+        Row and column of the objects' grid in the raster (a window of a bigger grid).
+
+    Returns
+    -------
+    numpy.ndarray
+        int32.
+    """
+    out = np.zeros(shape, np.int32)
+    for o in objects:
+        r0, r1, c0, c1 = o.box
+        out[offset[0] + r0 : offset[0] + r1, offset[1] + c0 : offset[1] + c1][o.mask] = o.label
+    return out

@@ -27,7 +27,7 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.bands import nir_band
-from sitewatch.core.morphology import label_changes, vectorize
+from sitewatch.core.morphology import label_changes, label_uniform, vectorize
 from sitewatch.core.surfaces import (
     DEFAULT_RULES,
     SurfaceRules,
@@ -107,7 +107,7 @@ def composite_spectrum(comp: np.ndarray, sel: np.ndarray, bands: tuple[str, ...]
 
 @dataclass(frozen=True)
 class Runway:
-    """An elongated asphalt strip present before the change (grid CRS, metres)."""
+    """An elongated paved strip present before the change (grid CRS, metres)."""
 
     label: int
     geometry: BaseGeometry
@@ -197,8 +197,21 @@ def early_context(
     )
 
 
+#: Spectral steps (relative) at which the pavement prior is cut into uniform regions when
+#: looking for runways, coarsest first (:func:`~sitewatch.core.morphology.label_uniform`): on
+#: a dark soil the prior holds fields as well, and the runway is one region of them only
+#: where the step to the field beside it is cut.
+RUNWAY_UNIFORM_TOLS: tuple[float, ...] = (0.16, 0.11, 0.08, 0.05)
+
+
 def find_runways(asphalt: np.ndarray, gbox: Any, early: EarlyContext | None = None) -> tuple[Runway, ...]:
     """Elongated paved strips (length >= 400 m, length >= 8 x width, width >= 15 m).
+
+    The strips are the connected regions of the pavement prior and, with the early
+    composite, its spectrally uniform regions (coarsest step first): the prior is absolute
+    and passes dark soil too, so a runway touching a dark field is one blob with it, while
+    the runway itself is uniform and the step to the field cuts it off. A region is taken
+    once (one that mostly overlaps a runway already found is the same runway).
 
     Parameters
     ----------
@@ -206,31 +219,40 @@ def find_runways(asphalt: np.ndarray, gbox: Any, early: EarlyContext | None = No
         ``(Y, X)`` bool: pavement (asphalt or concrete, see :attr:`EarlyContext.paved`).
     gbox : odc.geo.geobox.GeoBox
         The grid (metric CRS).
-
     early : EarlyContext, optional
-        When given, each runway carries its interior's spectrum (an endmember of the site).
+        When given, the prior is also cut into uniform regions of its composite, and each
+        runway carries its interior's spectrum (an endmember of the site).
 
     Returns
     -------
     tuple of Runway
     """
     res_m = abs(float(gbox.resolution.x))
-    labels = np.asarray(label_changes(asphalt, min_pixels=max(9, int(RUNWAY_MIN_LENGTH_M * 15 / res_m**2))))
-    out = []
-    for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
-        m = measure_geometry(geom)
-        long_narrow = m["length_m"] >= RUNWAY_MIN_LENGTH_M and m["length_m"] >= RUNWAY_MIN_ASPECT * max(
-            m["width_m"], 1
-        )
-        if long_narrow and m["width_m"] >= RUNWAY_MIN_WIDTH_M:
+    min_px = max(9, int(RUNWAY_MIN_LENGTH_M * 15 / res_m**2))
+    regions = [np.asarray(label_changes(asphalt, min_pixels=min_px))]
+    if early is not None:
+        regions += [
+            label_uniform(early.composite, asphalt, tol=t, min_pixels=min_px) for t in RUNWAY_UNIFORM_TOLS
+        ]
+    out: list[Runway] = []
+    for labels in regions:
+        for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
+            m = measure_geometry(geom)
+            long_narrow = m["length_m"] >= RUNWAY_MIN_LENGTH_M and m["length_m"] >= RUNWAY_MIN_ASPECT * max(
+                m["width_m"], 1
+            )
+            if not (long_narrow and m["width_m"] >= RUNWAY_MIN_WIDTH_M):
+                continue
             mask = labels == lab
+            if any((r.mask & mask).sum() > 0.5 * min(r.mask.sum(), mask.sum()) for r in out):
+                continue
             spectrum = None
             if early is not None:
                 inner = ndimage.binary_erosion(mask)
                 spectrum = early.mean_spectrum(inner if inner.sum() >= 10 else mask)
             out.append(
                 Runway(
-                    label=lab,
+                    label=len(out) + 1,
                     geometry=geom,
                     mask=mask,
                     length_m=m["length_m"],

@@ -1,10 +1,14 @@
 """The surface that runs on in line beyond a changed strip: the runway it may extend.
 
-The site's runways are found by an absolute pavement prior (:func:`~sitewatch.objects.context.find_runways`)
-that aged concrete and dusty asphalt can miss. :func:`runway_in_line` reads the early
-composite beyond each end of a changed object instead: a uniform surface, unlike the ground
-the object replaced, that runs on in line for a runway's length is the runway the object
-continues, and its spectrum is the endmember the object is then judged against.
+The site's runways are found on a pavement prior cut into uniform regions
+(:func:`~sitewatch.objects.context.find_runways`), which aged concrete and dusty asphalt
+can still miss. :func:`runway_in_line` reads the early composite beyond each end of a
+changed object instead: a uniform surface, unlike the ground the object replaced, that runs
+on in line for a runway's length is the runway the object continues, and its spectrum is
+the endmember the object is then judged against. :func:`runway_relation` says whether an
+object continues a runway found; :func:`runway_corridor` picks out the pixels on a runway's
+axis beyond its ends that became like it, so that an extension merged with the field
+beside it can be split off.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ __all__ = [
     "RUNWAY_MAX_GAP_M",
     "RUNWAY_NEAR_PX",
     "Continuation",
+    "runway_corridor",
     "runway_in_line",
     "runway_relation",
 ]
@@ -331,3 +336,81 @@ def runway_relation(
         if near and dang <= max_angle and overlap < 0.5 and in_line:
             adjacent, length = True, float(rw.length_m)
     return adjacent, overlap_max, length
+
+
+#: How far beyond a runway's end its corridor reaches (metres): an extension is rarely longer
+#: than half the runway it extends, and the corridor only picks out which changed pixels of
+#: an object lie on the runway's axis.
+CORRIDOR_REACH_M = 400.0
+
+
+def runway_corridor(
+    runways: tuple[Runway, ...],
+    bands: tuple[str, ...],
+    before: np.ndarray,
+    after: np.ndarray,
+    res_m: float,
+) -> np.ndarray:
+    """The pixels on a runway's axis beyond its ends that became more like it than they were.
+
+    The axis band is as wide as the runway plus two pixels each side (its width read on
+    mixed edge pixels, the extension's own mixed edges) and reaches :data:`CORRIDOR_REACH_M`
+    outwards from each end; a pixel in it is taken when its spectrum after the change is
+    nearer the runway's own (:attr:`Runway.spectrum`) than its spectrum before was. An
+    extension laid beside a field harvested or ploughed at about the same time is one changed
+    object with it, whose outline is neither the strip's length nor its axis; these pixels are
+    the part of such an object that may continue the runway.
+
+    Parameters
+    ----------
+    runways : tuple of Runway
+    bands : tuple of str
+        Band names of ``before`` and ``after``.
+    before, after : numpy.ndarray
+        ``(band, Y, X)`` reflectance 0..1 of each pixel before and after its change.
+    res_m : float
+        Pixel size in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(Y, X)`` bool.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> m = np.zeros((20, 40), bool); m[8:11, 2:22] = True
+    >>> rw = Runway(1, box(0, 0, 1, 1), m, 200.0, 30.0, 90.0, {"B04": 0.15, "B08": 0.18})
+    >>> before = np.stack([np.full((20, 40), 0.1), np.full((20, 40), 0.3)])
+    >>> after = before.copy(); after[:, 8:11, 22:30] = np.array([0.14, 0.19])[:, None, None]
+    >>> c = runway_corridor((rw,), ("B04", "B08"), before, after, 10.0)
+    >>> bool(c[9, 25]), bool(c[9, 35]), bool(c[9, 12])
+    (True, False, False)
+    """
+    shape = before.shape[1:]
+    out = np.zeros(shape, bool)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    for rw in runways:
+        rows, cols = np.nonzero(rw.mask)
+        if rows.size < 3 or rw.spectrum is None:
+            continue
+        u = _axes(rows, cols)[0]
+        c = np.array([rows.mean(), cols.mean()])
+        along = (yy - c[0]) * u[0] + (xx - c[1]) * u[1]
+        across = np.abs((yy - c[0]) * -u[1] + (xx - c[1]) * u[0])
+        a_rw = along[rw.mask]
+        half_w = float(np.quantile(across[rw.mask], 0.95)) + 2
+        reach = CORRIDOR_REACH_M / res_m
+        beyond = ((along > a_rw.max()) & (along <= a_rw.max() + reach)) | (
+            (along < a_rw.min()) & (along >= a_rw.min() - reach)
+        )
+        on_axis = beyond & (across <= half_w) & ~rw.mask
+        idx = [i for i, b in enumerate(bands) if b in rw.spectrum]
+        if len(idx) < 2:
+            continue
+        ref = np.array([rw.spectrum[bands[i]] for i in idx])[:, None]
+        a, b = after[idx][:, on_axis], before[idx][:, on_axis]
+        with np.errstate(invalid="ignore"):
+            nearer = np.linalg.norm(a - ref, axis=0) < np.linalg.norm(b - ref, axis=0)
+        out[on_axis] |= nearer
+    return out

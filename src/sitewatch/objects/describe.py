@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sitewatch.core.morphology import vectorize
 from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, built_like, concrete_like, earth_like
-from sitewatch.objects.change_object import ChangeObject
+from sitewatch.objects.change_object import ChangeObject, paint_labels
 from sitewatch.objects.classify import (
     Classification,
     ObjectFacts,
@@ -38,7 +38,7 @@ from sitewatch.objects.classify import (
     relative_surface,
 )
 from sitewatch.objects.context import SiteContext, site_context
-from sitewatch.objects.continuation import runway_in_line, runway_relation
+from sitewatch.objects.continuation import runway_corridor, runway_in_line, runway_relation
 from sitewatch.objects.dating import evidence_dates, step_date, surface_onset
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
@@ -533,9 +533,17 @@ def describe(
         & ~context.built_before
         & built_like({b: hist.spectra["after_late"][i] for i, b in enumerate(hist.bands)}, p.surfaces)
     )
+    corridor = runway_corridor(
+        context.runways,
+        tuple(hist.bands),
+        hist.spectra["before"],
+        hist.spectra["after_late"],
+        res_m,
+    )
     objects = []
     queue = _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
     split: set[int] = set()
+    on_axis: set[int] = set()  # split off a runway's axis, or the rest of such a split
     while queue:
         cand = queue.pop(0)
         obj, built_after = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
@@ -563,20 +571,28 @@ def describe(
                     cand.mask, cand.changed, became_built & ~hist.vegetation_loss, min_px, solid=True
                 )
         if parts is not None:
-            new = int(labels.max()) + 1
-            labels[parts[1]] = new
-            only = np.where(cand.mask, labels, 0)
-            pieces = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
             # kept only when it explains: a part gets a type (two untyped halves of a field
             # are one stray alert made two)
-            if any(
-                _describe_one(c, hist, context, labels, stack, clear, p.surfaces)[0].change_type != "other"
-                for c in pieces
-            ):
-                split.update((cand.label, new))
-                queue[:0] = pieces
+            done = _split(cand, parts, labels, hist, context, stack, clear, p, min_px, _is_typed)
+            if done is not None:
+                split.update((cand.label, done[1]))
+                queue[:0] = done[0]
                 continue
-            labels[parts[1]] = cand.label
+        if cand.label not in on_axis and obj.change_type != "runway_change" and corridor.any():
+            # an extension laid beside a field ploughed or harvested at about the same time is
+            # one object with it, whose outline is neither the strip's length nor its axis: the
+            # part on a runway's axis beyond its end is described on its own, and kept when it
+            # is then typed an extension
+            rw_parts = split_off(cand.mask, cand.changed, corridor, min_px, solid=True)
+            done = None
+            if rw_parts is not None:
+                done = _split(
+                    cand, rw_parts, labels, hist, context, stack, clear, p, min_px, _is_extension, own=True
+                )
+            if done is not None:
+                on_axis.update((cand.label, done[1]))
+                queue[:0] = done[0]
+                continue
         if seasonal:
             rest = None if cand.label in split else _beside_the_season(cand, obj, stack, clear, min_px)
             labels[labels == cand.label] = 0
@@ -593,6 +609,48 @@ def describe(
     )
     objects = absorb_into_evacuations(objects, labels, times.astype("datetime64[D]"), p.split_days, gbox=gbox)
     return [_with_mask(o, labels) for o in objects]
+
+
+def _is_typed(change_type: str) -> bool:
+    return change_type != "other"
+
+
+def _is_extension(change_type: str) -> bool:
+    return change_type == "runway_change"
+
+
+def _split(
+    cand: _Candidate,
+    parts: tuple[np.ndarray, np.ndarray],
+    labels: np.ndarray,
+    hist: _History,
+    context: SiteContext,
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    p: ObjectParams,
+    min_px: int,
+    explains: Callable[[str], bool],
+    *,
+    own: bool = False,
+) -> tuple[list[_Candidate], int] | None:
+    """The object split into ``parts`` (relabelled in ``labels``) when a piece then ``explains``.
+
+    ``explains`` is asked of the split-off part's type (``own``) or of any piece's. Returns
+    the pieces and the new label of the rest, or None with ``labels`` as it was.
+    """
+    gbox = stack.odc.geobox
+    new = int(labels.max()) + 1
+    labels[parts[1]] = new
+    only = np.where(cand.mask, labels, 0)
+    pieces = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+    judged = [c for c in pieces if c.label == cand.label] if own else pieces
+    if any(
+        explains(_describe_one(c, hist, context, labels, stack, clear, p.surfaces)[0].change_type)
+        for c in judged
+    ):
+        return pieces, new
+    labels[parts[1]] = cand.label
+    return None
 
 
 #: A season's object is split when the pixels that never greened after its change are at
@@ -618,28 +676,3 @@ def _beside_the_season(
     if not greened.any() or rest.sum() < max(min_px, SPLIT_MIN_SHARE * cand.mask.sum()):
         return None
     return rest
-
-
-def paint_labels(
-    objects: list[ChangeObject], shape: tuple[int, int], *, offset: tuple[int, int] = (0, 0)
-) -> np.ndarray:
-    """The label raster of ``objects`` (their ``label`` values; 0 elsewhere).
-
-    Parameters
-    ----------
-    objects : list of ChangeObject
-    shape : tuple of int
-        ``(Y, X)`` of the grid.
-    offset : tuple of int
-        Row and column of the objects' grid in the raster (a window of a bigger grid).
-
-    Returns
-    -------
-    numpy.ndarray
-        int32.
-    """
-    out = np.zeros(shape, np.int32)
-    for o in objects:
-        r0, r1, c0, c1 = o.box
-        out[offset[0] + r0 : offset[0] + r1, offset[1] + c0 : offset[1] + c1][o.mask] = o.label
-    return out
