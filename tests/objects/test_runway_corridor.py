@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 from odc.geo.geobox import GeoBox
+from odc.geo.xr import assign_crs
 from shapely.geometry import box
 
 from sitewatch.core.history import detect_breaks
@@ -25,6 +27,7 @@ DARK_SOIL = np.array([0.06, 0.07, 0.08, 0.105, 0.14, 0.13])
 AGED_ASPHALT = np.array([0.11, 0.125, 0.14, 0.165, 0.20, 0.19])
 STUBBLE = np.array([0.12, 0.15, 0.19, 0.25, 0.33, 0.27])
 CONCRETE = np.array([0.24, 0.26, 0.28, 0.31, 0.33, 0.29])
+NEW_ASPHALT = np.array([0.10, 0.115, 0.13, 0.155, 0.19, 0.18])  # the runway's asphalt, a little darker
 FRESH_CONCRETE = np.array([0.28, 0.30, 0.32, 0.34, 0.36, 0.31])
 N_Y, N_X = 60, 110
 GBOX = GeoBox.from_bbox((500000, 4000000, 500000 + 10 * N_X, 4000000 + 10 * N_Y), "EPSG:32637", resolution=10)
@@ -60,13 +63,15 @@ def test_label_uniform_cuts_touching_surfaces_apart_and_keeps_a_noisy_one_whole(
     v = np.concatenate([np.full((6, 20, 10), 0.1), np.full((6, 20, 10), 0.2)], axis=2)
     v += rng.normal(0, 0.002, v.shape)
     v[:, 0, 0] = np.nan
-    labels = label_uniform(v, np.ones((20, 20), bool), tol=0.08, min_pixels=9)
+    labels, joined = label_uniform(v, np.ones((20, 20), bool), tols=(0.08, 1.0), min_pixels=9)
     assert labels.max() == 2
     assert len(np.unique(labels[1:, :10])) == 1 and len(np.unique(labels[:, 10:])) == 1
     assert labels[0, 0] == 0  # a pixel without a full spectrum is in no region
-    # one connected blob for plain connected components; a step below tol joins
-    assert label_uniform(v, np.ones((20, 20), bool), tol=1.0).max() == 1
-    assert label_uniform(v, np.ones((20, 20), bool), tol=0.08, min_pixels=250).max() == 0
+    assert joined.max() == 1  # a step below the tolerance joins
+    (none,) = label_uniform(v, np.ones((20, 20), bool), tols=(0.08,), min_pixels=250)
+    assert none.max() == 0
+    (masked,) = label_uniform(v, np.zeros((20, 20), bool), tols=(1.0,))
+    assert masked.max() == 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -97,20 +102,36 @@ def test_the_corridor_is_the_runway_axis_beyond_its_ends_where_pixels_became_lik
     after = before.copy()
     after[:, 20:25, 60:80] = AGED_ASPHALT[:, None, None]  # an extension beyond the east end
     after[:, 30:40, 60:80] = DARK_SOIL[:, None, None]  # a field ploughed beside it
-    c = runway_corridor((rw,), B, before, after, 10.0)
+    c = runway_corridor((rw,), B, before, after, res_m=10.0)
     assert c[20:25, 60:80].all()
     assert not c[30:40, 60:80].any()  # off the axis
     assert not c[RUNWAY].any() and not c[20:25, 85:].any()  # not the runway; unchanged beyond
-    assert not runway_corridor((), B, before, after, 10.0).any()
+    assert not runway_corridor((), B, before, after, res_m=10.0).any()
+    # a band the runway's spectrum lacks (NaN) is left out, not the whole corridor
+    gappy = Runway(1, box(0, 0, 1, 1), m, 550.0, 50.0, 90.0, {**rw.spectrum, "B12": float("nan")})
+    assert runway_corridor((gappy,), B, before, after, res_m=10.0)[20:25, 60:80].all()
 
 
-def _extension_beside_a_field():  # type: ignore[no-untyped-def]
+def test_a_field_ploughed_dark_across_a_dark_runways_axis_is_not_its_extension():
+    # dark soil comes nearer an aged-asphalt runway than the stubble it replaced did, but it is
+    # nearer still to the site's own soil
+    m = np.zeros((N_Y, N_X), bool)
+    m[RUNWAY] = True
+    rw = Runway(1, box(0, 0, 1, 1), m, 550.0, 50.0, 90.0, dict(zip(B, AGED_ASPHALT, strict=True)))
+    before = np.broadcast_to(STUBBLE[:, None, None], (6, N_Y, N_X)).copy()
+    after = before.copy()
+    after[:, 15:30, 60:100] = DARK_SOIL[:, None, None]  # ploughed, across the axis
+    after[:, 20:25, 60:80] = NEW_ASPHALT[:, None, None]  # the extension
+    soil = dict(zip(B, DARK_SOIL, strict=True))
+    c = runway_corridor((rw,), B, before, after, res_m=10.0, grounds=(soil,))
+    assert c[20:25, 60:80].all()
+    assert not c[:, 80:].any() and not c[15:20].any()
+
+
+def _extension_beside_a_field() -> tuple[xr.DataArray, np.ndarray]:
     """A 24-date series of a dark-soil site: a concrete runway, and on date 12 a concrete extension
     beyond its east end and the stubble field beside it ploughed (to the site's dark soil),
     one changed object; the field reaches 150 m beyond the extension's end."""
-    import xarray as xr
-    from odc.geo.xr import assign_crs
-
     rng = np.random.default_rng(3)
     n_t = 24
     ext = (slice(20, 25), slice(60, 80))

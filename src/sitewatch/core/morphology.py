@@ -16,13 +16,15 @@ Works on 2-D numpy arrays or 2-D DataArrays; polygons need the odc-geo GeoBox of
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import shapely
 import xarray as xr
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -136,16 +138,18 @@ def label_changes(
     return labels
 
 
-def label_uniform(values: np.ndarray, mask: np.ndarray, *, tol: float, min_pixels: int = 9) -> np.ndarray:
+def label_uniform(
+    values: np.ndarray, mask: np.ndarray, *, tols: Sequence[float], min_pixels: int = 9
+) -> list[np.ndarray]:
     """Label the regions of ``mask`` in which neighbouring pixels are spectrally alike.
 
-    Two 4-neighbours of ``mask`` are joined when their spectra differ by at most ``tol``
-    relative to their mean (``|a - b| <= tol * |(a + b) / 2|``). A uniform surface (a runway, a
+    Two 4-neighbours of ``mask`` are joined when the Euclidean distance between their
+    spectra is at most ``tol`` times the norm of their mean. A uniform surface (a runway, a
     road, a roof) is one region; where it touches another surface that the mask also holds
     (a dark field beside dark asphalt) the spectral step between them cuts it off, which plain
     connected components (:func:`label_changes`) cannot do. Edge pixels mixed half and half
     make the step between two surfaces in two halves: ``tol`` below half their difference
-    separates them.
+    separates them. The steps are computed once for all the tolerances.
 
     Parameters
     ----------
@@ -153,48 +157,54 @@ def label_uniform(values: np.ndarray, mask: np.ndarray, *, tol: float, min_pixel
         ``(band, y, x)`` float; a pixel with any NaN is left out.
     mask : numpy.ndarray
         ``(y, x)`` bool: the pixels that may belong to a region.
-    tol : float
-        Largest relative spectral difference between joined neighbours.
+    tols : sequence of float
+        Largest relative spectral difference between joined neighbours; one labelling each.
     min_pixels : int
         Regions smaller than this are dropped.
 
     Returns
     -------
-    numpy.ndarray
-        int32 labels ``1..n`` (consecutive), 0 = background.
+    list of numpy.ndarray
+        One per tolerance: int32 labels ``1..n`` (consecutive), 0 = background.
 
     Examples
     --------
     >>> v = np.ones((2, 4, 6)); v[:, :, 3:] = 2.0  # two flat surfaces side by side
-    >>> label_uniform(v, np.ones((4, 6), bool), tol=0.1, min_pixels=4)[0].tolist()
-    [1, 1, 1, 2, 2, 2]
+    >>> cut, joined = label_uniform(v, np.ones((4, 6), bool), tols=(0.1, 1.0), min_pixels=4)
+    >>> cut[0].tolist(), joined[0].tolist()
+    ([1, 1, 1, 2, 2, 2], [1, 1, 1, 1, 1, 1])
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    v = np.asarray(values, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float32)
     ok = np.asarray(mask, bool) & np.isfinite(v).all(axis=0)
     n_y, n_x = ok.shape
     index = np.arange(n_y * n_x).reshape(n_y, n_x)
-    heads, tails = [], []
-    for a, b, sl_a, sl_b in (
-        (v[:, :, :-1], v[:, :, 1:], np.s_[:, :-1], np.s_[:, 1:]),
-        (v[:, :-1, :], v[:, 1:, :], np.s_[:-1, :], np.s_[1:, :]),
-    ):
+    pairs = []
+    for sl_a, sl_b in ((np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1, :], np.s_[1:, :])):
+        a, b = (
+            np.moveaxis(np.moveaxis(v, 0, -1)[sl_a], -1, 0),
+            np.moveaxis(np.moveaxis(v, 0, -1)[sl_b], -1, 0),
+        )
         with np.errstate(invalid="ignore"):
             step = np.linalg.norm(a - b, axis=0) / np.maximum(np.linalg.norm(0.5 * (a + b), axis=0), 1e-9)
-        joined = ok[sl_a] & ok[sl_b] & (step <= tol)
-        heads.append(index[sl_a][joined])
-        tails.append(index[sl_b][joined])
-    h, t = np.concatenate(heads), np.concatenate(tails)
-    graph = coo_matrix((np.ones(h.size, np.int8), (h, t)), shape=(n_y * n_x, n_y * n_x))
-    _, comp = connected_components(graph, directed=False)
-    comp = comp.reshape(n_y, n_x)
-    sizes = np.bincount(comp[ok], minlength=int(comp.max()) + 1)
-    keep = sizes >= min_pixels
-    remap = np.zeros(sizes.size, np.int32)
-    remap[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    out: np.ndarray = np.where(ok, remap[comp], 0).astype(np.int32)
+        both = ok[sl_a] & ok[sl_b]
+        pairs.append((index[sl_a][both], index[sl_b][both], step[both]))
+    heads = np.concatenate([h for h, _, _ in pairs])
+    tails = np.concatenate([t for _, t, _ in pairs])
+    steps = np.concatenate([d for _, _, d in pairs])
+    out = []
+    for tol in tols:
+        joined = steps <= tol
+        graph = coo_matrix(
+            (np.ones(int(joined.sum()), np.int8), (heads[joined], tails[joined])),
+            shape=(n_y * n_x, n_y * n_x),
+        )
+        _, comp = connected_components(graph, directed=False)
+        comp = comp.reshape(n_y, n_x)
+        sizes = np.bincount(comp[ok], minlength=int(comp.max()) + 1)
+        keep = sizes >= min_pixels
+        remap = np.zeros(sizes.size, np.int32)
+        remap[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+        out.append(np.where(ok, remap[comp], 0).astype(np.int32))
     return out
 
 

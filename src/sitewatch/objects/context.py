@@ -107,7 +107,10 @@ def composite_spectrum(comp: np.ndarray, sel: np.ndarray, bands: tuple[str, ...]
 
 @dataclass(frozen=True)
 class Runway:
-    """An elongated paved strip present before the change (grid CRS, metres)."""
+    """An elongated paved strip present before the change (grid CRS, metres).
+
+    ``label`` numbers the runways found (1, 2, ...); ``mask`` is its pixels.
+    """
 
     label: int
     geometry: BaseGeometry
@@ -202,6 +205,9 @@ def early_context(
 #: a dark soil the prior holds fields as well, and the runway is one region of them only
 #: where the step to the field beside it is cut.
 RUNWAY_UNIFORM_TOLS: tuple[float, ...] = (0.16, 0.11, 0.08, 0.05)
+#: A region sharing more than this share of the smaller of the two with a runway already
+#: found is that runway (read again at a finer step).
+RUNWAY_SAME_OVERLAP = 0.5
 
 
 def find_runways(asphalt: np.ndarray, gbox: Any, early: EarlyContext | None = None) -> tuple[Runway, ...]:
@@ -231,9 +237,7 @@ def find_runways(asphalt: np.ndarray, gbox: Any, early: EarlyContext | None = No
     min_px = max(9, int(RUNWAY_MIN_LENGTH_M * 15 / res_m**2))
     regions = [np.asarray(label_changes(asphalt, min_pixels=min_px))]
     if early is not None:
-        regions += [
-            label_uniform(early.composite, asphalt, tol=t, min_pixels=min_px) for t in RUNWAY_UNIFORM_TOLS
-        ]
+        regions += label_uniform(early.composite, asphalt, tols=RUNWAY_UNIFORM_TOLS, min_pixels=min_px)
     out: list[Runway] = []
     for labels in regions:
         for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
@@ -244,7 +248,7 @@ def find_runways(asphalt: np.ndarray, gbox: Any, early: EarlyContext | None = No
             if not (long_narrow and m["width_m"] >= RUNWAY_MIN_WIDTH_M):
                 continue
             mask = labels == lab
-            if any((r.mask & mask).sum() > 0.5 * min(r.mask.sum(), mask.sum()) for r in out):
+            if any((r.mask & mask).sum() > RUNWAY_SAME_OVERLAP * min(r.mask.sum(), mask.sum()) for r in out):
                 continue
             spectrum = None
             if early is not None:

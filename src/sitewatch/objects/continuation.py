@@ -342,6 +342,12 @@ def runway_relation(
 #: than half the runway it extends, and the corridor only picks out which changed pixels of
 #: an object lie on the runway's axis.
 CORRIDOR_REACH_M = 400.0
+#: The corridor's half-width beyond the runway's own (pixels): the runway's width is read on
+#: its mixed edge pixels, and an extension's own mixed edges lie a pixel or two further out.
+CORRIDOR_MARGIN_PX = 2.0
+#: The runway's own half-width is this quantile of its pixels' distances from its axis (the
+#: largest would let one stray pixel of the region widen the corridor).
+CORRIDOR_WIDTH_QUANTILE = 0.95
 
 
 def runway_corridor(
@@ -349,17 +355,24 @@ def runway_corridor(
     bands: tuple[str, ...],
     before: np.ndarray,
     after: np.ndarray,
+    *,
     res_m: float,
+    grounds: tuple[Mapping[str, float], ...] = (),
 ) -> np.ndarray:
-    """The pixels on a runway's axis beyond its ends that became more like it than they were.
+    """The pixels on a runway's axis beyond its ends that became like it.
 
-    The axis band is as wide as the runway plus two pixels each side (its width read on
-    mixed edge pixels, the extension's own mixed edges) and reaches :data:`CORRIDOR_REACH_M`
-    outwards from each end; a pixel in it is taken when its spectrum after the change is
-    nearer the runway's own (:attr:`Runway.spectrum`) than its spectrum before was. An
-    extension laid beside a field harvested or ploughed at about the same time is one changed
-    object with it, whose outline is neither the strip's length nor its axis; these pixels are
-    the part of such an object that may continue the runway.
+    The axis band is as wide as the runway plus :data:`CORRIDOR_MARGIN_PX` each side and
+    reaches :data:`CORRIDOR_REACH_M` outwards from each end. A pixel in it is taken when its
+    spectrum after the change is nearer (Euclidean distance over the bands the runway's
+    spectrum has) the runway's own (:attr:`Runway.spectrum`) than its spectrum before was, and
+    than each of the site's bare grounds: a field ploughed from pale stubble to a dark soil
+    comes nearer a dark runway too, but it is nearer still to the soil. (Fresh asphalt laid on
+    a dark soil is nearer that soil than the aged runway it extends: such an extension is not
+    split off. Comparing spectral shapes instead, in which fresh and aged asphalt agree, cost a
+    pad on the benchmark's tuning worlds.) An extension laid
+    beside a field harvested or ploughed at about the same time is one changed object with it,
+    whose outline is neither the strip's length nor its axis; these pixels are the part of such
+    an object that may continue the runway.
 
     Parameters
     ----------
@@ -370,6 +383,8 @@ def runway_corridor(
         ``(band, Y, X)`` reflectance 0..1 of each pixel before and after its change.
     res_m : float
         Pixel size in metres.
+    grounds : tuple of mapping
+        The site's bare grounds (``ground``, ``soil`` of :attr:`SiteContext.surfaces`).
 
     Returns
     -------
@@ -383,34 +398,39 @@ def runway_corridor(
     >>> rw = Runway(1, box(0, 0, 1, 1), m, 200.0, 30.0, 90.0, {"B04": 0.15, "B08": 0.18})
     >>> before = np.stack([np.full((20, 40), 0.1), np.full((20, 40), 0.3)])
     >>> after = before.copy(); after[:, 8:11, 22:30] = np.array([0.14, 0.19])[:, None, None]
-    >>> c = runway_corridor((rw,), ("B04", "B08"), before, after, 10.0)
+    >>> c = runway_corridor((rw,), ("B04", "B08"), before, after, res_m=10.0)
     >>> bool(c[9, 25]), bool(c[9, 35]), bool(c[9, 12])
     (True, False, False)
     """
     shape = before.shape[1:]
     out = np.zeros(shape, bool)
+    if not runways:
+        return out
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
     for rw in runways:
         rows, cols = np.nonzero(rw.mask)
-        if rows.size < 3 or rw.spectrum is None:
+        spectrum = {b: v for b, v in (rw.spectrum or {}).items() if np.isfinite(v)}
+        idx = [i for i, b in enumerate(bands) if b in spectrum]
+        if rows.size < 3 or len(idx) < 2:
             continue
         u = _axes(rows, cols)[0]
         c = np.array([rows.mean(), cols.mean()])
         along = (yy - c[0]) * u[0] + (xx - c[1]) * u[1]
         across = np.abs((yy - c[0]) * -u[1] + (xx - c[1]) * u[0])
         a_rw = along[rw.mask]
-        half_w = float(np.quantile(across[rw.mask], 0.95)) + 2
+        half_w = float(np.quantile(across[rw.mask], CORRIDOR_WIDTH_QUANTILE)) + CORRIDOR_MARGIN_PX
         reach = CORRIDOR_REACH_M / res_m
         beyond = ((along > a_rw.max()) & (along <= a_rw.max() + reach)) | (
             (along < a_rw.min()) & (along >= a_rw.min() - reach)
         )
         on_axis = beyond & (across <= half_w) & ~rw.mask
-        idx = [i for i, b in enumerate(bands) if b in rw.spectrum]
-        if len(idx) < 2:
-            continue
-        ref = np.array([rw.spectrum[bands[i]] for i in idx])[:, None]
+        ref = np.array([spectrum[bands[i]] for i in idx])[:, None]
         a, b = after[idx][:, on_axis], before[idx][:, on_axis]
         with np.errstate(invalid="ignore"):
-            nearer = np.linalg.norm(a - ref, axis=0) < np.linalg.norm(b - ref, axis=0)
-        out[on_axis] |= nearer
+            d_ref = np.linalg.norm(a - ref, axis=0)
+            like = d_ref < np.linalg.norm(b - ref, axis=0)
+            for g in grounds:
+                if all(bands[i] in g for i in idx):
+                    like &= d_ref < np.linalg.norm(a - np.array([g[bands[i]] for i in idx])[:, None], axis=0)
+        out[on_axis] |= like
     return out

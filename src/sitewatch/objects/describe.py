@@ -533,12 +533,14 @@ def describe(
         & ~context.built_before
         & built_like({b: hist.spectra["after_late"][i] for i, b in enumerate(hist.bands)}, p.surfaces)
     )
+    stage = _Stage(hist, context, stack, clear, p, min_px)
     corridor = runway_corridor(
         context.runways,
         tuple(hist.bands),
         hist.spectra["before"],
         hist.spectra["after_late"],
-        res_m,
+        res_m=res_m,
+        grounds=tuple(context.surfaces[k] for k in ("ground", "soil") if k in context.surfaces),
     )
     objects = []
     queue = _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
@@ -573,12 +575,12 @@ def describe(
         if parts is not None:
             # kept only when it explains: a part gets a type (two untyped halves of a field
             # are one stray alert made two)
-            done = _split(cand, parts, labels, hist, context, stack, clear, p, min_px, _is_typed)
+            done = _split(cand, parts, labels, _is_typed, stage=stage)
             if done is not None:
                 split.update((cand.label, done[1]))
                 queue[:0] = done[0]
                 continue
-        if cand.label not in on_axis and obj.change_type != "runway_change" and corridor.any():
+        if cand.label not in on_axis and obj.change_type in ON_AXIS_SPLIT and corridor.any():
             # an extension laid beside a field ploughed or harvested at about the same time is
             # one object with it, whose outline is neither the strip's length nor its axis: the
             # part on a runway's axis beyond its end is described on its own, and kept when it
@@ -586,9 +588,7 @@ def describe(
             rw_parts = split_off(cand.mask, cand.changed, corridor, min_px, solid=True)
             done = None
             if rw_parts is not None:
-                done = _split(
-                    cand, rw_parts, labels, hist, context, stack, clear, p, min_px, _is_extension, own=True
-                )
+                done = _split(cand, rw_parts, labels, _is_extension, stage=stage, own=True)
             if done is not None:
                 on_axis.update((cand.label, done[1]))
                 queue[:0] = done[0]
@@ -611,45 +611,61 @@ def describe(
     return [_with_mask(o, labels) for o in objects]
 
 
-def _is_typed(change_type: str) -> bool:
-    return change_type != "other"
+#: The types whose object may hide a runway extension merged with the field beside it (an
+#: evacuation or a vegetation loss is described whole).
+ON_AXIS_SPLIT = ("other", "new_pad", "earthworks")
 
 
-def _is_extension(change_type: str) -> bool:
-    return change_type == "runway_change"
+@dataclass(frozen=True)
+class _Stage:
+    """What describing a candidate reads, beside the candidate and the labels."""
+
+    hist: _History
+    context: SiteContext
+    stack: xr.DataArray
+    clear: np.ndarray
+    params: ObjectParams
+    min_px: int
+
+
+def _is_typed(obj: ChangeObject) -> bool:
+    return obj.change_type != "other"
+
+
+def _is_extension(obj: ChangeObject) -> bool:
+    return obj.change_type == "runway_change" and obj.detail == "extension"
 
 
 def _split(
     cand: _Candidate,
     parts: tuple[np.ndarray, np.ndarray],
     labels: np.ndarray,
-    hist: _History,
-    context: SiteContext,
-    stack: xr.DataArray,
-    clear: np.ndarray,
-    p: ObjectParams,
-    min_px: int,
-    explains: Callable[[str], bool],
+    explains: Callable[[ChangeObject], bool],
     *,
+    stage: _Stage,
     own: bool = False,
 ) -> tuple[list[_Candidate], int] | None:
     """The object split into ``parts`` (relabelled in ``labels``) when a piece then ``explains``.
 
-    ``explains`` is asked of the split-off part's type (``own``) or of any piece's. Returns
-    the pieces and the new label of the rest, or None with ``labels`` as it was.
+    ``explains`` is asked of the split-off part as described (``own``) or of any piece.
+    Returns the pieces and the new label of the rest; or None, with ``labels`` as it was
+    (describing a piece may grow its label in place).
     """
-    gbox = stack.odc.geobox
+    s = stage
+    saved = labels.copy()
     new = int(labels.max()) + 1
     labels[parts[1]] = new
     only = np.where(cand.mask, labels, 0)
-    pieces = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+    pieces = _candidates(
+        only, s.hist, s.clear, s.stack.odc.geobox, min_px=s.min_px, min_area_m2=s.params.min_area_m2
+    )
     judged = [c for c in pieces if c.label == cand.label] if own else pieces
     if any(
-        explains(_describe_one(c, hist, context, labels, stack, clear, p.surfaces)[0].change_type)
+        explains(_describe_one(c, s.hist, s.context, labels, s.stack, s.clear, s.params.surfaces)[0])
         for c in judged
     ):
         return pieces, new
-    labels[parts[1]] = cand.label
+    labels[:] = saved
     return None
 
 
