@@ -282,3 +282,66 @@ def test_an_evacuation_the_per_pixel_history_sees_is_dated_by_its_facility(seed:
     assert ev.fraction_affected == pytest.approx(truth["fraction"], abs=0.15)
     seen = _clear_days(days, clear)
     assert seen[seen >= truth["first_day"]][0] <= days[ev.first_index] <= seen[seen >= truth["first_day"]][2]
+
+
+PALE_PLAIN = np.array(
+    [0.19, 0.23, 0.27, 0.31, 0.40, 0.33]
+)  # calcareous ground: built-up to the absolute test
+PLAIN_SIZE = 112
+
+
+def _compound_in_a_pale_plain(seed: int):  # type: ignore[no-untyped-def]
+    """The compound of :func:`_world` amid a plain of pale fields (16 x 16 px, each its own shade)."""
+    data, clear, days, truth = _world(
+        seed,
+        removed_share=0.8,
+        span_days=60,
+        ground=PALE_PLAIN,
+        noise=0.02,
+        kinds_from=("tent_khaki", "vehicle_tan", "roof_dark"),
+    )
+    rng = np.random.default_rng(seed + 100)
+    shades = np.kron(1 + rng.uniform(-0.12, 0.12, (PLAIN_SIZE // 16, PLAIN_SIZE // 16)), np.ones((16, 16)))
+    big = (PALE_PLAIN[None, :, None, None] * shades[None, None]) + rng.normal(
+        0, 0.02, (data.shape[0], 6, PLAIN_SIZE, PLAIN_SIZE)
+    )
+    big = (big * 10000).astype(np.float32)
+    o = (PLAIN_SIZE - SIZE) // 2
+    big[:, :, o : o + SIZE, o : o + SIZE] = data
+    plain_clear = np.broadcast_to(clear[:, :1, :1], (data.shape[0], PLAIN_SIZE, PLAIN_SIZE)).copy()
+    return big, plain_clear, days, truth
+
+
+def test_a_compound_in_a_plain_taken_for_built_up_is_tested_on_its_own_yard() -> None:
+    import xarray as xr
+    from odc.geo.geobox import GeoBox
+    from odc.geo.xr import assign_crs
+
+    from sitewatch.core.history import detect_breaks
+    from sitewatch.objects import describe
+    from sitewatch.objects.context import site_context
+
+    data, clear, days, truth = _compound_in_a_pale_plain(31)
+    gbox = GeoBox.from_bbox(
+        (500000, 4000000, 500000 + 10 * PLAIN_SIZE, 4000000 + 10 * PLAIN_SIZE), "EPSG:32637", resolution=10
+    )
+    stack = assign_crs(
+        xr.DataArray(
+            data,
+            dims=("time", "band", "y", "x"),
+            coords={
+                "time": np.datetime64("2024-01-01") + days.astype("timedelta64[D]"),
+                "band": BANDS,
+                "y": gbox.coords["y"].values,
+                "x": gbox.coords["x"].values,
+            },
+        ),
+        "EPSG:32637",
+    )
+    history = detect_breaks(stack, clear)
+    context = site_context(stack, clear, history["break_index"].values)
+    # the built-up test takes the whole plain for one facility, the compound a fifth of it
+    assert context.facilities.max() == 1 and (context.facilities > 0).mean() > 0.9
+    (ev,) = [o for o in describe(history, stack, clear) if o.change_type == "evacuation"]
+    assert ev.fraction_affected == pytest.approx(truth["fraction"], abs=0.15)
+    assert truth["first_day"] <= days[ev.first_index] <= truth["last_day"]

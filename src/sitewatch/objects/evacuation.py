@@ -365,18 +365,26 @@ def facility_evacuations(
     times = stack.coords["time"].values.astype("datetime64[D]")
     days = (times - times[0]).astype(np.int64)
     bands = [str(b) for b in stack.coords["band"].values]
-    # the built-up test's facilities, then yards of structures it missed, found by their texture
-    # (labelled after the facilities, so that a label names one region)
-    yards = textured_regions(context.early.composite, bands, exclude=context.facilities > 0, rules=rules)
-    yards = np.where(yards > 0, yards + int(context.facilities.max()), 0)
     out: list[ChangeObject] = []
     # a yard beside or across an evacuation already described is that evacuation
     taken = ndimage.binary_dilation(
         np.isin(labels, [o.label for o in objects if o.change_type == "evacuation"]), iterations=2
     )
-    for regions in (context.facilities, yards):
+    lost = np.zeros(labels.shape, bool)  # the regions whose loss was found
+    for in_yards in (False, True):
+        if not in_yards:
+            regions = context.facilities
+        else:
+            # then yards of structures found by their texture (labelled after the facilities, so
+            # that a label names one region): those the built-up test missed, and those inside a
+            # facility tested without a loss. Bright calcareous or gypsum ground passes the
+            # built-up test, and a facility can be a whole plain in which a compound's removals
+            # are too small a share to be seen; its own yard shows them.
+            yards = textured_regions(context.early.composite, bands, exclude=lost | taken, rules=rules)
+            regions = np.where(yards > 0, yards + int(context.facilities.max()), 0)
         for loss in facility_losses(stack.values, clear, regions, days, bands=bands, rules=rules):
-            if loss.facility in evacuated and regions is context.facilities:
+            lost |= regions == loss.facility
+            if loss.facility in evacuated and not in_yards:
                 px_m2 = abs(float(stack.odc.geobox.resolution.x)) ** 2
                 objects[:] = [
                     _measured_by(o, loss, px_m2, clear[:, labels == o.label].mean(axis=1), times)
@@ -393,7 +401,7 @@ def facility_evacuations(
             if obj is not None:
                 out.append(obj)
                 taken |= ndimage.binary_dilation(regions == loss.facility, iterations=2)
-                if regions is yards:
+                if in_yards:
                     # the objects mostly in a yard belong to its facility, to be folded in
                     yard = regions == loss.facility
                     objects[:] = [_in_yard(o, labels, yard, loss.facility) for o in objects]
