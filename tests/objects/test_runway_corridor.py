@@ -94,12 +94,17 @@ def test_a_runway_alone_is_found_once_by_the_prior_and_its_regions():
     assert len(find_runways(early.paved, GBOX, early)) == 1  # the same strip, not twice
 
 
-def test_the_corridor_is_the_runway_axis_beyond_its_ends_where_pixels_became_like_it():
+def _aged_runway_on_stubble() -> tuple[Runway, np.ndarray, np.ndarray]:
+    """The runway found on stubble, and the site's spectra before and (to be changed) after."""
     m = np.zeros((N_Y, N_X), bool)
     m[RUNWAY] = True
     rw = Runway(1, box(0, 0, 1, 1), m, 550.0, 50.0, 90.0, dict(zip(B, AGED_ASPHALT, strict=True)))
     before = np.broadcast_to(STUBBLE[:, None, None], (6, N_Y, N_X)).copy()
-    after = before.copy()
+    return rw, before, before.copy()
+
+
+def test_the_corridor_is_the_runway_axis_beyond_its_ends_where_pixels_became_like_it():
+    rw, before, after = _aged_runway_on_stubble()
     after[:, 20:25, 60:80] = AGED_ASPHALT[:, None, None]  # an extension beyond the east end
     after[:, 30:40, 60:80] = DARK_SOIL[:, None, None]  # a field ploughed beside it
     c = runway_corridor((rw,), B, before, after, res_m=10.0)
@@ -108,18 +113,16 @@ def test_the_corridor_is_the_runway_axis_beyond_its_ends_where_pixels_became_lik
     assert not c[RUNWAY].any() and not c[20:25, 85:].any()  # not the runway; unchanged beyond
     assert not runway_corridor((), B, before, after, res_m=10.0).any()
     # a band the runway's spectrum lacks (NaN) is left out, not the whole corridor
-    gappy = Runway(1, box(0, 0, 1, 1), m, 550.0, 50.0, 90.0, {**rw.spectrum, "B12": float("nan")})
+    gappy = Runway(
+        1, box(0, 0, 1, 1), rw.mask, 550.0, 50.0, 90.0, {**(rw.spectrum or {}), "B12": float("nan")}
+    )
     assert runway_corridor((gappy,), B, before, after, res_m=10.0)[20:25, 60:80].all()
 
 
 def test_a_field_ploughed_dark_across_a_dark_runways_axis_is_not_its_extension():
     # dark soil comes nearer an aged-asphalt runway than the stubble it replaced did, but it is
     # nearer still to the site's own soil
-    m = np.zeros((N_Y, N_X), bool)
-    m[RUNWAY] = True
-    rw = Runway(1, box(0, 0, 1, 1), m, 550.0, 50.0, 90.0, dict(zip(B, AGED_ASPHALT, strict=True)))
-    before = np.broadcast_to(STUBBLE[:, None, None], (6, N_Y, N_X)).copy()
-    after = before.copy()
+    rw, before, after = _aged_runway_on_stubble()
     after[:, 15:30, 60:100] = DARK_SOIL[:, None, None]  # ploughed, across the axis
     after[:, 20:25, 60:80] = NEW_ASPHALT[:, None, None]  # the extension
     soil = dict(zip(B, DARK_SOIL, strict=True))
