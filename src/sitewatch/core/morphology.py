@@ -180,10 +180,7 @@ def label_uniform(
     index = np.arange(n_y * n_x).reshape(n_y, n_x)
     pairs = []
     for sl_a, sl_b in ((np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1, :], np.s_[1:, :])):
-        a, b = (
-            np.moveaxis(np.moveaxis(v, 0, -1)[sl_a], -1, 0),
-            np.moveaxis(np.moveaxis(v, 0, -1)[sl_b], -1, 0),
-        )
+        a, b = v[:, sl_a[0], sl_a[1]], v[:, sl_b[0], sl_b[1]]
         with np.errstate(invalid="ignore"):
             step = np.linalg.norm(a - b, axis=0) / np.maximum(np.linalg.norm(0.5 * (a + b), axis=0), 1e-9)
         both = ok[sl_a] & ok[sl_b]

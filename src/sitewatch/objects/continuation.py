@@ -90,6 +90,18 @@ def _axes(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
     return [major, minor] if stubby else [major]
 
 
+def _along_across(
+    shape: tuple[int, ...], rows: np.ndarray, cols: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's position along the unit vector ``u`` (row, col) and across it.
+
+    Measured from the centre of the pixels ``rows, cols``.
+    """
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    dy, dx = yy - rows.mean(), xx - cols.mean()
+    return dy * u[0] + dx * u[1], dy * -u[1] + dx * u[0]
+
+
 def runway_in_line(
     early: EarlyContext,
     mask: np.ndarray,
@@ -143,13 +155,9 @@ def runway_in_line(
     if "B04" not in names or nir is None:
         return None
     red_nir = (names.index("B04"), names.index(nir))
-    yy, xx = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
-    c = np.array([rows.mean(), cols.mean()])
     best: Continuation | None = None
     for u in _axes(rows, cols):
-        v = np.array([-u[1], u[0]])
-        along = (yy - c[0]) * u[0] + (xx - c[1]) * u[1]
-        across = (yy - c[0]) * v[0] + (xx - c[1]) * v[1]
+        along, across = _along_across(mask.shape, rows, cols, u)
         a_obj, b_obj = along[mask], across[mask]
         half_w = max(0.5, 0.3 * (b_obj.max() - b_obj.min() + 1))
         b_mid = float(np.median(b_obj))
@@ -406,17 +414,14 @@ def runway_corridor(
     out = np.zeros(shape, bool)
     if not runways:
         return out
-    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
     for rw in runways:
         rows, cols = np.nonzero(rw.mask)
         spectrum = {b: v for b, v in (rw.spectrum or {}).items() if np.isfinite(v)}
         idx = [i for i, b in enumerate(bands) if b in spectrum]
         if rows.size < 3 or len(idx) < 2:
             continue
-        u = _axes(rows, cols)[0]
-        c = np.array([rows.mean(), cols.mean()])
-        along = (yy - c[0]) * u[0] + (xx - c[1]) * u[1]
-        across = np.abs((yy - c[0]) * -u[1] + (xx - c[1]) * u[0])
+        along, across = _along_across(shape, rows, cols, _axes(rows, cols)[0])
+        across = np.abs(across)
         a_rw = along[rw.mask]
         half_w = float(np.quantile(across[rw.mask], CORRIDOR_WIDTH_QUANTILE)) + CORRIDOR_MARGIN_PX
         reach = CORRIDOR_REACH_M / res_m
