@@ -2,55 +2,38 @@
 
 :func:`describe` is the one entry point. It reads what stood on the site before
 (:mod:`~sitewatch.objects.context`), groups the changed pixels into objects
-(:mod:`~sitewatch.objects.group`), gathers the facts about each one (spectra, shape,
-runway and facility around it, when its surface was laid), has
-:func:`~sitewatch.objects.classify.classify_object` type it (its answer is final), dates
-it, measures it (sub-pixel size, :mod:`~sitewatch.objects.unmix`; structures lost,
-:mod:`~sitewatch.objects.evacuation`) and folds the bits of an evacuated facility into
-its evacuation. Pure: arrays in, frozen :class:`ChangeObject` out, in the grid's CRS.
+(:mod:`~sitewatch.objects.group`), describes each one
+(:func:`~sitewatch.objects.candidate.describe_one`: its facts, type, dates and size),
+splits off the parts an object hides (a clearing beside works, works beside a field's
+season, an extension beside a ploughed field), joins the sections of a pad laid in stages
+(:mod:`~sitewatch.objects.stages`) and folds the bits of an evacuated facility into its
+evacuation. Pure: arrays in, frozen :class:`ChangeObject` out, in the grid's CRS.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import shapely
 import xarray as xr
-from scipy import ndimage
-from shapely.geometry.base import BaseGeometry
 
-from sitewatch.core.morphology import vectorize
-from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, built_like, concrete_like, earth_like
+from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, built_like
+from sitewatch.objects.candidate import Candidate, History, candidates, describe_one
 from sitewatch.objects.change_object import ChangeObject, paint_labels
-from sitewatch.objects.classify import (
-    Classification,
-    ObjectFacts,
-    classify_object,
-    classify_vegetation_loss,
-    is_asphalt_like,
-    is_built_like,
-    relative_surface,
-)
 from sitewatch.objects.context import SiteContext, site_context
-from sitewatch.objects.continuation import runway_corridor, runway_in_line, runway_relation
-from sitewatch.objects.dating import evidence_dates, step_date, surface_onset
+from sitewatch.objects.continuation import runway_corridor
+from sitewatch.objects.dating import evidence_dates
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
     facility_evacuations,
-    facility_share,
-    structure_loss,
 )
 from sitewatch.objects.facility_loss import DEFAULT_FACILITY_RULES, FacilityRules
 from sitewatch.objects.group import group_changes, split_off
-from sitewatch.objects.measure import measure_geometry
 from sitewatch.objects.phenology import crop_season, green_after
-from sitewatch.objects.unmix import unmixed_size
+from sitewatch.objects.stages import Section, staged_pairs
 
 __all__ = ["ChangeObject", "ObjectParams", "describe", "paint_labels"]
 
@@ -72,408 +55,21 @@ class ObjectParams:
     facility : FacilityRules
         Settings of the facility-wide test for removed structures (evacuations the
         per-pixel history does not see).
+    stage_max_days : int
+        Longest gap between the first dates of two touching pads of one material that may be
+        sections of one pad laid in stages (:mod:`~sitewatch.objects.stages`); they are
+        joined when their union is typed a pad too. 0 turns the joining off.
+    stage_same_material : float
+        Largest difference per band, relative to the darker, between two sections' surfaces
+        at the end of the series for them to be one material.
     """
 
     min_area_m2: float = 800.0
     split_days: int = 60
+    stage_max_days: int = 130
+    stage_same_material: float = 0.2
     surfaces: SurfaceRules = DEFAULT_RULES
     facility: FacilityRules = DEFAULT_FACILITY_RULES
-
-
-@dataclass(frozen=True)
-class _History:
-    """The per-pixel history's layers the object stage reads, in memory."""
-
-    changed: np.ndarray
-    break_index: np.ndarray
-    completed_index: np.ndarray  # the change complete (the break itself when abrupt)
-    vegetation_loss: np.ndarray  # a lasting loss of vegetation
-    season_missed: np.ndarray  # of those, a season missed, the ground after judged not built
-    second: np.ndarray
-    magnitude: np.ndarray
-    persistence: np.ndarray
-    n_before: np.ndarray
-    n_after: np.ndarray
-    spectra: Mapping[str, np.ndarray]  # before, after_early, after_late: (B, Y, X)
-    visible: np.ndarray  # (3,) indices of B02, B03, B04 in the bands
-    bands: tuple[str, ...]
-
-    @classmethod
-    def of(cls, history: xr.Dataset) -> _History:
-        bands = tuple(str(b) for b in history.coords["band"].values)
-        return cls(
-            changed=history["changed"].values,
-            break_index=history["break_index"].values,
-            completed_index=(
-                history["completed_index"].values
-                if "completed_index" in history
-                else history["break_index"].values
-            ),
-            vegetation_loss=(
-                history["vegetation_loss"].values
-                if "vegetation_loss" in history
-                else np.zeros(history["changed"].shape, bool)
-            ),
-            season_missed=(
-                history["season_missed"].values
-                if "season_missed" in history
-                else np.zeros(history["changed"].shape, bool)
-            ),
-            second=history["second_detected"].values,
-            magnitude=history["magnitude"].values,
-            persistence=history["persistence"].values,
-            n_before=history["n_clear_before"].values,
-            n_after=history["n_clear_after"].values,
-            spectra={v: history[v].values for v in ("before", "after_early", "after_late")},
-            visible=np.array([bands.index(b) for b in ("B02", "B03", "B04")]),
-            bands=bands,
-        )
-
-    def mean_spectrum(self, var: str, sel: np.ndarray) -> dict[str, float]:
-        v = self.spectra[var][:, sel]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return {b: float(np.nanmean(v[i])) for i, b in enumerate(self.bands)}
-
-    def texture(self, var: str, sel: np.ndarray) -> float | None:
-        v = self.spectra[var][self.visible][:, sel].mean(axis=0)
-        v = v[np.isfinite(v)]
-        return float(np.std(v)) if v.size >= 4 else None
-
-
-def _material_pixels(hist: _History, pix_changed: np.ndarray) -> np.ndarray:
-    """Where an object's material is read: its interior (edge pixels mix it with the ground around).
-
-    A 60 m strip is half edge pixels at 10 m: when the interior is too small, the half of
-    its pixels that changed most, the purest ones.
-    """
-    n_changed = int(pix_changed.sum())
-    interior = ndimage.binary_erosion(pix_changed)
-    spec_px: np.ndarray = interior
-    if interior.sum() < max(4, 0.2 * n_changed):
-        spec_px = pix_changed & (hist.magnitude >= np.nanmedian(hist.magnitude[pix_changed]))
-        if spec_px.sum() < 4:
-            spec_px = pix_changed
-    return spec_px
-
-
-def _facility_of(context: SiteContext, m: np.ndarray, res_m: float) -> tuple[int, float, float | None]:
-    """The facility the object mostly lies in, the share of it in built-up area, and the facility's area."""
-    fac_ids = context.facilities[m & (context.facilities > 0)]
-    overlap = float((m & context.early.built).sum() / m.sum())
-    main, area = 0, None
-    if fac_ids.size:
-        main = int(np.bincount(fac_ids).argmax())
-        area = float((context.facilities == main).sum() * res_m**2) if main else None
-    return main, overlap, area
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """One labelled group of changed pixels, with what the facts and the dating need."""
-
-    label: int
-    mask: np.ndarray
-    changed: np.ndarray
-    geometry: BaseGeometry
-    measures: Mapping[str, float]
-    breaks: np.ndarray  # date index of each changed pixel's break
-    k_obj: int  # when 30 % of its changed pixels had shown the change
-    spec_px: np.ndarray
-    obj_clear: np.ndarray  # (T,) its clear share per date
-
-
-def _facts(
-    cand: _Candidate,
-    hist: _History,
-    context: SiteContext,
-    stack: xr.DataArray,
-    clear: np.ndarray,
-    rules: SurfaceRules,
-) -> tuple[ObjectFacts, int, int | None]:
-    """What the rules read about one object, its facility, and when its surface was laid (or None)."""
-    res_m = abs(float(stack.odc.geobox.resolution.x))
-    times = stack.coords["time"].values
-    k = cand.breaks
-    spread = float(
-        (times[int(np.quantile(k, 0.9, method="lower"))] - times[int(np.quantile(k, 0.1, method="lower"))])
-        / np.timedelta64(1, "D")
-    )
-    has_second = bool(np.mean(~np.isnat(hist.second[cand.changed])) >= 0.5)
-    before = hist.mean_spectrum("before", cand.spec_px)
-    early = hist.mean_spectrum("after_early", cand.spec_px)
-    late = hist.mean_spectrum("after_late", cand.spec_px)
-    meas = cand.measures
-    rw_adj, rw_overlap, rw_len = runway_relation(context.runways, cand.mask, cand.geometry, meas, res_m)
-    rw_adj = rw_adj and rw_overlap < 0.5 and (is_asphalt_like(late) or not is_built_like(before))
-    surfaces = context.surfaces
-    if not rw_adj and rw_overlap < 0.5 and bool(built_like(late, rules)):
-        # the site's runways are found by an absolute pavement prior that aged concrete and
-        # dusty asphalt can miss: read the surface in line beyond the object's ends instead;
-        # the relative typing then judges the object against that runway's own material
-        cont = runway_in_line(
-            context.early, cand.changed, before, res_m, context.surfaces.get("ground"), rules=rules
-        )
-        if cont is not None:
-            rw_adj = True  # its full length is not known (the AOI may cut it): not reported
-            surfaces = {**context.surfaces, "runway": cont.spectrum}
-    probed = surfaces is not context.surfaces
-    fac_main, fac_overlap, fac_area = _facility_of(context, cand.mask, res_m)
-    # levelling seen first, the surface laid later: the object turns concrete-like (its
-    # interior, on clear dates) after an earth-like date. Not when its first new state is
-    # concrete already: that was the surface, and a pad whose spectrum sits near the
-    # concrete/earth boundary crosses it from date to date without a second stage. Read only
-    # where it can matter.
-    pad_t = None
-    if (
-        bool(concrete_like(late, rules))
-        and not bool(concrete_like(early, rules))
-        and not (has_second and bool(earth_like(early, rules)))
-    ):
-        onset = surface_onset(stack, clear, cand.spec_px, cand.k_obj, rules=rules)
-        pad_t = onset if onset is not None and onset > cand.k_obj else None
-    facts = ObjectFacts(
-        area_m2=meas["area_m2"],
-        length_m=meas["length_m"],
-        width_m=meas["width_m"],
-        orientation_deg=meas["orientation_deg"],
-        rectangularity=meas["rectangularity"],
-        before=before,
-        after_early=early,
-        after_late=late,
-        date_spread_days=spread,
-        has_second_change=has_second,
-        runway_adjacent=rw_adj,
-        runway_overlap=rw_overlap,
-        runway_length_m=rw_len,
-        facility_overlap=fac_overlap,
-        facility_area_m2=fac_area,
-        texture_before=hist.texture("before", cand.changed),
-        texture_after=hist.texture("after_late", cand.changed),
-        surface_after_levelling=pad_t is not None,
-        site_surfaces=surfaces,
-        spectra_mixed=not bool(ndimage.binary_erosion(cand.changed)[cand.spec_px].any()),
-        structure_share_before=float(context.early.roofs[cand.changed].mean()),
-    )
-    if probed and not _became_like_runway(facts, rules):
-        facts = dataclasses.replace(facts, runway_adjacent=False, site_surfaces=context.surfaces)
-    return facts, fac_main, pad_t
-
-
-def _became_like_runway(facts: ObjectFacts, rules: SurfaceRules) -> bool:
-    """The object became like the runway read in line, more clearly than like any unpaved surface of the site.
-
-    A runway found only by reading the surface in line needs the object's own material to
-    say "runway": the runway's fit must beat the site's ground and built-up area by the
-    relative margin (a ploughed field beyond a dark runway's end fits its built-up area as well).
-    """
-    rel = relative_surface(facts, rules)
-    rw = [f for f in rel.fits if f.name == "runway"]
-    unpaved = [f for f in rel.fits if f.name in ("ground", "soil", "built")]
-    return (
-        rel.like_runway
-        and bool(rw)
-        and all(rw[0].residual + rules.relative_margin <= f.residual for f in unpaved)
-    )
-
-
-def _first_index(
-    cand: _Candidate,
-    cls: Classification,
-    hist: _History,
-    stack: xr.DataArray,
-    clear: np.ndarray,
-    surface_t: int | None,
-    rules: SurfaceRules,
-) -> tuple[int, int | None]:
-    """The date an object is first seen, and (a pad laid on earthworks) when the levelling was."""
-    times = stack.coords["time"].values
-    k = cand.breaks
-    if cls.change_type == "evacuation":
-        # removals spread over weeks: the evacuation starts with the first ones seen
-        return int(np.quantile(k, 0.05, method="lower")), None
-    if cls.change_type != "new_pad" or not cls.extra.get("after_earthworks"):
-        return cand.k_obj, None
-    if cls.extra.get("levelled_seen_as") == "second change":
-        sec = hist.second[cand.changed]
-        sec_days = sec[~np.isnat(sec)]
-        if not sec_days.size:
-            return cand.k_obj, None
-        sec_date = np.sort(sec_days)[int(0.3 * (sec_days.size - 1))]
-        sec_t = int(np.searchsorted(times, sec_date))
-        # per pixel, the second break is where each crosses its own threshold; the object's
-        # own step between its levelling and that date is when the surface was laid
-        return step_date(stack, clear, cand.spec_px, cand.k_obj, sec_t, rules=rules), cand.k_obj
-    # levelling seen first, the surface laid later: date the pad by its surface
-    assert surface_t is not None
-    return surface_t, cand.k_obj
-
-
-def _candidates(
-    labels: np.ndarray, hist: _History, clear: np.ndarray, gbox: Any, *, min_px: int, min_area_m2: float
-) -> list[_Candidate]:
-    """The labelled groups big enough to describe, in the order they are vectorised."""
-    out = []
-    for lab, geom in vectorize(labels.astype(np.int32), gbox, simplify_px=0.5):
-        m = labels == lab
-        pix_changed = m & hist.changed
-        if int(pix_changed.sum()) < min_px:
-            continue
-        meas = measure_geometry(geom)
-        if meas["area_m2"] < min_area_m2:
-            continue
-        k = hist.break_index[pix_changed]
-        # an object mostly of another change (a pad laid on a field after its harvest) is dated
-        # by its own pixels, not by the last green date of the vegetation it replaced
-        loss = hist.vegetation_loss[pix_changed]
-        k_own = k[~loss] if 0 < loss.sum() < 0.5 * loss.size else k
-        out.append(
-            _Candidate(
-                label=lab,
-                mask=m,
-                changed=pix_changed,
-                geometry=geom,
-                measures=meas,
-                breaks=k,
-                k_obj=int(np.quantile(k_own, 0.3, method="lower")),
-                spec_px=_material_pixels(hist, pix_changed),
-                obj_clear=clear[:, m].mean(axis=1),
-            )
-        )
-    return out
-
-
-def _sized(
-    cand: _Candidate,
-    cls: Classification,
-    first_t: int,
-    earthworks_t: int | None,
-    labels: np.ndarray,
-    stack: xr.DataArray,
-    clear: np.ndarray,
-) -> tuple[dict[str, Any], BaseGeometry]:
-    """The object's final size (sub-pixel where it can be unmixed) and outline; ``labels`` grows in place."""
-    meas: dict[str, Any] = {
-        k: cand.measures[k] for k in ("area_m2", "length_m", "width_m", "orientation_deg")
-    }
-    geom = cand.geometry
-    extra = cls.extra
-    if "added_length_m" in extra:
-        meas["added_length_m"] = extra["added_length_m"]
-        meas["runway_length_before_m"] = extra.get("runway_length_before_m")
-        meas["runway_length_after_m"] = extra.get("runway_length_after_m")
-    gbox = stack.odc.geobox
-    # after earthworks, "before" is the levelled ground, not the field under it
-    um = unmixed_size(stack, clear, cand.mask, first_t, gbox, before_from=earthworks_t or 0)
-    if um is None:
-        return meas, geom
-    meas.update(
-        area_m2=um.area_m2, length_m=um.length_m, width_m=um.width_m, orientation_deg=um.orientation_deg
-    )
-    if um.grown_px:
-        # the outline covers what was measured: pixels of the after-state footprint that
-        # belong to no other object join this one
-        add = um.footprint & (labels == 0)
-        if add.any():
-            labels[add] = cand.label
-            m = labels == cand.label
-            geom = shapely.union_all([g for _, g in vectorize(m.astype(np.int32), gbox, simplify_px=0.5)])
-        meas["grown_from_after_state_px"] = um.grown_px
-    if "added_length_m" in extra:
-        meas["added_length_m"] = round(um.length_m, 1)
-        if extra.get("runway_length_before_m"):
-            meas["runway_length_after_m"] = round(extra["runway_length_before_m"] + um.length_m, 1)
-    return meas, geom
-
-
-def _describe_one(
-    cand: _Candidate,
-    hist: _History,
-    context: SiteContext,
-    labels: np.ndarray,
-    stack: xr.DataArray,
-    clear: np.ndarray,
-    rules: SurfaceRules,
-) -> tuple[ChangeObject, bool]:
-    """The candidate described, and whether its ground after is built.
-
-    Built: by the surface rules, and not, unmixed against the site's surfaces, its own soil
-    (dark soil passes the absolute asphalt test; a field harvested on it is still a field).
-    Judged once here, for the vegetation-loss rule and for the crop-season check.
-    """
-    facts, fac_main, surface_t = _facts(cand, hist, context, stack, clear, rules)
-    built_after = bool(built_like(facts.after_late, rules)) and (
-        relative_surface(facts, rules).verdict != "ground"
-    )
-    loss_share = float(hist.vegetation_loss[cand.changed].mean())
-    # at least half of its loss found by the season test, which judged each pixel's ground
-    season_judged = float(hist.season_missed[cand.changed].mean()) >= 0.5 * loss_share
-    cls = classify_vegetation_loss(
-        facts, loss_share, ground_judged=season_judged or not built_after
-    ) or classify_object(facts)
-    first_t, earthworks_t = _first_index(cand, cls, hist, stack, clear, surface_t, rules)
-    typed: dict[str, Any] = {}
-    if cls.change_type == "evacuation":
-        loss = structure_loss(
-            stack,
-            clear,
-            context=context,
-            facility=fac_main,
-            mask=cand.mask,
-            changed=cand.changed,
-            geometry=cand.geometry,
-            break_index=cand.breaks,
-        )
-        fraction = loss.fraction_affected
-        if fraction is None:
-            fraction = facility_share(facts.area_m2, facts.facility_area_m2)
-        typed = {
-            **dataclasses.asdict(loss),
-            "fraction_affected": fraction,
-            "facility_area_m2": cls.extra.get("facility_area_m2"),
-        }
-        meas: dict[str, Any] = {
-            k: cand.measures[k] for k in ("area_m2", "length_m", "width_m", "orientation_deg")
-        }
-        geom = cand.geometry
-    else:
-        meas, geom = _sized(cand, cls, first_t, earthworks_t, labels, stack, clear)
-    if cls.change_type == "new_pad":
-        typed["after_earthworks"] = bool(cls.extra.get("after_earthworks"))
-    lu, ev_t = evidence_dates(cand.obj_clear, first_t)
-    pix = cand.changed
-    obj = ChangeObject(
-        label=cand.label,
-        box=(0, 0, 0, 0),
-        mask=np.zeros((0, 0), bool),
-        geometry=geom,
-        change_type=cls.change_type,
-        detail=cls.detail,
-        reasons=cls.reasons,
-        first_index=first_t,
-        last_unchanged_index=lu,
-        evidence_indices=ev_t,
-        removals=(int(cand.breaks.min()), int(cand.breaks.max())),
-        rectangularity=cand.measures["rectangularity"],
-        n_pixels=int(pix.sum()),
-        date_spread_days=facts.date_spread_days,
-        before=facts.before,
-        after=facts.after_late,
-        n_clear_before=float(np.median(hist.n_before[pix])),
-        n_clear_after=float(np.median(hist.n_after[pix])),
-        persistence=float(np.nanmean(hist.persistence[pix])),
-        magnitude=float(np.nanmean(hist.magnitude[pix])),
-        facility_overlap=facts.facility_overlap,
-        runway_overlap=facts.runway_overlap,
-        runway_adjacent=facts.runway_adjacent,
-        facility=fac_main if facts.facility_overlap >= 0.5 else 0,
-        earthworks_first_index=earthworks_t,
-        onset_index=int(np.quantile(cand.breaks, 0.1, method="lower")),
-        completed_index=max(first_t, int(np.quantile(hist.completed_index[pix], 0.9, method="lower"))),
-        **meas,
-        **typed,
-    )
-    return obj, built_after
 
 
 def _with_mask(obj: ChangeObject, labels: np.ndarray) -> ChangeObject:
@@ -514,7 +110,7 @@ def describe(
     gbox = stack.odc.geobox
     res_m = abs(float(gbox.resolution.x))
     min_px = max(4, math.ceil(p.min_area_m2 / res_m**2 * 0.7))
-    hist = _History.of(history)
+    hist = History.of(history)
     context = site_context(stack, clear, hist.break_index, rules=p.surfaces)
     times = stack.coords["time"].values
     day0 = times[0].astype("datetime64[D]")
@@ -543,12 +139,12 @@ def describe(
         grounds=tuple(context.surfaces[k] for k in ("ground", "soil") if k in context.surfaces),
     )
     objects = []
-    queue = _candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+    queue = candidates(labels, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
     split: set[int] = set()
     on_axis: set[int] = set()  # split off a runway's axis, or the rest of such a split
     while queue:
         cand = queue.pop(0)
-        obj, built_after = _describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
+        obj, built_after = describe_one(cand, hist, context, labels, stack, clear, p.surfaces)
         # a change that fits no type on a field whose own trajectory shows a crop's season
         # (green-up and harvest, or green again after) is the season, not a lasting change
         # (any type: a pad, a runway or levelled ground never greens again like a crop; only
@@ -601,9 +197,11 @@ def describe(
                 labels[rest] = cand.label
                 split.add(cand.label)
                 only = np.where(rest, labels, 0)
-                queue[:0] = _candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
+                queue[:0] = candidates(only, hist, clear, gbox, min_px=min_px, min_area_m2=p.min_area_m2)
             continue
         objects.append(obj)
+    if p.stage_max_days > 0:
+        objects = _join_stages(objects, labels, stage)
     objects += facility_evacuations(
         objects, labels, stack, clear, context, rules=p.facility, min_area_m2=p.min_area_m2
     )
@@ -620,7 +218,7 @@ ON_AXIS_SPLIT = ("other", "new_pad", "earthworks")
 class _Stage:
     """What describing a candidate reads, beside the candidate and the labels."""
 
-    hist: _History
+    hist: History
     context: SiteContext
     stack: xr.DataArray
     clear: np.ndarray
@@ -637,14 +235,14 @@ def _is_extension(obj: ChangeObject) -> bool:
 
 
 def _split(
-    cand: _Candidate,
+    cand: Candidate,
     parts: tuple[np.ndarray, np.ndarray],
     labels: np.ndarray,
     explains: Callable[[ChangeObject], bool],
     *,
     stage: _Stage,
     own: bool = False,
-) -> tuple[list[_Candidate], int] | None:
+) -> tuple[list[Candidate], int] | None:
     """The object split into ``parts`` (relabelled in ``labels``) when a piece then ``explains``.
 
     ``explains`` is asked of the split-off part as described (``own``) or of any piece.
@@ -656,17 +254,85 @@ def _split(
     new = int(labels.max()) + 1
     labels[parts[1]] = new
     only = np.where(cand.mask, labels, 0)
-    pieces = _candidates(
+    pieces = candidates(
         only, s.hist, s.clear, s.stack.odc.geobox, min_px=s.min_px, min_area_m2=s.params.min_area_m2
     )
     judged = [c for c in pieces if c.label == cand.label] if own else pieces
     if any(
-        explains(_describe_one(c, s.hist, s.context, labels, s.stack, s.clear, s.params.surfaces)[0])
+        explains(describe_one(c, s.hist, s.context, labels, s.stack, s.clear, s.params.surfaces)[0])
         for c in judged
     ):
         return pieces, new
     labels[:] = saved
     return None
+
+
+def _join_stages(objects: list[ChangeObject], labels: np.ndarray, stage: _Stage) -> list[ChangeObject]:
+    """Pads that are sections of one pad laid months apart, joined when their union is one pad.
+
+    Nearest in time first; a pair whose union is not typed a pad stays two (and ``labels`` as
+    it was).
+    """
+    days = stage.stack.coords["time"].values.astype("datetime64[D]").astype(np.int64)
+    tried: set[tuple[int, int]] = set()
+    while True:
+        pads = [o for o in objects if o.change_type == "new_pad"]
+        sections = [Section(o.label, int(days[o.first_index]), o.after) for o in pads]
+        pairs = [
+            (pads[i], pads[j])
+            for i, j in staged_pairs(
+                sections,
+                labels,
+                max_days=stage.params.stage_max_days,
+                tolerance=stage.params.stage_same_material,
+            )
+            if (pads[i].label, pads[j].label) not in tried
+        ]
+        if not pairs:
+            return objects
+        a, b = pairs[0]
+        tried.add((a.label, b.label))
+        joined = _joined(a, b, labels, stage)
+        if joined is not None:
+            objects = [joined if o is a else o for o in objects if o is not b]
+
+
+def _joined(a: ChangeObject, b: ChangeObject, labels: np.ndarray, stage: _Stage) -> ChangeObject | None:
+    """The union of two sections described as one object, dated by the first; None unless a pad."""
+    s = stage
+    saved = labels.copy()
+    labels[labels == b.label] = a.label
+    only = np.where(labels == a.label, labels, 0)
+    cands = candidates(
+        only, s.hist, s.clear, s.stack.odc.geobox, min_px=s.min_px, min_area_m2=s.params.min_area_m2
+    )
+    obj = None
+    if len(cands) == 1:
+        obj, _ = describe_one(cands[0], s.hist, s.context, labels, s.stack, s.clear, s.params.surfaces)
+    if obj is None or obj.change_type != "new_pad":
+        labels[:] = saved
+        return None
+    # the pad is there from its first section on, and complete with its last
+    first = min(a.first_index, b.first_index)
+    times = s.stack.coords["time"].values.astype("datetime64[D]")
+    gap = abs(int((times[b.first_index] - times[a.first_index]).astype(int)))
+    lu, ev_t = evidence_dates(cands[0].obj_clear, first)
+    onsets = [i for i in (a.onset_index, b.onset_index, obj.onset_index) if i is not None]
+    ends = [i for i in (a.completed_index, b.completed_index, obj.completed_index) if i is not None]
+    levelled = [i for i in (a.earthworks_first_index, b.earthworks_first_index) if i is not None]
+    return dataclasses.replace(
+        obj,
+        first_index=first,
+        last_unchanged_index=lu,
+        evidence_indices=ev_t,
+        onset_index=min(onsets) if onsets else None,
+        completed_index=max(ends) if ends else None,
+        earthworks_first_index=min(levelled) if levelled else obj.earthworks_first_index,
+        reasons=(
+            *obj.reasons,
+            f"laid in sections: two pads first seen {gap} days apart are one",
+        ),
+    )
 
 
 #: A season's object is split when the pixels that never greened after its change are at
@@ -675,7 +341,7 @@ SPLIT_MIN_SHARE = 0.2
 
 
 def _beside_the_season(
-    cand: _Candidate, obj: ChangeObject, stack: xr.DataArray, clear: np.ndarray, min_px: int
+    cand: Candidate, obj: ChangeObject, stack: xr.DataArray, clear: np.ndarray, min_px: int
 ) -> np.ndarray | None:
     """The changed pixels of a seasonal object that never greened after its change, or None.
 

@@ -152,13 +152,15 @@ class _Window:
     ok: np.ndarray
 
 
-def _window_composites(sub: np.ndarray, first_t: int, before_from: int, t_n: int) -> _Window:
+def _window_composites(sub: np.ndarray, first_t: int, before_from: int, after_from: int, t_n: int) -> _Window:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # before: the ground before the object (before the levelling, when there was one)
         end_b = before_from if 0 < before_from < first_t else first_t
         before = np.nanmean(sub[max(0, end_b - 4) : end_b], axis=0)
-        after = np.nanmean(sub[first_t : min(t_n, first_t + 6)], axis=0)
+        # after: once the object is whole (a pad laid in sections is whole at its last one)
+        start_a = min(max(first_t, after_from), t_n - 1)
+        after = np.nanmean(sub[start_a : min(t_n, start_a + 6)], axis=0)
         levelled = np.nanmean(sub[end_b + 1 : first_t], axis=0) if end_b < first_t - 1 else None
     ok = np.isfinite(before).all(axis=0) & np.isfinite(after).all(axis=0)
     return _Window(before, after, levelled, ok)
@@ -305,6 +307,7 @@ def unmixed_size(
     *,
     ring_px: int = 2,
     before_from: int = 0,
+    after_from: int = 0,
     grow_px: int = 8,
 ) -> UnmixedSize | None:
     """Sub-pixel size of an object: each pixel's share of the object's change vector.
@@ -322,6 +325,10 @@ def unmixed_size(
     is read at least 2 px inside the object (the 20 m bands that tell the two apart
     straddle its edge).
 
+    The object's after-state is read from ``after_from`` (its completion) when that is later
+    than ``first_t``: a pad laid in sections over months is measured whole, not as its first
+    section.
+
     Parameters
     ----------
     stack : xarray.DataArray
@@ -334,7 +341,7 @@ def unmixed_size(
         Date index from which the object is there.
     gbox : odc.geo.geobox.GeoBox
         The grid of ``stack``.
-    ring_px, before_from, grow_px : int
+    ring_px, before_from, after_from, grow_px : int
 
     Returns
     -------
@@ -353,7 +360,7 @@ def unmixed_size(
     sub = stack.values[:, :, r0:r1, c0:c1].astype(np.float32) * np.float32(1e-4)
     cl = clear[:, r0:r1, c0:c1]
     sub[~np.broadcast_to(cl[:, None], sub.shape)] = np.nan
-    win = _window_composites(sub, first_t, before_from, stack.sizes["time"])
+    win = _window_composites(sub, first_t, before_from, after_from, stack.sizes["time"])
     msub = mask[r0:r1, c0:c1]
     core = ndimage.binary_erosion(msub)
     if core.sum() < 3:
