@@ -41,6 +41,7 @@ __all__ = [
     "concrete_like",
     "earth_like",
     "paved_prior",
+    "same_material",
     "soil_like",
     "structure_like",
     "surface_indices",
@@ -101,6 +102,10 @@ class SurfaceRules:
         RMS distance over bands within which a pixel of the early composite is the site's
         own ground, whatever the absolute built-up test says (about the spread of bare
         fields' composites around their median; ``objects.context.built_not_ground``).
+    same_material : float
+        Largest difference per band, relative to the darker, between two surfaces of one
+        material (:func:`same_material`): a pad's sections laid months apart, weathered
+        alike, are; the levelled ground a pad was laid on is not its concrete.
     """
 
     vegetated_min_ndvi: float = 0.3
@@ -134,6 +139,7 @@ class SurfaceRules:
     relative_min_cover: float = 0.3
     relative_max_residual: float = 0.08
     site_ground_rms: float = 0.02
+    same_material: float = 0.2
 
 
 DEFAULT_RULES = SurfaceRules()
@@ -323,3 +329,25 @@ def soil_like(s: Spectrum, rules: SurfaceRules = DEFAULT_RULES) -> np.ndarray:
     if "B11" in s:
         out = out & (_band(s, "B11") > _band(s, "B08"))
     return out
+
+
+def same_material(a: Mapping[str, float], b: Mapping[str, float], tolerance: float) -> bool:
+    """Whether two surfaces are one material: every common band within ``tolerance`` of the darker.
+
+    Relative to the darker of the two (with a floor of 0.02, so the darkest bands' noise is not
+    read as a difference); bands missing or not finite in either are not compared, and two
+    surfaces with no band in common are not the same.
+
+    Examples
+    --------
+    >>> same_material({"B04": 0.20, "B08": 0.25}, {"B04": 0.22, "B08": 0.26}, 0.2)
+    True
+    >>> same_material({"B04": 0.20, "B08": 0.25}, {"B04": 0.10, "B08": 0.26}, 0.2)
+    False
+    """
+    common = [k for k in a if k in b and np.isfinite(a[k]) and np.isfinite(b[k])]
+    if not common:
+        return False
+    x = np.array([a[k] for k in common], np.float64)
+    y = np.array([b[k] for k in common], np.float64)
+    return bool(np.all(np.abs(x - y) <= tolerance * np.maximum(np.minimum(x, y), 0.02)))

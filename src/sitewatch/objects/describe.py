@@ -25,7 +25,6 @@ from sitewatch.objects.candidate import Candidate, History, candidates, describe
 from sitewatch.objects.change_object import ChangeObject, paint_labels
 from sitewatch.objects.context import SiteContext, site_context
 from sitewatch.objects.continuation import runway_corridor
-from sitewatch.objects.dating import evidence_dates
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
     facility_evacuations,
@@ -57,17 +56,14 @@ class ObjectParams:
         per-pixel history does not see).
     stage_max_days : int
         Longest gap between the first dates of two touching pads of one material that may be
-        sections of one pad laid in stages (:mod:`~sitewatch.objects.stages`); they are
-        joined when their union is typed a pad too. 0 turns the joining off.
-    stage_same_material : float
-        Largest difference per band, relative to the darker, between two sections' surfaces
-        at the end of the series for them to be one material.
+        sections of one pad laid in stages (:mod:`~sitewatch.objects.stages`; one material:
+        ``SurfaceRules.same_material``); they are joined when their union is typed a pad too.
+        0 turns the joining off.
     """
 
     min_area_m2: float = 800.0
     split_days: int = 60
     stage_max_days: int = 130
-    stage_same_material: float = 0.2
     surfaces: SurfaceRules = DEFAULT_RULES
     facility: FacilityRules = DEFAULT_FACILITY_RULES
 
@@ -113,15 +109,7 @@ def describe(
     hist = History.of(history)
     context = site_context(stack, clear, hist.break_index, rules=p.surfaces)
     times = stack.coords["time"].values
-    day0 = times[0].astype("datetime64[D]")
-    days = np.where(
-        hist.changed,
-        (times[np.maximum(hist.break_index, 0)].astype("datetime64[D]") - day0).astype(int),
-        -1,
-    )
-    labels = group_changes(
-        hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
-    )
+    labels = _grouped(hist, context, times, p, min_px)
     # the changed pixels that became built (by the surface rules on their last clear dates)
     # where the site was not built before (the mixed edge of a runway stays built)
     became_built = (
@@ -209,6 +197,22 @@ def describe(
     return [_with_mask(o, labels) for o in objects]
 
 
+def _grouped(
+    hist: History, context: SiteContext, times: np.ndarray, p: ObjectParams, min_px: int
+) -> np.ndarray:
+    """The changed pixels grouped into labelled objects (:func:`~sitewatch.objects.group.group_changes`)."""
+    day0 = times[0].astype("datetime64[D]")
+    days = np.where(
+        hist.changed,
+        (times[np.maximum(hist.break_index, 0)].astype("datetime64[D]") - day0).astype(int),
+        -1,
+    )
+    out: np.ndarray = group_changes(
+        hist.changed, days, context.early.built, min_pixels=min_px, split_days=p.split_days
+    )
+    return out
+
+
 #: The types whose object may hide a runway extension merged with the field beside it (an
 #: evacuation or a vegetation loss is described whole).
 ON_AXIS_SPLIT = ("other", "new_pad", "earthworks")
@@ -270,35 +274,47 @@ def _split(
 def _join_stages(objects: list[ChangeObject], labels: np.ndarray, stage: _Stage) -> list[ChangeObject]:
     """Pads that are sections of one pad laid months apart, joined when their union is one pad.
 
-    Nearest in time first; a pair whose union is not typed a pad stays two (and ``labels`` as
-    it was).
+    Nearest in time first, a pad joined from sections again with the next (its gap to it
+    counted from its nearest section); a pair whose union is not one pad stays two (and
+    ``labels`` as it was).
     """
     days = stage.stack.coords["time"].values.astype("datetime64[D]").astype(np.int64)
-    tried: set[tuple[int, int]] = set()
+    # per label: the days its first and last sections were seen, and how many it has
+    spans = {o.label: (int(days[o.first_index]),) * 2 + (1,) for o in objects if o.change_type == "new_pad"}
+    tried: set[tuple[int, int, int, int]] = set()
     while True:
         pads = [o for o in objects if o.change_type == "new_pad"]
-        sections = [Section(o.label, int(days[o.first_index]), o.after) for o in pads]
-        pairs = [
-            (pads[i], pads[j])
-            for i, j in staged_pairs(
-                sections,
-                labels,
-                max_days=stage.params.stage_max_days,
-                tolerance=stage.params.stage_same_material,
-            )
-            if (pads[i].label, pads[j].label) not in tried
-        ]
-        if not pairs:
+        sections = [Section(o.label, spans[o.label][0], spans[o.label][1], o.after) for o in pads]
+        found = staged_pairs(
+            sections,
+            labels,
+            max_days=stage.params.stage_max_days,
+            tolerance=stage.params.surfaces.same_material,
+        )
+        # a pair is tried again once either pad has grown by another join
+        keys = [(pads[i].label, pads[j].label, pads[i].n_pixels, pads[j].n_pixels) for i, j in found]
+        todo = [(pads[i], pads[j], k) for (i, j), k in zip(found, keys, strict=True) if k not in tried]
+        if not todo:
             return objects
-        a, b = pairs[0]
-        tried.add((a.label, b.label))
-        joined = _joined(a, b, labels, stage)
+        a, b, key = todo[0]
+        tried.add(key)
+        span = (min(spans[a.label][0], spans[b.label][0]), max(spans[a.label][1], spans[b.label][1]))
+        n_sections = spans[a.label][2] + spans[b.label][2]
+        joined = _joined(a, b, labels, stage, f"laid in {n_sections} sections over {span[1] - span[0]} days")
         if joined is not None:
+            spans[a.label] = (*span, n_sections)
             objects = [joined if o is a else o for o in objects if o is not b]
 
 
-def _joined(a: ChangeObject, b: ChangeObject, labels: np.ndarray, stage: _Stage) -> ChangeObject | None:
-    """The union of two sections described as one object, dated by the first; None unless a pad."""
+#: Least area of two sections' union, as a share of theirs: below, describing it as one lost
+#: a section (a section read as another's levelling, or its ground as it was after the first).
+JOIN_MIN_AREA_SHARE = 0.8
+
+
+def _joined(
+    a: ChangeObject, b: ChangeObject, labels: np.ndarray, stage: _Stage, laid: str
+) -> ChangeObject | None:
+    """The union of two sections described as one object from the first; None unless one pad."""
     s = stage
     saved = labels.copy()
     labels[labels == b.label] = a.label
@@ -308,30 +324,28 @@ def _joined(a: ChangeObject, b: ChangeObject, labels: np.ndarray, stage: _Stage)
     )
     obj = None
     if len(cands) == 1:
-        obj, _ = describe_one(cands[0], s.hist, s.context, labels, s.stack, s.clear, s.params.surfaces)
-    if obj is None or obj.change_type != "new_pad":
+        # described from its first section's first change on (the union's own 30 % date may
+        # be the second section's: the first would then be read as the ground before it)
+        start = min(
+            x.earthworks_first_index if x.earthworks_first_index is not None else x.first_index
+            for x in (a, b)
+        )
+        cand = dataclasses.replace(cands[0], k_obj=min(cands[0].k_obj, start))
+        obj, _ = describe_one(cand, s.hist, s.context, labels, s.stack, s.clear, s.params.surfaces)
+    if (
+        obj is None
+        or obj.change_type != "new_pad"
+        or obj.area_m2 < JOIN_MIN_AREA_SHARE * (a.area_m2 + b.area_m2)
+    ):
         labels[:] = saved
         return None
-    # the pad is there from its first section on, and complete with its last
-    first = min(a.first_index, b.first_index)
-    times = s.stack.coords["time"].values.astype("datetime64[D]")
-    gap = abs(int((times[b.first_index] - times[a.first_index]).astype(int)))
-    lu, ev_t = evidence_dates(cands[0].obj_clear, first)
     onsets = [i for i in (a.onset_index, b.onset_index, obj.onset_index) if i is not None]
     ends = [i for i in (a.completed_index, b.completed_index, obj.completed_index) if i is not None]
-    levelled = [i for i in (a.earthworks_first_index, b.earthworks_first_index) if i is not None]
     return dataclasses.replace(
         obj,
-        first_index=first,
-        last_unchanged_index=lu,
-        evidence_indices=ev_t,
         onset_index=min(onsets) if onsets else None,
         completed_index=max(ends) if ends else None,
-        earthworks_first_index=min(levelled) if levelled else obj.earthworks_first_index,
-        reasons=(
-            *obj.reasons,
-            f"laid in sections: two pads first seen {gap} days apart are one",
-        ),
+        reasons=(*obj.reasons, f"{laid}: one pad"),
     )
 
 

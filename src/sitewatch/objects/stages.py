@@ -15,7 +15,7 @@ Examples
 >>> import numpy as np
 >>> labels = np.zeros((6, 12), int); labels[1:5, 1:6] = 1; labels[1:5, 6:11] = 2
 >>> concrete = {"B02": 0.2, "B04": 0.24, "B08": 0.28, "B11": 0.3}
->>> a = Section(1, 0, concrete); b = Section(2, 90, concrete)
+>>> a = Section(1, 0, 0, concrete); b = Section(2, 90, 90, concrete)
 >>> staged_pairs([a, b], labels, max_days=130, tolerance=0.2)
 [(0, 1)]
 """
@@ -28,48 +28,35 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Section", "same_material", "staged_pairs"]
+from sitewatch.core.surfaces import same_material
+
+__all__ = ["Section", "staged_pairs"]
 
 
 @dataclass(frozen=True)
 class Section:
-    """What the search reads of one pad.
+    """What the search reads of one pad (itself perhaps sections joined already).
 
     Attributes
     ----------
     label : int
         Its value in the label raster.
-    day : int
-        The day it was first seen (any origin, the same for all sections).
+    first_day, last_day : int
+        The days its first and its last section were first seen (any origin, the same for
+        all pads; equal for a pad of one section).
     after : mapping of str to float
         Its mean spectrum at the end of the series, per band (reflectance 0..1).
     """
 
     label: int
-    day: int
+    first_day: int
+    last_day: int
     after: Mapping[str, float]
 
 
-def same_material(a: Mapping[str, float], b: Mapping[str, float], tolerance: float) -> bool:
-    """Whether two surfaces are one material: every common band within ``tolerance`` of the darker.
-
-    Relative to the darker of the two (with a floor of 0.02, so the darkest bands' noise is not
-    read as a difference); bands missing or not finite in either are not compared, and two
-    surfaces with no band in common are not the same.
-
-    Examples
-    --------
-    >>> same_material({"B04": 0.20, "B08": 0.25}, {"B04": 0.22, "B08": 0.26}, 0.2)
-    True
-    >>> same_material({"B04": 0.20, "B08": 0.25}, {"B04": 0.10, "B08": 0.26}, 0.2)
-    False
-    """
-    common = [k for k in a if k in b and np.isfinite(a[k]) and np.isfinite(b[k])]
-    if not common:
-        return False
-    x = np.array([a[k] for k in common], np.float64)
-    y = np.array([b[k] for k in common], np.float64)
-    return bool(np.all(np.abs(x - y) <= tolerance * np.maximum(np.minimum(x, y), 0.02)))
+def _gap(a: Section, b: Section) -> int:
+    """Days between the nearest sections of two pads (0 when their spans overlap)."""
+    return max(0, max(a.first_day, b.first_day) - min(a.last_day, b.last_day))
 
 
 def staged_pairs(
@@ -84,25 +71,34 @@ def staged_pairs(
     labels : numpy.ndarray
         ``(Y, X)`` int label raster holding every section's label.
     max_days : int
-        Longest gap between the first dates of two sections of one build.
+        Longest gap between two sections of one build (from the nearest sections of two pads
+        already joined from several).
     tolerance : float
-        Of :func:`same_material`, between their surfaces at the end of the series.
+        Of :func:`~sitewatch.core.surfaces.same_material`, between their surfaces at the end
+        of the series.
 
     Returns
     -------
     list of tuple of int
         Index pairs ``(i, j)`` into ``sections``, ``i < j``: the two touch (side or corner),
-        were first seen at most ``max_days`` apart and are one material.
+        were laid at most ``max_days`` apart and are one material.
     """
     out: list[tuple[int, int, int]] = []
     index = {s.label: i for i, s in enumerate(sections)}
+    boxes = ndimage.find_objects(labels)
     for i, s in enumerate(sections):
-        grown = ndimage.binary_dilation(labels == s.label, structure=np.ones((3, 3), bool))
-        for lab in np.unique(labels[grown]):
+        box = boxes[s.label - 1] if 0 < s.label <= len(boxes) else None
+        if box is None:
+            continue
+        # the pad's box and one pixel around it: what it can touch
+        win = tuple(slice(max(0, sl.start - 1), sl.stop + 1) for sl in box)
+        sub = labels[win]
+        grown = ndimage.binary_dilation(sub == s.label, structure=np.ones((3, 3), bool))
+        for lab in np.unique(sub[grown]):
             j = index.get(int(lab), -1)
             if j <= i:
                 continue
-            gap = abs(sections[j].day - s.day)
+            gap = _gap(s, sections[j])
             if gap <= max_days and same_material(s.after, sections[j].after, tolerance):
                 out.append((gap, i, j))
     return [(i, j) for _, i, j in sorted(out)]

@@ -341,7 +341,15 @@ def unmixed_size(
         Date index from which the object is there.
     gbox : odc.geo.geobox.GeoBox
         The grid of ``stack``.
-    ring_px, before_from, after_from, grow_px : int
+    ring_px : int
+        Width of the ring of background around the object whose change is its surroundings'.
+    before_from : int
+        The date levelling was first seen (0: none): the ground before is read before it.
+    after_from : int
+        The date the object was complete: its after-state is read from the later of it and
+        ``first_t`` (a pad laid in sections is whole at its last).
+    grow_px : int
+        How far the object may grow into neighbours whose ground became its material.
 
     Returns
     -------
