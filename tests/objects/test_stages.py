@@ -177,3 +177,43 @@ def test_a_pad_joined_from_sections_counts_its_gap_from_its_nearest_section() ->
     joined, third = Section(1, 0, 70, c), Section(2, 140, 140, c)
     assert staged_pairs([joined, third], labels, max_days=100, tolerance=0.2) == [(0, 1)]
     assert staged_pairs([Section(1, 0, 0, c), third], labels, max_days=100, tolerance=0.2) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ground_levelled_as_a_whole_and_surfaced_in_sections_is_dated_by_its_first(seed: int) -> None:
+    """One object from the levelling on (its pixels all broke then); its median spectrum turns
+    concrete only with the second, larger section, months after the first was laid."""
+    parts = (Part(0.4, FIRST, levelled=FIRST - 4), Part(0.6, FIRST + 9, levelled=FIRST - 4))
+    stack, clear, (rows, cols) = _staged_pad(seed, parts)
+    pads = _pads(stack, clear)
+    assert len(pads) == 1, [(o.area_m2, o.first_index) for o in pads]
+    pad = pads[0]
+    assert pad.after_earthworks and pad.earthworks_first_index == FIRST - 4
+    assert FIRST <= pad.first_index <= FIRST + 1
+    assert pad.completed_index is not None and pad.completed_index >= FIRST + 9
+    assert pad.area_m2 == pytest.approx(rows * cols * 100, rel=0.15)
+
+
+def test_surface_dates_are_each_pixels_first_confirmed_concrete_date() -> None:
+    from sitewatch.objects.dating import surface_dates
+
+    earth, concrete = EARTH * 10000, CONCRETE * 10000
+    data = np.zeros((8, 6, 1, 3), np.float32)
+    data[:] = earth[None, :, None, None]
+    data[2:, :, 0, 0] = concrete  # laid on date 2
+    data[5:, :, 0, 1] = concrete  # laid on date 5
+    data[6, :, 0, 2] = concrete  # one concrete-looking date: not confirmed
+    clear = np.ones((8, 1, 3), bool)
+    clear[3, 0, 0] = False  # a cloudy date between the two that confirm it
+    stack = make_stack(data, bands=B, dates=[f"2024-05-{d:02d}" for d in range(1, 9)])
+    got = surface_dates(stack, clear, np.ones((1, 3), bool), 0, 7)
+    assert got.tolist() == [2, 5, -1]
+
+
+def test_a_first_section_levelled_first_dates_the_joined_pad_by_its_surface() -> None:
+    stack, clear, (rows, cols) = _staged_pad(0, (Part(0.5, FIRST + 4, levelled=FIRST), Part(0.5, FIRST + 13)))
+    pads = _pads(stack, clear)
+    assert sum(o.area_m2 for o in pads) == pytest.approx(rows * cols * 100, rel=0.15)
+    first = min(pads, key=lambda o: o.first_index)
+    assert FIRST + 4 <= first.first_index <= FIRST + 5
+    assert first.after_earthworks and first.earthworks_first_index == FIRST

@@ -38,7 +38,7 @@ from sitewatch.objects.classify import (
 )
 from sitewatch.objects.context import SiteContext
 from sitewatch.objects.continuation import runway_in_line, runway_relation
-from sitewatch.objects.dating import evidence_dates, step_date, surface_onset
+from sitewatch.objects.dating import evidence_dates, step_date, surface_dates, surface_onset
 from sitewatch.objects.evacuation import (
     facility_share,
     structure_loss,
@@ -389,6 +389,11 @@ def describe_one(
     first_t, earthworks_t = _first_index(cand, cls, hist, stack, clear, surface_t, rules)
     pix = cand.changed
     completed_t = max(first_t, int(np.quantile(hist.completed_index[pix], 0.9, method="lower")))
+    if earthworks_t is not None:
+        # levelled as a whole, surfaced in sections: complete when (nine tenths of) it was laid
+        laid = surface_dates(stack, clear, cand.spec_px, earthworks_t, stack.sizes["time"] - 1, rules=rules)
+        if (laid >= 0).any():
+            completed_t = max(completed_t, int(np.quantile(laid[laid >= 0], 0.9, method="lower")))
     typed: dict[str, Any] = {}
     if cls.change_type == "evacuation":
         loss = structure_loss(

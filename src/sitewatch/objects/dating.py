@@ -9,7 +9,7 @@ import xarray as xr
 
 from sitewatch.core.surfaces import DEFAULT_RULES, SurfaceRules, concrete_like, earth_like
 
-__all__ = ["step_date", "surface_onset"]
+__all__ = ["step_date", "surface_dates", "surface_onset"]
 
 
 def surface_onset(
@@ -56,14 +56,72 @@ def surface_onset(
         spec = dict(zip(names, med.tolist(), strict=True))
         if bool(concrete_like(spec, rules)):
             if prev is not None and first_earth is not None:
-                # the step, on the rest of the series as the state after
-                return dates[first_earth + _step(spectra[first_earth:], prev - first_earth)]
+                # the step, on the rest of the series as the state after; or earlier, when a
+                # good part of it was laid first (sections: the median turns at the half)
+                t_step = dates[first_earth + _step(spectra[first_earth:], prev - first_earth)]
+                laid = surface_dates(stack, clear, sel, dates[first_earth], t_step, rules=rules)
+                laid[laid < 0] = t_step
+                return min(t_step, int(np.quantile(laid, SECTIONS_LAID_SHARE, method="lower")))
             prev = i
         else:
             prev = None
             if first_earth is None and bool(earth_like(spec, rules)):
                 first_earth = i
     return None
+
+
+#: Share of an object's pixels whose surface was laid by the date a pad laid in sections is
+#: first seen (the object stage's own convention for the date of a change).
+SECTIONS_LAID_SHARE = 0.3
+
+
+def surface_dates(
+    stack: xr.DataArray,
+    clear: np.ndarray,
+    sel: np.ndarray,
+    from_t: int,
+    to_t: int,
+    *,
+    rules: SurfaceRules = DEFAULT_RULES,
+) -> np.ndarray:
+    """Per pixel of ``sel``, the date its surface was laid, from ``from_t`` up to ``to_t``; -1 if not.
+
+    The first clear date the pixel is concrete-like that its next clear date confirms: a pad
+    laid in sections on ground levelled as a whole is laid pixel by pixel.
+
+    Parameters
+    ----------
+    stack : xarray.DataArray
+        ``(time, band, y, x)`` reflectance x 10000, in memory.
+    clear : numpy.ndarray
+        ``(time, y, x)`` bool.
+    sel : numpy.ndarray
+        ``(y, x)`` bool: the pixels (the object's interior).
+    from_t, to_t : int
+        Date indices: the first and the last date looked at.
+    rules : SurfaceRules
+        What is concrete-like.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N,)`` int64 date indices, in the order of ``np.nonzero(sel)``.
+    """
+    names = [str(b) for b in stack.coords["band"].values]
+    rows, cols = np.nonzero(sel)
+    laid = np.full(rows.size, -1, np.int64)
+    pending = np.zeros(rows.size, bool)  # concrete-like on the pixel's last clear date
+    last_clear = np.full(rows.size, from_t, np.int64)
+    for t in range(from_t, to_t + 1):
+        ok = clear[t, rows, cols]
+        x = stack.values[t][:, rows, cols].astype(np.float32) * np.float32(1e-4)
+        with np.errstate(invalid="ignore"):
+            now = np.asarray(concrete_like(dict(zip(names, x, strict=True)), rules), bool) & ok
+        confirmed = now & pending & (laid < 0)
+        laid[confirmed] = last_clear[confirmed]  # the first of the two dates
+        pending = np.where(ok, now, pending)
+        last_clear[ok] = t
+    return laid
 
 
 def _object_spectra(

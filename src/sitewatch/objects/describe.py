@@ -25,6 +25,7 @@ from sitewatch.objects.candidate import Candidate, History, candidates, describe
 from sitewatch.objects.change_object import ChangeObject, paint_labels
 from sitewatch.objects.context import SiteContext, site_context
 from sitewatch.objects.continuation import runway_corridor
+from sitewatch.objects.dating import evidence_dates
 from sitewatch.objects.evacuation import (
     absorb_into_evacuations,
     facility_evacuations,
@@ -306,8 +307,8 @@ def _join_stages(objects: list[ChangeObject], labels: np.ndarray, stage: _Stage)
             objects = [joined if o is a else o for o in objects if o is not b]
 
 
-#: Least area of two sections' union, as a share of theirs: below, describing it as one lost
-#: a section (a section read as another's levelling, or its ground as it was after the first).
+#: Least area of two sections' union, as a share of its outline's: below, describing it as one
+#: lost a section (a section read as another's levelling, or its ground as it was after the first).
 JOIN_MIN_AREA_SHARE = 0.8
 
 
@@ -335,15 +336,34 @@ def _joined(
     if (
         obj is None
         or obj.change_type != "new_pad"
-        or obj.area_m2 < JOIN_MIN_AREA_SHARE * (a.area_m2 + b.area_m2)
+        # against its own outline: describing it as one lost a section (read as the ground
+        # before, or as another's levelling)
+        or obj.area_m2 < JOIN_MIN_AREA_SHARE * cands[0].measures["area_m2"]
+        # one section laid on ground as it was: the other's levelling is not the union's
+        or (obj.after_earthworks and not (a.after_earthworks and b.after_earthworks))
     ):
         labels[:] = saved
         return None
+    # dated by its first section's surface; levelled first when a section was, before that
+    first = min(a.first_index, b.first_index)
+    levelled = [
+        x.earthworks_first_index
+        for x in (a, b, obj)
+        if x.earthworks_first_index is not None and x.earthworks_first_index < first
+    ]
+    lu, ev_t = evidence_dates(cands[0].obj_clear, first)
     onsets = [i for i in (a.onset_index, b.onset_index, obj.onset_index) if i is not None]
     ends = [i for i in (a.completed_index, b.completed_index, obj.completed_index) if i is not None]
+    after_ew = bool(levelled)
     return dataclasses.replace(
         obj,
-        onset_index=min(onsets) if onsets else None,
+        first_index=first,
+        last_unchanged_index=lu,
+        evidence_indices=ev_t,
+        earthworks_first_index=min(levelled) if levelled else None,
+        after_earthworks=after_ew,
+        detail="after earthworks" if after_ew else None,
+        onset_index=min([*onsets, first]),
         completed_index=max(ends) if ends else None,
         reasons=(*obj.reasons, f"{laid}: one pad"),
     )

@@ -71,8 +71,8 @@ def staged_pairs(
     labels : numpy.ndarray
         ``(Y, X)`` int label raster holding every section's label.
     max_days : int
-        Longest gap between two sections of one build (from the nearest sections of two pads
-        already joined from several).
+        Longest gap between two sections of one build (from the nearest sections in time of
+        two pads already joined from several, whichever of their sections touch).
     tolerance : float
         Of :func:`~sitewatch.core.surfaces.same_material`, between their surfaces at the end
         of the series.
